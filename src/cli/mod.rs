@@ -1,0 +1,45 @@
+//! Argument parsing and dispatch to the subcommands.
+
+mod info;
+
+use clap::{Args, Parser, Subcommand};
+use wgzero::backend::BackendChoice;
+
+#[derive(Parser)]
+#[command(
+    name = "wgzero",
+    version,
+    about = "AlphaZero training on any GPU through WebGPU"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalOptions,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every computing command shares.
+#[derive(Args, Clone, Debug)]
+pub struct GlobalOptions {
+    /// Where compute runs: a hardware GPU if present (auto), any GPU adapter (gpu), or the
+    /// CPU backend (cpu).
+    #[arg(long, global = true, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Use the GPU adapter whose name contains this text (case-insensitive). Also read from
+    /// WGZERO_ADAPTER. WGPU_BACKEND=vulkan|metal|dx12|gl limits the graphics APIs searched.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub adapter: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List GPU adapters and say which backend wgzero would use, and why.
+    Info(info::InfoArgs),
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Info(args) => info::run(&cli.global, &args),
+    }
+}

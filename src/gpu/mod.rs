@@ -1,0 +1,199 @@
+//! The one GPU context every layer shares: instance, adapter, device, queue, and what the
+//! device can do. The app hands eframe's device to [`Gpu::from_parts`] so compute and UI
+//! share one device.
+//!
+//! Errors the driver reports asynchronously (validation errors, device loss) are captured
+//! instead of panicking, and surface from the next [`Gpu::wait`] or [`Gpu::check`].
+
+pub mod adapters;
+mod buffers;
+mod pipelines;
+mod self_test;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use adapters::AdapterReport;
+pub use pipelines::validate_wgsl;
+pub use self_test::self_test;
+
+/// Everything that can go wrong on the GPU side, each message naming what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("{}", adapters::NO_ADAPTER_HINT)]
+    NoAdapter,
+    #[error(
+        "no GPU adapter name contains {wanted:?} (from --adapter or WGZERO_ADAPTER); \
+         available: {}",
+        if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+    )]
+    NoAdapterMatches {
+        wanted: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "could not open a device on adapter {adapter:?}: {message}; try another adapter with --adapter NAME, or --backend cpu"
+    )]
+    RequestDevice { adapter: String, message: String },
+    #[error(
+        "the GPU device was lost ({reason}); restart wgzero, or use --backend cpu if this repeats"
+    )]
+    DeviceLost { reason: String },
+    #[error("the GPU reported an error: {0}")]
+    Driver(String),
+    #[error("shader {label:?} was rejected: {message}")]
+    Shader { label: String, message: String },
+    #[error(
+        "GPU work did not finish within {seconds} s (raise WGZERO_GPU_TIMEOUT_S, or use smaller batches)"
+    )]
+    Timeout { seconds: u64 },
+    #[error("reading a GPU buffer back failed: {0}")]
+    Readback(String),
+}
+
+/// Errors and loss reported by the driver from callbacks, kept until someone asks.
+#[derive(Default)]
+struct Health {
+    lost_reason: Mutex<Option<String>>,
+    first_error: Mutex<Option<String>>,
+}
+
+/// The shared GPU context. Cheap to share behind an `Arc`.
+pub struct Gpu {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    /// The features the device was created with (optional ones the adapter offers).
+    pub features: wgpu::Features,
+    /// The device's limits: the adapter's own, not WebGPU's defaults.
+    pub limits: wgpu::Limits,
+    health: Arc<Health>,
+    pipelines: pipelines::PipelineCache,
+}
+
+impl Gpu {
+    /// Opens a device on `adapter` with the adapter's own limits and every optional feature
+    /// it offers.
+    pub fn new(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<Self, GpuError> {
+        let info = adapter.get_info();
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("wgzero"),
+            required_features: adapters::optional_features_in(adapter.features()),
+            required_limits: adapter.limits(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|error| {
+                GpuError::RequestDevice {
+                    adapter: info.name.clone(),
+                    message: error.to_string(),
+                }
+            })?;
+        Ok(Self::from_parts(instance, adapter, device, queue))
+    }
+
+    /// Wraps a device somebody else opened (eframe's renderer, in the app).
+    pub fn from_parts(
+        instance: wgpu::Instance,
+        adapter: wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Self {
+        let health = Arc::new(Health::default());
+        let lost = Arc::clone(&health);
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed {
+                *lost.lost_reason.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("{reason:?}: {message}"));
+            }
+        });
+        let errors = Arc::clone(&health);
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            let mut first = errors.first_error.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| error.to_string());
+        }));
+        Self {
+            info: adapter.get_info(),
+            features: device.features(),
+            limits: device.limits(),
+            instance,
+            adapter,
+            device,
+            queue,
+            health,
+            pipelines: pipelines::PipelineCache::default(),
+        }
+    }
+
+    /// Opens the best adapter (see [`adapters::rank`]), narrowed by `name_filter`.
+    pub fn open(name_filter: Option<&str>) -> Result<Self, GpuError> {
+        let instance = adapters::instance();
+        let mut candidates = adapters::enumerate(&instance);
+        if let Some(filter) = name_filter {
+            candidates = adapters::filter_by_name(candidates, filter)?;
+        }
+        let adapter = candidates.into_iter().next().ok_or(GpuError::NoAdapter)?;
+        Self::new(instance, adapter)
+    }
+
+    /// True for software rasterizers (lavapipe, llvmpipe, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    pub fn has(&self, feature: wgpu::Features) -> bool {
+        self.features.contains(feature)
+    }
+
+    /// Reports device loss or the first asynchronous driver error seen so far.
+    pub fn check(&self) -> Result<(), GpuError> {
+        if let Some(reason) = self
+            .health
+            .lost_reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(GpuError::DeviceLost { reason });
+        }
+        if let Some(error) = self
+            .health
+            .first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            return Err(GpuError::Driver(error));
+        }
+        Ok(())
+    }
+
+    /// Blocks until all submitted work is done, or the timeout (`WGZERO_GPU_TIMEOUT_S`,
+    /// default 600 s) passes; then reports any captured error.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        let seconds = wait_timeout_seconds();
+        let result = self.device.poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(Duration::from_secs(seconds)),
+        });
+        match result {
+            Ok(_) => self.check(),
+            Err(wgpu::PollError::Timeout) => Err(GpuError::Timeout { seconds }),
+            Err(error) => {
+                self.check()?;
+                Err(GpuError::Driver(error.to_string()))
+            }
+        }
+    }
+}
+
+fn wait_timeout_seconds() -> u64 {
+    std::env::var("WGZERO_GPU_TIMEOUT_S")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(600)
+}

@@ -1,0 +1,126 @@
+//! Compute pipelines, cached by a hash of their WGSL source and entry point, and naga
+//! validation of generated shaders.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use super::{Gpu, GpuError};
+
+/// Pipelines already built on this device, keyed by a hash of (source, entry point).
+#[derive(Default)]
+pub(super) struct PipelineCache {
+    by_source: Mutex<HashMap<u64, Arc<wgpu::ComputePipeline>>>,
+}
+
+fn source_key(wgsl: &str, entry_point: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    wgsl.hash(&mut hasher);
+    entry_point.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Gpu {
+    /// The compute pipeline for `entry_point` of `wgsl`, built once per source. Bind group
+    /// layouts are derived from the shader (`pipeline.get_bind_group_layout(i)`).
+    pub fn pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+    ) -> Result<Arc<wgpu::ComputePipeline>, GpuError> {
+        let key = source_key(wgsl, entry_point);
+        if let Some(pipeline) = self
+            .pipelines
+            .by_source
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(Arc::clone(pipeline));
+        }
+        // Validation errors from shader and pipeline creation are caught here rather than
+        // reaching the uncaptured-error handler, so they come back tied to this shader.
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(error) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::Shader {
+                label: label.to_owned(),
+                message: error.to_string(),
+            });
+        }
+        let pipeline = Arc::new(pipeline);
+        self.pipelines
+            .by_source
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&pipeline));
+        Ok(pipeline)
+    }
+
+    /// A bind group for group 0 of `pipeline`, binding `buffers` to bindings 0, 1, 2, ….
+    pub fn bind_buffers(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Records and submits one dispatch of `pipeline` over `workgroups` with `bind_group`
+    /// as group 0. For one-off work (tests, set-up); hot loops record their own passes.
+    pub fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        workgroups: [u32; 3],
+    ) {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+}
+
+/// Parses and validates `wgsl` with naga, allowing only `capabilities` beyond the WebGPU
+/// baseline. Returns naga's message (with source locations) on failure.
+pub fn validate_wgsl(wgsl: &str, capabilities: naga::valid::Capabilities) -> Result<(), String> {
+    let module = naga::front::wgsl::parse_str(wgsl).map_err(|error| error.emit_to_string(wgsl))?;
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities)
+        .validate(&module)
+        .map_err(|error| error.emit_to_string(wgsl))?;
+    Ok(())
+}
