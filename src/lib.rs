@@ -3,5 +3,6 @@
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow.
 
 pub mod backend;
+pub mod games;
 pub mod gpu;
 pub mod testing;

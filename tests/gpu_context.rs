@@ -55,3 +55,20 @@ fn naga_accepts_the_self_test_and_rejects_f16_without_the_capability() {
     assert!(validate_wgsl(half, naga::valid::Capabilities::empty()).is_err());
     validate_wgsl(half, naga::valid::Capabilities::SHADER_FLOAT16).unwrap();
 }
+
+#[test]
+fn unchecked_pipelines_are_cached_apart_and_compute_the_same() {
+    let Some(gpu) = test_gpu() else { return };
+    let checked = gpu.pipeline("checked", SELF_TEST_WGSL, "main").unwrap();
+    // SAFETY: the self-test kernel guards every access with `i < params.count`.
+    let unchecked = unsafe { gpu.pipeline_unchecked("unchecked", SELF_TEST_WGSL, "main") }.unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&checked, &unchecked));
+    let input: Vec<u32> = (0..100).collect();
+    let input_buffer = gpu.upload("input", &input);
+    let output_buffer = gpu.storage_buffer("output", 400);
+    let params = gpu.uniform("params", &[100u32, 9]);
+    let bind_group = gpu.bind_buffers(&unchecked, &[&input_buffer, &output_buffer, &params]);
+    gpu.dispatch(&unchecked, &bind_group, [2, 1, 1]);
+    let output: Vec<u32> = gpu.read(&output_buffer, 100).unwrap();
+    assert_eq!(output, gpu::self_test_reference(&input, 9));
+}

@@ -13,10 +13,11 @@ pub(super) struct PipelineCache {
     by_source: Mutex<HashMap<u64, Arc<wgpu::ComputePipeline>>>,
 }
 
-fn source_key(wgsl: &str, entry_point: &str) -> u64 {
+fn source_key(wgsl: &str, entry_point: &str, checked: bool) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     wgsl.hash(&mut hasher);
     entry_point.hash(&mut hasher);
+    checked.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -29,7 +30,33 @@ impl Gpu {
         wgsl: &str,
         entry_point: &str,
     ) -> Result<Arc<wgpu::ComputePipeline>, GpuError> {
-        let key = source_key(wgsl, entry_point);
+        self.build_pipeline(label, wgsl, entry_point, true)
+    }
+
+    /// Like [`Gpu::pipeline`], but without naga's run-time bounds checks and loop bounding,
+    /// which cost hot kernels (matmul inner loops, game rules) measurable time.
+    ///
+    /// # Safety
+    /// Every buffer and array access of the shader must be in bounds for every dispatch it
+    /// is used with, and every loop must terminate; kernels generated for fixed shapes, or
+    /// whose indices are masked to the buffer length, meet this.
+    pub unsafe fn pipeline_unchecked(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+    ) -> Result<Arc<wgpu::ComputePipeline>, GpuError> {
+        self.build_pipeline(label, wgsl, entry_point, false)
+    }
+
+    fn build_pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+        checked: bool,
+    ) -> Result<Arc<wgpu::ComputePipeline>, GpuError> {
+        let key = source_key(wgsl, entry_point, checked);
         if let Some(pipeline) = self
             .pipelines
             .by_source
@@ -42,12 +69,22 @@ impl Gpu {
         // Validation errors from shader and pipeline creation are caught here rather than
         // reaching the uncaptured-error handler, so they come back tied to this shader.
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
-            });
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+        };
+        let module = if checked {
+            self.device.create_shader_module(descriptor)
+        } else {
+            // SAFETY: the caller of `pipeline_unchecked` vouches for in-bounds accesses
+            // and terminating loops.
+            unsafe {
+                self.device.create_shader_module_trusted(
+                    descriptor,
+                    wgpu::ShaderRuntimeChecks::unchecked(),
+                )
+            }
+        };
         let pipeline = self
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -1,0 +1,1 @@
+//! The clique game on K_n.
