@@ -33,13 +33,15 @@ impl Gpu {
         self.build_pipeline(label, wgsl, entry_point, true)
     }
 
-    /// Like [`Gpu::pipeline`], but without naga's run-time bounds checks and loop bounding,
-    /// which cost hot kernels (matmul inner loops, game rules) measurable time.
+    /// Like [`Gpu::pipeline`], but without naga's run-time bounds checks, loop bounding and
+    /// workgroup-memory zeroing, which cost hot kernels (matmul inner loops, game rules)
+    /// measurable time.
     ///
     /// # Safety
     /// Every buffer and array access of the shader must be in bounds for every dispatch it
     /// is used with, and every loop must terminate; kernels generated for fixed shapes, or
-    /// whose indices are masked to the buffer length, meet this.
+    /// whose indices are masked to the buffer length, meet this. Workgroup memory starts
+    /// undefined: the shader must write it before reading it.
     pub unsafe fn pipeline_unchecked(
         &self,
         label: &str,
@@ -92,7 +94,11 @@ impl Gpu {
                 layout: None,
                 module: &module,
                 entry_point: Some(entry_point),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    // Unchecked kernels initialise whatever workgroup memory they read.
+                    zero_initialize_workgroup_memory: checked,
+                    ..Default::default()
+                },
                 cache: None,
             });
         if let Some(error) = pollster::block_on(scope.pop()) {
