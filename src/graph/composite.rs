@@ -1,0 +1,87 @@
+//! Ops built from primitives: means, softmax, layer norm, losses. Their gradients come from
+//! the primitives' rules, and fusion turns each into a few kernels.
+
+use super::ir::{Graph, Tensor};
+
+/// Masked entries get this logit: exp underflows to exactly 0, and it stays finite so that
+/// `0 × log p` at a masked entry is 0, not NaN.
+pub const MASKED_LOGIT: f32 = -1.0e30;
+
+impl Graph {
+    pub fn mean(&self, x: Tensor, axes: &[isize], keep_dims: bool) -> Tensor {
+        let count: usize = axes.iter().map(|&a| x.shape.dim(a)).product();
+        self.scale(self.sum(x, axes, keep_dims), 1.0 / count as f32)
+    }
+
+    /// Mean over every element, as a scalar.
+    pub fn mean_all(&self, x: Tensor) -> Tensor {
+        self.scale(self.sum_all(x), 1.0 / x.shape.num_elements() as f32)
+    }
+
+    /// `logits` where `mask` is nonzero, [`MASKED_LOGIT`] elsewhere.
+    pub fn apply_mask(&self, logits: Tensor, mask: Option<Tensor>) -> Tensor {
+        match mask {
+            Some(mask) => self.select(mask, logits, self.scalar(MASKED_LOGIT)),
+            None => logits,
+        }
+    }
+
+    /// Softmax along the last axis; masked-out entries (mask 0) get probability 0.
+    pub fn softmax(&self, logits: Tensor, mask: Option<Tensor>) -> Tensor {
+        let logits = self.apply_mask(logits, mask);
+        let shifted = self.sub(logits, self.max(logits, &[-1], true));
+        let e = self.exp(shifted);
+        self.div(e, self.sum(e, &[-1], true))
+    }
+
+    /// Log-softmax along the last axis; masked-out entries get about [`MASKED_LOGIT`].
+    pub fn log_softmax(&self, logits: Tensor, mask: Option<Tensor>) -> Tensor {
+        let logits = self.apply_mask(logits, mask);
+        let shifted = self.sub(logits, self.max(logits, &[-1], true));
+        let log_total = self.log(self.sum(self.exp(shifted), &[-1], true));
+        self.sub(shifted, log_total)
+    }
+
+    /// Normalises the last axis to mean 0 and variance 1 (no affine part; multiply and add
+    /// parameters after it for that).
+    pub fn layer_norm(&self, x: Tensor, epsilon: f32) -> Tensor {
+        let centred = self.sub(x, self.mean(x, &[-1], true));
+        let variance = self.mean(self.square(centred), &[-1], true);
+        self.mul(centred, self.rsqrt(self.shift(variance, epsilon)))
+    }
+
+    /// Cross-entropy against soft targets along the last axis, per row:
+    /// `−Σ target · log_softmax(logits)`. Masked entries must have target 0.
+    pub fn soft_cross_entropy(
+        &self,
+        logits: Tensor,
+        target: Tensor,
+        mask: Option<Tensor>,
+    ) -> Tensor {
+        let log_probabilities = self.log_softmax(logits, mask);
+        self.neg(self.sum(self.mul(target, log_probabilities), &[-1], false))
+    }
+
+    /// Mean squared error over every element, as a scalar.
+    pub fn mse(&self, prediction: Tensor, target: Tensor) -> Tensor {
+        self.mean_all(self.square(self.sub(prediction, target)))
+    }
+
+    /// `x × weight + bias` over the last axis of `x`; `x` may have batch axes.
+    pub fn linear(&self, x: Tensor, weight: Tensor, bias: Option<Tensor>) -> Tensor {
+        let product = if x.shape.rank() == 2 {
+            self.matmul(x, weight)
+        } else {
+            let k = x.shape.dim(-1);
+            let rows = x.shape.num_elements() / k;
+            let flat = self.matmul(self.reshape(x, [rows, k]), weight);
+            let mut dims = x.shape.dims().to_vec();
+            *dims.last_mut().expect("rank ≥ 1") = weight.shape.dim(-1);
+            self.reshape(flat, dims.as_slice())
+        };
+        match bias {
+            Some(bias) => self.add(product, bias),
+            None => product,
+        }
+    }
+}
