@@ -9,6 +9,7 @@
 pub mod autodiff;
 pub mod builder;
 pub mod composite;
+pub mod fuse;
 pub mod cpu;
 pub mod init;
 pub mod ir;
@@ -16,6 +17,7 @@ pub mod optim;
 pub mod plan;
 pub mod program;
 pub mod shape;
+pub mod strided;
 
 pub use ir::{BinaryOp, Graph, Init, Op, ReduceOp, Tensor, TensorId, UnaryOp};
 pub use program::{CompileOptions, Program};

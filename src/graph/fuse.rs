@@ -1,0 +1,598 @@
+//! Fusion: grouping the graph's nodes into kernels.
+//!
+//! - Pointwise chains over one iteration space become one kernel (several outputs allowed).
+//! - Pointwise ops after a reduction, segment sum, matrix product or convolution fold into
+//!   that kernel as an epilogue; a pointwise group feeding only a reduction or segment sum
+//!   folds into it as a prologue (computed on the fly inside the reduction loop).
+//! - View ops (reshape, permute, expand, slice, concat) and gathers are never kernels of
+//!   their own: their consumers read through them with rewritten indices.
+//! - Fills are inlined as literals; leaves (inputs, parameters, states, constants) are
+//!   buffers; an assign commits its (materialised) value at the end of the step.
+//!
+//! A node joins an existing kernel only if every other value it reads is produced by an
+//! earlier kernel, so the kernel order stays a valid schedule.
+
+use super::ir::{Graph, Node, Op, TensorId};
+use super::shape::Shape;
+use super::strided::{affine_view, matrix_layout};
+
+/// What a kernel computes; `node` is its central op.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelKind {
+    /// Members evaluated per element of one iteration space.
+    Pointwise,
+    /// Members before `node` are the prologue (per input element), after it the epilogue.
+    Reduce { node: TensorId },
+    /// Scatter-add as a segment sum; prologue and epilogue as for `Reduce`.
+    Segment { node: TensorId },
+    /// Matrix product or convolution; members after `node` are a single-output epilogue.
+    Contraction { node: TensorId },
+}
+
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub kind: KernelKind,
+    /// Nodes computed by this kernel, in topological order.
+    pub members: Vec<TensorId>,
+}
+
+impl Kernel {
+    /// Whether `id` is in the kernel's prologue (computed per input element of its
+    /// reduction) rather than at its output elements.
+    pub fn in_prologue(&self, id: TensorId) -> bool {
+        match self.kind {
+            KernelKind::Reduce { node } | KernelKind::Segment { node } => id < node,
+            _ => false,
+        }
+    }
+}
+
+/// Where a value a kernel member reads comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// Another member of the same kernel, at the same flat index.
+    Member(TensorId),
+    /// A buffer, read through `views` (consumer side first) from the materialised `base`.
+    Load { views: Vec<TensorId>, base: TensorId },
+    /// A fill, inlined.
+    Literal(f32),
+}
+
+/// The result of fusion.
+#[derive(Clone, Debug)]
+pub struct FusionPlan {
+    pub kernels: Vec<Kernel>,
+    /// Kernel index of every member node.
+    pub kernel_of: Vec<Option<usize>>,
+    /// Nodes that need a buffer: leaves, and members read outside their kernel, outputs
+    /// and assigned values.
+    pub materialized: Vec<bool>,
+}
+
+/// True for ops that consumers read through instead of running.
+pub fn is_view_like(op: &Op) -> bool {
+    op.is_view() || matches!(op, Op::Gather { .. })
+}
+
+fn is_leaf(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Input { .. } | Op::Parameter { .. } | Op::State { .. } | Op::Constant { .. }
+    )
+}
+
+/// Resolves input `id` of a member of `kernel` read in an iteration space of `space`
+/// elements: through reshapes to a member of the same kernel with as many elements, to a
+/// fill, or through views to a buffer (a member of another kernel, a leaf, or a concat).
+pub fn resolve(
+    nodes: &[Node],
+    kernel_of: &[Option<usize>],
+    kernel: Option<usize>,
+    id: TensorId,
+    space: usize,
+) -> Source {
+    let mut views = Vec::new();
+    let mut current = id;
+    let mut only_reshapes = true;
+    loop {
+        let node = &nodes[current.index()];
+        if let Op::Fill { value } = node.op {
+            return Source::Literal(value);
+        }
+        if let Some(owner) = kernel_of[current.index()] {
+            if kernel == Some(owner) && only_reshapes && node.shape.num_elements() == space {
+                return Source::Member(current);
+            }
+            return Source::Load {
+                views,
+                base: current,
+            };
+        }
+        // A concat has several bases; the code generator resolves it part by part, so it
+        // ends the chain here as the base.
+        if is_view_like(&node.op) && !matches!(node.op, Op::Concat { .. }) {
+            only_reshapes &= matches!(node.op, Op::Reshape);
+            views.push(current);
+            current = node.inputs[0];
+            continue;
+        }
+        return Source::Load {
+            views,
+            base: current,
+        };
+    }
+}
+
+/// The element count of the space in which `member` reads its inputs: its own, except
+/// for a reduction or segment sum, which reads its input element by element.
+pub fn read_space(nodes: &[Node], kernel: &Kernel, member: TensorId) -> usize {
+    match kernel.kind {
+        KernelKind::Reduce { node } | KernelKind::Segment { node } if node == member => {
+            nodes[nodes[member.index()].inputs[0].index()]
+                .shape
+                .num_elements()
+        }
+        _ => nodes[member.index()].shape.num_elements(),
+    }
+}
+
+/// Groups the live nodes of `graph` into kernels. With `fuse` off every computing node is
+/// a kernel of its own. `max_buffers` bounds the distinct buffers one kernel binds: the
+/// read budget shrinks until every kernel fits (unfused kernels always do).
+pub fn fuse(graph: &Graph, fuse: bool, max_buffers: usize) -> FusionPlan {
+    if !fuse {
+        return group(graph, false, 0);
+    }
+    let mut read_budget = max_buffers.saturating_sub(1);
+    loop {
+        let plan = group(graph, true, read_budget);
+        let nodes = graph.nodes();
+        let fits = (0..plan.kernels.len())
+            .all(|position| plan.buffers(&nodes, position).len() + 1 <= max_buffers);
+        if fits || read_budget <= 2 {
+            return if fits { plan } else { group(graph, false, 0) };
+        }
+        read_budget -= 1;
+    }
+}
+
+/// Views and fills that must be computed into a buffer by a kernel of their own: outputs
+/// and assigned values (which must be plain buffers), and matrix or convolution operands
+/// that strided reads cannot express.
+fn forced_copies(graph: &Graph, nodes: &[Node], live: &[bool]) -> Vec<bool> {
+    let unassigned = vec![None; nodes.len()];
+    let mut forced = vec![false; nodes.len()];
+    let is_computed = |id: TensorId| {
+        let op = &nodes[id.index()].op;
+        !is_view_like(op) && !matches!(op, Op::Fill { .. })
+    };
+    let plain_buffer = |id: TensorId, forced: &mut Vec<bool>| {
+        if !is_computed(id) {
+            forced[id.index()] = true;
+        }
+    };
+    for (_, id) in graph.outputs() {
+        plain_buffer(id, &mut forced);
+    }
+    for (index, node) in nodes.iter().enumerate() {
+        if !live[index] {
+            continue;
+        }
+        match node.op {
+            Op::Assign { .. } => plain_buffer(node.inputs[0], &mut forced),
+            Op::MatMul => {
+                let rank = node.shape.rank();
+                let batch = Shape::new(&node.shape.dims()[..rank - 2]);
+                for &operand in &node.inputs {
+                    let readable = match resolve(nodes, &unassigned, None, operand, 0) {
+                        Source::Load { views, base } if is_computed(base) => {
+                            affine_view(nodes, &views, base).is_some_and(|affine| {
+                                matrix_layout(&affine, nodes[operand.index()].shape, batch)
+                                    .is_some()
+                            })
+                        }
+                        _ => false,
+                    };
+                    if !readable {
+                        forced[operand.index()] = true;
+                    }
+                }
+            }
+            Op::Conv2d { .. } | Op::Conv2dGradInput { .. } | Op::Conv2dGradWeight { .. } => {
+                for &operand in &node.inputs {
+                    let shape = nodes[operand.index()].shape;
+                    let readable = match resolve(nodes, &unassigned, None, operand, 0) {
+                        Source::Load { views, base } if is_computed(base) => {
+                            affine_view(nodes, &views, base)
+                                .is_some_and(|affine| affine.is_contiguous(shape))
+                        }
+                        _ => false,
+                    };
+                    if !readable {
+                        forced[operand.index()] = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    forced
+}
+
+fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
+    let nodes = graph.nodes().clone();
+    let live = graph.live();
+    let forced = forced_copies(graph, &nodes, &live);
+    let mut consumers: Vec<Vec<TensorId>> = vec![Vec::new(); nodes.len()];
+    for (index, node) in nodes.iter().enumerate() {
+        if live[index] {
+            for input in &node.inputs {
+                consumers[input.index()].push(TensorId(index as u32));
+            }
+        }
+    }
+    let mut kernels: Vec<Option<Kernel>> = Vec::new();
+    let mut kernel_of: Vec<Option<usize>> = vec![None; nodes.len()];
+
+    for index in 0..nodes.len() {
+        let id = TensorId(index as u32);
+        let node = &nodes[index];
+        if !live[index]
+            || is_leaf(&node.op)
+            || matches!(node.op, Op::Assign { .. })
+            || (!forced[index] && (is_view_like(&node.op) || matches!(node.op, Op::Fill { .. })))
+        {
+            continue;
+        }
+        if node.op.is_pointwise() || forced[index] {
+            let joined = fuse
+                && try_join(&nodes, &consumers, &mut kernels, &mut kernel_of, id, read_budget);
+            if !joined {
+                kernel_of[index] = Some(kernels.len());
+                kernels.push(Some(Kernel {
+                    kind: KernelKind::Pointwise,
+                    members: vec![id],
+                }));
+            }
+            continue;
+        }
+        let kind = match node.op {
+            Op::Reduce { .. } => KernelKind::Reduce { node: id },
+            Op::ScatterAdd { .. } => KernelKind::Segment { node: id },
+            _ => KernelKind::Contraction { node: id },
+        };
+        let mut members = vec![id];
+        if fuse && matches!(kind, KernelKind::Reduce { .. } | KernelKind::Segment { .. }) {
+            if let Some(prologue) =
+                absorbable_prologue(&nodes, &consumers, &kernels, &kernel_of, id)
+            {
+                let absorbed = kernels[prologue].take().expect("live kernel");
+                members = absorbed.members;
+                members.push(id);
+            }
+        }
+        let new_index = kernels.len();
+        for member in &members {
+            kernel_of[member.index()] = Some(new_index);
+        }
+        kernels.push(Some(Kernel { kind, members }));
+    }
+
+    // Drop absorbed kernels, renumbering.
+    let mut renumber = vec![usize::MAX; kernels.len()];
+    let mut compact = Vec::new();
+    for (old, kernel) in kernels.into_iter().enumerate() {
+        if let Some(kernel) = kernel {
+            renumber[old] = compact.len();
+            compact.push(kernel);
+        }
+    }
+    for slot in kernel_of.iter_mut().flatten() {
+        *slot = renumber[*slot];
+    }
+    let materialized = materialization(graph, &nodes, &live, &kernel_of, &compact);
+    FusionPlan {
+        kernels: compact,
+        kernel_of,
+        materialized,
+    }
+}
+
+/// Tries to add pointwise node `id` to an existing kernel; returns whether it did.
+fn try_join(
+    nodes: &[Node],
+    consumers: &[Vec<TensorId>],
+    kernels: &mut [Option<Kernel>],
+    kernel_of: &mut [Option<usize>],
+    id: TensorId,
+    read_budget: usize,
+) -> bool {
+    let node = &nodes[id.index()];
+    let count = node.shape.num_elements();
+    let mut candidates: Vec<usize> = node
+        .inputs
+        .iter()
+        .filter_map(|&input| match resolve(nodes, kernel_of, None, input, count) {
+            Source::Load { base, .. } => kernel_of[base.index()],
+            _ => None,
+        })
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    for &candidate in candidates.iter().rev() {
+        let Some(kernel) = &kernels[candidate] else {
+            continue;
+        };
+        if !accepts(nodes, consumers, kernel_of, kernel, candidate, id, count, read_budget) {
+            continue;
+        }
+        kernel_of[id.index()] = Some(candidate);
+        kernels[candidate]
+            .as_mut()
+            .expect("checked above")
+            .members
+            .push(id);
+        return true;
+    }
+    false
+}
+
+/// Whether `kernel` (at position `position`) can take pointwise node `id` with `count`
+/// elements without reading more than `read_budget` distinct buffers.
+#[allow(clippy::too_many_arguments)]
+fn accepts(
+    nodes: &[Node],
+    consumers: &[Vec<TensorId>],
+    kernel_of: &[Option<usize>],
+    kernel: &Kernel,
+    position: usize,
+    id: TensorId,
+    count: usize,
+    read_budget: usize,
+) -> bool {
+    // The element count of the space the node would be evaluated in.
+    let space = match kernel.kind {
+        KernelKind::Pointwise => nodes[kernel.members[0].index()].shape.num_elements(),
+        KernelKind::Reduce { node }
+        | KernelKind::Segment { node }
+        | KernelKind::Contraction { node } => nodes[node.index()].shape.num_elements(),
+    };
+    if space != count {
+        return false;
+    }
+    let existing = kernel_reads(nodes, kernel_of, kernel, position);
+    let epilogue_reads_before = existing.len();
+    let mut reads: Vec<TensorId> = existing.tensors;
+    reads.extend(existing.tables);
+    for &input in &nodes[id.index()].inputs {
+        match resolve(nodes, kernel_of, Some(position), input, count) {
+            Source::Literal(_) => {}
+            Source::Member(member) => {
+                if kernel.in_prologue(member) {
+                    return false;
+                }
+                if let KernelKind::Contraction { .. } = kernel.kind {
+                    // A contraction's epilogue is one chain: only its tip may be read, and
+                    // only by this node.
+                    let tip = *kernel.members.last().expect("non-empty");
+                    if member != tip || consumers[tip.index()].len() != 1 {
+                        return false;
+                    }
+                }
+            }
+            Source::Load { base, views } => {
+                for base in concat_bases(nodes, kernel_of, base) {
+                    match kernel_of[base.index()] {
+                        // Reading a value of this (or a later) kernel through a non-reshape
+                        // view would need it materialised before the kernel runs.
+                        Some(k) if k >= position => return false,
+                        _ => reads.push(base),
+                    }
+                }
+                reads.extend(
+                    views
+                        .iter()
+                        .filter(|v| matches!(nodes[v.index()].op, Op::Gather { .. })),
+                );
+            }
+        }
+    }
+    reads.sort_unstable();
+    reads.dedup();
+    if let KernelKind::Contraction { .. } = kernel.kind {
+        // Contraction epilogues bind at most two extra buffers (e.g. bias and residual)
+        // beside the operands they already read.
+        return reads.len() <= epilogue_reads_before.max(2) + 2 && reads.len() <= read_budget;
+    }
+    reads.len() <= read_budget
+}
+
+/// Buffers the members of `kernel` read: bases of loads, and gather index tables (also
+/// those of gather members, which copy through their own table).
+fn kernel_reads(
+    nodes: &[Node],
+    kernel_of: &[Option<usize>],
+    kernel: &Kernel,
+    position: usize,
+) -> KernelBuffers {
+    let mut reads = KernelBuffers::default();
+    for &member in &kernel.members {
+        if let Op::Gather { .. } = nodes[member.index()].op {
+            reads.tables.push(member);
+        }
+        let space = read_space(nodes, kernel, member);
+        for &input in &nodes[member.index()].inputs {
+            if let Source::Load { base, views } =
+                resolve(nodes, kernel_of, Some(position), input, space)
+            {
+                reads.tensors.extend(concat_bases(nodes, kernel_of, base));
+                reads.tables.extend(
+                    views
+                        .iter()
+                        .filter(|v| matches!(nodes[v.index()].op, Op::Gather { .. })),
+                );
+            }
+        }
+    }
+    reads.tensors.sort_unstable();
+    reads.tensors.dedup();
+    reads.tables.sort_unstable();
+    reads.tables.dedup();
+    reads
+}
+
+/// The buffers one kernel binds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelBuffers {
+    /// Tensors read or written (f32).
+    pub tensors: Vec<TensorId>,
+    /// Gather nodes whose index tables are read (u32).
+    pub tables: Vec<TensorId>,
+}
+
+impl KernelBuffers {
+    pub fn len(&self) -> usize {
+        self.tensors.len() + self.tables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl FusionPlan {
+    /// The buffers kernel `position` binds: what its members read, and the members it
+    /// writes (materialised ones).
+    pub fn buffers(&self, nodes: &[Node], position: usize) -> KernelBuffers {
+        let kernel = &self.kernels[position];
+        let mut all = kernel_reads(nodes, &self.kernel_of, kernel, position);
+        all.tensors.extend(
+            kernel
+                .members
+                .iter()
+                .filter(|m| self.materialized[m.index()]),
+        );
+        all.tensors.sort_unstable();
+        all.tensors.dedup();
+        all
+    }
+}
+
+/// The materialised tensors a load from `base` reads: the parts of a concat (recursively
+/// through their views), or `base` itself.
+pub fn concat_bases(nodes: &[Node], kernel_of: &[Option<usize>], base: TensorId) -> Vec<TensorId> {
+    if kernel_of[base.index()].is_none() {
+        if let Op::Concat { .. } = nodes[base.index()].op {
+            let mut all = Vec::new();
+            for &part in &nodes[base.index()].inputs {
+                if let Source::Load { base, .. } = resolve(nodes, kernel_of, None, part, 0) {
+                    all.extend(concat_bases(nodes, kernel_of, base));
+                }
+            }
+            return all;
+        }
+    }
+    vec![base]
+}
+
+/// The pointwise kernel whose result feeds reduction `id` through reshapes only, if no
+/// kernel scheduled before `id` reads any of its values (moving it into the reduction
+/// then keeps the schedule valid).
+fn absorbable_prologue(
+    nodes: &[Node],
+    consumers: &[Vec<TensorId>],
+    kernels: &[Option<Kernel>],
+    kernel_of: &[Option<usize>],
+    id: TensorId,
+) -> Option<usize> {
+    let input = nodes[id.index()].inputs[0];
+    let space = nodes[input.index()].shape.num_elements();
+    let Source::Load { views, base } = resolve(nodes, kernel_of, None, input, space) else {
+        return None;
+    };
+    if views
+        .iter()
+        .any(|v| !matches!(nodes[v.index()].op, Op::Reshape))
+    {
+        return None;
+    }
+    let position = kernel_of[base.index()]?;
+    let kernel = kernels[position].as_ref()?;
+    if kernel.kind != KernelKind::Pointwise
+        || nodes[base.index()].shape.num_elements() != nodes[input.index()].shape.num_elements()
+    {
+        return None;
+    }
+    // Readers already scheduled, seen through views: they must be members or `id`.
+    fn scheduled_readers_ok(
+        nodes: &[Node],
+        consumers: &[Vec<TensorId>],
+        kernel_of: &[Option<usize>],
+        value: TensorId,
+        reduction: TensorId,
+        position: usize,
+    ) -> bool {
+        consumers[value.index()].iter().all(|&consumer| {
+            if consumer == reduction || consumer > reduction {
+                return true;
+            }
+            if is_view_like(&nodes[consumer.index()].op) {
+                return scheduled_readers_ok(nodes, consumers, kernel_of, consumer, reduction, position);
+            }
+            kernel_of[consumer.index()] == Some(position)
+        })
+    }
+    kernel
+        .members
+        .iter()
+        .all(|&member| scheduled_readers_ok(nodes, consumers, kernel_of, member, id, position))
+        .then_some(position)
+}
+
+fn materialization(
+    graph: &Graph,
+    nodes: &[Node],
+    live: &[bool],
+    kernel_of: &[Option<usize>],
+    kernels: &[Kernel],
+) -> Vec<bool> {
+    let mut materialized = vec![false; nodes.len()];
+    for (index, node) in nodes.iter().enumerate() {
+        if live[index] && is_leaf(&node.op) {
+            materialized[index] = true;
+        }
+    }
+    let need = |id: TensorId, materialized: &mut Vec<bool>| {
+        if let Source::Load { base, .. } = resolve(nodes, kernel_of, None, id, 0) {
+            for base in concat_bases(nodes, kernel_of, base) {
+                materialized[base.index()] = true;
+            }
+        }
+    };
+    for (_, id) in graph.outputs() {
+        need(id, &mut materialized);
+    }
+    for (index, node) in nodes.iter().enumerate() {
+        if !live[index] {
+            continue;
+        }
+        if let Op::Assign { .. } = node.op {
+            need(node.inputs[0], &mut materialized);
+        }
+    }
+    for (position, kernel) in kernels.iter().enumerate() {
+        for &member in &kernel.members {
+            let space = read_space(nodes, kernel, member);
+            for &input in &nodes[member.index()].inputs {
+                if let Source::Load { base, .. } =
+                    resolve(nodes, kernel_of, Some(position), input, space)
+                {
+                    for base in concat_bases(nodes, kernel_of, base) {
+                        materialized[base.index()] = true;
+                    }
+                }
+            }
+        }
+    }
+    materialized
+}

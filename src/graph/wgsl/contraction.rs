@@ -1,0 +1,205 @@
+//! Matrix products and convolutions: a [`MatmulSpec`] for the template of
+//! `graph::kernels`, with operands read in place (strided) and the kernel's pointwise
+//! epilogue rendered as the template's `epilogue` function.
+
+use std::fmt::Write;
+
+use super::generate::{Binding, Emitter};
+use super::index::{BufferNames, Ix};
+use crate::graph::fuse::{FusionPlan, KernelKind, Source, resolve};
+use crate::graph::ir::{Node, Op, TensorId};
+use crate::graph::kernels::{
+    ConvShape, Epilogue, KernelError, MatmulSpec, Operand, conv2d_forward, conv2d_grad_input,
+    conv2d_grad_weight,
+};
+use crate::graph::shape::Shape;
+use crate::graph::strided::{affine_view, matrix_layout};
+
+/// A contraction kernel ready for the template: its spec and what to bind (0 = A, 1 = B,
+/// 2 = C, then the epilogue's reads).
+pub struct Contraction {
+    pub spec: MatmulSpec,
+    pub bindings: Vec<Binding>,
+}
+
+/// The buffer an operand is read from and, for matmuls, its strided layout in a product
+/// with batch shape `batch`. Fusion guarantees operands are expressible (it copies the
+/// others first).
+fn operand(
+    nodes: &[Node],
+    plan: &FusionPlan,
+    tensor: TensorId,
+    batch: Option<Shape>,
+) -> (TensorId, Option<Operand>) {
+    let Source::Load { views, base } = resolve(nodes, &plan.kernel_of, None, tensor, 0) else {
+        unreachable!("fusion materialises literal operands")
+    };
+    let affine = affine_view(nodes, &views, base).expect("fusion copies non-strided operands");
+    let layout = batch.map(|batch| {
+        let layout = matrix_layout(&affine, nodes[tensor.index()].shape, batch)
+            .expect("fusion copies operands without a matrix layout");
+        Operand::strided(layout.transposed, layout.batch_stride as u32)
+    });
+    (base, layout)
+}
+
+/// Builds the contraction kernel `position` of `plan` (central node `node`).
+pub fn contraction(
+    nodes: &[Node],
+    plan: &FusionPlan,
+    position: usize,
+) -> Result<Contraction, KernelError> {
+    let kernel = &plan.kernels[position];
+    let KernelKind::Contraction { node } = kernel.kind else {
+        unreachable!("not a contraction kernel")
+    };
+    let central = &nodes[node.index()];
+    let out_shape = central.shape;
+    let (a_input, b_input) = (central.inputs[0], central.inputs[1]);
+    let (mut spec, a, b) = match central.op {
+        Op::MatMul => {
+            let rank = out_shape.rank();
+            let batch = Shape::new(&out_shape.dims()[..rank - 2]);
+            let (a, a_layout) = operand(nodes, plan, a_input, Some(batch));
+            let (b, b_layout) = operand(nodes, plan, b_input, Some(batch));
+            let a_shape = nodes[a_input.index()].shape;
+            let spec = MatmulSpec {
+                batch: batch.num_elements() as u32,
+                m: out_shape.dims()[rank - 2] as u32,
+                n: out_shape.dims()[rank - 1] as u32,
+                k: a_shape.dims()[a_shape.rank() - 1] as u32,
+                a: a_layout.expect("matmul layout"),
+                b: b_layout.expect("matmul layout"),
+                epilogue: Epilogue::identity(),
+                accumulate: false,
+            };
+            (spec, a, b)
+        }
+        Op::Conv2d { kernel: size }
+        | Op::Conv2dGradInput { kernel: size }
+        | Op::Conv2dGradWeight { kernel: size } => {
+            let (a, _) = operand(nodes, plan, a_input, None);
+            let (b, _) = operand(nodes, plan, b_input, None);
+            let first = nodes[a_input.index()].shape.dims().to_vec();
+            let second = nodes[b_input.index()].shape.dims().to_vec();
+            let (in_channels, out_channels) = match central.op {
+                Op::Conv2d { .. } => (first[3], second[3]),
+                // [grad_output, weight]: the weight says both.
+                Op::Conv2dGradInput { .. } => (second[2], second[3]),
+                // [input, grad_output].
+                _ => (first[3], second[3]),
+            };
+            let shape = ConvShape {
+                batch: first[0] as u32,
+                height: first[1] as u32,
+                width: first[2] as u32,
+                in_channels: in_channels as u32,
+                out_channels: out_channels as u32,
+                kernel: size as u32,
+            };
+            let spec = match central.op {
+                Op::Conv2d { .. } => conv2d_forward(&shape)?,
+                Op::Conv2dGradInput { .. } => conv2d_grad_input(&shape)?,
+                _ => conv2d_grad_weight(&shape, 1)?,
+            };
+            (spec, a, b)
+        }
+        ref other => unreachable!("{} is not a contraction", other.name()),
+    };
+    let tip = *kernel.members.last().expect("non-empty kernel");
+    let mut bindings = vec![Binding::Tensor(a), Binding::Tensor(b), Binding::Tensor(tip)];
+    spec.epilogue = epilogue(nodes, plan, position, node, &spec, &mut bindings);
+    Ok(Contraction { spec, bindings })
+}
+
+/// The members after the central node as the template's `epilogue` function, declaring
+/// the buffers they read (appended to `bindings`).
+fn epilogue(
+    nodes: &[Node],
+    plan: &FusionPlan,
+    position: usize,
+    node: TensorId,
+    spec: &MatmulSpec,
+    bindings: &mut Vec<Binding>,
+) -> Epilogue {
+    let kernel = &plan.kernels[position];
+    let members: Vec<TensorId> = kernel.members.iter().copied().filter(|&m| m > node).collect();
+    if members.is_empty() {
+        return Epilogue::identity();
+    }
+    let buffers = plan.buffers(nodes, position);
+    let operands = [bindings[0].clone(), bindings[1].clone()];
+    let mut names = BufferNames::default();
+    let mut declarations = Vec::new();
+    for id in buffers.tensors {
+        let binding = Binding::Tensor(id);
+        // The operands and the output are bound already; the epilogue reads operands
+        // through extra bindings of its own only if it needs them.
+        if members.contains(&id) || (id == node) {
+            continue;
+        }
+        if operands.contains(&binding) && !epilogue_reads(nodes, plan, position, &members, id) {
+            continue;
+        }
+        let name = format!("e{}", declarations.len());
+        declarations.push(format!("var<storage, read> {name}: array<f32>;"));
+        names.tensors.insert(id, name);
+        bindings.push(binding);
+    }
+    for id in buffers.tables {
+        let name = format!("e{}", declarations.len());
+        declarations.push(format!("var<storage, read> {name}: array<u32>;"));
+        names.tables.insert(id, name);
+        bindings.push(Binding::GatherTable(id));
+    }
+    let emitter = Emitter {
+        nodes,
+        plan,
+        position,
+        names: &names,
+        stores: false,
+    };
+    let mut body = String::new();
+    let index = Ix::var("oi");
+    for &member in &members {
+        emitter.member(member, &index, &mut body);
+    }
+    let tip = members.last().expect("non-empty");
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "fn epilogue(value: f32, batch: u32, row: u32, col: u32) -> f32 {{
+    let oi = (batch * {m}u + row) * {n}u + col;
+    let v{node} = value;
+{body}    return v{tip};
+}}
+",
+        m = spec.m,
+        n = spec.n,
+        node = node.0,
+        tip = tip.0,
+    );
+    Epilogue {
+        bindings: declarations,
+        body: text,
+    }
+}
+
+/// Whether the epilogue `members` load tensor `id` from its buffer.
+fn epilogue_reads(
+    nodes: &[Node],
+    plan: &FusionPlan,
+    position: usize,
+    members: &[TensorId],
+    id: TensorId,
+) -> bool {
+    members.iter().any(|&member| {
+        let space = nodes[member.index()].shape.num_elements();
+        nodes[member.index()].inputs.iter().any(|&input| {
+            matches!(
+                resolve(nodes, &plan.kernel_of, Some(position), input, space),
+                Source::Load { base, .. } if crate::graph::fuse::concat_bases(nodes, &plan.kernel_of, base).contains(&id)
+            )
+        })
+    })
+}

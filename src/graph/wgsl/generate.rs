@@ -1,0 +1,482 @@
+//! WGSL for fused pointwise, reduction and segment-sum kernels. Matrix products and
+//! convolutions come from the templates in `graph::kernels` (see `contraction.rs`).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::index::{BufferNames, Ix, coordinates, literal, value_at};
+use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, Source, is_view_like, resolve};
+use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
+
+/// Threads per workgroup of generated kernels: the browser baseline's maximum.
+pub const WORKGROUP: u32 = 256;
+/// Workgroups per grid dimension (the WebGPU limit).
+pub const MAX_GROUPS: u32 = 65535;
+
+/// What a binding of a generated kernel holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// A tensor's buffer (f32).
+    Tensor(TensorId),
+    /// The index table of a gather node (u32).
+    GatherTable(TensorId),
+    /// The CSR table of a scatter-add node: segment offsets, then input positions (u32).
+    SegmentTable(TensorId),
+}
+
+/// A generated kernel: source, what to bind, and how many workgroups to launch.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub wgsl: String,
+    pub bindings: Vec<Binding>,
+    pub workgroups: [u32; 3],
+}
+
+/// A 1-D or 2-D grid covering `threads` threads of [`WORKGROUP`]-sized groups, and the
+/// WGSL expression of a thread's flat id.
+pub fn grid(threads: u64) -> ([u32; 3], String) {
+    let groups = threads.div_ceil(u64::from(WORKGROUP)).max(1);
+    if groups <= u64::from(MAX_GROUPS) {
+        ([groups as u32, 1, 1], "gid.x".to_owned())
+    } else {
+        let rows = groups.div_ceil(u64::from(MAX_GROUPS));
+        (
+            [MAX_GROUPS, rows as u32, 1],
+            format!("(gid.x + gid.y * {}u)", MAX_GROUPS * WORKGROUP),
+        )
+    }
+}
+
+/// Bindings of kernel `position` and the WGSL declarations for them.
+struct Layout {
+    names: BufferNames,
+    declarations: String,
+    bindings: Vec<Binding>,
+}
+
+fn layout(nodes: &[Node], plan: &FusionPlan, position: usize, extra: &[Binding]) -> Layout {
+    let kernel = &plan.kernels[position];
+    let buffers = plan.buffers(nodes, position);
+    let mut bindings: Vec<Binding> = buffers.tensors.into_iter().map(Binding::Tensor).collect();
+    bindings.extend(buffers.tables.into_iter().map(Binding::GatherTable));
+    bindings.extend_from_slice(extra);
+    let mut names = BufferNames::default();
+    let mut declarations = String::new();
+    for (slot, binding) in bindings.iter().enumerate() {
+        let (name, element, access) = match binding {
+            Binding::Tensor(id) => {
+                let written = kernel.members.contains(id) && plan.materialized[id.index()];
+                let name = format!("b{slot}");
+                names.tensors.insert(*id, name.clone());
+                (name, "f32", if written { "read_write" } else { "read" })
+            }
+            Binding::GatherTable(id) => {
+                let name = format!("g{slot}");
+                names.tables.insert(*id, name.clone());
+                (name, "u32", "read")
+            }
+            Binding::SegmentTable(_) => (format!("s{slot}"), "u32", "read"),
+        };
+        let _ = writeln!(
+            declarations,
+            "@group(0) @binding({slot}) var<storage, {access}> {name}: array<{element}>;"
+        );
+    }
+    Layout {
+        names,
+        declarations,
+        bindings,
+    }
+}
+
+fn unary(op: UnaryOp, x: &str) -> String {
+    match op {
+        UnaryOp::Neg => format!("(-{x})"),
+        UnaryOp::Exp => format!("exp({x})"),
+        UnaryOp::Log => format!("log({x})"),
+        // tanh saturates to ±1 in f32 beyond |x| ≈ 9; clamping keeps drivers' exp-based
+        // implementations away from inf/inf.
+        UnaryOp::Tanh => format!("tanh(clamp({x}, -15.0f, 15.0f))"),
+        UnaryOp::Sigmoid => format!("(1.0f / (1.0f + exp(-{x})))"),
+        UnaryOp::Relu => format!("max({x}, 0.0f)"),
+        UnaryOp::Sqrt => format!("sqrt({x})"),
+        UnaryOp::Rsqrt => format!("inverseSqrt({x})"),
+        UnaryOp::Square => format!("({x} * {x})"),
+        UnaryOp::Abs => format!("abs({x})"),
+        UnaryOp::Recip => format!("(1.0f / {x})"),
+    }
+}
+
+fn binary(op: BinaryOp, a: &str, b: &str) -> String {
+    let compare = |symbol: &str| format!("select(0.0f, 1.0f, {a} {symbol} {b})");
+    match op {
+        BinaryOp::Add => format!("({a} + {b})"),
+        BinaryOp::Sub => format!("({a} - {b})"),
+        BinaryOp::Mul => format!("({a} * {b})"),
+        BinaryOp::Div => format!("({a} / {b})"),
+        BinaryOp::Max => format!("max({a}, {b})"),
+        BinaryOp::Min => format!("min({a}, {b})"),
+        BinaryOp::Pow => format!("pow({a}, {b})"),
+        BinaryOp::Less => compare("<"),
+        BinaryOp::LessEqual => compare("<="),
+        BinaryOp::Greater => compare(">"),
+        BinaryOp::GreaterEqual => compare(">="),
+        BinaryOp::Equal => compare("=="),
+        BinaryOp::NotEqual => compare("!="),
+    }
+}
+
+/// Context for emitting member statements of one kernel.
+pub(super) struct Emitter<'a> {
+    pub nodes: &'a [Node],
+    pub plan: &'a FusionPlan,
+    pub position: usize,
+    pub names: &'a BufferNames,
+    /// Store materialised members (off in contraction epilogues, whose template stores).
+    pub stores: bool,
+}
+
+impl Emitter<'_> {
+    /// `let v<id> = ...;` for pointwise or view member `id` at flat index `index` of its
+    /// own shape, then its store if it is materialised.
+    pub fn member(&self, id: TensorId, index: &Ix, body: &mut String) {
+        let node = &self.nodes[id.index()];
+        let coordinates = coordinates(index, node.shape);
+        let operand = |i: usize| {
+            value_at(
+                self.nodes,
+                &self.plan.kernel_of,
+                Some(self.position),
+                self.names,
+                node.inputs[i],
+                &coordinates,
+                node.shape,
+            )
+        };
+        let value = match &node.op {
+            Op::Unary(op) => unary(*op, &operand(0)),
+            Op::Binary(op) => binary(*op, &operand(0), &operand(1)),
+            Op::Select => format!(
+                "select({}, {}, {} != 0.0f)",
+                operand(2),
+                operand(1),
+                operand(0)
+            ),
+            Op::Fill { value } => literal(*value),
+            op if is_view_like(op) => self.view_member(id, &coordinates),
+            other => unreachable!("{} is not a pointwise member", other.name()),
+        };
+        let _ = writeln!(body, "    let v{} = {value};", id.0);
+        self.store(id, index, body);
+    }
+
+    /// A view materialised by a copy: read its input through it.
+    fn view_member(&self, id: TensorId, coordinates: &[Ix]) -> String {
+        let node = &self.nodes[id.index()];
+        // Pretend the view is an unmaterialised node so that the load walks through it.
+        let mut kernel_of = self.plan.kernel_of.clone();
+        kernel_of[id.index()] = None;
+        value_at(
+            self.nodes,
+            &kernel_of,
+            Some(self.position),
+            self.names,
+            id,
+            coordinates,
+            node.shape,
+        )
+    }
+
+    fn store(&self, id: TensorId, index: &Ix, body: &mut String) {
+        if self.stores && self.plan.materialized[id.index()] {
+            let name = &self.names.tensors[&id];
+            let _ = writeln!(body, "    {name}[{}] = v{};", index.render(), id.0);
+        }
+    }
+}
+
+/// Generates kernel `position` of `plan` (pointwise, reduction or segment sum).
+pub fn generate(nodes: &[Node], plan: &FusionPlan, position: usize) -> Generated {
+    let kernel = &plan.kernels[position];
+    match kernel.kind {
+        KernelKind::Pointwise => pointwise(nodes, plan, position),
+        KernelKind::Reduce { node } => reduction(nodes, plan, position, node),
+        KernelKind::Segment { node } => segment(nodes, plan, position, node),
+        KernelKind::Contraction { .. } => {
+            unreachable!("contractions are generated by contraction.rs")
+        }
+    }
+}
+
+fn pointwise(nodes: &[Node], plan: &FusionPlan, position: usize) -> Generated {
+    let kernel = &plan.kernels[position];
+    let count = nodes[kernel.members[0].index()].shape.num_elements() as u64;
+    let layout = layout(nodes, plan, position, &[]);
+    let (workgroups, thread) = grid(count);
+    let emitter = Emitter {
+        nodes,
+        plan,
+        position,
+        names: &layout.names,
+        stores: true,
+    };
+    let mut body = String::new();
+    let index = Ix::var("i");
+    for &member in &kernel.members {
+        emitter.member(member, &index, &mut body);
+    }
+    let wgsl = format!(
+        "{declarations}
+@compute @workgroup_size({WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let i = {thread};
+    if i >= {count}u {{
+        return;
+    }}
+{body}}}
+",
+        declarations = layout.declarations
+    );
+    Generated {
+        wgsl,
+        bindings: layout.bindings,
+        workgroups,
+    }
+}
+
+/// Splits members of a reduction-like kernel into the prologue (before `node`) and the
+/// epilogue (after it).
+fn split_members(kernel: &Kernel, node: TensorId) -> (Vec<TensorId>, Vec<TensorId>) {
+    let prologue = kernel.members.iter().copied().filter(|&m| m < node).collect();
+    let epilogue = kernel.members.iter().copied().filter(|&m| m > node).collect();
+    (prologue, epilogue)
+}
+
+/// The reduced input's value at flat input index `index`, after the prologue.
+fn reduced_input(emitter: &Emitter, node: TensorId, index: &Ix) -> String {
+    let input = emitter.nodes[node.index()].inputs[0];
+    let shape = emitter.nodes[input.index()].shape;
+    value_at(
+        emitter.nodes,
+        &emitter.plan.kernel_of,
+        Some(emitter.position),
+        emitter.names,
+        input,
+        &coordinates(index, shape),
+        shape,
+    )
+}
+
+/// `acc ⊕ x` for a reduction.
+fn combine(op: ReduceOp, acc: &str, x: &str) -> String {
+    match op {
+        ReduceOp::Sum => format!("{acc} + {x}"),
+        ReduceOp::Max => format!("max({acc}, {x})"),
+    }
+}
+
+fn reduction(nodes: &[Node], plan: &FusionPlan, position: usize, node: TensorId) -> Generated {
+    let kernel = &plan.kernels[position];
+    let Op::Reduce { op, start, end } = nodes[node.index()].op else {
+        unreachable!("reduction kernel without a reduce node")
+    };
+    let input_shape = nodes[nodes[node.index()].inputs[0].index()].shape;
+    let dims = input_shape.dims();
+    let outer: u64 = dims[..start].iter().product::<usize>() as u64;
+    let length: u64 = dims[start..end].iter().product::<usize>() as u64;
+    let inner: u64 = dims[end..].iter().product::<usize>() as u64;
+    let layout = layout(nodes, plan, position, &[]);
+    let emitter = Emitter {
+        nodes,
+        plan,
+        position,
+        names: &layout.names,
+        stores: true,
+    };
+    let (prologue, epilogue) = split_members(kernel, node);
+    let identity = match op {
+        ReduceOp::Sum => literal(0.0),
+        ReduceOp::Max => literal(f32::NEG_INFINITY),
+    };
+    let mut per_input = String::new();
+    let input_index = Ix::var("ii");
+    for &member in &prologue {
+        emitter.member(member, &input_index, &mut per_input);
+    }
+    let step = combine(op, "acc", &reduced_input(&emitter, node, &input_index));
+    let mut finish = String::new();
+    let output_index = Ix::var("oi");
+    let _ = writeln!(finish, "    let v{} = acc;", node.0);
+    emitter.store(node, &output_index, &mut finish);
+    for &member in &epilogue {
+        emitter.member(member, &output_index, &mut finish);
+    }
+    let outputs = outer * inner;
+    let declarations = &layout.declarations;
+    if inner == 1 && length >= 64 {
+        // One workgroup per output row: threads stride over the row, then a tree combine.
+        let (workgroups, _) = grid(outputs * u64::from(WORKGROUP));
+        let group = if workgroups[1] > 1 {
+            format!("(wid.x + wid.y * {MAX_GROUPS}u)")
+        } else {
+            "wid.x".to_owned()
+        };
+        let half = WORKGROUP / 2;
+        let merge = combine(op, "acc", "partial[lid + width]");
+        let wgsl = format!(
+            "{declarations}
+var<workgroup> partial: array<f32, {WORKGROUP}>;
+
+@compute @workgroup_size({WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let oi = {group};
+    if oi >= {outputs}u {{
+        return;
+    }}
+    var acc = {identity};
+    for (var r = lid; r < {length}u; r += {WORKGROUP}u) {{
+        let ii = oi * {length}u + r;
+{per_input}        acc = {step};
+    }}
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var width = {half}u; width > 0u; width >>= 1u) {{
+        if lid < width {{
+            acc = {merge};
+            partial[lid] = acc;
+        }}
+        workgroupBarrier();
+    }}
+    if lid == 0u {{
+{finish}    }}
+}}
+"
+        );
+        return Generated {
+            wgsl,
+            bindings: layout.bindings,
+            workgroups,
+        };
+    }
+    // One thread per output; consecutive threads read consecutive inner elements.
+    let (workgroups, thread) = grid(outputs);
+    let wgsl = format!(
+        "{declarations}
+@compute @workgroup_size({WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let oi = {thread};
+    if oi >= {outputs}u {{
+        return;
+    }}
+    let outer = oi / {inner}u;
+    let column = oi % {inner}u;
+    var acc = {identity};
+    for (var r = 0u; r < {length}u; r++) {{
+        let ii = (outer * {length}u + r) * {inner}u + column;
+{per_input}        acc = {step};
+    }}
+{finish}}}
+"
+    );
+    Generated {
+        wgsl,
+        bindings: layout.bindings,
+        workgroups,
+    }
+}
+
+/// CSR form of a scatter-add's indices: `offsets[s]..offsets[s + 1]` are the positions
+/// (into `order`) of the inputs that land in segment `s`. Laid out as one table: the
+/// `size + 1` offsets, then the positions.
+pub fn segment_table(indices: &[u32], size: usize) -> Vec<u32> {
+    let mut counts = vec![0u32; size + 1];
+    for &index in indices {
+        counts[index as usize + 1] += 1;
+    }
+    for s in 0..size {
+        counts[s + 1] += counts[s];
+    }
+    let mut order = vec![0u32; indices.len()];
+    let mut next = counts.clone();
+    for (position, &index) in indices.iter().enumerate() {
+        order[next[index as usize] as usize] = position as u32;
+        next[index as usize] += 1;
+    }
+    let mut table = counts;
+    table.extend(order);
+    table
+}
+
+fn segment(nodes: &[Node], plan: &FusionPlan, position: usize, node: TensorId) -> Generated {
+    let kernel = &plan.kernels[position];
+    let Op::ScatterAdd { axis, .. } = &nodes[node.index()].op else {
+        unreachable!("segment kernel without a scatter-add node")
+    };
+    let out_shape = nodes[node.index()].shape;
+    let input_shape = nodes[nodes[node.index()].inputs[0].index()].shape;
+    let dims = out_shape.dims();
+    let size = dims[*axis] as u64;
+    let inner: u64 = dims[axis + 1..].iter().product::<usize>() as u64;
+    let length = input_shape.dims()[*axis] as u64;
+    let outputs = out_shape.num_elements() as u64;
+    let layout = layout(nodes, plan, position, &[Binding::SegmentTable(node)]);
+    let table = format!("s{}", layout.bindings.len() - 1);
+    let emitter = Emitter {
+        nodes,
+        plan,
+        position,
+        names: &layout.names,
+        stores: true,
+    };
+    let (prologue, epilogue) = split_members(kernel, node);
+    let mut per_input = String::new();
+    let input_index = Ix::var("ii");
+    for &member in &prologue {
+        emitter.member(member, &input_index, &mut per_input);
+    }
+    let x = reduced_input(&emitter, node, &input_index);
+    let mut finish = String::new();
+    let output_index = Ix::var("oi");
+    let _ = writeln!(finish, "    let v{} = acc;", node.0);
+    emitter.store(node, &output_index, &mut finish);
+    for &member in &epilogue {
+        emitter.member(member, &output_index, &mut finish);
+    }
+    let (workgroups, thread) = grid(outputs);
+    let wgsl = format!(
+        "{declarations}
+@compute @workgroup_size({WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let oi = {thread};
+    if oi >= {outputs}u {{
+        return;
+    }}
+    let outer = oi / {span}u;
+    let segment = (oi / {inner}u) % {size}u;
+    let column = oi % {inner}u;
+    var acc = 0.0f;
+    for (var q = {table}[segment]; q < {table}[segment + 1u]; q++) {{
+        let t = {table}[{offsets} + q];
+        let ii = (outer * {length}u + t) * {inner}u + column;
+{per_input}        acc = acc + ({x});
+    }}
+{finish}}}
+",
+        declarations = layout.declarations,
+        span = size * inner,
+        offsets = size + 1,
+    );
+    Generated {
+        wgsl,
+        bindings: layout.bindings,
+        workgroups,
+    }
+}
+
+/// Whether `tensor` resolves to a literal (fills are never buffers).
+pub fn is_literal(nodes: &[Node], plan: &FusionPlan, tensor: TensorId) -> bool {
+    matches!(
+        resolve(nodes, &plan.kernel_of, None, tensor, 0),
+        Source::Literal(_)
+    )
+}

@@ -1,0 +1,9 @@
+//! The wgpu backend: WGSL generated for each fused kernel, and the compiled program that
+//! replays them.
+
+mod contraction;
+mod generate;
+mod index;
+mod program;
+
+pub use program::{GpuProgram, KernelInfo};

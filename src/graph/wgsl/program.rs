@@ -1,0 +1,327 @@
+//! A graph compiled for wgpu: fused kernels, a static buffer plan, pre-built pipelines and
+//! bind groups. `run` records every dispatch into one compute pass and submits once;
+//! values stay on the GPU until `read` asks for them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::contraction::contraction;
+use super::generate::{Binding, generate, segment_table};
+use crate::gpu::Gpu;
+use crate::graph::GraphError;
+use crate::graph::fuse::{self, FusionPlan, KernelKind, Source, resolve};
+use crate::graph::init::initial_values;
+use crate::graph::ir::{Graph, Node, Op, TensorId};
+use crate::graph::kernels::{AdapterCaps, MatmulKernel, choose_tiles};
+use crate::graph::plan::{self, BufferPlan, Lifetime};
+
+/// One dispatch of the step.
+struct Step {
+    pipeline: Arc<wgpu::ComputePipeline>,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+/// A kernel as listed by [`GpuProgram::kernels`]: its kind and the ops fused into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelInfo {
+    pub kind: String,
+    pub ops: Vec<String>,
+}
+
+/// A graph compiled for the GPU.
+pub struct GpuProgram {
+    gpu: Arc<Gpu>,
+    nodes: Vec<Node>,
+    /// Buffer of every materialised tensor.
+    buffer_of: HashMap<TensorId, usize>,
+    buffers: Vec<wgpu::Buffer>,
+    /// Gather and segment tables, kept alive for the bind groups.
+    _tables: Vec<wgpu::Buffer>,
+    steps: Vec<Step>,
+    /// (value tensor, target tensor): copied at the end of each run.
+    assigns: Vec<(TensorId, TensorId)>,
+    names: HashMap<String, TensorId>,
+    outputs: HashMap<String, TensorId>,
+    plan: BufferPlan,
+    kernels: Vec<KernelInfo>,
+}
+
+fn is_leaf(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Input { .. } | Op::Parameter { .. } | Op::State { .. } | Op::Constant { .. }
+    )
+}
+
+impl GpuProgram {
+    pub fn compile(graph: &Graph, gpu: &Arc<Gpu>, fuse: bool, seed: u64) -> Result<Self, GraphError> {
+        let nodes = graph.nodes().clone();
+        let max_buffers = gpu.limits.max_storage_buffers_per_shader_stage as usize;
+        let fusion = fuse::fuse(graph, fuse, max_buffers);
+        let outputs: HashMap<String, TensorId> = graph.outputs().into_iter().collect();
+        let mut names = HashMap::new();
+        let mut assigns = Vec::new();
+        for (index, node) in nodes.iter().enumerate() {
+            let id = TensorId(index as u32);
+            match &node.op {
+                Op::Input { name } | Op::Parameter { name, .. } | Op::State { name, .. } => {
+                    names.insert(name.clone(), id);
+                }
+                Op::Assign { target } => {
+                    let Source::Load { base, .. } =
+                        resolve(&nodes, &fusion.kernel_of, None, node.inputs[0], 0)
+                    else {
+                        unreachable!("fusion materialises assigned values")
+                    };
+                    assigns.push((base, *target));
+                }
+                _ => {}
+            }
+        }
+        let (plan, buffer_of) = plan_buffers(&nodes, &fusion, &outputs, &assigns);
+        let buffers: Vec<wgpu::Buffer> = plan
+            .slot_bytes
+            .iter()
+            .enumerate()
+            .map(|(slot, &bytes)| gpu.storage_buffer(&format!("slot {slot}"), bytes))
+            .collect();
+        for (index, node) in nodes.iter().enumerate() {
+            let Some(&slot) = buffer_of.get(&TensorId(index as u32)) else {
+                continue;
+            };
+            let values = match &node.op {
+                Op::Parameter { name, init } | Op::State { name, init } => {
+                    initial_values(*init, node.shape.num_elements(), seed, name)
+                }
+                Op::Constant { values } => values.to_vec(),
+                _ => continue,
+            };
+            gpu.queue
+                .write_buffer(&buffers[slot], 0, bytemuck::cast_slice(&values));
+        }
+
+        let mut tables = Vec::new();
+        let mut steps = Vec::new();
+        let mut kernels = Vec::new();
+        let caps = AdapterCaps::of(gpu);
+        for (position, kernel) in fusion.kernels.iter().enumerate() {
+            kernels.push(KernelInfo {
+                kind: match kernel.kind {
+                    KernelKind::Pointwise => "pointwise".into(),
+                    KernelKind::Reduce { .. } => "reduce".into(),
+                    KernelKind::Segment { .. } => "segment".into(),
+                    KernelKind::Contraction { .. } => "contraction".into(),
+                },
+                ops: kernel
+                    .members
+                    .iter()
+                    .map(|m| nodes[m.index()].op.name())
+                    .collect(),
+            });
+            let label = format!("kernel {position}");
+            let (pipeline, bindings, workgroups) = if let KernelKind::Contraction { .. } = kernel.kind {
+                let built = contraction(&nodes, &fusion, position).map_err(GraphError::Kernel)?;
+                let tiles = choose_tiles(&built.spec, &caps);
+                // SAFETY: the template's accesses are in bounds by construction; the
+                // epilogue reads its bindings at indices of tensors of the bound shapes.
+                let compiled = unsafe { MatmulKernel::new(gpu, built.spec, tiles) }
+                    .map_err(GraphError::Kernel)?;
+                (compiled.pipeline, built.bindings, compiled.workgroups)
+            } else {
+                let generated = generate(&nodes, &fusion, position);
+                // SAFETY: generated kernels guard the thread index against the element
+                // count, and every index they form is a coordinate of a tensor bound at
+                // its full size.
+                let pipeline = unsafe { gpu.pipeline_unchecked(&label, &generated.wgsl, "main") }?;
+                (pipeline, generated.bindings, generated.workgroups)
+            };
+            let mut resources: Vec<&wgpu::Buffer> = Vec::new();
+            let first_table = tables.len();
+            for binding in &bindings {
+                match binding {
+                    Binding::GatherTable(id) => {
+                        let Op::Gather { indices, .. } = &nodes[id.index()].op else {
+                            unreachable!("gather table of a non-gather node")
+                        };
+                        tables.push(gpu.upload("gather indices", indices));
+                    }
+                    Binding::SegmentTable(id) => {
+                        let node = &nodes[id.index()];
+                        let Op::ScatterAdd { axis, indices } = &node.op else {
+                            unreachable!("segment table of a non-scatter node")
+                        };
+                        let table = segment_table(indices, node.shape.dims()[*axis]);
+                        tables.push(gpu.upload("segment table", &table));
+                    }
+                    Binding::Tensor(_) => {}
+                }
+            }
+            let mut next_table = first_table;
+            for binding in &bindings {
+                match binding {
+                    Binding::Tensor(id) => resources.push(&buffers[buffer_of[id]]),
+                    _ => {
+                        resources.push(&tables[next_table]);
+                        next_table += 1;
+                    }
+                }
+            }
+            let bind_group = gpu.bind_buffers(&pipeline, &resources);
+            steps.push(Step {
+                pipeline,
+                bind_group,
+                workgroups,
+            });
+        }
+        gpu.check()?;
+        Ok(Self {
+            gpu: Arc::clone(gpu),
+            nodes,
+            buffer_of,
+            buffers,
+            _tables: tables,
+            steps,
+            assigns,
+            names,
+            outputs,
+            plan,
+            kernels,
+        })
+    }
+
+    /// The kernels of one step, in order, with the ops fused into each.
+    pub fn kernels(&self) -> &[KernelInfo] {
+        &self.kernels
+    }
+
+    pub fn peak_bytes(&self) -> u64 {
+        self.plan.peak_bytes()
+    }
+
+    /// The buffer holding the input, parameter, state or output called `name` (for kernels
+    /// of other layers that read or fill it in place).
+    pub fn buffer(&self, name: &str) -> Result<&wgpu::Buffer, GraphError> {
+        let id = self.lookup(name)?;
+        Ok(&self.buffers[self.buffer_of[&id]])
+    }
+
+    fn lookup(&self, name: &str) -> Result<TensorId, GraphError> {
+        self.outputs
+            .get(name)
+            .or_else(|| self.names.get(name))
+            .copied()
+            .ok_or_else(|| GraphError::UnknownName(name.to_owned()))
+    }
+
+    pub fn write(&mut self, name: &str, data: &[f32]) -> Result<(), GraphError> {
+        let id = *self
+            .names
+            .get(name)
+            .ok_or_else(|| GraphError::UnknownName(name.to_owned()))?;
+        let expected = self.nodes[id.index()].shape.num_elements();
+        if data.len() != expected {
+            return Err(GraphError::WrongLength {
+                name: name.to_owned(),
+                expected,
+                got: data.len(),
+            });
+        }
+        self.gpu.queue.write_buffer(
+            &self.buffers[self.buffer_of[&id]],
+            0,
+            bytemuck::cast_slice(data),
+        );
+        Ok(())
+    }
+
+    pub fn read(&self, name: &str) -> Result<Vec<f32>, GraphError> {
+        let id = self.lookup(name)?;
+        let count = self.nodes[id.index()].shape.num_elements();
+        Ok(self.gpu.read(&self.buffers[self.buffer_of[&id]], count)?)
+    }
+
+    /// Records the whole step (every dispatch, then the assigns' copies) into `encoder`.
+    pub fn record(&self, encoder: &mut wgpu::CommandEncoder) {
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("graph step"),
+                timestamp_writes: None,
+            });
+            for step in &self.steps {
+                pass.set_pipeline(&step.pipeline);
+                pass.set_bind_group(0, &step.bind_group, &[]);
+                let [x, y, z] = step.workgroups;
+                pass.dispatch_workgroups(x, y, z);
+            }
+        }
+        for (value, target) in &self.assigns {
+            let bytes = self.nodes[target.index()].shape.num_elements() as u64 * 4;
+            encoder.copy_buffer_to_buffer(
+                &self.buffers[self.buffer_of[value]],
+                0,
+                &self.buffers[self.buffer_of[target]],
+                0,
+                bytes,
+            );
+        }
+    }
+
+    /// Runs the step with one submit; does not wait for it.
+    pub fn run(&mut self) -> Result<(), GraphError> {
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        self.record(&mut encoder);
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(self.gpu.check()?)
+    }
+}
+
+/// Lifetimes of materialised tensors in kernel steps, and their buffer slots. Leaves,
+/// outputs and assigned values are pinned.
+fn plan_buffers(
+    nodes: &[Node],
+    fusion: &FusionPlan,
+    outputs: &HashMap<String, TensorId>,
+    assigns: &[(TensorId, TensorId)],
+) -> (BufferPlan, HashMap<TensorId, usize>) {
+    let end = fusion.kernels.len();
+    let mut first: HashMap<TensorId, usize> = HashMap::new();
+    let mut last: HashMap<TensorId, usize> = HashMap::new();
+    for position in 0..fusion.kernels.len() {
+        for id in fusion.buffers(nodes, position).tensors {
+            first.entry(id).or_insert(position);
+            last.insert(id, position);
+        }
+    }
+    let mut tensors: Vec<TensorId> = (0..nodes.len())
+        .map(|index| TensorId(index as u32))
+        .filter(|id| fusion.materialized[id.index()])
+        .collect();
+    tensors.sort_unstable();
+    let output_ids: Vec<TensorId> = outputs.values().copied().collect();
+    let lifetimes: Vec<Lifetime> = tensors
+        .iter()
+        .map(|&id| {
+            let pinned = is_leaf(&nodes[id.index()].op)
+                || output_ids.contains(&id)
+                || assigns.iter().any(|(value, _)| *value == id);
+            Lifetime {
+                tensor: id,
+                bytes: nodes[id.index()].shape.num_elements() as u64 * 4,
+                first: if pinned { 0 } else { first.get(&id).copied().unwrap_or(0) },
+                last: if pinned { end } else { last.get(&id).copied().unwrap_or(0) },
+                pinned,
+            }
+        })
+        .collect();
+    let plan = plan::plan(&lifetimes);
+    let buffer_of = tensors
+        .iter()
+        .enumerate()
+        .map(|(index, &id)| (id, plan.slot_of[index]))
+        .collect();
+    (plan, buffer_of)
+}
