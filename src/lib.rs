@@ -5,4 +5,5 @@
 pub mod backend;
 pub mod games;
 pub mod gpu;
+pub mod graph;
 pub mod testing;

@@ -1,0 +1,2 @@
+//! The tensor-graph compiler: the IR, autodiff, fusion, planning and the kernels it emits.
+pub mod kernels;
