@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch to the subcommands.
 
+mod bench;
 mod info;
 
 use clap::{Args, Parser, Subcommand};
@@ -35,11 +36,15 @@ pub struct GlobalOptions {
 enum Command {
     /// List GPU adapters and say which backend wgzero would use, and why.
     Info(info::InfoArgs),
+    /// Benchmarks printing JSON lines (`wgzero bench kernels`).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info(args) => info::run(&cli.global, &args),
+        Command::Bench(command) => bench::run(&cli.global, &command),
     }
 }

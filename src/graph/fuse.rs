@@ -53,7 +53,10 @@ pub enum Source {
     /// Another member of the same kernel, at the same flat index.
     Member(TensorId),
     /// A buffer, read through `views` (consumer side first) from the materialised `base`.
-    Load { views: Vec<TensorId>, base: TensorId },
+    Load {
+        views: Vec<TensorId>,
+        base: TensorId,
+    },
     /// A fill, inlined.
     Literal(f32),
 }
@@ -127,11 +130,10 @@ pub fn resolve(
 /// for a reduction or segment sum, which reads its input element by element.
 pub fn read_space(nodes: &[Node], kernel: &Kernel, member: TensorId) -> usize {
     match kernel.kind {
-        KernelKind::Reduce { node } | KernelKind::Segment { node } if node == member => {
-            nodes[nodes[member.index()].inputs[0].index()]
-                .shape
-                .num_elements()
-        }
+        KernelKind::Reduce { node } | KernelKind::Segment { node } if node == member => nodes
+            [nodes[member.index()].inputs[0].index()]
+        .shape
+        .num_elements(),
         _ => nodes[member.index()].shape.num_elements(),
     }
 }
@@ -246,7 +248,14 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         }
         if node.op.is_pointwise() || forced[index] {
             let joined = fuse
-                && try_join(&nodes, &consumers, &mut kernels, &mut kernel_of, id, read_budget);
+                && try_join(
+                    &nodes,
+                    &consumers,
+                    &mut kernels,
+                    &mut kernel_of,
+                    id,
+                    read_budget,
+                );
             if !joined {
                 kernel_of[index] = Some(kernels.len());
                 kernels.push(Some(Kernel {
@@ -312,10 +321,12 @@ fn try_join(
     let mut candidates: Vec<usize> = node
         .inputs
         .iter()
-        .filter_map(|&input| match resolve(nodes, kernel_of, None, input, count) {
-            Source::Load { base, .. } => kernel_of[base.index()],
-            _ => None,
-        })
+        .filter_map(
+            |&input| match resolve(nodes, kernel_of, None, input, count) {
+                Source::Load { base, .. } => kernel_of[base.index()],
+                _ => None,
+            },
+        )
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
@@ -323,7 +334,16 @@ fn try_join(
         let Some(kernel) = &kernels[candidate] else {
             continue;
         };
-        if !accepts(nodes, consumers, kernel_of, kernel, candidate, id, count, read_budget) {
+        if !accepts(
+            nodes,
+            consumers,
+            kernel_of,
+            kernel,
+            candidate,
+            id,
+            count,
+            read_budget,
+        ) {
             continue;
         }
         kernel_of[id.index()] = Some(candidate);
@@ -537,7 +557,9 @@ fn absorbable_prologue(
                 return true;
             }
             if is_view_like(&nodes[consumer.index()].op) {
-                return scheduled_readers_ok(nodes, consumers, kernel_of, consumer, reduction, position);
+                return scheduled_readers_ok(
+                    nodes, consumers, kernel_of, consumer, reduction, position,
+                );
             }
             kernel_of[consumer.index()] == Some(position)
         })

@@ -4,20 +4,23 @@
 //! `shape`, `ir` + `builder` (build a graph) → `composite` (softmax, norms, losses built
 //! from primitives) → `autodiff` (reverse mode, producing more IR) → `optim` (updates as
 //! IR + assigns) → `plan` (static buffers) → `cpu` (the interpreter) | `fuse` + `wgsl`
-//! (kernels for wgpu) → `program` (the compiled step, replayed).
+//! (kernels for wgpu, with `kernels` the matmul/conv templates) → `program` (the
+//! compiled step, replayed).
 
 pub mod autodiff;
 pub mod builder;
 pub mod composite;
-pub mod fuse;
 pub mod cpu;
+pub mod fuse;
 pub mod init;
 pub mod ir;
+pub mod kernels;
 pub mod optim;
 pub mod plan;
 pub mod program;
 pub mod shape;
 pub mod strided;
+pub mod wgsl;
 
 pub use ir::{BinaryOp, Graph, Init, Op, ReduceOp, Tensor, TensorId, UnaryOp};
 pub use program::{CompileOptions, Program};
@@ -40,4 +43,6 @@ pub enum GraphError {
     NotDifferentiable(String),
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    #[error(transparent)]
+    Kernel(#[from] kernels::KernelError),
 }

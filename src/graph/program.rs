@@ -3,6 +3,7 @@
 use super::GraphError;
 use super::cpu::CpuProgram;
 use super::ir::Graph;
+use super::wgsl::{GpuProgram, KernelInfo};
 use crate::backend::Compute;
 
 /// How to compile.
@@ -27,6 +28,7 @@ impl Default for CompileOptions {
 /// A graph compiled for the CPU or the GPU.
 pub enum Program {
     Cpu(CpuProgram),
+    Gpu(GpuProgram),
 }
 
 impl Program {
@@ -36,9 +38,13 @@ impl Program {
         options: &CompileOptions,
     ) -> Result<Self, GraphError> {
         match compute {
-            Compute::Cpu | Compute::Gpu(_) => {
-                Ok(Program::Cpu(CpuProgram::compile(graph, options.seed)?))
-            }
+            Compute::Cpu => Ok(Program::Cpu(CpuProgram::compile(graph, options.seed)?)),
+            Compute::Gpu(gpu) => Ok(Program::Gpu(GpuProgram::compile(
+                graph,
+                gpu,
+                options.fuse,
+                options.seed,
+            )?)),
         }
     }
 
@@ -46,6 +52,7 @@ impl Program {
     pub fn write(&mut self, name: &str, data: &[f32]) -> Result<(), GraphError> {
         match self {
             Program::Cpu(program) => program.write(name, data),
+            Program::Gpu(program) => program.write(name, data),
         }
     }
 
@@ -53,6 +60,7 @@ impl Program {
     pub fn run(&mut self) -> Result<(), GraphError> {
         match self {
             Program::Cpu(program) => program.run(),
+            Program::Gpu(program) => program.run(),
         }
     }
 
@@ -60,6 +68,7 @@ impl Program {
     pub fn read(&self, name: &str) -> Result<Vec<f32>, GraphError> {
         match self {
             Program::Cpu(program) => program.read(name),
+            Program::Gpu(program) => program.read(name),
         }
     }
 
@@ -67,6 +76,27 @@ impl Program {
     pub fn peak_bytes(&self) -> u64 {
         match self {
             Program::Cpu(program) => program.peak_bytes(),
+            Program::Gpu(program) => program.peak_bytes(),
         }
+    }
+
+    /// The kernels one step runs, with the ops fused into each (GPU); the CPU backend
+    /// interprets node by node and lists none.
+    pub fn kernels(&self) -> &[KernelInfo] {
+        match self {
+            Program::Cpu(_) => &[],
+            Program::Gpu(program) => program.kernels(),
+        }
+    }
+
+    /// The kernel list as text, one kernel per line.
+    pub fn kernel_listing(&self) -> String {
+        self.kernels()
+            .iter()
+            .enumerate()
+            .map(|(index, kernel)| {
+                format!("{index:3} {:<11} {}\n", kernel.kind, kernel.ops.join(" → "))
+            })
+            .collect()
     }
 }

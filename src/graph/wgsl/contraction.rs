@@ -123,7 +123,12 @@ fn epilogue(
     bindings: &mut Vec<Binding>,
 ) -> Epilogue {
     let kernel = &plan.kernels[position];
-    let members: Vec<TensorId> = kernel.members.iter().copied().filter(|&m| m > node).collect();
+    let members: Vec<TensorId> = kernel
+        .members
+        .iter()
+        .copied()
+        .filter(|&m| m > node)
+        .collect();
     if members.is_empty() {
         return Epilogue::identity();
     }

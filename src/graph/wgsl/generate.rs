@@ -1,11 +1,10 @@
 //! WGSL for fused pointwise, reduction and segment-sum kernels. Matrix products and
 //! convolutions come from the templates in `graph::kernels` (see `contraction.rs`).
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::index::{BufferNames, Ix, coordinates, literal, value_at};
-use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, Source, is_view_like, resolve};
+use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, is_view_like};
 use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
 
 /// Threads per workgroup of generated kernels: the browser baseline's maximum.
@@ -247,8 +246,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
 /// Splits members of a reduction-like kernel into the prologue (before `node`) and the
 /// epilogue (after it).
 fn split_members(kernel: &Kernel, node: TensorId) -> (Vec<TensorId>, Vec<TensorId>) {
-    let prologue = kernel.members.iter().copied().filter(|&m| m < node).collect();
-    let epilogue = kernel.members.iter().copied().filter(|&m| m > node).collect();
+    let prologue = kernel
+        .members
+        .iter()
+        .copied()
+        .filter(|&m| m < node)
+        .collect();
+    let epilogue = kernel
+        .members
+        .iter()
+        .copied()
+        .filter(|&m| m > node)
+        .collect();
     (prologue, epilogue)
 }
 
@@ -471,12 +480,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
         bindings: layout.bindings,
         workgroups,
     }
-}
-
-/// Whether `tensor` resolves to a literal (fills are never buffers).
-pub fn is_literal(nodes: &[Node], plan: &FusionPlan, tensor: TensorId) -> bool {
-    matches!(
-        resolve(nodes, &plan.kernel_of, None, tensor, 0),
-        Source::Literal(_)
-    )
 }

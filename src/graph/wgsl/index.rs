@@ -162,7 +162,13 @@ pub fn value_at(
     consumer_shape: Shape,
 ) -> String {
     let shape = nodes[tensor.index()].shape;
-    match resolve(nodes, kernel_of, kernel, tensor, consumer_shape.num_elements()) {
+    match resolve(
+        nodes,
+        kernel_of,
+        kernel,
+        tensor,
+        consumer_shape.num_elements(),
+    ) {
         Source::Literal(value) => literal(value),
         Source::Member(member) => format!("v{}", member.0),
         Source::Load { views, base } => {

@@ -55,7 +55,12 @@ fn is_leaf(op: &Op) -> bool {
 }
 
 impl GpuProgram {
-    pub fn compile(graph: &Graph, gpu: &Arc<Gpu>, fuse: bool, seed: u64) -> Result<Self, GraphError> {
+    pub fn compile(
+        graph: &Graph,
+        gpu: &Arc<Gpu>,
+        fuse: bool,
+        seed: u64,
+    ) -> Result<Self, GraphError> {
         let nodes = graph.nodes().clone();
         let max_buffers = gpu.limits.max_storage_buffers_per_shader_stage as usize;
         let fusion = fuse::fuse(graph, fuse, max_buffers);
@@ -120,7 +125,9 @@ impl GpuProgram {
                     .collect(),
             });
             let label = format!("kernel {position}");
-            let (pipeline, bindings, workgroups) = if let KernelKind::Contraction { .. } = kernel.kind {
+            let (pipeline, bindings, workgroups) = if let KernelKind::Contraction { .. } =
+                kernel.kind
+            {
                 let built = contraction(&nodes, &fusion, position).map_err(GraphError::Kernel)?;
                 let tiles = choose_tiles(&built.spec, &caps);
                 // SAFETY: the template's accesses are in bounds by construction; the
@@ -311,8 +318,16 @@ fn plan_buffers(
             Lifetime {
                 tensor: id,
                 bytes: nodes[id.index()].shape.num_elements() as u64 * 4,
-                first: if pinned { 0 } else { first.get(&id).copied().unwrap_or(0) },
-                last: if pinned { end } else { last.get(&id).copied().unwrap_or(0) },
+                first: if pinned {
+                    0
+                } else {
+                    first.get(&id).copied().unwrap_or(0)
+                },
+                last: if pinned {
+                    end
+                } else {
+                    last.get(&id).copied().unwrap_or(0)
+                },
                 pinned,
             }
         })

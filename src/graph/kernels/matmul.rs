@@ -1,0 +1,346 @@
+//! The register-blocked matmul template: one WGSL compute shader per (spec, tiles).
+//!
+//! Each workgroup owns a `tile_m x tile_n` block of C for one batch element (workgroup id
+//! x = column block, y = row block, z = batch). Per k step it stages a `tile_k`-deep slice
+//! of A and B in workgroup memory (k-major, vec4 along m / n), then every invocation
+//! multiplies its `thread_m x thread_n` register block with fully unrolled loops whose
+//! indices are constants, so accumulators stay in registers. An invocation's rows (and
+//! columns) are split into groups of four spaced `4 * tile_m / thread_m` apart: the
+//! vec4 reads of a warp then hit consecutive addresses (no bank conflicts), and the
+//! stores to C are 16-byte vectors. With `double_buffer` the next k step's loads are
+//! issued before this step's arithmetic and land in the other stage, with one barrier
+//! per step. The epilogue runs on each in-range element before it is stored.
+//!
+//! Shapes are constants, so guards are emitted only where a dimension is not a multiple
+//! of its tile; the kernel never touches memory out of bounds, and writes every
+//! workgroup-memory element it later reads, so it runs as an unchecked pipeline.
+
+use std::fmt::Write;
+
+use super::KernelError;
+use super::loaders::{Side, Stager, divide, remainder};
+use super::spec::{MatmulSpec, Operand};
+use super::tuning::Tiles;
+
+const COMPONENTS: [&str; 4] = ["x", "y", "z", "w"];
+
+/// Workgroups to dispatch for `spec` cut into `tiles`: `[column blocks, row blocks,
+/// batch]`.
+pub fn workgroups(spec: &MatmulSpec, tiles: &Tiles) -> [u32; 3] {
+    [
+        spec.n.div_ceil(tiles.tile_n),
+        spec.m.div_ceil(tiles.tile_m),
+        spec.batch,
+    ]
+}
+
+fn stagers<'a>(spec: &'a MatmulSpec, tiles: &Tiles) -> (Stager<'a>, Stager<'a>) {
+    let a = Stager {
+        side: Side::A,
+        operand: &spec.a,
+        outer_extent: spec.m,
+        k_extent: spec.k,
+        outer_tile: tiles.tile_m,
+        k_tile: tiles.tile_k,
+        threads: tiles.threads(),
+    };
+    let b = Stager {
+        side: Side::B,
+        operand: &spec.b,
+        outer_extent: spec.n,
+        k_extent: spec.k,
+        outer_tile: tiles.tile_n,
+        k_tile: tiles.tile_k,
+        threads: tiles.threads(),
+    };
+    (a, b)
+}
+
+/// The complete WGSL shader (entry point `main`) computing `spec` with `tiles`. Checks the
+/// tiles against the template's own rules only; check them against an adapter with
+/// [`Tiles::check`].
+pub fn matmul_wgsl(spec: &MatmulSpec, tiles: &Tiles) -> Result<String, KernelError> {
+    spec.check()?;
+    tiles.check(&super::AdapterCaps {
+        max_invocations_per_workgroup: u32::MAX,
+        max_workgroup_storage_bytes: u32::MAX,
+        max_storage_buffers_per_stage: u32::MAX,
+        subgroups: false,
+        software: false,
+    })?;
+    let [_, row_blocks, _] = workgroups(spec, tiles);
+    if row_blocks > 65535 || spec.n.div_ceil(tiles.tile_n) > 65535 || spec.batch > 65535 {
+        return Err(KernelError::TooManyWorkgroups {
+            workgroups: workgroups(spec, tiles),
+        });
+    }
+    let (a, b) = stagers(spec, tiles);
+    let mut out = String::new();
+    header(&mut out, spec, tiles, &a, &b);
+    main_function(&mut out, spec, tiles, &a, &b);
+    Ok(out)
+}
+
+fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
+    let _ = writeln!(
+        out,
+        "// wgzero matmul: C[{batch}, {m}, {n}] {op} epilogue(A x B), k = {k}, tiles {name}\n\
+         // A: {a_op}\n// B: {b_op}\n",
+        batch = spec.batch,
+        m = spec.m,
+        n = spec.n,
+        k = spec.k,
+        op = if spec.accumulate { "+=" } else { "=" },
+        name = tiles.name(),
+        a_op = strip_wgsl(&spec.a),
+        b_op = strip_wgsl(&spec.b),
+    );
+    let c_type = if spec.n.is_multiple_of(4) {
+        "array<vec4<f32>>"
+    } else {
+        "array<f32>"
+    };
+    let _ = writeln!(
+        out,
+        "@group(0) @binding(0) var<storage, read> a_data: {};",
+        a.binding_type()
+    );
+    let _ = writeln!(
+        out,
+        "@group(0) @binding(1) var<storage, read> b_data: {};",
+        b.binding_type()
+    );
+    let _ = writeln!(
+        out,
+        "@group(0) @binding(2) var<storage, read_write> c_data: {c_type};"
+    );
+    for (index, binding) in spec.epilogue.bindings.iter().enumerate() {
+        let _ = writeln!(out, "@group(0) @binding({}) {}", index + 3, binding.trim());
+    }
+    let stages = if tiles.double_buffer { 2 } else { 1 };
+    let _ = writeln!(
+        out,
+        "\nvar<workgroup> a_tile: array<vec4<f32>, {}>;",
+        stages * tiles.tile_k * tiles.tile_m / 4
+    );
+    let _ = writeln!(
+        out,
+        "var<workgroup> b_tile: array<vec4<f32>, {}>;\n",
+        stages * tiles.tile_k * tiles.tile_n / 4
+    );
+    for operand in [&spec.a, &spec.b] {
+        if let Operand::Custom { wgsl, .. } = operand {
+            let _ = writeln!(out, "{}\n", wgsl.trim_end());
+        }
+    }
+    let _ = writeln!(out, "{}\n", spec.epilogue.body.trim_end());
+}
+
+/// The operand description without its (long) WGSL, for the header comment.
+fn strip_wgsl(operand: &Operand) -> String {
+    match operand {
+        Operand::Strided {
+            transposed,
+            batch_stride,
+        } => format!("strided, transposed {transposed}, batch stride {batch_stride}"),
+        Operand::Custom {
+            transposed,
+            vectorized,
+            ..
+        } => format!("custom loader, transposed {transposed}, vectorized {vectorized}"),
+    }
+}
+
+fn main_function(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
+    let threads_n = tiles.tile_n / tiles.thread_n;
+    let k_steps = spec.k.div_ceil(tiles.tile_k);
+    let a_stage_vectors = tiles.tile_k * tiles.tile_m / 4;
+    let b_stage_vectors = tiles.tile_k * tiles.tile_n / 4;
+    let _ = writeln!(
+        out,
+        "@compute @workgroup_size({threads})\n\
+         fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>) {{\n    \
+         let batch = group.z;\n    \
+         let row0 = group.y * {tile_m}u;\n    \
+         let col0 = group.x * {tile_n}u;\n    \
+         let thread_col = {thread_col};\n    \
+         let thread_row = {thread_row};",
+        threads = tiles.threads(),
+        tile_m = tiles.tile_m,
+        tile_n = tiles.tile_n,
+        thread_col = remainder("thread", threads_n),
+        thread_row = divide("thread", threads_n),
+    );
+    for row in 0..tiles.thread_m {
+        for group in 0..tiles.thread_n / 4 {
+            let _ = writeln!(out, "    var acc_{row}_{group} = vec4<f32>(0.0);");
+        }
+    }
+    a.declare_registers(out);
+    b.declare_registers(out);
+
+    if tiles.double_buffer {
+        let _ = writeln!(out, "    {{");
+        a.load(out, "row0", "0u");
+        b.load(out, "col0", "0u");
+        a.store(out, "0u");
+        b.store(out, "0u");
+        let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+        let _ = writeln!(
+            out,
+            "    for (var step = 0u; step < {k_steps}u; step++) {{\n        \
+             let a_stage = (step & 1u) * {a_stage_vectors}u;\n        \
+             let b_stage = (step & 1u) * {b_stage_vectors}u;\n        \
+             let has_next = step + 1u < {k_steps}u;\n        \
+             if (has_next) {{\n        \
+             let k_next = (step + 1u) * {tile_k}u;",
+            tile_k = tiles.tile_k
+        );
+        a.load(out, "row0", "k_next");
+        b.load(out, "col0", "k_next");
+        let _ = writeln!(out, "        }}");
+        multiply(out, tiles);
+        let _ = writeln!(out, "        if (has_next) {{");
+        a.store(out, &format!("({a_stage_vectors}u - a_stage)"));
+        b.store(out, &format!("({b_stage_vectors}u - b_stage)"));
+        let _ = writeln!(out, "        }}\n        workgroupBarrier();\n    }}");
+    } else {
+        let _ = writeln!(
+            out,
+            "    for (var step = 0u; step < {k_steps}u; step++) {{\n        \
+             let a_stage = 0u;\n        \
+             let b_stage = 0u;\n        \
+             let k_this = step * {tile_k}u;",
+            tile_k = tiles.tile_k
+        );
+        a.load(out, "row0", "k_this");
+        b.load(out, "col0", "k_this");
+        a.store(out, "0u");
+        b.store(out, "0u");
+        let _ = writeln!(out, "        workgroupBarrier();");
+        multiply(out, tiles);
+        let _ = writeln!(out, "        workgroupBarrier();\n    }}");
+    }
+    store_output(out, spec, tiles);
+    let _ = writeln!(out, "}}");
+}
+
+/// One k step: `tile_k` rank-1 updates of the register block, fully unrolled.
+fn multiply(out: &mut String, tiles: &Tiles) {
+    let threads_m = tiles.tile_m / tiles.thread_m;
+    let threads_n = tiles.tile_n / tiles.thread_n;
+    let a_row_vectors = tiles.tile_m / 4;
+    let b_row_vectors = tiles.tile_n / 4;
+    for k in 0..tiles.tile_k {
+        let _ = writeln!(out, "        {{");
+        for group in 0..tiles.thread_m / 4 {
+            let _ = writeln!(
+                out,
+                "            let a{group} = a_tile[a_stage + {}u + thread_row];",
+                k * a_row_vectors + group * threads_m
+            );
+        }
+        for group in 0..tiles.thread_n / 4 {
+            let _ = writeln!(
+                out,
+                "            let b{group} = b_tile[b_stage + {}u + thread_col];",
+                k * b_row_vectors + group * threads_n
+            );
+        }
+        for row in 0..tiles.thread_m {
+            let a_value = format!("a{}.{}", row / 4, COMPONENTS[(row % 4) as usize]);
+            for group in 0..tiles.thread_n / 4 {
+                let _ = writeln!(
+                    out,
+                    "            acc_{row}_{group} = fma(vec4<f32>({a_value}), b{group}, acc_{row}_{group});"
+                );
+            }
+        }
+        let _ = writeln!(out, "        }}");
+    }
+}
+
+/// Applies the epilogue and writes (or adds) the register block to C.
+fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &Tiles) {
+    let threads_m = tiles.tile_m / tiles.thread_m;
+    let threads_n = tiles.tile_n / tiles.thread_n;
+    let m_guard = !spec.m.is_multiple_of(tiles.tile_m);
+    let n_guard = !spec.n.is_multiple_of(tiles.tile_n);
+    let vector_output = spec.n.is_multiple_of(4);
+    let batch_offset = if spec.batch > 1 {
+        format!("batch * {}u + ", spec.m * spec.n)
+    } else {
+        String::new()
+    };
+    for row in 0..tiles.thread_m {
+        let row_expression = format!(
+            "row0 + {}u + thread_row * 4u",
+            (row / 4) * 4 * threads_m + row % 4
+        );
+        for group in 0..tiles.thread_n / 4 {
+            let col_expression = format!("col0 + {}u + thread_col * 4u", group * 4 * threads_n);
+            let accumulator = format!("acc_{row}_{group}");
+            let _ = writeln!(
+                out,
+                "    {{\n        let row = {row_expression};\n        let col = {col_expression};"
+            );
+            if vector_output {
+                let mut conditions = Vec::new();
+                if m_guard {
+                    conditions.push(format!("row < {}u", spec.m));
+                }
+                if n_guard {
+                    conditions.push(format!("col < {}u", spec.n));
+                }
+                let values: Vec<String> = (0..4)
+                    .map(|lane| {
+                        format!(
+                            "epilogue({accumulator}.{}, batch, row, col + {lane}u)",
+                            COMPONENTS[lane]
+                        )
+                    })
+                    .collect();
+                let index = divide(&format!("({batch_offset}row * {}u + col)", spec.n), 4);
+                let assignment = if spec.accumulate {
+                    format!(
+                        "let index = {index};\n        c_data[index] = c_data[index] + vec4<f32>({});",
+                        values.join(", ")
+                    )
+                } else {
+                    format!("c_data[{index}] = vec4<f32>({});", values.join(", "))
+                };
+                if conditions.is_empty() {
+                    let _ = writeln!(out, "        {assignment}");
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "        if ({}) {{\n        {assignment}\n        }}",
+                        conditions.join(" && ")
+                    );
+                }
+            } else {
+                for (lane, component) in COMPONENTS.iter().enumerate() {
+                    let mut conditions = Vec::new();
+                    if m_guard {
+                        conditions.push(format!("row < {}u", spec.m));
+                    }
+                    conditions.push(format!("col + {lane}u < {}u", spec.n));
+                    let value =
+                        format!("epilogue({accumulator}.{component}, batch, row, col + {lane}u)");
+                    let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
+                    let assignment = if spec.accumulate {
+                        format!("c_data[{index}] = c_data[{index}] + {value};")
+                    } else {
+                        format!("c_data[{index}] = {value};")
+                    };
+                    let _ = writeln!(
+                        out,
+                        "        if ({}) {{ {assignment} }}",
+                        conditions.join(" && ")
+                    );
+                }
+            }
+            let _ = writeln!(out, "    }}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Compute-bound kernel templates of the graph compiler: one register-blocked matmul
+//! template, specialised on shapes, with pluggable operand loaders (strided matrices,
+//! implicit-GEMM convolution) and a fused pointwise epilogue, plus the choice of its tile
+//! shape per adapter. Convolution forward and both backward passes run through the same
+//! template. See `docs/kernel-archetypes.md`.
+//!
+//! Flow: [`MatmulSpec`] (what) + [`choose_tiles`] (how, per [`AdapterCaps`]) →
+//! [`matmul_wgsl`] (the shader) → [`MatmulKernel`] (pipeline, bind, dispatch).
+
+pub mod conv;
+mod loaders;
+pub mod matmul;
+pub mod runner;
+pub mod spec;
+pub mod tuning;
+
+pub use conv::{ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
+pub use matmul::{matmul_wgsl, workgroups};
+pub use runner::{MatmulKernel, run_matmul};
+pub use spec::{Epilogue, MatmulSpec, Operand};
+pub use tuning::{AdapterCaps, CANDIDATES, Tiles, choose_tiles};
+
+use crate::gpu::GpuError;
+
+/// Why a kernel could not be generated or run; each message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error(
+        "matmul shape batch {batch}, m {m}, n {n}, k {k} is empty; every extent must be at least 1"
+    )]
+    EmptyShape { batch: u32, m: u32, n: u32, k: u32 },
+    #[error(
+        "operand {operand} would hold {floats} floats, more than u32 indices reach; split the batch"
+    )]
+    TooLarge { operand: &'static str, floats: u64 },
+    #[error(
+        "operand {operand} uses a vectorized custom loader but its contiguous extent {extent} is not a multiple of 4; use a scalar loader"
+    )]
+    VectorLoaderExtent { operand: &'static str, extent: u32 },
+    #[error("tiles {tiles} are invalid: {reason}")]
+    InvalidTiles { tiles: String, reason: String },
+    #[error(
+        "tiles {tiles} need {needed} {what}, the adapter offers {available}; choose smaller tiles (see choose_tiles)"
+    )]
+    ExceedsAdapter {
+        tiles: String,
+        what: &'static str,
+        needed: u32,
+        available: u32,
+    },
+    #[error(
+        "the kernel binds {needed} storage buffers, the adapter allows {available} per stage; fuse fewer inputs into the epilogue"
+    )]
+    TooManyBindings { needed: u32, available: u32 },
+    #[error(
+        "dispatch of {workgroups:?} workgroups exceeds 65535 in one dimension; use larger tiles or split the batch"
+    )]
+    TooManyWorkgroups { workgroups: [u32; 3] },
+    #[error("convolution {reason}")]
+    InvalidConv { reason: String },
+    #[error(
+        "buffer for {name} holds {bytes} bytes, the kernel reads up to {needed}; pass a buffer of the spec's shape"
+    )]
+    BufferTooSmall {
+        name: String,
+        bytes: u64,
+        needed: u64,
+    },
+    #[error("expected {expected} floats for {name}, got {actual}")]
+    WrongLength {
+        name: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}

@@ -1,0 +1,149 @@
+//! Running one matmul kernel: the pipeline, bind groups with size checks, dispatch, and a
+//! one-call host round trip for tests and benchmarks.
+
+use std::sync::Arc;
+
+use super::spec::MatmulSpec;
+use super::tuning::{AdapterCaps, Tiles};
+use super::{KernelError, matmul_wgsl, workgroups};
+use crate::gpu::Gpu;
+
+/// A compiled matmul: its spec, tiles, WGSL, pipeline and dispatch size.
+pub struct MatmulKernel {
+    pub spec: MatmulSpec,
+    pub tiles: Tiles,
+    pub wgsl: String,
+    pub pipeline: Arc<wgpu::ComputePipeline>,
+    pub workgroups: [u32; 3],
+}
+
+impl MatmulKernel {
+    /// Generates the shader and builds it as an unchecked pipeline (no bounds checks, no
+    /// workgroup-memory zeroing), after checking the tiles and binding count against the
+    /// device's caps.
+    ///
+    /// # Safety
+    /// The template's own accesses are in bounds by construction, and [`Self::bind`] checks
+    /// the strided operands and C. Custom loaders and the epilogue are trusted code: they
+    /// must only read or write their bindings in bounds for every buffer later bound.
+    pub unsafe fn new(gpu: &Gpu, spec: MatmulSpec, tiles: Tiles) -> Result<Self, KernelError> {
+        let caps = AdapterCaps::of(gpu);
+        tiles.check(&caps)?;
+        if spec.storage_buffers() > caps.max_storage_buffers_per_stage {
+            return Err(KernelError::TooManyBindings {
+                needed: spec.storage_buffers(),
+                available: caps.max_storage_buffers_per_stage,
+            });
+        }
+        let wgsl = matmul_wgsl(&spec, &tiles)?;
+        let label = format!("matmul {}x{}x{} {}", spec.m, spec.n, spec.k, tiles.name());
+        // SAFETY: forwarded to the caller (see above).
+        let pipeline = unsafe { gpu.pipeline_unchecked(&label, &wgsl, "main") }?;
+        Ok(Self {
+            workgroups: workgroups(&spec, &tiles),
+            spec,
+            tiles,
+            wgsl,
+            pipeline,
+        })
+    }
+
+    /// The bind group of A, B, C and the epilogue's buffers (bindings 0, 1, 2, 3…), after
+    /// checking that the strided operands and C are large enough for the spec.
+    pub fn bind(
+        &self,
+        gpu: &Gpu,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        c: &wgpu::Buffer,
+        epilogue: &[&wgpu::Buffer],
+    ) -> Result<wgpu::BindGroup, KernelError> {
+        for (name, buffer, floats) in [
+            ("A", a, self.spec.a_len()),
+            ("B", b, self.spec.b_len()),
+            ("C", c, Some(self.spec.output_len())),
+        ] {
+            if let Some(floats) = floats
+                && buffer.size() < floats * 4
+            {
+                return Err(KernelError::BufferTooSmall {
+                    name: name.to_owned(),
+                    bytes: buffer.size(),
+                    needed: floats * 4,
+                });
+            }
+        }
+        if epilogue.len() != self.spec.epilogue.bindings.len() {
+            return Err(KernelError::WrongLength {
+                name: "epilogue buffers".to_owned(),
+                expected: self.spec.epilogue.bindings.len() as u64,
+                actual: epilogue.len() as u64,
+            });
+        }
+        let mut buffers = vec![a, b, c];
+        buffers.extend_from_slice(epilogue);
+        Ok(gpu.bind_buffers(&self.pipeline, &buffers))
+    }
+
+    /// Records one dispatch of the kernel into `pass`.
+    pub fn record(&self, pass: &mut wgpu::ComputePass, bind_group: &wgpu::BindGroup) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// Uploads `a`, `b`, the epilogue's buffers and C's initial value (`c_initial`, used with
+/// `accumulate`; zeros if `None`), runs the kernel once and reads C back
+/// (`[batch, m, n]`).
+///
+/// # Safety
+/// As for [`MatmulKernel::new`]: custom loaders and the epilogue must stay in bounds of
+/// the data given here.
+pub unsafe fn run_matmul(
+    gpu: &Gpu,
+    spec: &MatmulSpec,
+    tiles: &Tiles,
+    a: &[f32],
+    b: &[f32],
+    c_initial: Option<&[f32]>,
+    epilogue: &[&[f32]],
+) -> Result<Vec<f32>, KernelError> {
+    for (name, expected, actual) in [
+        ("A", spec.a_len(), a.len()),
+        ("B", spec.b_len(), b.len()),
+        (
+            "C",
+            c_initial.map(|_| spec.output_len()),
+            c_initial.map_or(0, <[f32]>::len),
+        ),
+    ] {
+        if let Some(expected) = expected
+            && expected != actual as u64
+        {
+            return Err(KernelError::WrongLength {
+                name: name.to_owned(),
+                expected,
+                actual: actual as u64,
+            });
+        }
+    }
+    // SAFETY: forwarded to the caller.
+    let kernel = unsafe { MatmulKernel::new(gpu, spec.clone(), *tiles) }?;
+    let a_buffer = gpu.upload("matmul A", a);
+    let b_buffer = gpu.upload("matmul B", b);
+    let c_buffer = match c_initial {
+        Some(values) => gpu.upload("matmul C", values),
+        None => gpu.storage_buffer("matmul C", spec.output_len() * 4),
+    };
+    let epilogue_buffers: Vec<wgpu::Buffer> = epilogue
+        .iter()
+        .enumerate()
+        .map(|(index, values)| gpu.upload(&format!("epilogue {index}"), values))
+        .collect();
+    let epilogue_refs: Vec<&wgpu::Buffer> = epilogue_buffers.iter().collect();
+    let bind_group = kernel.bind(gpu, &a_buffer, &b_buffer, &c_buffer, &epilogue_refs)?;
+    gpu.dispatch(&kernel.pipeline, &bind_group, kernel.workgroups);
+    Ok(gpu.read(&c_buffer, spec.output_len() as usize)?)
+}
