@@ -150,7 +150,7 @@ pub fn fuse(graph: &Graph, fuse: bool, max_buffers: usize) -> FusionPlan {
         let plan = group(graph, true, read_budget);
         let nodes = graph.nodes();
         let fits = (0..plan.kernels.len())
-            .all(|position| plan.buffers(&nodes, position).len() + 1 <= max_buffers);
+            .all(|position| plan.buffers(&nodes, position).len() < max_buffers);
         if fits || read_budget <= 2 {
             return if fits { plan } else { group(graph, false, 0) };
         }
@@ -271,14 +271,14 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
             _ => KernelKind::Contraction { node: id },
         };
         let mut members = vec![id];
-        if fuse && matches!(kind, KernelKind::Reduce { .. } | KernelKind::Segment { .. }) {
-            if let Some(prologue) =
+        if fuse
+            && matches!(kind, KernelKind::Reduce { .. } | KernelKind::Segment { .. })
+            && let Some(prologue) =
                 absorbable_prologue(&nodes, &consumers, &kernels, &kernel_of, id)
-            {
-                let absorbed = kernels[prologue].take().expect("live kernel");
-                members = absorbed.members;
-                members.push(id);
-            }
+        {
+            let absorbed = kernels[prologue].take().expect("live kernel");
+            members = absorbed.members;
+            members.push(id);
         }
         let new_index = kernels.len();
         for member in &members {
@@ -501,16 +501,16 @@ impl FusionPlan {
 /// The materialised tensors a load from `base` reads: the parts of a concat (recursively
 /// through their views), or `base` itself.
 pub fn concat_bases(nodes: &[Node], kernel_of: &[Option<usize>], base: TensorId) -> Vec<TensorId> {
-    if kernel_of[base.index()].is_none() {
-        if let Op::Concat { .. } = nodes[base.index()].op {
-            let mut all = Vec::new();
-            for &part in &nodes[base.index()].inputs {
-                if let Source::Load { base, .. } = resolve(nodes, kernel_of, None, part, 0) {
-                    all.extend(concat_bases(nodes, kernel_of, base));
-                }
+    if kernel_of[base.index()].is_none()
+        && let Op::Concat { .. } = nodes[base.index()].op
+    {
+        let mut all = Vec::new();
+        for &part in &nodes[base.index()].inputs {
+            if let Source::Load { base, .. } = resolve(nodes, kernel_of, None, part, 0) {
+                all.extend(concat_bases(nodes, kernel_of, base));
             }
-            return all;
         }
+        return all;
     }
     vec![base]
 }
@@ -553,7 +553,7 @@ fn absorbable_prologue(
         position: usize,
     ) -> bool {
         consumers[value.index()].iter().all(|&consumer| {
-            if consumer == reduction || consumer > reduction {
+            if consumer >= reduction {
                 return true;
             }
             if is_view_like(&nodes[consumer.index()].op) {

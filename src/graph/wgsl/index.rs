@@ -229,10 +229,10 @@ fn load(
         };
     }
     let base_node = &nodes[base.index()];
-    if kernel_of[base.index()].is_none() {
-        if let Op::Concat { axis } = base_node.op {
-            return concat_value(nodes, kernel_of, names, base, axis, &coordinates);
-        }
+    if kernel_of[base.index()].is_none()
+        && let Op::Concat { axis } = base_node.op
+    {
+        return concat_value(nodes, kernel_of, names, base, axis, &coordinates);
     }
     let index = flat(&coordinates, &base_node.shape.strides());
     format!("{}[{}]", names.tensor(base), index.render())
