@@ -225,6 +225,8 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
     let nodes = graph.nodes().clone();
     let live = graph.live();
     let forced = forced_copies(graph, &nodes, &live);
+    // Readers of every node; a graph output counts as a reader of its own (the node
+    // itself stands for it, which no real reader can be).
     let mut consumers: Vec<Vec<TensorId>> = vec![Vec::new(); nodes.len()];
     for (index, node) in nodes.iter().enumerate() {
         if live[index] {
@@ -232,6 +234,9 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
                 consumers[input.index()].push(TensorId(index as u32));
             }
         }
+    }
+    for (_, output) in graph.outputs() {
+        consumers[output.index()].push(output);
     }
     let mut kernels: Vec<Option<Kernel>> = Vec::new();
     let mut kernel_of: Vec<Option<usize>> = vec![None; nodes.len()];
@@ -384,8 +389,18 @@ fn accepts(
     let epilogue_reads_before = existing.len();
     let mut reads: Vec<TensorId> = existing.tensors;
     reads.extend(existing.tables);
-    for &input in &nodes[id.index()].inputs {
-        match resolve(nodes, kernel_of, Some(position), input, count) {
+    // A (copied) view reads its input through itself; anything else reads its inputs.
+    let reads_of_node: Vec<Source> = if is_view_like(&nodes[id.index()].op) {
+        vec![resolve(nodes, kernel_of, Some(position), id, count)]
+    } else {
+        nodes[id.index()]
+            .inputs
+            .iter()
+            .map(|&input| resolve(nodes, kernel_of, Some(position), input, count))
+            .collect()
+    };
+    for source in reads_of_node {
+        match source {
             Source::Literal(_) => {}
             Source::Member(member) => {
                 if kernel.in_prologue(member) {

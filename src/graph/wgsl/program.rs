@@ -27,6 +27,8 @@ struct Step {
 pub struct KernelInfo {
     pub kind: String,
     pub ops: Vec<String>,
+    /// The kernel's WGSL source.
+    pub wgsl: String,
 }
 
 /// A graph compiled for the GPU.
@@ -111,7 +113,7 @@ impl GpuProgram {
         let mut kernels = Vec::new();
         let caps = AdapterCaps::of(gpu);
         for (position, kernel) in fusion.kernels.iter().enumerate() {
-            kernels.push(KernelInfo {
+            let mut info = KernelInfo {
                 kind: match kernel.kind {
                     KernelKind::Pointwise => "pointwise".into(),
                     KernelKind::Reduce { .. } => "reduce".into(),
@@ -123,7 +125,8 @@ impl GpuProgram {
                     .iter()
                     .map(|m| nodes[m.index()].op.name())
                     .collect(),
-            });
+                wgsl: String::new(),
+            };
             let label = format!("kernel {position}");
             let (pipeline, bindings, workgroups) = if let KernelKind::Contraction { .. } =
                 kernel.kind
@@ -134,6 +137,7 @@ impl GpuProgram {
                 // epilogue reads its bindings at indices of tensors of the bound shapes.
                 let compiled = unsafe { MatmulKernel::new(gpu, built.spec, tiles) }
                     .map_err(GraphError::Kernel)?;
+                info.wgsl = compiled.wgsl;
                 (compiled.pipeline, built.bindings, compiled.workgroups)
             } else {
                 let generated = generate(&nodes, &fusion, position);
@@ -141,8 +145,10 @@ impl GpuProgram {
                 // count, and every index they form is a coordinate of a tensor bound at
                 // its full size.
                 let pipeline = unsafe { gpu.pipeline_unchecked(&label, &generated.wgsl, "main") }?;
+                info.wgsl = generated.wgsl;
                 (pipeline, generated.bindings, generated.workgroups)
             };
+            kernels.push(info);
             let mut resources: Vec<&wgpu::Buffer> = Vec::new();
             let first_table = tables.len();
             for binding in &bindings {
