@@ -6,4 +6,5 @@ pub mod backend;
 pub mod games;
 pub mod gpu;
 pub mod graph;
+pub mod nn;
 pub mod testing;

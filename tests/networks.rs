@@ -1,0 +1,103 @@
+//! The networks' training steps: the same losses on every backend, and the loss falls when
+//! one batch is learned repeatedly.
+
+use wgzero::backend::Compute;
+use wgzero::graph::optim::{Optimizer, UpdateConfig};
+use wgzero::graph::{CompileOptions, Graph, Program};
+use wgzero::nn::{self, Network, mlp::Mlp, names, resnet::ResNet};
+use wgzero::testing::backends;
+
+fn batch_data(network: &dyn Network, batch: usize) -> Vec<(&'static str, Vec<f32>)> {
+    let actions = network.num_actions();
+    let noise = |i: usize, salt: usize| ((i * 7919 + salt * 104_729) % 1000) as f32 / 1000.0;
+    let observations = (0..batch * network.observation_len())
+        .map(|i| if noise(i, 1) > 0.6 { 1.0 } else { 0.0 })
+        .collect();
+    let mask: Vec<f32> = (0..batch * actions)
+        .map(|i| if noise(i, 2) > 0.3 { 1.0 } else { 0.0 })
+        .collect();
+    let mut target = vec![0.0; batch * actions];
+    for row in 0..batch {
+        let legal: Vec<usize> = (0..actions)
+            .filter(|&a| mask[row * actions + a] > 0.0)
+            .collect();
+        let chosen = legal[(row * 31) % legal.len()];
+        target[row * actions + chosen] = 1.0;
+    }
+    let values = (0..batch).map(|i| [-1.0, 0.0, 1.0][i % 3]).collect();
+    vec![
+        (names::OBSERVATIONS, observations),
+        (names::LEGAL_MASK, mask),
+        (names::POLICY_TARGET, target),
+        (names::VALUE_TARGET, values),
+    ]
+}
+
+fn losses(network: &dyn Network, compute: &Compute, batch: usize, steps: usize) -> Vec<f32> {
+    let graph = Graph::new();
+    let update = UpdateConfig {
+        optimizer: Optimizer::adam(),
+        learning_rate: 3e-3,
+        l2: 0.0,
+        clip_global_norm: None,
+    };
+    nn::training_step(&graph, network, batch, &update).unwrap();
+    let mut program = Program::compile(&graph, compute, &CompileOptions::default()).unwrap();
+    for (name, values) in batch_data(network, batch) {
+        program.write(name, &values).unwrap();
+    }
+    (0..steps)
+        .map(|_| {
+            program.run().unwrap();
+            program.read(names::LOSS).unwrap()[0]
+        })
+        .collect()
+}
+
+fn check(network: &dyn Network, batch: usize, steps: usize) {
+    let mut curves = Vec::new();
+    for compute in backends() {
+        let curve = losses(network, &compute, batch, steps);
+        assert!(
+            curve[steps - 1] < 0.8 * curve[0],
+            "{}: loss did not fall: {curve:?}",
+            compute.name()
+        );
+        curves.push(curve);
+    }
+    // Adam divides by the gradients' root mean square, so f32 rounding differences in
+    // near-zero gradients grow over many steps: compare the first few.
+    for curve in &curves[1..] {
+        for (a, b) in curve.iter().zip(&curves[0]).take(6) {
+            assert!(
+                (a - b).abs() <= 1e-3 * b.abs().max(1.0),
+                "{curve:?} vs {:?}",
+                curves[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn mlp_learns_a_batch_on_every_backend() {
+    let mlp = Mlp {
+        input: 12,
+        hidden: vec![32, 32],
+        actions: 10,
+    };
+    check(&mlp, 16, 30);
+}
+
+#[test]
+fn resnet_learns_a_batch_on_every_backend() {
+    let resnet = ResNet {
+        height: 4,
+        width: 4,
+        input_planes: 3,
+        filters: 8,
+        blocks: 2,
+        policy_planes: 2,
+        value_hidden: 8,
+    };
+    check(&resnet, 4, 20);
+}
