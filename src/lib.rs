@@ -7,4 +7,5 @@ pub mod games;
 pub mod gpu;
 pub mod graph;
 pub mod nn;
+pub mod search;
 pub mod testing;

@@ -1,0 +1,55 @@
+//! Monte Carlo tree search: the root policies (AlphaZero PUCT with Dirichlet noise,
+//! Gumbel MuZero), a CPU reference search, and the batched GPU search.
+
+pub mod config;
+pub mod evaluator;
+pub mod reference;
+
+pub use config::{FirstPlayUrgency, RootPolicy, SearchConfig};
+pub use evaluator::{Evaluator, ProgramEvaluator, UniformEvaluator};
+pub use reference::ReferenceSearch;
+
+use serde::Serialize;
+
+use crate::games::GameError;
+use crate::graph::GraphError;
+
+/// Errors of the search layer, each naming what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("invalid search setting: {0}")]
+    Config(String),
+    #[error("game {0} is already over; there is nothing to search")]
+    GameOver(usize),
+    #[error(transparent)]
+    Game(#[from] GameError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
+}
+
+/// What the search found for one root child.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChildStats {
+    pub action: usize,
+    /// The network's prior (before root noise).
+    pub prior: f32,
+    pub visits: u32,
+    /// Mean value from the view of the player choosing it; `None` if never visited.
+    pub q: Option<f32>,
+}
+
+/// The outcome of one search from one root.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchResult {
+    /// The move the policy plays at temperature 0.
+    pub chosen: usize,
+    /// Root children in action order.
+    pub children: Vec<ChildStats>,
+    /// The training target over all actions: visit frequencies (AlphaZero) or the
+    /// completed-Q improved policy (Gumbel).
+    pub policy_target: Vec<f32>,
+    /// Mean value of the root from its mover's view.
+    pub root_value: f32,
+}

@@ -1,0 +1,532 @@
+//! The CPU reference search: plain Rust trees, one per game, searched in lockstep so that
+//! every simulation evaluates all games' leaves in one network call. The GPU search
+//! implements the same algorithm; with noise off and the same network outputs both give
+//! the same visit counts.
+//!
+//! Conventions (shared with the GPU): an edge's value sum is from the view of the player
+//! who chooses it (the parent's player to move); a node's raw value is from its own
+//! mover's view; players alternate every move.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Gamma, Gumbel};
+
+use super::config::{
+    FirstPlayUrgency, RootPolicy, SearchConfig, considered_visit_sequence, sigma_completed_q,
+};
+use super::{ChildStats, SearchError, SearchResult, evaluator::Evaluator};
+use crate::games::GameState;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+struct Edge {
+    action: u32,
+    /// The network's logit for this action.
+    logit: f32,
+    /// Softmax of the logits over the legal actions.
+    raw_prior: f32,
+    /// The prior PUCT uses (raw, or mixed with root noise).
+    prior: f32,
+    visits: u32,
+    value_sum: f32,
+    /// Root Gumbel noise (0 when off, or below the root).
+    gumbel: f32,
+    child: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Node<S> {
+    state: S,
+    first_edge: u32,
+    num_edges: u32,
+    expanded: bool,
+    /// Exact value for the player to move, if the game is over here.
+    terminal: Option<f32>,
+    raw_value: f32,
+    visits: u32,
+}
+
+/// One game's tree.
+#[derive(Clone, Debug)]
+struct Tree<S> {
+    nodes: Vec<Node<S>>,
+    edges: Vec<Edge>,
+    root: u32,
+}
+
+impl<S: GameState> Tree<S> {
+    fn new(state: S) -> Self {
+        let mut tree = Self {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            root: 0,
+        };
+        tree.add_node(state);
+        tree
+    }
+
+    fn add_node(&mut self, state: S) -> u32 {
+        let terminal = state.terminal_value();
+        self.nodes.push(Node {
+            state,
+            first_edge: 0,
+            num_edges: 0,
+            expanded: false,
+            terminal,
+            raw_value: 0.0,
+            visits: 0,
+        });
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn edges_of(&self, node: u32) -> std::ops::Range<usize> {
+        let n = &self.nodes[node as usize];
+        n.first_edge as usize..(n.first_edge + n.num_edges) as usize
+    }
+
+    /// Expands `node` with the network's `logits` (over all actions) and `value`.
+    fn expand(&mut self, node: u32, logits: &[f32], value: f32) {
+        let legal = self.nodes[node as usize].state.legal_actions();
+        let max = legal
+            .iter()
+            .map(|&a| logits[a])
+            .fold(f32::NEG_INFINITY, f32::max);
+        let total: f32 = legal.iter().map(|&a| (logits[a] - max).exp()).sum();
+        let first = self.edges.len() as u32;
+        for &action in &legal {
+            let prior = (logits[action] - max).exp() / total;
+            self.edges.push(Edge {
+                action: action as u32,
+                logit: logits[action],
+                raw_prior: prior,
+                prior,
+                visits: 0,
+                value_sum: 0.0,
+                gumbel: 0.0,
+                child: NONE,
+            });
+        }
+        let n = &mut self.nodes[node as usize];
+        n.first_edge = first;
+        n.num_edges = legal.len() as u32;
+        n.expanded = true;
+        n.raw_value = value;
+    }
+
+    /// Mean value of `node` from its mover's view: its own evaluation and every backup.
+    fn node_value(&self, node: u32) -> f32 {
+        let n = &self.nodes[node as usize];
+        let sum: f32 = self.edges_of(node).map(|e| self.edges[e].value_sum).sum();
+        let visits: u32 = self.edges_of(node).map(|e| self.edges[e].visits).sum();
+        (n.raw_value + sum) / (1 + visits) as f32
+    }
+
+    fn q(&self, edge: usize) -> f32 {
+        let e = &self.edges[edge];
+        e.value_sum / e.visits as f32
+    }
+
+    /// σ(completed Q) of `node`'s children, in edge order.
+    fn sigma(&self, node: u32, c_visit: f32, c_scale: f32) -> Vec<f32> {
+        let range = self.edges_of(node);
+        let q: Vec<f32> = range
+            .clone()
+            .map(|e| {
+                if self.edges[e].visits > 0 {
+                    self.q(e)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let visits: Vec<u32> = range.clone().map(|e| self.edges[e].visits).collect();
+        let prior: Vec<f32> = range.map(|e| self.edges[e].raw_prior).collect();
+        sigma_completed_q(
+            &q,
+            &visits,
+            &prior,
+            self.nodes[node as usize].raw_value,
+            c_visit,
+            c_scale,
+        )
+    }
+
+    /// The edge PUCT picks at `node`: argmax of Q + c·P·√N(node)/(1 + N(edge)), ties to
+    /// the lowest action.
+    fn select_puct(&self, node: u32, c_puct: f32, fpu: FirstPlayUrgency) -> usize {
+        let parent_visits = self.nodes[node as usize].visits.max(1) as f32;
+        let unvisited = match fpu {
+            FirstPlayUrgency::Absolute(value) => value,
+            FirstPlayUrgency::Reduction(reduction) => self.node_value(node) - reduction,
+        };
+        let scale = c_puct * parent_visits.sqrt();
+        let mut best = usize::MAX;
+        let mut best_score = f32::NEG_INFINITY;
+        for e in self.edges_of(node) {
+            let edge = &self.edges[e];
+            let q = if edge.visits > 0 {
+                self.q(e)
+            } else {
+                unvisited
+            };
+            let score = q + scale * edge.prior / (1 + edge.visits) as f32;
+            if best == usize::MAX || score > best_score {
+                best = e;
+                best_score = score;
+            }
+        }
+        best
+    }
+
+    /// Gumbel MuZero below the root: argmax of π'(a) − N(a)/(1 + ΣN).
+    fn select_improved(&self, node: u32, c_visit: f32, c_scale: f32) -> usize {
+        let sigma = self.sigma(node, c_visit, c_scale);
+        let range = self.edges_of(node);
+        let scores: Vec<f32> = range
+            .clone()
+            .zip(&sigma)
+            .map(|(e, s)| self.edges[e].logit + s)
+            .collect();
+        let probabilities = softmax(&scores);
+        let total: u32 = range.clone().map(|e| self.edges[e].visits).sum();
+        let mut best = usize::MAX;
+        let mut best_score = f32::NEG_INFINITY;
+        for (i, e) in range.enumerate() {
+            let score = probabilities[i] - self.edges[e].visits as f32 / (1 + total) as f32;
+            if best == usize::MAX || score > best_score {
+                best = e;
+                best_score = score;
+            }
+        }
+        best
+    }
+
+    /// Gumbel MuZero at the root: among actions with exactly `considered_visit` visits,
+    /// argmax of g + logit + σ(q).
+    fn select_considered(&self, considered_visit: u32, c_visit: f32, c_scale: f32) -> usize {
+        let sigma = self.sigma(self.root, c_visit, c_scale);
+        let range = self.edges_of(self.root);
+        let max_logit = range
+            .clone()
+            .map(|e| self.edges[e].logit)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mut best = usize::MAX;
+        let mut best_score = f32::NEG_INFINITY;
+        for (i, e) in range.enumerate() {
+            let edge = &self.edges[e];
+            if edge.visits != considered_visit {
+                continue;
+            }
+            let score = (edge.gumbel + (edge.logit - max_logit) + sigma[i]).max(-1e9);
+            if best == usize::MAX || score > best_score {
+                best = e;
+                best_score = score;
+            }
+        }
+        best
+    }
+}
+
+pub fn softmax(x: &[f32]) -> Vec<f32> {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = x.iter().map(|v| (v - max).exp()).collect();
+    let total: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / total).collect()
+}
+
+/// Searches many games at once on the CPU, keeping their trees between moves.
+pub struct ReferenceSearch<S: GameState> {
+    trees: Vec<Tree<S>>,
+    config: SearchConfig,
+    rng: StdRng,
+}
+
+impl<S: GameState> ReferenceSearch<S> {
+    pub fn new(roots: Vec<S>, config: SearchConfig, seed: u64) -> Result<Self, SearchError> {
+        config.check()?;
+        if let Some(over) = roots.iter().position(|s| s.terminal_value().is_some()) {
+            return Err(SearchError::GameOver(over));
+        }
+        Ok(Self {
+            trees: roots.into_iter().map(Tree::new).collect(),
+            config,
+            rng: StdRng::seed_from_u64(seed),
+        })
+    }
+
+    /// Plays `action` in game `game`: keeps the child's subtree if configured and it
+    /// exists, else starts a fresh tree. A finished game gets a fresh tree only to hold
+    /// the state; search it no further.
+    pub fn advance(&mut self, game: usize, action: usize) -> Result<(), SearchError> {
+        let tree = &mut self.trees[game];
+        let root = tree.root;
+        let edge = tree
+            .edges_of(root)
+            .find(|&e| tree.edges[e].action as usize == action);
+        if self.config.reuse_subtree
+            && let Some(e) = edge
+            && tree.edges[e].child != NONE
+        {
+            tree.root = tree.edges[e].child;
+            return Ok(());
+        }
+        let mut state = tree.nodes[root as usize].state.clone();
+        state.apply(action)?;
+        *tree = Tree::new(state);
+        Ok(())
+    }
+
+    pub fn root_state(&self, game: usize) -> &S {
+        let tree = &self.trees[game];
+        &tree.nodes[tree.root as usize].state
+    }
+
+    /// Runs one search from every game's root.
+    pub fn run(&mut self, evaluator: &mut dyn Evaluator) -> Result<Vec<SearchResult>, SearchError> {
+        let games = self.trees.len();
+        let num_actions = self.trees[0].nodes[0].state.num_actions();
+        let observation_len = self.trees[0].nodes[0].state.observation_len();
+        // Evaluate unexpanded roots first (not counted as simulations).
+        let pending: Vec<(usize, u32)> = (0..games)
+            .filter(|&g| {
+                let t = &self.trees[g];
+                !t.nodes[t.root as usize].expanded
+            })
+            .map(|g| (g, self.trees[g].root))
+            .collect();
+        self.evaluate_and_expand(&pending, evaluator, num_actions, observation_len)?;
+        for g in 0..games {
+            let root = self.trees[g].root;
+            if self.trees[g].nodes[root as usize].visits == 0 {
+                self.trees[g].nodes[root as usize].visits = 1;
+            }
+            self.prepare_root(g);
+        }
+        let sequences: Vec<Vec<u32>> = (0..games)
+            .map(|g| match self.config.policy {
+                RootPolicy::Gumbel { max_considered, .. } => {
+                    let legal = self.trees[g].nodes[self.trees[g].root as usize].num_edges;
+                    considered_visit_sequence(max_considered.min(legal), self.config.simulations)
+                }
+                RootPolicy::AlphaZero { .. } => Vec::new(),
+            })
+            .collect();
+        for _ in 0..self.config.simulations {
+            let (paths, leaves): (Vec<Vec<usize>>, Vec<u32>) = sequences
+                .iter()
+                .enumerate()
+                .map(|(g, sequence)| self.select(g, sequence))
+                .unzip();
+            let to_evaluate: Vec<(usize, u32)> = (0..games)
+                .filter(|&g| {
+                    let node = &self.trees[g].nodes[leaves[g] as usize];
+                    node.terminal.is_none() && !node.expanded
+                })
+                .map(|g| (g, leaves[g]))
+                .collect();
+            self.evaluate_and_expand(&to_evaluate, evaluator, num_actions, observation_len)?;
+            for g in 0..games {
+                self.backup(g, &paths[g], leaves[g]);
+            }
+        }
+        Ok((0..games).map(|g| self.result(g, num_actions)).collect())
+    }
+
+    fn evaluate_and_expand(
+        &mut self,
+        nodes: &[(usize, u32)],
+        evaluator: &mut dyn Evaluator,
+        num_actions: usize,
+        observation_len: usize,
+    ) -> Result<(), SearchError> {
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        let mut observations = vec![0.0; nodes.len() * observation_len];
+        for (i, &(g, node)) in nodes.iter().enumerate() {
+            self.trees[g].nodes[node as usize].state.write_observation(
+                &mut observations[i * observation_len..(i + 1) * observation_len],
+            );
+        }
+        let (logits, values) = evaluator.evaluate(&observations, nodes.len())?;
+        for (i, &(g, node)) in nodes.iter().enumerate() {
+            self.trees[g].expand(
+                node,
+                &logits[i * num_actions..(i + 1) * num_actions],
+                values[i],
+            );
+        }
+        Ok(())
+    }
+
+    /// Root noise for this search: Dirichlet-mixed priors, or Gumbel draws.
+    fn prepare_root(&mut self, game: usize) {
+        let tree = &mut self.trees[game];
+        let range = tree.edges_of(tree.root);
+        match self.config.policy {
+            RootPolicy::AlphaZero {
+                dirichlet: Some((alpha, epsilon)),
+                ..
+            } => {
+                let gamma = Gamma::new(alpha, 1.0).expect("α > 0 is checked");
+                let draws: Vec<f32> = range.clone().map(|_| gamma.sample(&mut self.rng)).collect();
+                let total: f32 = draws.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+                for (e, draw) in range.zip(draws) {
+                    let edge = &mut tree.edges[e];
+                    edge.prior = (1.0 - epsilon) * edge.raw_prior + epsilon * draw / total;
+                }
+            }
+            RootPolicy::Gumbel {
+                gumbel_noise: true, ..
+            } => {
+                let gumbel = Gumbel::new(0.0f32, 1.0).expect("valid Gumbel");
+                for e in range {
+                    tree.edges[e].gumbel = gumbel.sample(&mut self.rng);
+                }
+            }
+            _ => {
+                for e in range {
+                    tree.edges[e].prior = tree.edges[e].raw_prior;
+                    tree.edges[e].gumbel = 0.0;
+                }
+            }
+        }
+    }
+
+    /// Walks from the root to a leaf (an unexpanded node, new or root, or a terminal),
+    /// creating the leaf's node if its edge had none. Returns the edges walked and the leaf.
+    fn select(&mut self, game: usize, sequence: &[u32]) -> (Vec<usize>, u32) {
+        let policy = self.config.policy;
+        let tree = &mut self.trees[game];
+        let mut node = tree.root;
+        let mut path = Vec::new();
+        loop {
+            let n = &tree.nodes[node as usize];
+            if !n.expanded || n.terminal.is_some() || n.num_edges == 0 {
+                return (path, node);
+            }
+            let edge = match policy {
+                RootPolicy::AlphaZero {
+                    c_puct,
+                    first_play_urgency,
+                    ..
+                } => tree.select_puct(node, c_puct, first_play_urgency),
+                RootPolicy::Gumbel {
+                    c_visit, c_scale, ..
+                } => {
+                    if node == tree.root {
+                        let total: u32 = tree.edges_of(node).map(|e| tree.edges[e].visits).sum();
+                        let index = (total as usize).min(sequence.len().saturating_sub(1));
+                        let considered = sequence.get(index).copied().unwrap_or(0);
+                        let chosen = tree.select_considered(considered, c_visit, c_scale);
+                        if chosen == usize::MAX {
+                            tree.select_improved(node, c_visit, c_scale)
+                        } else {
+                            chosen
+                        }
+                    } else {
+                        tree.select_improved(node, c_visit, c_scale)
+                    }
+                }
+            };
+            path.push(edge);
+            if tree.edges[edge].child == NONE {
+                let mut state = tree.nodes[node as usize].state.clone();
+                state
+                    .apply(tree.edges[edge].action as usize)
+                    .expect("edges hold legal actions");
+                let child = tree.add_node(state);
+                tree.edges[edge].child = child;
+                return (path, child);
+            }
+            node = tree.edges[edge].child;
+        }
+    }
+
+    fn backup(&mut self, game: usize, path: &[usize], leaf: u32) {
+        let tree = &mut self.trees[game];
+        let leaf_node = &mut tree.nodes[leaf as usize];
+        // Value for the leaf's player to move.
+        let mut value = leaf_node.terminal.unwrap_or(leaf_node.raw_value);
+        leaf_node.visits += 1;
+        for &e in path.iter().rev() {
+            value = -value;
+            tree.edges[e].visits += 1;
+            tree.edges[e].value_sum += value;
+        }
+        // Every node on the path above the leaf gains a visit too.
+        let mut node = tree.root;
+        for &e in path {
+            tree.nodes[node as usize].visits += 1;
+            node = tree.edges[e].child;
+        }
+    }
+
+    fn result(&self, game: usize, num_actions: usize) -> SearchResult {
+        let tree = &self.trees[game];
+        let root = tree.root;
+        let range = tree.edges_of(root);
+        let children: Vec<ChildStats> = range
+            .clone()
+            .map(|e| {
+                let edge = &tree.edges[e];
+                ChildStats {
+                    action: edge.action as usize,
+                    prior: edge.raw_prior,
+                    visits: edge.visits,
+                    q: (edge.visits > 0).then(|| tree.q(e)),
+                }
+            })
+            .collect();
+        let mut policy_target = vec![0.0; num_actions];
+        let chosen = match self.config.policy {
+            RootPolicy::AlphaZero { .. } => {
+                let total: u32 = children.iter().map(|c| c.visits).sum();
+                for c in &children {
+                    policy_target[c.action] = if total > 0 {
+                        c.visits as f32 / total as f32
+                    } else {
+                        c.prior
+                    };
+                }
+                // Most visits; ties to the higher prior, then the lower action.
+                children
+                    .iter()
+                    .enumerate()
+                    .max_by(|(i, a), (j, b)| {
+                        a.visits
+                            .cmp(&b.visits)
+                            .then(a.prior.total_cmp(&b.prior))
+                            .then(j.cmp(i))
+                    })
+                    .map(|(_, c)| c.action)
+                    .unwrap_or(0)
+            }
+            RootPolicy::Gumbel {
+                c_visit, c_scale, ..
+            } => {
+                let sigma = tree.sigma(root, c_visit, c_scale);
+                let improved: Vec<f32> = range
+                    .clone()
+                    .zip(&sigma)
+                    .map(|(e, s)| tree.edges[e].logit + s)
+                    .collect();
+                for (c, p) in children.iter().zip(softmax(&improved)) {
+                    policy_target[c.action] = p;
+                }
+                let most = children.iter().map(|c| c.visits).max().unwrap_or(0);
+                match tree.select_considered(most, c_visit, c_scale) {
+                    usize::MAX => 0,
+                    best => tree.edges[best].action as usize,
+                }
+            }
+        };
+        SearchResult {
+            chosen,
+            children,
+            policy_target,
+            root_value: tree.node_value(root),
+        }
+    }
+}
