@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use adapters::AdapterReport;
-pub use pipelines::validate_wgsl;
+pub use pipelines::{used_bindings, validate_wgsl};
 pub use self_test::{reference as self_test_reference, self_test};
 
 /// Everything that can go wrong on the GPU side, each message naming what to change.

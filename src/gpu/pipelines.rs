@@ -167,3 +167,32 @@ pub fn validate_wgsl(wgsl: &str, capabilities: naga::valid::Capabilities) -> Res
         .map_err(|error| error.emit_to_string(wgsl))?;
     Ok(())
 }
+
+/// The `@group(0)` bindings that entry point `entry_point` of `wgsl` uses (directly or
+/// through the functions it calls), in increasing order. Pipelines built with automatic
+/// layouts expect exactly these in their bind groups.
+pub fn used_bindings(wgsl: &str, entry_point: &str) -> Result<Vec<u32>, String> {
+    let module = naga::front::wgsl::parse_str(wgsl).map_err(|error| error.emit_to_string(wgsl))?;
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .map_err(|error| error.emit_to_string(wgsl))?;
+    let index = module
+        .entry_points
+        .iter()
+        .position(|entry| entry.name == entry_point)
+        .ok_or_else(|| format!("no entry point {entry_point:?}"))?;
+    let function = info.get_entry_point(index);
+    let mut bindings: Vec<u32> = module
+        .global_variables
+        .iter()
+        .filter(|(handle, _)| !function[*handle].is_empty())
+        .filter_map(|(_, variable)| variable.binding.as_ref())
+        .filter(|binding| binding.group == 0)
+        .map(|binding| binding.binding)
+        .collect();
+    bindings.sort_unstable();
+    Ok(bindings)
+}

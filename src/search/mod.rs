@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod evaluator;
+pub mod gpu;
 pub mod reference;
 
 pub use config::{FirstPlayUrgency, RootPolicy, SearchConfig};

@@ -254,6 +254,17 @@ impl GpuProgram {
         Ok(self.gpu.read(&self.buffers[self.buffer_of[&id]], count)?)
     }
 
+    /// Records every dispatch of the step into `pass`. A program with assigns also needs
+    /// their copies, which only [`GpuProgram::record`] adds.
+    pub fn record_dispatches(&self, pass: &mut wgpu::ComputePass) {
+        for step in &self.steps {
+            pass.set_pipeline(&step.pipeline);
+            pass.set_bind_group(0, &step.bind_group, &[]);
+            let [x, y, z] = step.workgroups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+    }
+
     /// Records the whole step (every dispatch, then the assigns' copies) into `encoder`.
     pub fn record(&self, encoder: &mut wgpu::CommandEncoder) {
         {
@@ -261,12 +272,7 @@ impl GpuProgram {
                 label: Some("graph step"),
                 timestamp_writes: None,
             });
-            for step in &self.steps {
-                pass.set_pipeline(&step.pipeline);
-                pass.set_bind_group(0, &step.bind_group, &[]);
-                let [x, y, z] = step.workgroups;
-                pass.dispatch_workgroups(x, y, z);
-            }
+            self.record_dispatches(&mut pass);
         }
         for (value, target) in &self.assigns {
             let bytes = self.nodes[target.index()].shape.num_elements() as u64 * 4;
