@@ -4,7 +4,7 @@
 use wgzero::backend::Compute;
 use wgzero::graph::optim::{Optimizer, UpdateConfig};
 use wgzero::graph::{CompileOptions, Graph, Program};
-use wgzero::nn::{self, Network, mlp::Mlp, names, resnet::ResNet};
+use wgzero::nn::{self, Network, gnn::EdgeGnn, mlp::Mlp, names, resnet::ResNet};
 use wgzero::testing::backends;
 
 fn batch_data(network: &dyn Network, batch: usize) -> Vec<(&'static str, Vec<f32>)> {
@@ -100,4 +100,29 @@ fn resnet_learns_a_batch_on_every_backend() {
         value_hidden: 8,
     };
     check(&resnet, 4, 20);
+}
+
+#[test]
+fn edge_gnn_learns_a_batch_on_every_backend() {
+    let gnn = EdgeGnn {
+        vertices: 5,
+        hidden: 8,
+        layers: 2,
+    };
+    check(&gnn, 4, 20);
+}
+
+#[test]
+fn edge_gnn_weights_do_not_depend_on_the_board_size() {
+    let shapes = |vertices: usize| {
+        let graph = wgzero::graph::Graph::new();
+        nn::inference(&graph, &EdgeGnn::new(vertices), 2);
+        let nodes = graph.nodes();
+        graph
+            .parameters()
+            .iter()
+            .map(|p| (format!("{:?}", nodes[p.id.index()].op), p.shape))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shapes(6), shapes(11));
 }

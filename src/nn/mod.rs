@@ -5,6 +5,7 @@
 //! Parameters are named `<layer>.<weight|bias>`; a training program and an inference
 //! program built from the same network share values by name.
 
+pub mod gnn;
 pub mod mlp;
 pub mod resnet;
 
