@@ -1,7 +1,7 @@
 //! The WGSL chess rules against the Rust rules and against published perft counts:
 //! GPU perft, the random-playout kernel against its CPU twin, and the full cross-check
 //! (legal masks, successor positions, outcomes, observations and history on positions
-//! from random games; `WGZERO_CHESS_CROSS_POSITIONS` sets how many, default 3000).
+//! from random games; `WGZERO_CHESS_CROSS_POSITIONS` sets how many, default 100,000).
 
 use std::time::Instant;
 
@@ -100,7 +100,7 @@ fn gpu_and_rust_agree_on_positions_from_random_games() {
     let positions = std::env::var("WGZERO_CHESS_CROSS_POSITIONS")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(100_000);
     let config = CrossCheckConfig {
         positions,
         ..CrossCheckConfig::default()
@@ -108,4 +108,22 @@ fn gpu_and_rust_agree_on_positions_from_random_games() {
     let report = cross_check(&gpu, &config).unwrap();
     eprintln!("{}", serde_json::to_string(&report).unwrap());
     assert!(report.positions_compared >= positions);
+    // Every way for a game to end but the ply cap (next test) was met and agreed on.
+    assert!(
+        report.outcomes[1..6].iter().all(|&count| count > 0),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn gpu_and_rust_agree_on_the_ply_cap() {
+    let Some(gpu) = test_gpu() else { return };
+    let config = CrossCheckConfig {
+        positions: 5_000,
+        games: 64,
+        ply_cap: 30,
+        ..CrossCheckConfig::default()
+    };
+    let report = cross_check(&gpu, &config).unwrap();
+    assert!(report.outcomes[6] > 0, "{report:?}");
 }
