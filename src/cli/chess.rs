@@ -84,7 +84,8 @@ fn perft_command(global: &GlobalOptions, args: &PerftArgs) -> anyhow::Result<()>
     let started = Instant::now();
     let split = if args.gpu {
         let gpu = open_gpu(global)?;
-        let mut batch = ChessBatch::new(&gpu, GPU_PERFT_BATCH, DEFAULT_PLY_CAP)
+        let games = GPU_PERFT_BATCH.min(ChessBatch::most_games(&gpu));
+        let mut batch = ChessBatch::new(&gpu, games, DEFAULT_PLY_CAP)
             .context("creating the GPU chess batch")?;
         perft_gpu(&mut batch, &position, args.depth)?
     } else {

@@ -30,8 +30,9 @@ pub const REJECTED: u32 = 255;
 /// code 1–6 (index = code), then one unused.
 pub const PLAYOUT_COUNTERS: usize = 8;
 
-/// Games per batch that `wgzero chess perft --gpu` uses (frontier positions per dispatch).
-pub const GPU_PERFT_BATCH: usize = 1 << 14;
+/// Most games per batch that `wgzero chess perft --gpu` uses (frontier positions per
+/// dispatch); see [`ChessBatch::most_games`].
+pub const GPU_PERFT_BATCH: usize = 1 << 16;
 
 const WORKGROUP_SIZE: u32 = 64;
 
@@ -289,6 +290,13 @@ impl ChessBatch {
             batch.kernels.push((pipeline, bind_group));
         }
         Ok(batch)
+    }
+
+    /// The most games a batch can hold on `gpu` (its largest buffer, the observations,
+    /// must fit one storage binding).
+    pub fn most_games(gpu: &Gpu) -> usize {
+        let per_game = (super::encoding::OBSERVATION_LEN * 4) as u64;
+        (gpu.limits.max_storage_buffer_binding_size / per_game) as usize
     }
 
     fn buffer(&self, binding: u32) -> &wgpu::Buffer {
