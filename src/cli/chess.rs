@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use wgzero::backend::{self, BackendChoice, Compute};
 use wgzero::games::chess::cross_check::{CrossCheckConfig, cross_check};
 use wgzero::games::chess::gpu::{ChessBatch, GPU_PERFT_BATCH};
-use wgzero::games::chess::perft::{divide, perft_gpu};
+use wgzero::games::chess::perft::{PerftCount, divide, perft, perft_gpu};
 use wgzero::games::chess::{DEFAULT_PLY_CAP, Position, STARTING_FEN};
 use wgzero::gpu::Gpu;
 
@@ -82,20 +82,26 @@ pub fn open_gpu(global: &GlobalOptions) -> anyhow::Result<Arc<Gpu>> {
 fn perft_command(global: &GlobalOptions, args: &PerftArgs) -> anyhow::Result<()> {
     let position = Position::from_fen(&args.fen)?;
     let started = Instant::now();
-    let split = if args.gpu {
+    let count = if args.gpu {
         let gpu = open_gpu(global)?;
         let games = GPU_PERFT_BATCH.min(ChessBatch::most_games(&gpu));
         let mut batch = ChessBatch::new(&gpu, games, DEFAULT_PLY_CAP)
             .context("creating the GPU chess batch")?;
         perft_gpu(&mut batch, &position, args.depth)?
     } else {
-        divide(&position, args.depth)
+        PerftCount {
+            nodes: perft(&position, args.depth, true),
+            divide: if args.divide {
+                divide(&position, args.depth)
+            } else {
+                Vec::new()
+            },
+        }
     };
-    let nodes: u64 = if args.depth == 0 {
-        1
-    } else {
-        split.iter().map(|(_, count)| count).sum()
-    };
+    let PerftCount {
+        nodes,
+        divide: split,
+    } = count;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let mut line = serde_json::Map::new();

@@ -83,32 +83,38 @@ pub const REFERENCE_POSITIONS: [(&str, &str, &[u64]); 6] = [
     ),
 ];
 
+/// A perft count and its split by root move (UCI, leaves) in UCI order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerftCount {
+    pub nodes: u64,
+    pub divide: Vec<(String, u64)>,
+}
+
 /// Perft with the WGSL rules: the CPU walks the tree down to a frontier (at least the
 /// root moves, so the count splits by root move) and the GPU counts the last one or two
 /// plies below every frontier position (move generation, apply and bulk counting on the
-/// GPU). Returns the split by root move as [`divide`] does; for depth 1 the GPU counts the
-/// root's moves and each root move counts 1.
+/// GPU). At depth 1 the GPU counts the root's moves, and the split lists each root move
+/// (from the Rust rules) with 1.
 pub fn perft_gpu(
     batch: &mut ChessBatch,
     position: &Position,
     depth: u32,
-) -> Result<Vec<(String, u64)>, ChessBatchError> {
+) -> Result<PerftCount, ChessBatchError> {
     let root_moves = legal_moves(position);
     if depth == 0 {
-        return Ok(Vec::new());
+        return Ok(PerftCount {
+            nodes: 1,
+            divide: Vec::new(),
+        });
     }
     if depth == 1 {
         batch.set_perft_depth(1)?;
         batch.set_positions(&[GpuPosition::new(position, 0)])?;
         batch.submit(&[ChessKernel::Perft]);
-        let total = batch.read_perft_counts(1)?[0];
-        let mut split: Vec<(String, u64)> = root_moves.iter().map(|&m| (uci(m), 1)).collect();
-        split.sort();
-        if total as usize != split.len() {
-            // Keep the GPU's total visible rather than silently using the CPU's list.
-            split.push(("(gpu total)".to_owned(), u64::from(total)));
-        }
-        return Ok(split);
+        let nodes = u64::from(batch.read_perft_counts(1)?[0]);
+        let mut divide: Vec<(String, u64)> = root_moves.iter().map(|&m| (uci(m), 1)).collect();
+        divide.sort();
+        return Ok(PerftCount { nodes, divide });
     }
     let gpu_depth = (depth - 1).min(2);
     batch.set_perft_depth(gpu_depth)?;
@@ -126,13 +132,16 @@ pub fn perft_gpu(
         })?;
     }
     run.flush()?;
-    let mut split: Vec<(String, u64)> = root_moves
+    let mut divide: Vec<(String, u64)> = root_moves
         .iter()
         .zip(run.counts)
         .map(|(&m, count)| (uci(m), count))
         .collect();
-    split.sort();
-    Ok(split)
+    divide.sort();
+    Ok(PerftCount {
+        nodes: divide.iter().map(|(_, count)| count).sum(),
+        divide,
+    })
 }
 
 /// Frontier positions waiting for the GPU, and the leaf counts per root move so far.
