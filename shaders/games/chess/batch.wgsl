@@ -1,5 +1,5 @@
 // Entry points of the chess rules over a batch of games, appended to the chess library
-// (bitboard, attacks, zobrist, position, movegen, encoding, game .wgsl). One invocation
+// (bitboard, attacks, zobrist, position, movegen, encoding, game, random .wgsl). One invocation
 // per game; `src/games/chess/gpu.rs` binds the buffers and dispatches.
 //
 // Invariant kept by every kernel: outcomes[g] is the outcome code of positions[g], except

@@ -42,11 +42,3 @@ fn chess_outcome(
 fn chess_repetition_reach(position: ChessPosition) -> u32 {
     return min(min(chess_halfmove_clock(position), position.ply), 127u);
 }
-
-// Step of the in-kernel generator (PCG-RXS-M-XS 32), shared with the Rust twin.
-fn chess_random(state: ptr<function, u32>) -> u32 {
-    let next = *state * 747796405u + 2891336453u;
-    *state = next;
-    let word = ((next >> ((next >> 28u) + 4u)) ^ next) * 277803737u;
-    return (word >> 22u) ^ word;
-}

@@ -36,7 +36,7 @@ pub const GPU_PERFT_BATCH: usize = 1 << 16;
 
 const WORKGROUP_SIZE: u32 = 64;
 
-const LIBRARY_PARTS: [&str; 7] = [
+const LIBRARY_PARTS: [&str; 8] = [
     include_str!("../../../shaders/games/chess/bitboard.wgsl"),
     include_str!("../../../shaders/games/chess/attacks.wgsl"),
     include_str!("../../../shaders/games/chess/zobrist.wgsl"),
@@ -44,6 +44,7 @@ const LIBRARY_PARTS: [&str; 7] = [
     include_str!("../../../shaders/games/chess/movegen.wgsl"),
     include_str!("../../../shaders/games/chess/encoding.wgsl"),
     include_str!("../../../shaders/games/chess/game.wgsl"),
+    include_str!("../../../shaders/games/chess/random.wgsl"),
 ];
 const BATCH_KERNELS: &str = include_str!("../../../shaders/games/chess/batch.wgsl");
 
