@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch to the subcommands.
 
 mod bench;
+mod chess;
 mod info;
 
 use clap::{Args, Parser, Subcommand};
@@ -36,7 +37,10 @@ pub struct GlobalOptions {
 enum Command {
     /// List GPU adapters and say which backend wgzero would use, and why.
     Info(info::InfoArgs),
-    /// Benchmarks printing JSON lines (`wgzero bench kernels`).
+    /// Chess rules: perft on the CPU or GPU, GPU-against-Rust cross-check.
+    #[command(subcommand)]
+    Chess(chess::ChessCommand),
+    /// Benchmarks printing JSON lines (`wgzero bench kernels|chess|...`).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -45,6 +49,7 @@ pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info(args) => info::run(&cli.global, &args),
+        Command::Chess(command) => chess::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
     }
 }
