@@ -16,7 +16,7 @@ use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
 use wgzero::graph::kernels::{
     AdapterCaps, ConvShape, MatmulKernel, MatmulSpec, Tiles, choose_tiles, conv2d_forward,
-    conv2d_grad_input, conv2d_grad_weight, tuning,
+    conv2d_grad_input, conv2d_grad_weight, grad_weight_splits, tuning,
 };
 
 use super::GlobalOptions;
@@ -185,7 +185,11 @@ fn conv_benchmarks(
             )?;
         }
         let grad_output = random(shape.output_len() as usize, 5);
-        for splits in [1, 16, 64] {
+        // The suggested split count, and fixed ones for comparison.
+        let mut split_counts = vec![grad_weight_splits(&shape, caps), 16, 64];
+        split_counts.sort_unstable();
+        split_counts.dedup();
+        for splits in split_counts {
             let grad_weight = conv2d_grad_weight(&shape, splits)?;
             let inputs = Inputs::new(gpu, &input, &grad_output, grad_weight.output_len());
             let name = format!("conv2d_grad_weight_splits{splits}");

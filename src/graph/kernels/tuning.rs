@@ -27,6 +27,9 @@ pub struct Tiles {
     /// Two workgroup-memory stages: the next k step loads while this one multiplies,
     /// with one barrier per step instead of two.
     pub double_buffer: bool,
+    /// Pads each k row of the workgroup tiles by one vec4, spreading the transposing
+    /// stores of k-contiguous operands over more memory banks.
+    pub padded: bool,
 }
 
 impl Tiles {
@@ -35,22 +38,33 @@ impl Tiles {
         (self.tile_m / self.thread_m.max(1)) * (self.tile_n / self.thread_n.max(1))
     }
 
+    /// Vec4s per k row of the A tile in workgroup memory.
+    pub fn a_row_stride(&self) -> u32 {
+        self.tile_m / 4 + u32::from(self.padded)
+    }
+
+    /// Vec4s per k row of the B tile in workgroup memory.
+    pub fn b_row_stride(&self) -> u32 {
+        self.tile_n / 4 + u32::from(self.padded)
+    }
+
     /// Workgroup memory the A and B tiles take, in bytes.
     pub fn workgroup_storage_bytes(&self) -> u32 {
         let stages = if self.double_buffer { 2 } else { 1 };
-        stages * self.tile_k * (self.tile_m + self.tile_n) * 4
+        stages * self.tile_k * (self.a_row_stride() + self.b_row_stride()) * 16
     }
 
     /// A short name for benchmark output, e.g. `128x128x8_8x8_db`.
     pub fn name(&self) -> String {
         format!(
-            "{}x{}x{}_{}x{}{}",
+            "{}x{}x{}_{}x{}{}{}",
             self.tile_m,
             self.tile_n,
             self.tile_k,
             self.thread_m,
             self.thread_n,
-            if self.double_buffer { "_db" } else { "" }
+            if self.double_buffer { "_db" } else { "" },
+            if self.padded { "_pad" } else { "" }
         )
     }
 
@@ -136,6 +150,7 @@ const fn tiles(
     thread_m: u32,
     thread_n: u32,
     double_buffer: bool,
+    padded: bool,
 ) -> Tiles {
     Tiles {
         tile_m,
@@ -144,46 +159,53 @@ const fn tiles(
         thread_m,
         thread_n,
         double_buffer,
+        padded,
     }
 }
 
-/// The configurations [`choose_tiles`] picks from, largest first. Only the first needs
-/// more than the baseline's 16 KiB of workgroup memory.
+/// The configurations [`choose_tiles`] picks from, in order of preference (measured on
+/// an H100, docs/PERFORMANCE.md). 8x8 register blocks with 128 or 64 invocations won;
+/// the first two need 24 KiB of workgroup memory, the rest fit the baseline's 16 KiB.
 pub const CANDIDATES: &[Tiles] = &[
-    tiles(128, 128, 16, 8, 8, true),
-    tiles(128, 128, 8, 8, 8, true),
-    tiles(128, 64, 8, 8, 4, true),
-    tiles(64, 128, 8, 4, 8, true),
-    tiles(64, 64, 8, 4, 4, true),
-    tiles(32, 32, 8, 4, 4, true),
-    tiles(16, 16, 8, 4, 4, true),
+    tiles(64, 128, 16, 8, 8, true, false),
+    tiles(128, 64, 16, 8, 8, true, false),
+    tiles(64, 64, 16, 8, 8, true, false),
+    tiles(64, 128, 8, 8, 8, true, false),
+    tiles(128, 64, 8, 8, 8, true, false),
+    tiles(32, 32, 8, 4, 4, true, false),
+    tiles(16, 16, 8, 4, 4, true, false),
 ];
 
-/// Every configuration the kernel benchmark measures: the candidates, then variants kept
-/// for comparison (single-buffered, deeper k steps, 512-invocation workgroups).
+/// Every configuration the kernel benchmark measures with `--survey`: the candidates,
+/// then variants kept for comparison (256 invocations, 4x8 blocks, deeper k steps,
+/// single-buffered, padded).
 pub const SURVEY: &[Tiles] = &[
-    tiles(128, 128, 16, 8, 8, true),
-    tiles(128, 128, 8, 8, 8, true),
-    tiles(128, 64, 8, 8, 4, true),
-    tiles(64, 128, 8, 4, 8, true),
-    tiles(64, 64, 8, 4, 4, true),
-    tiles(32, 32, 8, 4, 4, true),
-    tiles(16, 16, 8, 4, 4, true),
-    tiles(128, 128, 8, 8, 8, false),
-    tiles(128, 128, 16, 8, 8, false),
-    tiles(128, 128, 32, 8, 8, false),
-    tiles(128, 64, 16, 8, 4, true),
-    tiles(64, 128, 16, 4, 8, true),
-    tiles(64, 64, 16, 4, 4, true),
-    tiles(64, 64, 16, 8, 8, true),
-    tiles(128, 256, 8, 8, 8, true),
-    tiles(256, 128, 8, 8, 8, true),
+    tiles(64, 128, 16, 8, 8, true, false),
+    tiles(128, 64, 16, 8, 8, true, false),
+    tiles(64, 64, 16, 8, 8, true, false),
+    tiles(64, 128, 8, 8, 8, true, false),
+    tiles(128, 64, 8, 8, 8, true, false),
+    tiles(32, 32, 8, 4, 4, true, false),
+    tiles(16, 16, 8, 4, 4, true, false),
+    tiles(128, 128, 8, 8, 8, true, false),
+    tiles(128, 128, 16, 8, 8, true, false),
+    tiles(128, 64, 16, 8, 4, true, false),
+    tiles(64, 128, 16, 4, 8, true, false),
+    tiles(64, 128, 32, 8, 8, true, false),
+    tiles(128, 64, 32, 8, 8, true, false),
+    tiles(64, 64, 32, 8, 8, true, false),
+    tiles(64, 128, 16, 8, 8, false, false),
+    tiles(64, 128, 16, 8, 8, true, true),
+    tiles(128, 64, 16, 8, 8, true, true),
+    tiles(64, 64, 16, 8, 8, true, true),
+    tiles(128, 64, 8, 8, 8, true, true),
 ];
 
-/// Workgroups a hardware GPU needs in flight to be busy (about two per multiprocessor of
-/// a large GPU); software adapters run a few at a time.
+/// Workgroups a hardware GPU needs to be busy (about one per multiprocessor of a large
+/// GPU: 128-invocation workgroups of 8x8 blocks ran 1024^3 fastest with 128 of them on
+/// an H100's 132); software adapters run a few at a time.
 fn busy_workgroups(caps: &AdapterCaps) -> u64 {
-    if caps.software { 4 } else { 264 }
+    if caps.software { 4 } else { 128 }
 }
 
 /// Padded work over useful work when `spec` is cut into `tiles`.
