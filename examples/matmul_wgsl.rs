@@ -23,7 +23,6 @@ fn main() -> anyhow::Result<()> {
             thread_m,
             thread_n,
             double_buffer: true,
-            padded: false,
         },
         [] => choose_tiles(&spec, &AdapterCaps::baseline()),
         _ => anyhow::bail!("give all five tile numbers or none"),

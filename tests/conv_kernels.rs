@@ -102,7 +102,6 @@ fn tile_choices(spec: &MatmulSpec) -> Vec<Tiles> {
             thread_m: 8,
             thread_n: 4,
             double_buffer: false,
-            padded: true,
         },
     ];
     choices.dedup();

@@ -44,6 +44,10 @@ pub struct KernelsArgs {
     /// Measure every surveyed tile config that fits the adapter, not only the tuned one.
     #[arg(long)]
     survey: bool,
+    /// Choose (and survey) tiles as if the adapter had only the browser baseline's limits
+    /// (256 invocations, 16 KiB workgroup memory), to see what those kernels reach here.
+    #[arg(long)]
+    baseline_tiles: bool,
     /// Timed submits per measurement; the median is reported.
     #[arg(long, default_value_t = 7)]
     repeats: u32,
@@ -60,6 +64,8 @@ struct Measurement<'a> {
     shape: serde_json::Value,
     tiles: String,
     tuned: bool,
+    /// Whose limits the tiles were chosen for: "adapter" or "baseline".
+    tuned_for: &'static str,
     threads: u32,
     workgroup_storage_bytes: u32,
     median_ms: f64,
@@ -87,7 +93,11 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
         bail!("--repeats must be at least 1");
     }
     eprintln!("# adapter: {} ({:?})", gpu.info.name, gpu.info.backend);
-    let caps = AdapterCaps::of(&gpu);
+    let caps = if args.baseline_tiles {
+        AdapterCaps::baseline()
+    } else {
+        AdapterCaps::of(&gpu)
+    };
     if args.only != Some(Only::Conv) {
         for &size in &args.sizes {
             if size == 0 {
@@ -278,6 +288,11 @@ fn measure(
         shape: shape.clone(),
         tiles: tiles.name(),
         tuned,
+        tuned_for: if args.baseline_tiles {
+            "baseline"
+        } else {
+            "adapter"
+        },
         threads: tiles.threads(),
         workgroup_storage_bytes: tiles.workgroup_storage_bytes(),
         median_ms: median * 1e3,

@@ -52,8 +52,6 @@ pub(super) struct Stager<'a> {
     /// Tile extents along the outer index and k.
     pub outer_tile: u32,
     pub k_tile: u32,
-    /// Vec4s per k row of the tile in workgroup memory (the outer tile / 4, plus padding).
-    pub row_stride: u32,
     pub threads: u32,
 }
 
@@ -260,7 +258,7 @@ impl Stager<'_> {
     /// the stage's first vec4 index).
     pub fn store(&self, out: &mut String, stage: &str) {
         let name = self.name();
-        let row_vectors = self.row_stride;
+        let row_vectors = self.outer_tile / 4;
         for slot in 0..self.slots() {
             let (outer_local, k_local) = self.position(slot);
             let register = format!("{name}_stage_{slot}");

@@ -42,7 +42,6 @@ fn stagers<'a>(spec: &'a MatmulSpec, tiles: &Tiles) -> (Stager<'a>, Stager<'a>) 
         k_extent: spec.k,
         outer_tile: tiles.tile_m,
         k_tile: tiles.tile_k,
-        row_stride: tiles.a_row_stride(),
         threads: tiles.threads(),
     };
     let b = Stager {
@@ -52,7 +51,6 @@ fn stagers<'a>(spec: &'a MatmulSpec, tiles: &Tiles) -> (Stager<'a>, Stager<'a>) 
         k_extent: spec.k,
         outer_tile: tiles.tile_n,
         k_tile: tiles.tile_k,
-        row_stride: tiles.b_row_stride(),
         threads: tiles.threads(),
     };
     (a, b)
@@ -123,12 +121,12 @@ fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &St
     let _ = writeln!(
         out,
         "\nvar<workgroup> a_tile: array<vec4<f32>, {}>;",
-        stages * tiles.tile_k * tiles.a_row_stride()
+        stages * tiles.tile_k * tiles.tile_m / 4
     );
     let _ = writeln!(
         out,
         "var<workgroup> b_tile: array<vec4<f32>, {}>;\n",
-        stages * tiles.tile_k * tiles.b_row_stride()
+        stages * tiles.tile_k * tiles.tile_n / 4
     );
     for operand in [&spec.a, &spec.b] {
         if let Operand::Custom { wgsl, .. } = operand {
@@ -156,8 +154,8 @@ fn strip_wgsl(operand: &Operand) -> String {
 fn main_function(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
     let threads_n = tiles.tile_n / tiles.thread_n;
     let k_steps = spec.k.div_ceil(tiles.tile_k);
-    let a_stage_vectors = tiles.tile_k * tiles.a_row_stride();
-    let b_stage_vectors = tiles.tile_k * tiles.b_row_stride();
+    let a_stage_vectors = tiles.tile_k * tiles.tile_m / 4;
+    let b_stage_vectors = tiles.tile_k * tiles.tile_n / 4;
     let _ = writeln!(
         out,
         "@compute @workgroup_size({threads})\n\
@@ -231,8 +229,8 @@ fn main_function(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager,
 fn multiply(out: &mut String, tiles: &Tiles) {
     let threads_m = tiles.tile_m / tiles.thread_m;
     let threads_n = tiles.tile_n / tiles.thread_n;
-    let a_row_vectors = tiles.a_row_stride();
-    let b_row_vectors = tiles.b_row_stride();
+    let a_row_vectors = tiles.tile_m / 4;
+    let b_row_vectors = tiles.tile_n / 4;
     for k in 0..tiles.tile_k {
         let _ = writeln!(out, "        {{");
         for group in 0..tiles.thread_m / 4 {

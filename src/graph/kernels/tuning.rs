@@ -27,9 +27,6 @@ pub struct Tiles {
     /// Two workgroup-memory stages: the next k step loads while this one multiplies,
     /// with one barrier per step instead of two.
     pub double_buffer: bool,
-    /// Pads each k row of the workgroup tiles by one vec4, spreading the transposing
-    /// stores of k-contiguous operands over more memory banks.
-    pub padded: bool,
 }
 
 impl Tiles {
@@ -38,33 +35,22 @@ impl Tiles {
         (self.tile_m / self.thread_m.max(1)) * (self.tile_n / self.thread_n.max(1))
     }
 
-    /// Vec4s per k row of the A tile in workgroup memory.
-    pub fn a_row_stride(&self) -> u32 {
-        self.tile_m / 4 + u32::from(self.padded)
-    }
-
-    /// Vec4s per k row of the B tile in workgroup memory.
-    pub fn b_row_stride(&self) -> u32 {
-        self.tile_n / 4 + u32::from(self.padded)
-    }
-
     /// Workgroup memory the A and B tiles take, in bytes.
     pub fn workgroup_storage_bytes(&self) -> u32 {
         let stages = if self.double_buffer { 2 } else { 1 };
-        stages * self.tile_k * (self.a_row_stride() + self.b_row_stride()) * 16
+        stages * self.tile_k * (self.tile_m + self.tile_n) * 4
     }
 
     /// A short name for benchmark output, e.g. `128x128x8_8x8_db`.
     pub fn name(&self) -> String {
         format!(
-            "{}x{}x{}_{}x{}{}{}",
+            "{}x{}x{}_{}x{}{}",
             self.tile_m,
             self.tile_n,
             self.tile_k,
             self.thread_m,
             self.thread_n,
-            if self.double_buffer { "_db" } else { "" },
-            if self.padded { "_pad" } else { "" }
+            if self.double_buffer { "_db" } else { "" }
         )
     }
 
@@ -150,7 +136,6 @@ const fn tiles(
     thread_m: u32,
     thread_n: u32,
     double_buffer: bool,
-    padded: bool,
 ) -> Tiles {
     Tiles {
         tile_m,
@@ -159,7 +144,6 @@ const fn tiles(
         thread_m,
         thread_n,
         double_buffer,
-        padded,
     }
 }
 
@@ -167,38 +151,32 @@ const fn tiles(
 /// an H100, docs/PERFORMANCE.md). 8x8 register blocks with 128 or 64 invocations won;
 /// the first two need 24 KiB of workgroup memory, the rest fit the baseline's 16 KiB.
 pub const CANDIDATES: &[Tiles] = &[
-    tiles(64, 128, 16, 8, 8, true, false),
-    tiles(128, 64, 16, 8, 8, true, false),
-    tiles(64, 64, 16, 8, 8, true, false),
-    tiles(64, 128, 8, 8, 8, true, false),
-    tiles(128, 64, 8, 8, 8, true, false),
-    tiles(32, 32, 8, 4, 4, true, false),
-    tiles(16, 16, 8, 4, 4, true, false),
+    tiles(64, 128, 16, 8, 8, true),
+    tiles(128, 64, 16, 8, 8, true),
+    tiles(64, 64, 16, 8, 8, true),
+    tiles(64, 128, 8, 8, 8, true),
+    tiles(128, 64, 8, 8, 8, true),
+    tiles(32, 32, 8, 4, 4, true),
+    tiles(16, 16, 8, 4, 4, true),
 ];
 
 /// Every configuration the kernel benchmark measures with `--survey`: the candidates,
-/// then variants kept for comparison (256 invocations, 4x8 blocks, deeper k steps,
-/// single-buffered, padded).
+/// then variants kept for comparison (256 invocations, 4x8 and 8x4 blocks,
+/// single-buffered). Variants that lost everywhere are in docs/rejected-optimizations.md.
 pub const SURVEY: &[Tiles] = &[
-    tiles(64, 128, 16, 8, 8, true, false),
-    tiles(128, 64, 16, 8, 8, true, false),
-    tiles(64, 64, 16, 8, 8, true, false),
-    tiles(64, 128, 8, 8, 8, true, false),
-    tiles(128, 64, 8, 8, 8, true, false),
-    tiles(32, 32, 8, 4, 4, true, false),
-    tiles(16, 16, 8, 4, 4, true, false),
-    tiles(128, 128, 8, 8, 8, true, false),
-    tiles(128, 128, 16, 8, 8, true, false),
-    tiles(128, 64, 16, 8, 4, true, false),
-    tiles(64, 128, 16, 4, 8, true, false),
-    tiles(64, 128, 32, 8, 8, true, false),
-    tiles(128, 64, 32, 8, 8, true, false),
-    tiles(64, 64, 32, 8, 8, true, false),
-    tiles(64, 128, 16, 8, 8, false, false),
-    tiles(64, 128, 16, 8, 8, true, true),
-    tiles(128, 64, 16, 8, 8, true, true),
-    tiles(64, 64, 16, 8, 8, true, true),
-    tiles(128, 64, 8, 8, 8, true, true),
+    tiles(64, 128, 16, 8, 8, true),
+    tiles(128, 64, 16, 8, 8, true),
+    tiles(64, 64, 16, 8, 8, true),
+    tiles(64, 128, 8, 8, 8, true),
+    tiles(128, 64, 8, 8, 8, true),
+    tiles(32, 32, 8, 4, 4, true),
+    tiles(16, 16, 8, 4, 4, true),
+    tiles(128, 128, 8, 8, 8, true),
+    tiles(128, 128, 16, 8, 8, true),
+    tiles(128, 64, 16, 8, 4, true),
+    tiles(64, 128, 16, 4, 8, true),
+    tiles(64, 64, 16, 4, 4, true),
+    tiles(64, 128, 16, 8, 8, false),
 ];
 
 /// Workgroups a hardware GPU needs to be busy (about one per multiprocessor of a large
@@ -219,8 +197,8 @@ fn workgroup_count(spec: &MatmulSpec, tiles: &Tiles) -> u64 {
     spec.m.div_ceil(tiles.tile_m) as u64 * spec.n.div_ceil(tiles.tile_n) as u64 * spec.batch as u64
 }
 
-/// The tiles for `spec` on an adapter with `caps`: the largest candidate that fits the
-/// adapter, keeps it busy and wastes at most a quarter of its work on padding; failing
+/// The tiles for `spec` on an adapter with `caps`: the first candidate that fits the
+/// adapter, keeps it busy and wastes at most a tenth of its work on ragged edges; failing
 /// that, the fitting candidate with the least padding among those that keep it busy;
 /// failing that (small problems), the one with the most workgroups and least padding.
 pub fn choose_tiles(spec: &MatmulSpec, caps: &AdapterCaps) -> Tiles {
@@ -233,7 +211,7 @@ pub fn choose_tiles(spec: &MatmulSpec, caps: &AdapterCaps) -> Tiles {
     if let Some(tiles) = fitting
         .iter()
         .filter(keeps_busy)
-        .find(|tiles| waste(spec, tiles) <= 1.25)
+        .find(|tiles| waste(spec, tiles) <= 1.1)
     {
         return **tiles;
     }
