@@ -56,22 +56,7 @@ impl Tiles {
 
     /// Rejects tile shapes the template cannot generate, or that `caps` cannot run.
     pub fn check(&self, caps: &AdapterCaps) -> Result<(), KernelError> {
-        let invalid = |reason: &str| KernelError::InvalidTiles {
-            tiles: self.name(),
-            reason: reason.to_owned(),
-        };
-        if ![4, 8].contains(&self.thread_m) || ![4, 8].contains(&self.thread_n) {
-            return Err(invalid("thread_m and thread_n must be 4 or 8"));
-        }
-        if self.tile_m == 0 || !self.tile_m.is_multiple_of(self.thread_m) {
-            return Err(invalid("tile_m must be a positive multiple of thread_m"));
-        }
-        if self.tile_n == 0 || !self.tile_n.is_multiple_of(self.thread_n) {
-            return Err(invalid("tile_n must be a positive multiple of thread_n"));
-        }
-        if self.tile_k == 0 || !self.tile_k.is_multiple_of(4) || self.tile_k > 64 {
-            return Err(invalid("tile_k must be a multiple of 4 between 4 and 64"));
-        }
+        self.validate()?;
         if self.threads() > caps.max_invocations_per_workgroup {
             return Err(KernelError::ExceedsAdapter {
                 tiles: self.name(),
@@ -87,6 +72,27 @@ impl Tiles {
                 needed: self.workgroup_storage_bytes(),
                 available: caps.max_workgroup_storage_bytes,
             });
+        }
+        Ok(())
+    }
+
+    /// Rejects tile shapes the template cannot generate, whatever the adapter.
+    pub fn validate(&self) -> Result<(), KernelError> {
+        let invalid = |reason: &str| KernelError::InvalidTiles {
+            tiles: self.name(),
+            reason: reason.to_owned(),
+        };
+        if ![4, 8].contains(&self.thread_m) || ![4, 8].contains(&self.thread_n) {
+            return Err(invalid("thread_m and thread_n must be 4 or 8"));
+        }
+        if self.tile_m == 0 || !self.tile_m.is_multiple_of(self.thread_m) {
+            return Err(invalid("tile_m must be a positive multiple of thread_m"));
+        }
+        if self.tile_n == 0 || !self.tile_n.is_multiple_of(self.thread_n) {
+            return Err(invalid("tile_n must be a positive multiple of thread_n"));
+        }
+        if self.tile_k == 0 || !self.tile_k.is_multiple_of(4) || self.tile_k > 64 {
+            return Err(invalid("tile_k must be a multiple of 4 between 4 and 64"));
         }
         Ok(())
     }
