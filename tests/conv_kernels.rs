@@ -4,7 +4,7 @@
 
 use wgzero::graph::kernels::{
     AdapterCaps, ConvShape, Epilogue, MatmulSpec, Tiles, choose_tiles, conv2d_forward,
-    conv2d_grad_input, conv2d_grad_weight, matmul_wgsl, run_matmul,
+    conv2d_grad_input, conv2d_grad_weight, grad_weight_splits, matmul_wgsl, run_matmul,
 };
 use wgzero::testing::test_gpu;
 
@@ -285,4 +285,13 @@ fn conv_shaders_pass_naga_with_baseline_capabilities_and_bad_shapes_are_errors()
     assert!(conv2d_forward(&ConvShape { kernel: 5, ..shape }).is_err());
     assert!(conv2d_forward(&ConvShape { batch: 0, ..shape }).is_err());
     assert!(conv2d_grad_weight(&shape, 0).is_err());
+    // 9 output tiles of 64x64 -> 57 slices for ~512 workgroups; few on software adapters.
+    assert_eq!(grad_weight_splits(&shape, &baseline), 57);
+    let software = AdapterCaps {
+        software: true,
+        ..baseline
+    };
+    assert_eq!(grad_weight_splits(&shape, &software), 1);
+    let tiny = ConvShape { batch: 1, ..shape };
+    assert_eq!(grad_weight_splits(&tiny, &baseline), 1);
 }

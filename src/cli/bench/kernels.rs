@@ -16,7 +16,7 @@ use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
 use wgzero::graph::kernels::{
     AdapterCaps, ConvShape, MatmulKernel, MatmulSpec, Tiles, choose_tiles, conv2d_forward,
-    conv2d_grad_input, conv2d_grad_weight, tuning,
+    conv2d_grad_input, conv2d_grad_weight, grad_weight_splits, tuning,
 };
 
 use super::GlobalOptions;
@@ -44,6 +44,10 @@ pub struct KernelsArgs {
     /// Measure every surveyed tile config that fits the adapter, not only the tuned one.
     #[arg(long)]
     survey: bool,
+    /// Choose (and survey) tiles as if the adapter had only the browser baseline's limits
+    /// (256 invocations, 16 KiB workgroup memory), to see what those kernels reach here.
+    #[arg(long)]
+    baseline_tiles: bool,
     /// Timed submits per measurement; the median is reported.
     #[arg(long, default_value_t = 7)]
     repeats: u32,
@@ -60,6 +64,8 @@ struct Measurement<'a> {
     shape: serde_json::Value,
     tiles: String,
     tuned: bool,
+    /// Whose limits the tiles were chosen for: "adapter" or "baseline".
+    tuned_for: &'static str,
     threads: u32,
     workgroup_storage_bytes: u32,
     median_ms: f64,
@@ -87,7 +93,11 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
         bail!("--repeats must be at least 1");
     }
     eprintln!("# adapter: {} ({:?})", gpu.info.name, gpu.info.backend);
-    let caps = AdapterCaps::of(&gpu);
+    let caps = if args.baseline_tiles {
+        AdapterCaps::baseline()
+    } else {
+        AdapterCaps::of(&gpu)
+    };
     if args.only != Some(Only::Conv) {
         for &size in &args.sizes {
             if size == 0 {
@@ -185,7 +195,11 @@ fn conv_benchmarks(
             )?;
         }
         let grad_output = random(shape.output_len() as usize, 5);
-        for splits in [1, 16, 64] {
+        // The suggested split count, and fixed ones for comparison.
+        let mut split_counts = vec![grad_weight_splits(&shape, caps), 16, 64];
+        split_counts.sort_unstable();
+        split_counts.dedup();
+        for splits in split_counts {
             let grad_weight = conv2d_grad_weight(&shape, splits)?;
             let inputs = Inputs::new(gpu, &input, &grad_output, grad_weight.output_len());
             let name = format!("conv2d_grad_weight_splits{splits}");
@@ -274,6 +288,11 @@ fn measure(
         shape: shape.clone(),
         tiles: tiles.name(),
         tuned,
+        tuned_for: if args.baseline_tiles {
+            "baseline"
+        } else {
+            "adapter"
+        },
         threads: tiles.threads(),
         workgroup_storage_bytes: tiles.workgroup_storage_bytes(),
         median_ms: median * 1e3,

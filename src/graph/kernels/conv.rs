@@ -251,6 +251,19 @@ pub fn conv2d_grad_input(shape: &ConvShape) -> Result<MatmulSpec, KernelError> {
     })
 }
 
+/// A split count for [`conv2d_grad_weight`] on an adapter with `caps`: enough slices for
+/// about 512 workgroups of 64x64 output tiles on a hardware GPU (4 on a software one),
+/// each slice at least 256 pixels deep. (64 splits of a 3x3 64->64 batch-1024 board ran
+/// 25x faster than 1 on an H100: docs/PERFORMANCE.md.)
+pub fn grad_weight_splits(shape: &ConvShape, caps: &super::AdapterCaps) -> u32 {
+    let workgroups: u32 = if caps.software { 4 } else { 512 };
+    let output_tiles =
+        (shape.taps() * shape.in_channels).div_ceil(64) * shape.out_channels.div_ceil(64);
+    let wanted = workgroups.div_ceil(output_tiles.max(1));
+    let deepest = (shape.pixels() / 256).max(1);
+    wanted.clamp(1, deepest)
+}
+
 /// Gradient of the weight: A = im2col(input)^T (binding 0), B = grad_output `[pixels,
 /// cout]` (binding 1), C = `[splits, taps * cin, cout]` (binding 2): with `splits == 1`
 /// exactly the weight gradient in the weight's layout, else one partial sum per slice of

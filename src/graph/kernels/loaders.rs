@@ -189,7 +189,7 @@ impl Stager<'_> {
             let (outer_local, k_local) = self.position(slot);
             let outer = format!("({outer0} + {outer_local})");
             let k = format!("({k0} + {k_local})");
-            let value = self.read_expression(&outer, &k);
+            let value = self.read_expression();
             let register = format!("{name}_stage_{slot}");
             let _ = writeln!(out, "        {{");
             let _ = writeln!(out, "            let outer = {outer};");
@@ -210,9 +210,9 @@ impl Stager<'_> {
         }
     }
 
-    /// The WGSL expression reading the element(s) at global (`outer`, `k`), variables
-    /// in scope of the load.
-    fn read_expression(&self, _outer: &str, _k: &str) -> String {
+    /// The WGSL expression reading the element(s) at the global position held by the WGSL
+    /// variables `outer` and `k` in scope of the load.
+    fn read_expression(&self) -> String {
         let name = self.name();
         let width = self.width();
         match self.operand {

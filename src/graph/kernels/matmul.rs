@@ -57,17 +57,11 @@ fn stagers<'a>(spec: &'a MatmulSpec, tiles: &Tiles) -> (Stager<'a>, Stager<'a>) 
 }
 
 /// The complete WGSL shader (entry point `main`) computing `spec` with `tiles`. Checks the
-/// tiles against the template's own rules only; check them against an adapter with
-/// [`Tiles::check`].
+/// tiles against the template's own rules only ([`Tiles::validate`]); check them against
+/// an adapter with [`Tiles::check`].
 pub fn matmul_wgsl(spec: &MatmulSpec, tiles: &Tiles) -> Result<String, KernelError> {
     spec.check()?;
-    tiles.check(&super::AdapterCaps {
-        max_invocations_per_workgroup: u32::MAX,
-        max_workgroup_storage_bytes: u32::MAX,
-        max_storage_buffers_per_stage: u32::MAX,
-        subgroups: false,
-        software: false,
-    })?;
+    tiles.validate()?;
     let [_, row_blocks, _] = workgroups(spec, tiles);
     if row_blocks > 65535 || spec.n.div_ceil(tiles.tile_n) > 65535 || spec.batch > 65535 {
         return Err(KernelError::TooManyWorkgroups {

@@ -14,7 +14,9 @@ pub mod runner;
 pub mod spec;
 pub mod tuning;
 
-pub use conv::{ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
+pub use conv::{
+    ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, grad_weight_splits,
+};
 pub use matmul::{matmul_wgsl, workgroups};
 pub use runner::{MatmulKernel, run_matmul};
 pub use spec::{Epilogue, MatmulSpec, Operand};

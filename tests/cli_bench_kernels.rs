@@ -1,0 +1,79 @@
+//! `wgzero bench kernels` end to end on tiny shapes: one JSON line per measurement with the
+//! promised fields, outputs that pass the built-in f64 spot check, and a clear error on the
+//! CPU backend. (Timings are printed, never asserted.)
+
+use std::process::Command;
+
+use wgzero::testing::test_gpu;
+
+fn wgzero(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wgzero"))
+        .args(args)
+        .output()
+        .expect("the wgzero binary runs")
+}
+
+#[test]
+fn prints_one_checked_json_line_per_measurement() {
+    if test_gpu().is_none() {
+        return;
+    }
+    let output = wgzero(&[
+        "--backend",
+        "gpu",
+        "bench",
+        "kernels",
+        "--sizes",
+        "20,36",
+        "--conv-batches",
+        "1",
+        "--conv-backward",
+        "--repeats",
+        "1",
+        "--seconds-per-repeat",
+        "0.001",
+    ]);
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+        .collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|line| line["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.iter().filter(|name| **name == "matmul").count(), 2);
+    assert!(names.contains(&"conv2d_forward"));
+    assert!(names.contains(&"conv2d_grad_input"));
+    assert!(
+        names
+            .iter()
+            .any(|name| name.starts_with("conv2d_grad_weight_splits"))
+    );
+    for line in &lines {
+        for field in ["shape", "tiles", "median_ms", "tflops", "timing"] {
+            assert!(!line[field].is_null(), "missing {field} in {line}");
+        }
+        assert!(line["median_ms"].as_f64().unwrap() > 0.0);
+        if let Some(error) = line["spot_check_error"].as_f64() {
+            assert!(error < 1e-5, "spot check failed: {line}");
+        }
+    }
+    let conv = lines
+        .iter()
+        .find(|line| line["name"] == "conv2d_forward")
+        .unwrap();
+    assert!(conv["evals_per_s"].as_f64().unwrap() > 0.0);
+    assert!(conv["spot_check_error"].as_f64().is_some());
+}
+
+#[test]
+fn the_cpu_backend_is_refused_with_a_hint() {
+    let output = wgzero(&["--backend", "cpu", "bench", "kernels"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--backend gpu"));
+}
