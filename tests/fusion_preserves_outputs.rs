@@ -44,9 +44,9 @@ fn check(build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>, compared: &[&str], s
         let inputs = build(&graph);
         let options = CompileOptions { fuse, seed: 7 };
         let mut program = Program::compile(&graph, &compute, &options).unwrap();
-        for kernel in program.kernels() {
-            wgzero::gpu::validate_wgsl(&kernel.wgsl, naga::valid::Capabilities::empty())
-                .unwrap_or_else(|e| panic!("{e}\n{}", kernel.wgsl));
+        for wgsl in program.kernels().iter().flat_map(|k| &k.shaders) {
+            wgzero::gpu::validate_wgsl(wgsl, naga::valid::Capabilities::empty())
+                .unwrap_or_else(|e| panic!("{e}\n{wgsl}"));
         }
         if fuse && matches!(compute, Compute::Gpu(_)) {
             eprintln!("{}", program.kernel_listing());
@@ -209,4 +209,33 @@ fn views_read_in_place() {
         &["joined", "product", "sum"],
         1,
     );
+}
+
+#[test]
+fn long_reductions_split_into_partial_sums() {
+    // Weight gradients whose reduction runs over 1024 rows or pixels: the GPU cuts them
+    // into slices summed by a second kernel (with the epilogue moved there).
+    let build = |g: &Graph| {
+        let (x, a) = input(g, "x", &[1024, 8], 11);
+        let (y, b) = input(g, "y", &[1024, 6], 12);
+        let (images, c) = input(g, "images", &[16, 8, 8, 4], 13);
+        let (grads, d) = input(g, "grads", &[16, 8, 8, 5], 14);
+        let product = g.matmul(g.transpose(x), y);
+        g.output("weight_grad", g.relu(g.add(product, g.scalar(0.1))));
+        g.output("conv_weight_grad", g.conv2d_grad_weight(images, grads, 3));
+        vec![a, b, c, d]
+    };
+    check(build, &["weight_grad", "conv_weight_grad"], 1);
+    if let Some(gpu) = test_gpu() {
+        let graph = Graph::new();
+        build(&graph);
+        let program =
+            Program::compile(&graph, &Compute::Gpu(gpu), &CompileOptions::default()).unwrap();
+        let split = program
+            .kernels()
+            .iter()
+            .filter(|k| k.shaders.len() == 2)
+            .count();
+        assert_eq!(split, 2, "{}", program.kernel_listing());
+    }
 }

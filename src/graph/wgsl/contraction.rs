@@ -8,18 +8,115 @@ use super::generate::{Binding, Emitter};
 use super::index::{BufferNames, Ix};
 use crate::graph::fuse::{FusionPlan, KernelKind, Source, resolve};
 use crate::graph::ir::{Node, Op, TensorId};
+use crate::graph::kernels::conv::grad_weight_splits;
 use crate::graph::kernels::{
-    ConvShape, Epilogue, KernelError, MatmulSpec, Operand, conv2d_forward, conv2d_grad_input,
-    conv2d_grad_weight,
+    AdapterCaps, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, choose_tiles,
+    conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
 };
 use crate::graph::shape::Shape;
 use crate::graph::strided::{affine_view, matrix_layout};
 
 /// A contraction kernel ready for the template: its spec and what to bind (0 = A, 1 = B,
 /// 2 = C, then the epilogue's reads).
+///
+/// With `splits > 1` the reduction is cut into that many slices, the template writes their
+/// partial sums (`[splits, m, n]`) to the scratch buffer, and a second kernel
+/// ([`Contraction::sum`]) adds them up and applies the epilogue.
 pub struct Contraction {
     pub spec: MatmulSpec,
     pub bindings: Vec<Binding>,
+    pub splits: u32,
+    /// The epilogue, moved to the sum kernel when split.
+    pub epilogue: Epilogue,
+}
+
+impl Contraction {
+    /// Floats of partial sums the split needs (0 unsplit).
+    pub fn scratch_len(&self) -> u64 {
+        if self.splits > 1 {
+            u64::from(self.splits) * u64::from(self.spec.m) * u64::from(self.spec.n)
+        } else {
+            0
+        }
+    }
+
+    /// The kernel that sums the partial products and applies the epilogue, and its
+    /// bindings (0 = scratch, 1 = the result, then the epilogue's), when split.
+    pub fn sum(&self) -> Option<(String, Vec<Binding>, [u32; 3])> {
+        if self.splits <= 1 {
+            return None;
+        }
+        let count = u64::from(self.spec.m) * u64::from(self.spec.n);
+        let (workgroups, thread) = super::generate::grid(count);
+        let mut declarations = String::new();
+        for (offset, declaration) in self.epilogue.bindings.iter().enumerate() {
+            let _ = writeln!(
+                declarations,
+                "@group(0) @binding({}) {declaration}",
+                offset + 2
+            );
+        }
+        let wgsl = format!(
+            "@group(0) @binding(0) var<storage, read> partial: array<f32>;
+@group(0) @binding(1) var<storage, read_write> result: array<f32>;
+{declarations}
+{epilogue}
+@compute @workgroup_size({workgroup})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let i = {thread};
+    if i >= {count}u {{
+        return;
+    }}
+    var acc = 0.0f;
+    for (var s = 0u; s < {splits}u; s++) {{
+        acc += partial[s * {count}u + i];
+    }}
+    result[i] = epilogue(acc, 0u, i / {n}u, i % {n}u);
+}}
+",
+            epilogue = self.epilogue.body,
+            workgroup = super::generate::WORKGROUP,
+            splits = self.splits,
+            n = self.spec.n,
+        );
+        let mut bindings = vec![Binding::Scratch, self.bindings[2].clone()];
+        bindings.extend_from_slice(&self.bindings[3..]);
+        Some((wgsl, bindings, workgroups))
+    }
+
+    /// The template's own bindings: with a split, C is the scratch buffer and the epilogue
+    /// moves to the sum kernel.
+    pub fn template_bindings(&self) -> Vec<Binding> {
+        if self.splits > 1 {
+            vec![
+                self.bindings[0].clone(),
+                self.bindings[1].clone(),
+                Binding::Scratch,
+            ]
+        } else {
+            self.bindings.clone()
+        }
+    }
+}
+
+/// Workgroups a hardware GPU needs to be busy; a software one runs a few at a time.
+fn busy_workgroups(caps: &AdapterCaps) -> u64 {
+    if caps.software { 4 } else { 512 }
+}
+
+/// Slices for a plain `[m, k]ᵀ × [k, n]` product (the weight gradient of a dense layer):
+/// enough that the tiles keep the GPU busy, each at least 256 deep, dividing k.
+fn matmul_splits(spec: &MatmulSpec, caps: &AdapterCaps) -> u32 {
+    let tiles = choose_tiles(spec, caps);
+    let workgroups =
+        u64::from(spec.m.div_ceil(tiles.tile_m)) * u64::from(spec.n.div_ceil(tiles.tile_n));
+    let wanted = busy_workgroups(caps).div_ceil(workgroups.max(1)) as u32;
+    let deepest = (spec.k / 256).max(1);
+    let mut splits = wanted.clamp(1, deepest);
+    while splits > 1 && spec.k % splits != 0 {
+        splits -= 1;
+    }
+    splits
 }
 
 /// The buffer an operand is read from and, for matmuls, its strided layout in a product
@@ -48,6 +145,7 @@ pub fn contraction(
     nodes: &[Node],
     plan: &FusionPlan,
     position: usize,
+    caps: &AdapterCaps,
 ) -> Result<Contraction, KernelError> {
     let kernel = &plan.kernels[position];
     let KernelKind::Contraction { node } = kernel.kind else {
@@ -56,6 +154,7 @@ pub fn contraction(
     let central = &nodes[node.index()];
     let out_shape = central.shape;
     let (a_input, b_input) = (central.inputs[0], central.inputs[1]);
+    let mut splits = 1;
     let (mut spec, a, b) = match central.op {
         Op::MatMul => {
             let rank = out_shape.rank();
@@ -100,16 +199,51 @@ pub fn contraction(
             let spec = match central.op {
                 Op::Conv2d { .. } => conv2d_forward(&shape)?,
                 Op::Conv2dGradInput { .. } => conv2d_grad_input(&shape)?,
-                _ => conv2d_grad_weight(&shape, 1)?,
+                _ => {
+                    splits = grad_weight_splits(&shape, caps);
+                    conv2d_grad_weight(&shape, splits)?
+                }
             };
             (spec, a, b)
         }
         ref other => unreachable!("{} is not a contraction", other.name()),
     };
+    if let (
+        Op::MatMul,
+        1,
+        Operand::Strided {
+            transposed: true, ..
+        },
+        Operand::Strided {
+            transposed: false, ..
+        },
+    ) = (&central.op, spec.batch, &spec.a, &spec.b)
+    {
+        splits = matmul_splits(&spec, caps);
+        if splits > 1 {
+            // Slice z of the reduction: rows z·k/s.. of both stored operands.
+            let depth = spec.k / splits;
+            spec.a = Operand::strided(true, depth * spec.m);
+            spec.b = Operand::strided(false, depth * spec.n);
+            spec.batch = splits;
+            spec.k = depth;
+        }
+    }
     let tip = *kernel.members.last().expect("non-empty kernel");
     let mut bindings = vec![Binding::Tensor(a), Binding::Tensor(b), Binding::Tensor(tip)];
-    spec.epilogue = epilogue(nodes, plan, position, node, &spec, &mut bindings);
-    Ok(Contraction { spec, bindings })
+    let fused = epilogue(nodes, plan, position, node, &spec, &mut bindings);
+    let epilogue = if splits > 1 {
+        fused
+    } else {
+        spec.epilogue = fused.clone();
+        fused
+    };
+    Ok(Contraction {
+        spec,
+        bindings,
+        splits,
+        epilogue,
+    })
 }
 
 /// The members after the central node as the template's `epilogue` function, declaring

@@ -21,6 +21,8 @@ pub enum Binding {
     GatherTable(TensorId),
     /// The CSR table of a scatter-add node: segment offsets, then input positions (u32).
     SegmentTable(TensorId),
+    /// The program's scratch buffer of partial sums (split contractions).
+    Scratch,
 }
 
 /// A generated kernel: source, what to bind, and how many workgroups to launch.
@@ -75,6 +77,7 @@ fn layout(nodes: &[Node], plan: &FusionPlan, position: usize, extra: &[Binding])
                 (name, "u32", "read")
             }
             Binding::SegmentTable(_) => (format!("s{slot}"), "u32", "read"),
+            Binding::Scratch => unreachable!("only split contractions bind the scratch buffer"),
         };
         let _ = writeln!(
             declarations,

@@ -27,8 +27,8 @@ struct Step {
 pub struct KernelInfo {
     pub kind: String,
     pub ops: Vec<String>,
-    /// The kernel's WGSL source.
-    pub wgsl: String,
+    /// The WGSL of each dispatch of the kernel (two for a split contraction).
+    pub shaders: Vec<String>,
 }
 
 /// A graph compiled for the GPU.
@@ -38,8 +38,9 @@ pub struct GpuProgram {
     /// Buffer of every materialised tensor.
     buffer_of: HashMap<TensorId, usize>,
     buffers: Vec<wgpu::Buffer>,
-    /// Gather and segment tables, kept alive for the bind groups.
+    /// Gather and segment tables and the split partial sums, kept with the program.
     _tables: Vec<wgpu::Buffer>,
+    _scratch: wgpu::Buffer,
     steps: Vec<Step>,
     /// (value tensor, target tensor): copied at the end of each run.
     assigns: Vec<(TensorId, TensorId)>,
@@ -112,6 +113,8 @@ impl GpuProgram {
         let mut steps = Vec::new();
         let mut kernels = Vec::new();
         let caps = AdapterCaps::of(gpu);
+        let mut scratch_floats = 0u64;
+        let mut pending = Vec::new();
         for (position, kernel) in fusion.kernels.iter().enumerate() {
             let mut info = KernelInfo {
                 kind: match kernel.kind {
@@ -125,67 +128,90 @@ impl GpuProgram {
                     .iter()
                     .map(|m| nodes[m.index()].op.name())
                     .collect(),
-                wgsl: String::new(),
+                shaders: Vec::new(),
             };
             let label = format!("kernel {position}");
-            let (pipeline, bindings, workgroups) = if let KernelKind::Contraction { .. } =
-                kernel.kind
-            {
-                let built = contraction(&nodes, &fusion, position).map_err(GraphError::Kernel)?;
+            // (pipeline, bindings, workgroups) of each dispatch of this kernel.
+            let mut dispatches = Vec::new();
+            if let KernelKind::Contraction { .. } = kernel.kind {
+                let built =
+                    contraction(&nodes, &fusion, position, &caps).map_err(GraphError::Kernel)?;
                 let tiles = choose_tiles(&built.spec, &caps);
                 // SAFETY: the template's accesses are in bounds by construction; the
                 // epilogue reads its bindings at indices of tensors of the bound shapes.
-                let compiled = unsafe { MatmulKernel::new(gpu, built.spec, tiles) }
+                let compiled = unsafe { MatmulKernel::new(gpu, built.spec.clone(), tiles) }
                     .map_err(GraphError::Kernel)?;
-                info.wgsl = compiled.wgsl;
-                (compiled.pipeline, built.bindings, compiled.workgroups)
+                info.shaders.push(compiled.wgsl);
+                dispatches.push((
+                    compiled.pipeline,
+                    built.template_bindings(),
+                    compiled.workgroups,
+                ));
+                if let Some((wgsl, bindings, workgroups)) = built.sum() {
+                    // SAFETY: the sum kernel guards its index against the element count.
+                    let pipeline =
+                        unsafe { gpu.pipeline_unchecked(&format!("{label} sum"), &wgsl, "main") }?;
+                    info.shaders.push(wgsl.clone());
+                    scratch_floats = scratch_floats.max(built.scratch_len());
+                    dispatches.push((pipeline, bindings, workgroups));
+                }
             } else {
                 let generated = generate(&nodes, &fusion, position);
                 // SAFETY: generated kernels guard the thread index against the element
                 // count, and every index they form is a coordinate of a tensor bound at
                 // its full size.
                 let pipeline = unsafe { gpu.pipeline_unchecked(&label, &generated.wgsl, "main") }?;
-                info.wgsl = generated.wgsl;
-                (pipeline, generated.bindings, generated.workgroups)
-            };
+                info.shaders.push(generated.wgsl);
+                dispatches.push((pipeline, generated.bindings, generated.workgroups));
+            }
             kernels.push(info);
-            let mut resources: Vec<&wgpu::Buffer> = Vec::new();
-            let first_table = tables.len();
-            for binding in &bindings {
-                match binding {
-                    Binding::GatherTable(id) => {
-                        let Op::Gather { indices, .. } = &nodes[id.index()].op else {
-                            unreachable!("gather table of a non-gather node")
-                        };
-                        tables.push(gpu.upload("gather indices", indices));
-                    }
-                    Binding::SegmentTable(id) => {
-                        let node = &nodes[id.index()];
-                        let Op::ScatterAdd { axis, indices } = &node.op else {
-                            unreachable!("segment table of a non-scatter node")
-                        };
-                        let table = segment_table(indices, node.shape.dims()[*axis]);
-                        tables.push(gpu.upload("segment table", &table));
-                    }
-                    Binding::Tensor(_) => {}
-                }
-            }
-            let mut next_table = first_table;
-            for binding in &bindings {
-                match binding {
-                    Binding::Tensor(id) => resources.push(&buffers[buffer_of[id]]),
-                    _ => {
-                        resources.push(&tables[next_table]);
-                        next_table += 1;
+            pending.push(dispatches);
+        }
+        let scratch = gpu.storage_buffer("split partial sums", scratch_floats * 4);
+        for dispatches in pending {
+            for (pipeline, bindings, workgroups) in dispatches {
+                for binding in &bindings {
+                    match binding {
+                        Binding::GatherTable(id) => {
+                            let Op::Gather { indices, .. } = &nodes[id.index()].op else {
+                                unreachable!("gather table of a non-gather node")
+                            };
+                            tables.push(gpu.upload("gather indices", indices));
+                        }
+                        Binding::SegmentTable(id) => {
+                            let node = &nodes[id.index()];
+                            let Op::ScatterAdd { axis, indices } = &node.op else {
+                                unreachable!("segment table of a non-scatter node")
+                            };
+                            let table = segment_table(indices, node.shape.dims()[*axis]);
+                            tables.push(gpu.upload("segment table", &table));
+                        }
+                        Binding::Tensor(_) | Binding::Scratch => {}
                     }
                 }
+                let mut next_table = tables.len()
+                    - bindings
+                        .iter()
+                        .filter(|b| matches!(b, Binding::GatherTable(_) | Binding::SegmentTable(_)))
+                        .count();
+                let mut resources: Vec<&wgpu::Buffer> = Vec::new();
+                for binding in &bindings {
+                    match binding {
+                        Binding::Tensor(id) => resources.push(&buffers[buffer_of[id]]),
+                        Binding::Scratch => resources.push(&scratch),
+                        _ => {
+                            resources.push(&tables[next_table]);
+                            next_table += 1;
+                        }
+                    }
+                }
+                let bind_group = gpu.bind_buffers(&pipeline, &resources);
+                steps.push(Step {
+                    pipeline,
+                    bind_group,
+                    workgroups,
+                });
             }
-            let bind_group = gpu.bind_buffers(&pipeline, &resources);
-            steps.push(Step {
-                pipeline,
-                bind_group,
-                workgroups,
-            });
         }
         gpu.check()?;
         Ok(Self {
@@ -194,6 +220,7 @@ impl GpuProgram {
             buffer_of,
             buffers,
             _tables: tables,
+            _scratch: scratch,
             steps,
             assigns,
             names,
