@@ -113,7 +113,7 @@ fn matmul_splits(spec: &MatmulSpec, caps: &AdapterCaps) -> u32 {
     let wanted = busy_workgroups(caps).div_ceil(workgroups.max(1)) as u32;
     let deepest = (spec.k / 256).max(1);
     let mut splits = wanted.clamp(1, deepest);
-    while splits > 1 && spec.k % splits != 0 {
+    while splits > 1 && !spec.k.is_multiple_of(splits) {
         splits -= 1;
     }
     splits
