@@ -1,5 +1,7 @@
 //! Argument parsing and dispatch to the subcommands.
 
+mod bench;
+mod clique;
 mod info;
 
 use clap::{Args, Parser, Subcommand};
@@ -35,11 +37,19 @@ pub struct GlobalOptions {
 enum Command {
     /// List GPU adapters and say which backend wgzero would use, and why.
     Info(info::InfoArgs),
+    /// The clique game: exact solver, counterexample archive check, GPU rules cross-check.
+    #[command(subcommand)]
+    Clique(clique::CliqueCommand),
+    /// Throughput measurements (JSON lines).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info(args) => info::run(&cli.global, &args),
+        Command::Clique(command) => clique::run(&cli.global, &command),
+        Command::Bench(command) => bench::run(&cli.global, &command),
     }
 }
