@@ -9,11 +9,15 @@
 //! rules in WGSL over a batch), [`solver::Solver`] (exact values of small boards),
 //! [`archive::RamseyArchive`] (drawn avoid games = Ramsey counterexamples).
 
+pub mod archive;
+pub mod canonical;
 pub mod cross_check;
 pub mod detection;
 pub mod gpu;
+pub mod graph6;
 pub mod observation;
 pub mod playout;
+pub mod solver;
 pub mod state;
 pub mod symmetry;
 
