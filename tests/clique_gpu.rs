@@ -55,11 +55,11 @@ fn random_games_agree_step_by_step_with_the_rust_rules() {
     let Some(gpu) = test_gpu() else { return };
     // (n, k, slots, CI games): the boards, fewer games on the big ones in CI.
     for (n, k, slots, ci_games) in [
-        (5, 3, 64, 128),
-        (6, 3, 64, 128),
-        (7, 4, 64, 128),
-        (17, 4, 32, 32),
-        (43, 5, 4, 4),
+        (5, 3, 256, 512),
+        (6, 3, 256, 512),
+        (7, 4, 256, 512),
+        (17, 4, 128, 256),
+        (43, 5, 16, 16),
     ] {
         for mode in MODES {
             let games = cross_games(ci_games);

@@ -205,7 +205,7 @@ impl CliqueBatch {
         }
         let rows = u64::from(batch);
         let state_bytes = rows * CliqueState::words_per_state(config) as u64 * 4;
-        if state_bytes > u64::from(gpu.limits.max_storage_buffer_binding_size) {
+        if state_bytes > gpu.limits.max_storage_buffer_binding_size {
             return Err(CliqueGpuError::Shape(format!(
                 "{batch} states of n = {} need {state_bytes} bytes, more than this adapter binds; use a smaller batch",
                 config.n

@@ -43,8 +43,8 @@ pub fn encode(n: u32, adjacency: &[u64]) -> String {
     let mut group = 0u8;
     let mut filled = 0;
     for j in 1..n as usize {
-        for i in 0..j {
-            group = group << 1 | (adjacency[i] >> j & 1) as u8;
+        for row in &adjacency[..j] {
+            group = group << 1 | (row >> j & 1) as u8;
             filled += 1;
             if filled == 6 {
                 bytes.push(group + 63);
