@@ -151,11 +151,19 @@ pub fn run(global: &GlobalOptions, args: &CliqueBenchArgs) -> anyhow::Result<()>
     if args.cpu_seconds > 0.0 {
         let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
         let games = 64 * threads as u32;
-        // Calibrate on a short run, then time one long enough for cpu_seconds.
-        let probe_start = Instant::now();
-        let probe = cpu_playout_moves(config, games, 16, threads, args.seed);
-        let rate = probe as f64 / probe_start.elapsed().as_secs_f64().max(1e-9);
-        let steps = ((rate * args.cpu_seconds) / f64::from(games)).clamp(16.0, 1e7) as u32;
+        // Calibrate: double the steps until a run takes a tenth of cpu_seconds, then time
+        // one run long enough for cpu_seconds.
+        let mut steps = 16u32;
+        let rate = loop {
+            let probe_start = Instant::now();
+            let moves = cpu_playout_moves(config, games, steps, threads, args.seed);
+            let elapsed = probe_start.elapsed().as_secs_f64();
+            if elapsed >= args.cpu_seconds / 10.0 || steps >= 1 << 24 {
+                break moves as f64 / elapsed.max(1e-9);
+            }
+            steps *= 2;
+        };
+        let steps = ((rate * args.cpu_seconds) / f64::from(games)).clamp(16.0, 1e8) as u32;
         let start = Instant::now();
         let positions = cpu_playout_moves(config, games, steps, threads, args.seed);
         let seconds = start.elapsed().as_secs_f64();
