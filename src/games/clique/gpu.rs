@@ -371,6 +371,8 @@ impl CliqueBatch {
     }
 
     /// Sets how many moves each thread of the random-playout kernel plays per dispatch.
+    /// Keep it to tens of moves on llvmpipe/lavapipe, which ends loops early once one
+    /// invocation has run ~65,535 loop iterations in total; real GPUs take thousands.
     pub fn set_playout_steps(&self, steps: u32) {
         let params = BatchParams {
             batch: self.batch,
