@@ -2,6 +2,7 @@
 
 mod bench;
 mod chess;
+mod clique;
 mod info;
 
 use clap::{Args, Parser, Subcommand};
@@ -40,7 +41,10 @@ enum Command {
     /// Chess rules: perft on the CPU or GPU, GPU-against-Rust cross-check.
     #[command(subcommand)]
     Chess(chess::ChessCommand),
-    /// Benchmarks printing JSON lines (`wgzero bench kernels|chess|...`).
+    /// The clique game: exact solver, counterexample archive check, GPU rules cross-check.
+    #[command(subcommand)]
+    Clique(clique::CliqueCommand),
+    /// Throughput measurements (JSON lines).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -50,6 +54,7 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => info::run(&cli.global, &args),
         Command::Chess(command) => chess::run(&cli.global, &command),
+        Command::Clique(command) => clique::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
     }
 }

@@ -1,0 +1,176 @@
+//! The Ramsey counterexample archive: drawn avoid games are checked, appended durably,
+//! counted (labelled and up to isomorphism, against brute-force isomorphism), reopened,
+//! and a torn or forged line is handled as documented.
+
+use std::path::PathBuf;
+
+use wgzero::games::GameState;
+use wgzero::games::clique::archive::{ARCHIVE_FILE, ArchiveError, RamseyArchive, verify};
+use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, graph6};
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wgzero-archive-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Random avoid games until `draws` have ended drawn.
+fn drawn_games(config: CliqueConfig, draws: usize, seed: u64) -> Vec<CliqueState> {
+    let mut random = seed;
+    let mut found = Vec::new();
+    while found.len() < draws {
+        let mut state = CliqueState::new(config);
+        while !state.is_over() {
+            let legal = state.legal_actions();
+            random = random
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+                .apply(legal[(random >> 33) as usize % legal.len()])
+                .unwrap();
+        }
+        if state.status() == Status::Draw {
+            found.push(state);
+        }
+    }
+    found
+}
+
+/// Brute-force isomorphism: some permutation of 0..n maps one graph onto the other.
+fn isomorphic(n: usize, a: &[u64], b: &[u64]) -> bool {
+    fn extend(n: usize, a: &[u64], b: &[u64], map: &mut Vec<usize>, used: u64) -> bool {
+        let v = map.len();
+        if v == n {
+            return true;
+        }
+        for image in 0..n {
+            if used >> image & 1 == 1 || a[v].count_ones() != b[image].count_ones() {
+                continue;
+            }
+            let consistent = (0..v).all(|w| (a[v] >> w & 1) == (b[image] >> map[w] & 1));
+            if consistent {
+                map.push(image);
+                if extend(n, a, b, map, used | 1 << image) {
+                    return true;
+                }
+                map.pop();
+            }
+        }
+        false
+    }
+    extend(n, a, b, &mut Vec::new(), 0)
+}
+
+#[test]
+fn pentagon_colourings_of_k5_are_recorded_counted_and_reopened() {
+    let dir = fresh_dir("k5");
+    let config = CliqueConfig::new(5, 3, Mode::Avoid).unwrap();
+    let games = drawn_games(config, 60, 5);
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    let mut labelled = std::collections::HashSet::new();
+    for game in &games {
+        let outcome = archive.record(game, "test").unwrap();
+        assert_eq!(
+            outcome.new_labelled,
+            labelled.insert(graph6::encode(5, game.adjacency(0)))
+        );
+    }
+    // Colour 0 of a triangle-free 2-colouring of K_5 is a 5-cycle: 12 labelled, 1 class.
+    let counts = archive.counts();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].records, 60);
+    assert_eq!(counts[0].distinct_labelled, labelled.len() as u64);
+    assert!(labelled.len() <= 12);
+    assert_eq!(counts[0].distinct_up_to_isomorphism, 1);
+    drop(archive);
+    let reopened = RamseyArchive::open(&dir).unwrap();
+    assert_eq!(reopened.counts(), counts);
+    let report = verify(&dir).unwrap();
+    assert_eq!(report.records, 60);
+    assert_eq!(report.boards, counts);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn isomorphism_classes_of_k8_counterexamples_match_brute_force() {
+    let dir = fresh_dir("k8");
+    let config = CliqueConfig::new(8, 4, Mode::Avoid).unwrap();
+    let games = drawn_games(config, 40, 8);
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    let mut classes: Vec<Vec<u64>> = Vec::new();
+    for game in &games {
+        let outcome = archive.record(game, "test").unwrap();
+        let graph = game.adjacency(0).to_vec();
+        let new_class = !classes.iter().any(|c| isomorphic(8, c, &graph));
+        if new_class {
+            classes.push(graph);
+        }
+        assert_eq!(outcome.new_up_to_isomorphism, new_class);
+    }
+    assert_eq!(
+        archive.counts()[0].distinct_up_to_isomorphism,
+        classes.len() as u64
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn only_drawn_avoid_games_are_accepted() {
+    let dir = fresh_dir("reject");
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    let symmetric = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
+    let lost = CliqueState::from_actions(
+        CliqueConfig::new(5, 3, Mode::Avoid).unwrap(),
+        &[0, 9, 1, 8, 4],
+    )
+    .unwrap();
+    assert!(matches!(
+        archive.record(&CliqueState::new(symmetric), "t"),
+        Err(ArchiveError::NotAvoid(_))
+    ));
+    assert!(matches!(
+        archive.record(&lost, "t"),
+        Err(ArchiveError::NotDrawn(Status::Won(1)))
+    ));
+    assert!(archive.counts().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_then_cut_and_a_forged_line_is_an_error() {
+    let dir = fresh_dir("torn");
+    let config = CliqueConfig::new(5, 3, Mode::Avoid).unwrap();
+    let games = drawn_games(config, 3, 9);
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    for game in &games {
+        archive.record(game, "test").unwrap();
+    }
+    drop(archive);
+    let file = dir.join(ARCHIVE_FILE);
+    let whole = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{whole}{{\"n\":5,\"k\":3,\"gra")).unwrap();
+    let report = verify(&file).unwrap();
+    assert!(report.torn_last_line);
+    assert_eq!(report.records, 3);
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        whole,
+        "the torn tail is cut"
+    );
+    archive.record(&games[0], "again").unwrap();
+    assert_eq!(archive.counts()[0].records, 4);
+    drop(archive);
+    // A forged line: the empty graph on 5 vertices is no counterexample (colour 1 = K_5).
+    let forged = "{\"n\":5,\"k\":3,\"graph6\":\"D??\",\"canonical_graph6\":\"D??\",\"source\":\"x\",\"time_unix_ms\":0}\n";
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(forged);
+    std::fs::write(&file, text).unwrap();
+    match verify(&dir) {
+        Err(ArchiveError::Corrupt {
+            line: 5, message, ..
+        }) => assert!(message.contains("K_3"), "{message}"),
+        other => panic!("expected a corrupt line 5, got {other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
