@@ -288,6 +288,20 @@ impl Graph {
             .map(|index| TensorId(index as u32))
     }
 
+    /// Every persistent value (parameters and states) as (name, shape, trainable), in
+    /// build order: what a checkpoint saves and loads by name.
+    pub fn persistent_values(&self) -> Vec<(String, Shape, bool)> {
+        self.nodes
+            .borrow()
+            .iter()
+            .filter_map(|node| match &node.op {
+                Op::Parameter { name, .. } => Some((name.clone(), node.shape, true)),
+                Op::State { name, .. } => Some((name.clone(), node.shape, false)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every trainable parameter, in build order.
     pub fn parameters(&self) -> Vec<Tensor> {
         self.nodes
