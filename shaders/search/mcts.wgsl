@@ -83,6 +83,8 @@ struct Game {
 
 var<private> state_base: u32;
 var<private> emit_base: u32;
+// One past the last edge slot of the game being expanded.
+var<private> emit_end: u32;
 var<private> observation_base: u32;
 
 fn search_state_word(i: u32) -> u32 {
@@ -95,7 +97,7 @@ fn search_set_state_word(i: u32, value: u32) {
 
 // Records legal action number `i` of the node being expanded (i < the node's count).
 fn search_emit_legal(i: u32, action: u32) {
-    if emit_base + i < EDGE_CAPACITY {
+    if emit_base + i < emit_end {
         edges[emit_base + i].action = action;
     }
 }
@@ -456,6 +458,7 @@ fn expand_and_backup(@builtin(global_invocation_id) id: vec3<u32>) {
         select_state(g, game.leaf);
         var state = game_load();
         emit_base = edge_index(g, game.edge_count);
+        emit_end = edge_index(g, EDGE_CAPACITY);
         let count = game_list_legal(&state);
         if game.edge_count + count <= EDGE_CAPACITY {
             var high = -3.0e38;

@@ -99,9 +99,7 @@ pub fn resolve(
     let mut only_reshapes = true;
     loop {
         let node = &nodes[current.index()];
-        if let Op::Fill { value } = node.op {
-            return Source::Literal(value);
-        }
+        // A fill computed by a kernel of its own (an output) is a buffer like any member.
         if let Some(owner) = kernel_of[current.index()] {
             if kernel == Some(owner) && only_reshapes && node.shape.num_elements() == space {
                 return Source::Member(current);
@@ -110,6 +108,9 @@ pub fn resolve(
                 views,
                 base: current,
             };
+        }
+        if let Op::Fill { value } = node.op {
+            return Source::Literal(value);
         }
         // A concat has several bases; the code generator resolves it part by part, so it
         // ends the chain here as the base.

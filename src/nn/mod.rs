@@ -8,6 +8,7 @@
 pub mod gnn;
 pub mod mlp;
 pub mod resnet;
+pub mod uniform;
 
 use crate::graph::optim::{self, UpdateConfig};
 use crate::graph::{Graph, GraphError, Tensor, autodiff};

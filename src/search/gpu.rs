@@ -262,7 +262,7 @@ impl GpuSearch {
             .map(|g| {
                 let mixed = seed
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                    .wrapping_add(u64::from(g) * 0xBF58_476D_1CE4_E5B9);
+                    .wrapping_add(u64::from(g).wrapping_mul(0xBF58_476D_1CE4_E5B9));
                 GameRecord {
                     rng_state: (mixed >> 32) as u32,
                     rng_increment: (mixed as u32) | 1,

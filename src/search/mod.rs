@@ -1,6 +1,7 @@
 //! Monte Carlo tree search: the root policies (AlphaZero PUCT with Dirichlet noise,
 //! Gumbel MuZero), a CPU reference search, and the batched GPU search.
 
+pub mod adapters;
 pub mod config;
 pub mod evaluator;
 pub mod gpu;
