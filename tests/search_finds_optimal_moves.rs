@@ -18,21 +18,31 @@ use wgzero::testing::test_gpu;
 
 /// Random positions whose legal moves do not all have the same solved value, with the
 /// solver's optimal moves.
-fn decisive_positions(config: CliqueConfig, count: usize, seed: u64) -> Vec<(CliqueState, Vec<usize>)> {
+fn decisive_positions(
+    config: CliqueConfig,
+    count: usize,
+    seed: u64,
+) -> Vec<(CliqueState, Vec<usize>)> {
     let mut solver = Solver::new(config).unwrap();
     let mut found = Vec::new();
     let mut x = seed;
     while found.len() < count {
         let mut state = CliqueState::new(config);
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let plies = 3 + (x >> 40) as usize % 5;
         for _ in 0..plies {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             if state.terminal_value().is_some() {
                 break;
             }
             let legal = state.legal_actions();
-            state.apply(legal[(x >> 33) as usize % legal.len()]).unwrap();
+            state
+                .apply(legal[(x >> 33) as usize % legal.len()])
+                .unwrap();
         }
         if state.terminal_value().is_some() {
             continue;
@@ -110,7 +120,9 @@ fn gpu_search_finds_optimal_moves() {
             program,
             puct(2500),
             positions.len() as u32,
-            PlaySettings { temperature_moves: 0 },
+            PlaySettings {
+                temperature_moves: 0,
+            },
             9,
         )
         .unwrap();

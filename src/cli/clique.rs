@@ -85,7 +85,7 @@ pub fn run(global: &GlobalOptions, command: &CliqueCommand) -> anyhow::Result<()
 }
 
 /// Parses "3,7,1" (spaces allowed; empty = no moves) into edge indices.
-fn parse_position(text: &str) -> anyhow::Result<Vec<usize>> {
+pub(super) fn parse_position(text: &str) -> anyhow::Result<Vec<usize>> {
     text.split(',')
         .map(str::trim)
         .filter(|part| !part.is_empty())

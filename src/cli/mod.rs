@@ -4,6 +4,7 @@ mod bench;
 mod chess;
 mod clique;
 mod info;
+mod search;
 
 use clap::{Args, Parser, Subcommand};
 use wgzero::backend::BackendChoice;
@@ -34,6 +35,15 @@ pub struct GlobalOptions {
     pub adapter: Option<String>,
 }
 
+impl GlobalOptions {
+    /// Resolves the backend and says in one line (on stderr) which one runs, and why.
+    pub fn compute(&self) -> anyhow::Result<wgzero::backend::Compute> {
+        let resolved = wgzero::backend::resolve(self.backend, self.adapter.as_deref())?;
+        eprintln!("backend: {} — {}", resolved.compute.name(), resolved.reason);
+        Ok(resolved.compute)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List GPU adapters and say which backend wgzero would use, and why.
@@ -47,6 +57,8 @@ enum Command {
     /// Throughput measurements (JSON lines).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Search one position and print the root's children (visits, priors, values).
+    Search(search::SearchArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -56,5 +68,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Chess(command) => chess::run(&cli.global, &command),
         Command::Clique(command) => clique::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
+        Command::Search(args) => search::run(&cli.global, &args),
     }
 }

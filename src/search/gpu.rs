@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytemuck::Zeroable;
 
 use super::config::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
 use super::{ChildStats, SearchError, SearchResult};
 use crate::gpu::{Gpu, GpuError, used_bindings};
 use crate::graph::wgsl::GpuProgram;
@@ -501,6 +502,50 @@ impl GpuSearch {
                 root_result(&self.config, root, root_edges, num_actions)
             })
             .collect())
+    }
+}
+
+impl GpuSearch {
+    /// Game `game`'s whole tree (reads the pools back).
+    pub fn read_tree(&self, game: u32) -> Result<TreeDump, SearchError> {
+        let records = self.read_games()?;
+        let record = records
+            .get(game as usize)
+            .ok_or_else(|| SearchError::Config(format!("there is no game {game}")))?;
+        let nodes: Vec<NodeRecord> = self.gpu.read(
+            &self.node_buffer,
+            ((game + 1) * self.capacity.nodes) as usize,
+        )?;
+        let edges: Vec<EdgeRecord> = self.gpu.read(
+            &self.edge_buffer,
+            ((game + 1) * self.capacity.edges) as usize,
+        )?;
+        let nodes = &nodes[(game * self.capacity.nodes) as usize..][..record.node_count as usize];
+        let edges = &edges[(game * self.capacity.edges) as usize..][..record.edge_count as usize];
+        Ok(TreeDump {
+            root: record.root,
+            nodes: nodes
+                .iter()
+                .map(|n| NodeDump {
+                    visits: n.visits,
+                    raw_value: n.raw_value,
+                    terminal_value: (n.flags & 2 != 0).then_some(n.terminal_value),
+                    expanded: n.flags & 1 != 0,
+                    first_edge: n.first_edge,
+                    num_edges: n.num_edges,
+                })
+                .collect(),
+            edges: edges
+                .iter()
+                .map(|e| EdgeDump {
+                    action: e.action,
+                    prior: e.raw_prior,
+                    visits: e.visits,
+                    q: (e.visits > 0).then(|| e.value_sum / e.visits as f32),
+                    child: (e.child != u32::MAX).then_some(e.child),
+                })
+                .collect(),
+        })
     }
 }
 

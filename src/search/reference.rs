@@ -14,6 +14,7 @@ use rand_distr::{Distribution, Gamma, Gumbel};
 use super::config::{
     FirstPlayUrgency, RootPolicy, SearchConfig, considered_visit_sequence, sigma_completed_q,
 };
+use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
 use super::{ChildStats, SearchError, SearchResult, evaluator::Evaluator};
 use crate::games::GameState;
 
@@ -275,6 +276,37 @@ impl<S: GameState> ReferenceSearch<S> {
         state.apply(action)?;
         *tree = Tree::new(state);
         Ok(())
+    }
+
+    /// Game `game`'s whole tree.
+    pub fn tree(&self, game: usize) -> TreeDump {
+        let tree = &self.trees[game];
+        TreeDump {
+            root: tree.root,
+            nodes: tree
+                .nodes
+                .iter()
+                .map(|n| NodeDump {
+                    visits: n.visits,
+                    raw_value: n.raw_value,
+                    terminal_value: n.terminal,
+                    expanded: n.expanded,
+                    first_edge: n.first_edge,
+                    num_edges: n.num_edges,
+                })
+                .collect(),
+            edges: tree
+                .edges
+                .iter()
+                .map(|e| EdgeDump {
+                    action: e.action,
+                    prior: e.raw_prior,
+                    visits: e.visits,
+                    q: (e.visits > 0).then(|| e.value_sum / e.visits as f32),
+                    child: (e.child != NONE).then_some(e.child),
+                })
+                .collect(),
+        }
     }
 
     pub fn root_state(&self, game: usize) -> &S {
