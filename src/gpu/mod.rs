@@ -9,6 +9,7 @@ pub mod adapters;
 mod buffers;
 mod pipelines;
 mod self_test;
+pub mod timing;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -13,6 +13,7 @@ use bytemuck::Zeroable;
 use super::config::{FirstPlayUrgency, RootPolicy, SearchConfig};
 use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
 use super::{ChildStats, SearchError, SearchResult};
+use crate::gpu::timing::Timestamps;
 use crate::gpu::{Gpu, GpuError, used_bindings};
 use crate::graph::wgsl::GpuProgram;
 use crate::nn::names;
@@ -381,21 +382,49 @@ impl GpuSearch {
     /// Records one search from every game's root into `pass`: the root's evaluation (for
     /// roots not evaluated yet), root noise, then every simulation.
     pub fn record_search(&self, pass: &mut wgpu::ComputePass) {
+        self.record_search_timed(pass, None);
+    }
+
+    /// [`GpuSearch::record_search`], writing a timestamp after each group of dispatches
+    /// (labels: `select`, `network`, `expand_backup`, `root`).
+    pub fn record_search_timed(&self, pass: &mut wgpu::ComputePass, timer: Option<&Timestamps>) {
         let (k, b) = (&self.kernels, &self.bind_groups);
+        let mark = |pass: &mut wgpu::ComputePass, label| {
+            if let Some(timer) = timer {
+                timer.mark(pass, label);
+            }
+        };
         self.dispatch(pass, &k.evaluate_roots, &b.evaluate_roots);
+        mark(pass, "root");
         self.network.record_dispatches(pass);
+        mark(pass, "network");
         self.dispatch(pass, &k.expand_and_backup, &b.expand_and_backup);
         self.dispatch(pass, &k.prepare_root, &b.prepare_root);
+        mark(pass, "root");
         for _ in 0..self.config.simulations {
             self.dispatch(pass, &k.select_leaves, &b.select_leaves);
+            mark(pass, "select");
             self.network.record_dispatches(pass);
+            mark(pass, "network");
             self.dispatch(pass, &k.expand_and_backup, &b.expand_and_backup);
+            mark(pass, "expand_backup");
         }
     }
 
     /// Records the move choice and advance of every game (starting new games as they end).
     pub fn record_play(&self, pass: &mut wgpu::ComputePass) {
         self.dispatch(pass, &self.kernels.play_moves, &self.bind_groups.play_moves);
+    }
+
+    /// Dispatches per search and move: what bounds small batches.
+    pub fn dispatches_per_move(&self) -> usize {
+        let network = self
+            .network
+            .kernels()
+            .iter()
+            .map(|k| k.shaders.len())
+            .sum::<usize>();
+        3 + network + self.config.simulations as usize * (2 + network) + 1
     }
 
     /// Runs `record` inside one compute pass and submits it.

@@ -3,6 +3,7 @@
 mod chess;
 mod clique;
 mod kernels;
+mod selfplay;
 
 use clap::Subcommand;
 
@@ -14,6 +15,9 @@ pub enum BenchCommand {
     Kernels(kernels::KernelsArgs),
     /// Chess rules: CPU perft nodes/s on one core, GPU random-playout positions/s.
     Chess(chess::ChessBenchArgs),
+    /// Pure self-play throughput of the GPU search on the clique game (positions/s,
+    /// evaluations/s), optionally with a per-kernel time breakdown.
+    Selfplay(selfplay::SelfplayArgs),
     /// Random-playout throughput of the clique rules (WGSL on the GPU, and the Rust rules on
     /// the CPU for reference).
     Clique(clique::CliqueBenchArgs),
@@ -23,6 +27,7 @@ pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()>
     match command {
         BenchCommand::Kernels(args) => kernels::run(global, args),
         BenchCommand::Chess(args) => chess::run(global, args),
+        BenchCommand::Selfplay(args) => selfplay::run(global, args),
         BenchCommand::Clique(args) => clique::run(global, args),
     }
 }

@@ -1,0 +1,239 @@
+//! `wgzero bench selfplay`: pure self-play throughput of the GPU search (no training):
+//! positions/s and network evaluations/s, with auto-reset, an MLP 3E→128→128→(E, 1) on
+//! one-hot edge observations, and the AlphaZero policy with Dirichlet noise on.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Serialize;
+use wgzero::backend::Compute;
+use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::gpu::timing::Timestamps;
+use wgzero::graph::{CompileOptions, Graph, Program};
+use wgzero::nn::{self, mlp::Mlp};
+use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+
+use crate::cli::GlobalOptions;
+
+#[derive(Args)]
+pub struct SelfplayArgs {
+    /// Boards and batch sizes as n:k:batch, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "6:3:1024,6:3:8192,14:4:1024"
+    )]
+    configs: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
+    mode: Mode,
+    /// Simulations per move.
+    #[arg(long, default_value_t = 50)]
+    sims: u32,
+    /// Hidden width of the MLP's two layers.
+    #[arg(long, default_value_t = 128)]
+    hidden: usize,
+    /// Seconds of timed self-play per configuration (after the warm-up).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Moves played before timing starts.
+    #[arg(long, default_value_t = 10)]
+    warmup_moves: u32,
+    /// Moves recorded into one submit.
+    #[arg(long, default_value_t = 2)]
+    moves_per_submit: u32,
+    /// Also time one move kernel by kernel with GPU timestamps.
+    #[arg(long)]
+    profile: bool,
+}
+
+#[derive(Serialize)]
+struct Line {
+    bench: &'static str,
+    n: u32,
+    k: u32,
+    mode: String,
+    batch: u32,
+    sims: u32,
+    positions_per_s: f64,
+    evals_per_s: f64,
+    moves: u64,
+    seconds: f64,
+    games_finished: u64,
+    dispatches_per_move: usize,
+    adapter: String,
+}
+
+#[derive(Serialize)]
+struct ProfileLine {
+    bench: &'static str,
+    n: u32,
+    k: u32,
+    batch: u32,
+    /// GPU seconds of one move per group of kernels.
+    seconds_per_move: Vec<(String, f64)>,
+    total_seconds_per_move: f64,
+}
+
+fn parse(text: &str) -> anyhow::Result<(u32, u32, u32)> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [n, k, batch] = parts.as_slice() else {
+        bail!("--configs: {text:?} is not n:k:batch (e.g. 6:3:1024)");
+    };
+    let number = |s: &str| {
+        s.parse::<u32>()
+            .with_context(|| format!("--configs: {s:?} in {text:?} is not a whole number"))
+    };
+    Ok((number(n)?, number(k)?, number(batch)?))
+}
+
+pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
+    let compute = global.compute()?;
+    let Compute::Gpu(gpu) = &compute else {
+        bail!(
+            "bench selfplay measures the GPU search; it needs a GPU adapter (--backend gpu forces a software one)"
+        );
+    };
+    for text in &args.configs {
+        let (n, k, batch) = parse(text)?;
+        let config = CliqueConfig::new(n, k, args.mode)?;
+        let edges = config.num_edges();
+        let network = Mlp {
+            input: 3 * edges,
+            hidden: vec![args.hidden, args.hidden],
+            actions: edges,
+        };
+        let graph = Graph::new();
+        nn::inference(&graph, &network, batch as usize);
+        let Program::Gpu(program) = Program::compile(&graph, &compute, &CompileOptions::default())?
+        else {
+            unreachable!("compiled for the GPU")
+        };
+        let search_config = SearchConfig {
+            simulations: args.sims,
+            policy: RootPolicy::AlphaZero {
+                c_puct: 1.25,
+                first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+                dirichlet: Some((0.3, 0.25)),
+            },
+            reuse_subtree: false,
+        };
+        let search = GpuSearch::new(
+            gpu,
+            &config,
+            program,
+            search_config,
+            batch,
+            PlaySettings {
+                temperature_moves: u32::MAX,
+            },
+            1,
+        )?;
+        search.reset();
+        let play = |moves: u32| {
+            search.submit(|search, pass| {
+                for _ in 0..moves {
+                    search.record_search(pass);
+                    search.record_play(pass);
+                }
+            })
+        };
+        for _ in 0..args.warmup_moves.div_ceil(args.moves_per_submit) {
+            play(args.moves_per_submit);
+        }
+        gpu.wait()?;
+        let before = search.read_games()?;
+        let start = Instant::now();
+        let mut moves = 0u64;
+        // One small status read per batch of submits keeps the queue from running far
+        // ahead without stalling it every move.
+        while start.elapsed().as_secs_f64() < args.seconds {
+            for _ in 0..4 {
+                play(args.moves_per_submit);
+                moves += u64::from(args.moves_per_submit);
+            }
+            gpu.wait()?;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let after = search.read_games()?;
+        let positions: u64 = after
+            .iter()
+            .zip(&before)
+            .map(|(a, b)| u64::from(a.positions - b.positions))
+            .sum();
+        let finished: u64 = after
+            .iter()
+            .zip(&before)
+            .map(|(a, b)| u64::from(a.finished - b.finished))
+            .sum();
+        let evaluations = moves * u64::from(batch) * u64::from(args.sims + 1);
+        let line = Line {
+            bench: "selfplay",
+            n,
+            k,
+            mode: args.mode.to_string(),
+            batch,
+            sims: args.sims,
+            positions_per_s: positions as f64 / seconds,
+            evals_per_s: evaluations as f64 / seconds,
+            moves,
+            seconds,
+            games_finished: finished,
+            dispatches_per_move: search.dispatches_per_move(),
+            adapter: gpu.info.name.clone(),
+        };
+        println!("{}", serde_json::to_string(&line)?);
+        if args.profile {
+            profile(gpu, &search, n, k, batch)?;
+        }
+    }
+    Ok(())
+}
+
+fn profile(
+    gpu: &std::sync::Arc<wgzero::gpu::Gpu>,
+    search: &GpuSearch,
+    n: u32,
+    k: u32,
+    batch: u32,
+) -> anyhow::Result<()> {
+    let marks = 4 * (search.config().simulations + 4);
+    let Some(timer) = Timestamps::new(gpu, marks) else {
+        eprintln!("profile: the adapter has no timestamps inside passes; skipped");
+        return Ok(());
+    };
+    let mut encoder = gpu
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("profile"),
+        });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        timer.mark(&mut pass, "start");
+        search.record_search_timed(&mut pass, Some(&timer));
+        search.record_play(&mut pass);
+        timer.mark(&mut pass, "play");
+    }
+    timer.resolve(&mut encoder);
+    gpu.queue.submit([encoder.finish()]);
+    let intervals = timer.read(gpu)?;
+    let mut totals: Vec<(String, f64)> = Vec::new();
+    for (label, seconds) in intervals {
+        match totals.iter_mut().find(|(l, _)| l == label) {
+            Some((_, total)) => *total += seconds,
+            None => totals.push((label.to_owned(), seconds)),
+        }
+    }
+    let total = totals.iter().map(|(_, s)| s).sum();
+    let line = ProfileLine {
+        bench: "selfplay_profile",
+        n,
+        k,
+        batch,
+        seconds_per_move: totals,
+        total_seconds_per_move: total,
+    };
+    println!("{}", serde_json::to_string(&line)?);
+    Ok(())
+}
