@@ -97,6 +97,10 @@ impl CpuProgram {
             .map(|&bytes| vec![0.0; bytes as usize / 4])
             .collect();
         for (index, node) in nodes.iter().enumerate() {
+            if !live[index] {
+                // A dead leaf has no slot of its own: zero bytes, or another tensor's.
+                continue;
+            }
             let slot = &mut slots[plan.slot_of[index]];
             match &node.op {
                 Op::Parameter { name, init } | Op::State { name, init } => {
