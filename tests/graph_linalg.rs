@@ -41,7 +41,7 @@ fn matmul_reference(a: &[f32], a_dims: &[usize], b: &[f32], b_dims: &[usize]) ->
 
 #[test]
 fn batched_matmul_broadcasts_batches_and_accepts_rank_two_operands() {
-    let cases: [(&[usize], &[usize]); 9] = [
+    let cases: [(&[usize], &[usize]); 10] = [
         (&[1, 1], &[1, 1]),
         (&[7, 33], &[33, 17]),
         (&[65, 1], &[1, 33]),
@@ -51,6 +51,8 @@ fn batched_matmul_broadcasts_batches_and_accepts_rank_two_operands() {
         (&[5, 7], &[4, 7, 3]),
         (&[2, 3, 17, 5], &[2, 3, 5, 33]),
         (&[70, 130], &[130, 90]),
+        // Over 2²⁰ multiply-adds: the CPU backend's multithreaded gemm.
+        (&[90, 130], &[130, 90]),
     ];
     on_every_backend(|compute| {
         for (a_dims, b_dims) in cases {
@@ -184,13 +186,15 @@ fn conv_grad_weight_reference(
 #[test]
 fn conv2d_and_its_gradient_ops_match_direct_loops() {
     // (input NHWC, kernel, output channels)
-    let cases: [(&[usize], usize, usize); 6] = [
+    let cases: [(&[usize], usize, usize); 7] = [
         (&[2, 5, 7, 3], 1, 4),
         (&[2, 6, 6, 3], 3, 5),
         (&[1, 7, 5, 4], 3, 2),
         (&[3, 1, 1, 2], 3, 3),
         (&[1, 1, 9, 1], 3, 1),
         (&[4, 8, 8, 17], 3, 9),
+        // Over 2²⁰ multiply-adds: the CPU backend's multithreaded gemm.
+        (&[2, 8, 8, 32], 3, 32),
     ];
     on_every_backend(|compute| {
         for (x_dims, k, cout) in cases {

@@ -99,7 +99,7 @@ fn unary_cases() -> Vec<UnaryCase> {
 #[test]
 fn unary_ops_match_f64() {
     on_every_backend(|compute| {
-        for dims in [&[1][..], &[3, 5, 7], &[65, 33]] {
+        for dims in [&[1][..], &[3, 5, 7], &[65, 33], &[65, 33, 17]] {
             let mut data = Data::new(11);
             let g = Graph::new();
             let cases = unary_cases();
@@ -266,13 +266,16 @@ fn broadcast_reference(
 
 #[test]
 fn binary_ops_broadcast_like_numpy_and_match_f64() {
-    let shape_pairs: [(&[usize], &[usize]); 6] = [
+    let shape_pairs: [(&[usize], &[usize]); 8] = [
         (&[3, 5, 7], &[3, 5, 7]),
         (&[3, 1, 7], &[5, 1]),
         (&[], &[4, 3]),
         (&[17, 1], &[1, 33]),
         (&[2, 3, 1, 5], &[3, 4, 1]),
         (&[65, 33], &[33]),
+        // Above the CPU backend's threshold for splitting loops across threads.
+        (&[65, 33, 17], &[65, 33, 17]),
+        (&[65, 1, 17], &[33, 1]),
     ];
     on_every_backend(|compute| {
         for (a_dims, b_dims) in shape_pairs {
@@ -315,10 +318,11 @@ fn binary_ops_broadcast_like_numpy_and_match_f64() {
 
 #[test]
 fn select_broadcasts_all_three_operands_and_treats_nonzero_as_true() {
-    let cases: [[&[usize]; 3]; 3] = [
+    let cases: [[&[usize]; 3]; 4] = [
         [&[5, 1], &[3, 1, 7], &[]],
         [&[4, 33], &[4, 33], &[4, 33]],
         [&[], &[2, 3], &[3]],
+        [&[65, 1, 17], &[33, 17], &[65, 33, 1]],
     ];
     on_every_backend(|compute| {
         for [c_dims, t_dims, f_dims] in cases {
@@ -432,6 +436,14 @@ fn permute_moves_axes() {
             },
         );
     }
+    let large = [17, 33, 65];
+    check_view(
+        "permute [2, 0, 1] of [17, 33, 65]",
+        &large,
+        |g, x| g.permute(x, &[2, 0, 1]),
+        &[65, 17, 33],
+        |at| flat_index(&[at[1], at[2], at[0]], &large),
+    );
     check_view(
         "transpose [3, 17, 5]",
         &[3, 17, 5],
@@ -448,6 +460,7 @@ fn expand_stretches_size_one_and_missing_axes() {
         (&[1], &[7, 3]),
         (&[5, 1], &[5, 33]),
         (&[1, 1], &[17, 3]),
+        (&[1, 33, 65], &[17, 33, 65]),
     ] {
         check_view(
             &format!("expand {from:?} to {to:?}"),

@@ -40,10 +40,21 @@ fn reduce_reference(x: &[f32], dims: &[usize], axes: &[usize], kind: &str) -> Ve
     out
 }
 
+/// `axes` (negative ones counting from the end) as sorted, distinct axis indices.
+fn resolve(axes: &[isize], rank: usize) -> Vec<usize> {
+    let mut resolved: Vec<usize> = axes
+        .iter()
+        .map(|&a| a.rem_euclid(rank as isize) as usize)
+        .collect();
+    resolved.sort_unstable();
+    resolved.dedup();
+    resolved
+}
+
 #[test]
 fn reductions_over_contiguous_and_scattered_axes() {
     let dims = [3, 5, 7, 4];
-    let axis_sets: [&[isize]; 10] = [
+    let axis_sets: [&[isize]; 12] = [
         &[0],
         &[1],
         &[3],
@@ -54,6 +65,9 @@ fn reductions_over_contiguous_and_scattered_axes() {
         &[1, -1],
         &[0, 2, 3],
         &[0, 1, 2, 3],
+        // The same axis named twice (once from the end) reduces it once.
+        &[1, -3],
+        &[-1, 0, 3],
     ];
     on_every_backend(|compute| {
         let mut data = Data::new(16);
@@ -67,7 +81,7 @@ fn reductions_over_contiguous_and_scattered_axes() {
             g.output(&format!("mean{set}"), g.mean(x, axes, keep));
             g.output(&format!("max{set}"), g.max(x, axes, keep));
             g.output(&format!("max_negative{set}"), g.max(negative, axes, keep));
-            let resolved: Vec<usize> = axes.iter().map(|&a| a.rem_euclid(4) as usize).collect();
+            let resolved = resolve(axes, 4);
             let expected: Vec<usize> = (0..4)
                 .filter(|a| keep || !resolved.contains(a))
                 .map(|a| if resolved.contains(&a) { 1 } else { dims[a] })
@@ -82,7 +96,7 @@ fn reductions_over_contiguous_and_scattered_axes() {
             &[("x", &x_values), ("negative", &negative_values)],
         );
         for (set, axes) in axis_sets.iter().enumerate() {
-            let resolved: Vec<usize> = axes.iter().map(|&a| a.rem_euclid(4) as usize).collect();
+            let resolved = resolve(axes, 4);
             let terms: usize = resolved.iter().map(|&a| dims[a]).product();
             for (kind, values, name) in [
                 ("sum", &x_values, format!("sum{set}")),
@@ -108,12 +122,17 @@ fn reductions_over_contiguous_and_scattered_axes() {
 
 #[test]
 fn long_reductions_match_f64() {
-    let cases: [(&[usize], &[isize]); 5] = [
+    let cases: [(&[usize], &[isize]); 9] = [
         (&[65, 33], &[0]),
         (&[65, 33], &[1]),
         (&[1000, 7], &[0]),
         (&[7, 1000], &[1]),
         (&[17, 130], &[0, 1]),
+        (&[3, 1, 5], &[1]),
+        // Above the CPU backend's threshold for splitting loops across threads.
+        (&[65, 33, 17], &[1]),
+        (&[65, 33, 17], &[0, 2]),
+        (&[65, 33, 17], &[0, 1, 2]),
     ];
     on_every_backend(|compute| {
         for (dims, axes) in cases {
