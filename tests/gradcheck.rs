@@ -390,6 +390,14 @@ fn reduction_gradients() {
         &[Operand::with_values("x", &dims, values)],
         |g, t| g.max(t[0], &[0, 2], true),
     );
+    // Each row's maximum appears twice: the two tied copies are one variable, so the
+    // gradient must reach it once in total, not once per copy.
+    let values = distinct_along(&[3, 4], &[1], &mut data);
+    gradcheck(
+        "max over a row holding each value twice",
+        &[Operand::with_values("x", &[3, 4], values)],
+        |g, t| g.max(g.concat(&[t[0], t[0]], 1), &[1], false),
+    );
 }
 
 #[test]
