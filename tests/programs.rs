@@ -225,17 +225,21 @@ fn assigns_commit_after_the_run_and_persist() {
         let counter = g.state("counter", [2], Init::Constant(2.0));
         let input = g.input("x", [2]);
         let next = g.add(g.scale(counter, 3.0), input);
-        g.assign(counter, next);
         // Reads of the counter during a run see the value from before it.
         g.output("seen", g.neg(counter));
+        let assigned = g.assign(counter, next);
+        // The assign node's own value is the assigned value, after the run as well.
+        g.output("assigned", assigned);
         let mut program = compile(&g, compute);
         program.write("x", &[1.0, -1.0]).unwrap();
         program.run().unwrap();
         assert_eq!(read(&program, "seen"), [-2.0, -2.0]);
         assert_eq!(read(&program, "counter"), [7.0, 5.0]);
+        assert_eq!(read(&program, "assigned"), [7.0, 5.0]);
         program.run().unwrap();
         assert_eq!(read(&program, "seen"), [-7.0, -5.0]);
         assert_eq!(read(&program, "counter"), [22.0, 14.0]);
+        assert_eq!(read(&program, "assigned"), [22.0, 14.0]);
         // A written state is what the next run starts from.
         program.write("counter", &[0.5, 0.0]).unwrap();
         program.run().unwrap();
