@@ -216,12 +216,10 @@ fn gradcheck(what: &str, operands: &[Operand], op: impl Fn(&Graph, &[Tensor]) ->
 #[test]
 fn unary_op_gradients() {
     type Build = fn(&Graph, Tensor) -> Tensor;
+    /// Draws the operand inside the op's domain.
+    type Draw = fn(&'static str, &[usize], &mut Data) -> Operand;
     let dims = [3, 5];
-    let cases: [(
-        &str,
-        Build,
-        fn(&'static str, &[usize], &mut Data) -> Operand,
-    ); 11] = [
+    let cases: [(&str, Build, Draw); 11] = [
         ("neg", |g, x| g.neg(x), Operand::new),
         ("exp", |g, x| g.exp(x), Operand::new),
         ("log", |g, x| g.log(x), Operand::positive),

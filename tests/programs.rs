@@ -138,25 +138,17 @@ fn the_buffer_plan_reuses_dead_intermediates_in_a_long_chain() {
 /// or `reversed`.
 fn initialised(reversed: bool) -> Graph {
     let g = Graph::new();
-    let mut declarations: Vec<Box<dyn Fn(&Graph)>> = vec![
-        Box::new(|g| {
-            g.parameter("normal", [100, 100], Init::Normal { std: 0.5 });
-        }),
-        Box::new(|g| {
-            g.parameter("uniform", [100, 100], Init::Uniform { bound: 0.3 });
-        }),
-        Box::new(|g| {
-            g.state("constant", [7], Init::Constant(2.5));
-        }),
-        Box::new(|g| {
-            g.state("zeros", [5], Init::Zeros);
-        }),
-    ];
+    let mut order = [0, 1, 2, 3];
     if reversed {
-        declarations.reverse();
+        order.reverse();
     }
-    for declare in &declarations {
-        declare(&g);
+    for which in order {
+        match which {
+            0 => g.parameter("normal", [100, 100], Init::Normal { std: 0.5 }),
+            1 => g.parameter("uniform", [100, 100], Init::Uniform { bound: 0.3 }),
+            2 => g.state("constant", [7], Init::Constant(2.5)),
+            _ => g.state("zeros", [5], Init::Zeros),
+        };
     }
     let anything = g.input("x", [1]);
     g.output("y", anything);
