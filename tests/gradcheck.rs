@@ -107,31 +107,44 @@ fn distinct_along(dims: &[usize], axes: &[usize], data: &mut Data) -> Vec<f32> {
     values
 }
 
+/// Appends the prologue (one graph input per operand, squashed and offset) and the op;
+/// returns the inputs and the op's output `y`.
+fn forward(
+    g: &Graph,
+    operands: &[Operand],
+    op: &impl Fn(&Graph, &[Tensor]) -> Tensor,
+) -> (Vec<Tensor>, Tensor) {
+    let inputs: Vec<Tensor> = operands
+        .iter()
+        .map(|o| g.input(o.name, o.dims.as_slice()))
+        .collect();
+    let seen: Vec<Tensor> = operands
+        .iter()
+        .zip(&inputs)
+        .map(|(o, &x)| {
+            let squashed = g.tanh(g.shift(g.scale(x, 0.7), 0.1));
+            if o.offset == 0.0 {
+                squashed
+            } else {
+                g.shift(squashed, o.offset)
+            }
+        })
+        .collect();
+    let y = op(g, &seen);
+    g.output("y", y);
+    (inputs, y)
+}
+
 /// Checks `d loss / d x` of every operand against central differences on every backend.
+/// The gradients come from one program (forward, epilogue, backward); the differences
+/// from a second, forward-only one, which is all the perturbed runs need.
 fn gradcheck(what: &str, operands: &[Operand], op: impl Fn(&Graph, &[Tensor]) -> Tensor) {
     on_every_backend(|compute| {
         let g = Graph::new();
-        let inputs: Vec<Tensor> = operands
-            .iter()
-            .map(|o| g.input(o.name, o.dims.as_slice()))
-            .collect();
-        let seen: Vec<Tensor> = operands
-            .iter()
-            .zip(&inputs)
-            .map(|(o, &x)| {
-                let squashed = g.tanh(g.shift(g.scale(x, 0.7), 0.1));
-                if o.offset == 0.0 {
-                    squashed
-                } else {
-                    g.shift(squashed, o.offset)
-                }
-            })
-            .collect();
-        let y = op(&g, &seen);
+        let (inputs, y) = forward(&g, operands, &op);
         let weights = Data::new(7).signed(y.shape.num_elements(), 0.3, 1.0);
         let loss = g.sum_all(g.mul(g.constant(&weights, y.shape), g.tanh(g.scale(y, 0.5))));
         let grads = gradients(&g, loss, &inputs).expect("differentiable");
-        g.output("y", y);
         g.output("loss", loss);
         for (o, &grad) in operands.iter().zip(&grads) {
             g.output(&format!("grad.{}", o.name), grad);
@@ -143,21 +156,28 @@ fn gradcheck(what: &str, operands: &[Operand], op: impl Fn(&Graph, &[Tensor]) ->
                 .sum()
         };
 
-        let mut program = compile(&g, compute);
+        let mut with_gradients = compile(&g, compute);
         for o in operands {
-            program.write(o.name, &o.values).unwrap();
+            with_gradients.write(o.name, &o.values).unwrap();
         }
-        program.run().unwrap();
-        let graph_loss = f64::from(read(&program, "loss")[0]);
-        let host_loss = epilogue(&read(&program, "y"));
+        with_gradients.run().unwrap();
+        let graph_loss = f64::from(read(&with_gradients, "loss")[0]);
+        let host_loss = epilogue(&read(&with_gradients, "y"));
         assert!(
             (graph_loss - host_loss).abs() <= 1e-4 * (1.0 + host_loss.abs()),
             "{what}: the graph's loss {graph_loss} differs from the host's {host_loss}"
         );
         let analytic: Vec<Vec<f32>> = operands
             .iter()
-            .map(|o| read(&program, &format!("grad.{}", o.name)))
+            .map(|o| read(&with_gradients, &format!("grad.{}", o.name)))
             .collect();
+
+        let forward_only = Graph::new();
+        forward(&forward_only, operands, &op);
+        let mut program = compile(&forward_only, compute);
+        for o in operands {
+            program.write(o.name, &o.values).unwrap();
+        }
 
         let mut probes = Data::new(8);
         // (error / tolerance, description) of the worst element over all operands.
