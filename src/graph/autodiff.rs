@@ -239,13 +239,17 @@ fn backward_rule(
                 })
                 .collect()
         }
-        Op::Reduce { op, .. } => {
+        Op::Reduce { op, start, end } => {
             let x0 = x(0);
-            let spread = graph.expand(g, x0.shape);
             match op {
-                ReduceOp::Sum => vec![(0, spread)],
+                ReduceOp::Sum => vec![(0, graph.expand(g, x0.shape))],
                 ReduceOp::Max => {
                     let at_max = graph.equal(x0, graph.expand(y, x0.shape));
+                    // Tied maxima share the gradient, so that it sums to the incoming one
+                    // (max(x, x) = x must have gradient 1, not 2).
+                    let axes: Vec<isize> = (*start..*end).map(|a| a as isize).collect();
+                    let share = graph.div(g, graph.sum(at_max, &axes, true));
+                    let spread = graph.expand(share, x0.shape);
                     vec![(0, graph.select(at_max, spread, zero()))]
                 }
             }

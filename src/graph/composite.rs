@@ -9,7 +9,11 @@ pub const MASKED_LOGIT: f32 = -1.0e30;
 
 impl Graph {
     pub fn mean(&self, x: Tensor, axes: &[isize], keep_dims: bool) -> Tensor {
-        let count: usize = axes.iter().map(|&a| x.shape.dim(a)).product();
+        // Count each axis once, as `sum` reduces it once however often it is named.
+        let mut resolved: Vec<usize> = axes.iter().map(|&a| x.shape.axis(a)).collect();
+        resolved.sort_unstable();
+        resolved.dedup();
+        let count: usize = resolved.iter().map(|&a| x.shape.dims()[a]).product();
         self.scale(self.sum(x, axes, keep_dims), 1.0 / count as f32)
     }
 

@@ -25,7 +25,7 @@ pub struct CpuProgram {
     plan: BufferPlan,
     names: HashMap<String, TensorId>,
     outputs: HashMap<String, TensorId>,
-    /// (target, assign node): slot contents swapped at the end of each run.
+    /// (target, assign node): the assign's value is copied into the target after each run.
     assigns: Vec<(TensorId, TensorId)>,
     /// im2col matrix, kept between runs.
     scratch: Vec<f32>,
@@ -97,6 +97,10 @@ impl CpuProgram {
             .map(|&bytes| vec![0.0; bytes as usize / 4])
             .collect();
         for (index, node) in nodes.iter().enumerate() {
+            if !live[index] {
+                // A dead leaf has no slot of its own: zero bytes, or another tensor's.
+                continue;
+            }
             let slot = &mut slots[plan.slot_of[index]];
             match &node.op {
                 Op::Parameter { name, init } | Op::State { name, init } => {
@@ -173,8 +177,12 @@ impl CpuProgram {
             self.scratch = scratch;
         }
         for &(target, assign) in &self.assigns {
-            self.slots
-                .swap(self.slot_of[target.index()], self.slot_of[assign.index()]);
+            // Copied, not swapped: the assign node's own value stays `value` for reads.
+            let (target_slot, assign_slot) =
+                (self.slot_of[target.index()], self.slot_of[assign.index()]);
+            let value = std::mem::take(&mut self.slots[assign_slot]);
+            self.slots[target_slot].copy_from_slice(&value);
+            self.slots[assign_slot] = value;
         }
         Ok(())
     }

@@ -1,0 +1,281 @@
+//! The composite ops (built from primitives in `composite.rs`) on every backend against f64
+//! references written from their textbook definitions: softmax and log-softmax with and
+//! without a legality mask (single-legal rows, large logits), layer norm, soft-target
+//! cross-entropy, mean squared error and the linear layer at ranks 2 to 4.
+
+#[allow(dead_code)]
+mod harness;
+
+use harness::{Data, Tolerance, assert_close, element_count, read, run};
+use wgzero::graph::Graph;
+use wgzero::graph::composite::MASKED_LOGIT;
+use wgzero::testing::on_every_backend;
+
+/// Per row of `columns`: the softmax probabilities and log-probabilities over the legal
+/// entries (`mask` nonzero, or all without a mask); illegal entries get probability 0 and
+/// log-probability −∞.
+fn softmax_reference(logits: &[f32], mask: Option<&[f32]>, columns: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut probabilities, mut log_probabilities) = (Vec::new(), Vec::new());
+    for (row, values) in logits.chunks(columns).enumerate() {
+        let legal = |c: usize| mask.is_none_or(|m| m[row * columns + c] != 0.0);
+        let largest = (0..columns)
+            .filter(|&c| legal(c))
+            .map(|c| f64::from(values[c]))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = (0..columns)
+            .filter(|&c| legal(c))
+            .map(|c| (f64::from(values[c]) - largest).exp())
+            .sum();
+        for (c, &value) in values.iter().enumerate() {
+            if legal(c) {
+                let log_p = f64::from(value) - largest - total.ln();
+                probabilities.push(log_p.exp());
+                log_probabilities.push(log_p);
+            } else {
+                probabilities.push(0.0);
+                log_probabilities.push(f64::NEG_INFINITY);
+            }
+        }
+    }
+    (probabilities, log_probabilities)
+}
+
+#[test]
+fn softmax_and_log_softmax_match_f64_with_and_without_a_mask() {
+    // (logit extents, legal probability; None for no mask)
+    let cases: [(&[usize], Option<f64>); 6] = [
+        (&[1, 1], None),
+        (&[5, 7], None),
+        (&[3, 4, 33], Some(0.5)),
+        (&[2, 65], Some(0.1)),
+        (&[7, 5], Some(0.0)),
+        (&[17, 130], Some(0.7)),
+    ];
+    on_every_backend(|compute| {
+        for (dims, legal) in cases {
+            let columns = dims[dims.len() - 1];
+            let rows = element_count(dims) / columns;
+            let mut data = Data::new(31);
+            let mut logits = data.uniform(element_count(dims), -4.0, 4.0);
+            // One row of large logits: exp overflows f32 unless the maximum is subtracted.
+            if rows > 1 {
+                let large = data.uniform(columns, 80.0, 100.0);
+                logits[columns..2 * columns].copy_from_slice(&large);
+            }
+            let mask_values = legal.map(|p| data.mask(rows, columns, p));
+            let g = Graph::new();
+            let x = g.input("logits", dims);
+            let mask = mask_values.as_ref().map(|_| g.input("mask", dims));
+            g.output("softmax", g.softmax(x, mask));
+            g.output("log_softmax", g.log_softmax(x, mask));
+            let mut feeds: Vec<(&str, &[f32])> = vec![("logits", &logits)];
+            if let Some(m) = &mask_values {
+                feeds.push(("mask", m));
+            }
+            let program = run(&g, compute, &feeds);
+            let (probabilities, log_probabilities) =
+                softmax_reference(&logits, mask_values.as_deref(), columns);
+            let what = format!("on {dims:?} with legal fraction {legal:?}");
+            assert_close(
+                &format!("softmax {what}"),
+                &read(&program, "softmax"),
+                &probabilities,
+                Tolerance::accumulated(columns),
+            );
+            // Illegal log-probabilities are only promised to be about MASKED_LOGIT.
+            let got = read(&program, "log_softmax");
+            let (mut legal_got, mut legal_want) = (Vec::new(), Vec::new());
+            for (index, (&g, &w)) in got.iter().zip(&log_probabilities).enumerate() {
+                if w.is_finite() {
+                    legal_got.push(g);
+                    legal_want.push(w);
+                } else {
+                    assert!(
+                        g.is_finite() && g <= MASKED_LOGIT / 2.0,
+                        "log_softmax {what}: masked element {index} is {g}"
+                    );
+                }
+            }
+            assert_close(
+                &format!("log_softmax {what}"),
+                &legal_got,
+                &legal_want,
+                Tolerance::accumulated(columns),
+            );
+        }
+    });
+}
+
+#[test]
+fn layer_norm_gives_zero_mean_unit_variance_rows() {
+    let epsilon = 1e-5;
+    on_every_backend(|compute| {
+        for dims in [&[5, 33][..], &[2, 3, 7], &[3, 1], &[4, 130]] {
+            let columns = dims[dims.len() - 1];
+            // Offset and spread, so that a variance not taken around the mean is caught.
+            let values = Data::new(32).uniform(element_count(dims), 1.0, 5.0);
+            let g = Graph::new();
+            let x = g.input("x", dims);
+            g.output("normed", g.layer_norm(x, epsilon));
+            let program = run(&g, compute, &[("x", &values)]);
+            let mut want = Vec::new();
+            for row in values.chunks(columns) {
+                let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+                let mean = row.iter().sum::<f64>() / columns as f64;
+                let variance = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / columns as f64;
+                let scale = 1.0 / (variance + f64::from(epsilon)).sqrt();
+                want.extend(row.iter().map(|v| (v - mean) * scale));
+            }
+            assert_close(
+                &format!("layer_norm on {dims:?}"),
+                &read(&program, "normed"),
+                &want,
+                Tolerance::accumulated(columns),
+            );
+        }
+    });
+}
+
+#[test]
+fn soft_cross_entropy_matches_f64_with_and_without_a_mask() {
+    on_every_backend(|compute| {
+        for (rows, columns, legal) in [(6, 9, None), (5, 33, Some(0.4)), (1, 1, None)] {
+            let mut data = Data::new(33);
+            let logits = data.uniform(rows * columns, -3.0, 3.0);
+            let mask_values = legal.map(|p| data.mask(rows, columns, p));
+            // Soft targets: random distributions over the legal entries of each row.
+            let mut targets = data.uniform(rows * columns, 0.1, 1.0);
+            for (row, values) in targets.chunks_mut(columns).enumerate() {
+                if let Some(mask) = &mask_values {
+                    for (c, v) in values.iter_mut().enumerate() {
+                        *v *= mask[row * columns + c];
+                    }
+                }
+                let total: f32 = values.iter().sum();
+                values.iter_mut().for_each(|v| *v /= total);
+            }
+            let g = Graph::new();
+            let x = g.input("logits", [rows, columns]);
+            let t = g.input("targets", [rows, columns]);
+            let mask = mask_values
+                .as_ref()
+                .map(|_| g.input("mask", [rows, columns]));
+            let loss = g.soft_cross_entropy(x, t, mask);
+            assert_eq!(loss.shape.dims(), [rows]);
+            g.output("loss", loss);
+            let mut feeds: Vec<(&str, &[f32])> = vec![("logits", &logits), ("targets", &targets)];
+            if let Some(m) = &mask_values {
+                feeds.push(("mask", m));
+            }
+            let program = run(&g, compute, &feeds);
+            let (_, log_probabilities) =
+                softmax_reference(&logits, mask_values.as_deref(), columns);
+            let want: Vec<f64> = (0..rows)
+                .map(|row| {
+                    -(0..columns)
+                        .filter(|&c| targets[row * columns + c] != 0.0)
+                        .map(|c| {
+                            f64::from(targets[row * columns + c])
+                                * log_probabilities[row * columns + c]
+                        })
+                        .sum::<f64>()
+                })
+                .collect();
+            assert_close(
+                &format!("soft_cross_entropy on [{rows}, {columns}] with legal fraction {legal:?}"),
+                &read(&program, "loss"),
+                &want,
+                Tolerance::accumulated(columns),
+            );
+        }
+    });
+}
+
+#[test]
+fn mse_is_the_mean_of_squared_differences() {
+    on_every_backend(|compute| {
+        for dims in [&[1][..], &[4, 7], &[3, 5, 33]] {
+            let mut data = Data::new(34);
+            let prediction = data.uniform(element_count(dims), -2.0, 2.0);
+            let target = data.uniform(element_count(dims), -2.0, 2.0);
+            let g = Graph::new();
+            let p = g.input("prediction", dims);
+            let t = g.input("target", dims);
+            let loss = g.mse(p, t);
+            assert_eq!(loss.shape.num_elements(), 1);
+            g.output("loss", loss);
+            let program = run(
+                &g,
+                compute,
+                &[("prediction", &prediction), ("target", &target)],
+            );
+            let want = prediction
+                .iter()
+                .zip(&target)
+                .map(|(&p, &t)| (f64::from(p) - f64::from(t)).powi(2))
+                .sum::<f64>()
+                / prediction.len() as f64;
+            assert_close(
+                &format!("mse on {dims:?}"),
+                &read(&program, "loss"),
+                &[want],
+                Tolerance::accumulated(prediction.len()),
+            );
+        }
+    });
+}
+
+#[test]
+fn linear_applies_weight_and_bias_over_the_last_axis() {
+    // (input extents, output features, with bias)
+    let cases: [(&[usize], usize, bool); 4] = [
+        (&[5, 7], 3, true),
+        (&[2, 3, 7], 4, false),
+        (&[2, 2, 3, 5], 6, true),
+        (&[1, 1], 1, true),
+    ];
+    on_every_backend(|compute| {
+        for (dims, outputs, with_bias) in cases {
+            let inputs = dims[dims.len() - 1];
+            let mut data = Data::new(35);
+            let x_values = data.uniform(element_count(dims), -1.0, 1.0);
+            let w_values = data.uniform(inputs * outputs, -1.0, 1.0);
+            let b_values = data.uniform(outputs, -1.0, 1.0);
+            let g = Graph::new();
+            let x = g.input("x", dims);
+            let w = g.input("w", [inputs, outputs]);
+            let b = g.input("b", [outputs]);
+            let y = g.linear(x, w, with_bias.then_some(b));
+            let mut out_dims = dims.to_vec();
+            *out_dims.last_mut().unwrap() = outputs;
+            assert_eq!(y.shape.dims(), out_dims.as_slice());
+            g.output("y", y);
+            let mut feeds: Vec<(&str, &[f32])> = vec![("x", &x_values), ("w", &w_values)];
+            if with_bias {
+                feeds.push(("b", &b_values));
+            }
+            let program = run(&g, compute, &feeds);
+            let mut want = Vec::new();
+            for row in x_values.chunks(inputs) {
+                for o in 0..outputs {
+                    let dot: f64 = (0..inputs)
+                        .map(|i| f64::from(row[i]) * f64::from(w_values[i * outputs + o]))
+                        .sum();
+                    want.push(
+                        dot + if with_bias {
+                            f64::from(b_values[o])
+                        } else {
+                            0.0
+                        },
+                    );
+                }
+            }
+            assert_close(
+                &format!("linear on {dims:?} to {outputs}, bias {with_bias}"),
+                &read(&program, "y"),
+                &want,
+                Tolerance::accumulated(inputs),
+            );
+        }
+    });
+}
