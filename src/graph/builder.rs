@@ -368,6 +368,26 @@ impl Graph {
                 a.shape, b.shape
             )
         });
+        // An operand broadcast along some batch axes but not others has no single batch
+        // stride: spell the broadcast out (an expand) so kernels read plain batches.
+        let spread = |x: Tensor, own: Shape, rows: usize, cols: usize| {
+            let padded = Shape::broadcast(own, Shape::new(&vec![1; batch.rank()])).expect("pads");
+            let partial = padded
+                .dims()
+                .iter()
+                .zip(batch.dims())
+                .any(|(&o, &b)| o != b)
+                && padded.dims().iter().any(|&o| o != 1);
+            if partial {
+                let mut full = batch.dims().to_vec();
+                full.extend([rows, cols]);
+                self.expand(x, Shape::new(&full))
+            } else {
+                x
+            }
+        };
+        let a = spread(a, batch_a, m, k);
+        let b = spread(b, batch_b, k, n);
         let mut dims = batch.dims().to_vec();
         dims.extend([m, n]);
         self.push(Op::MatMul, &[a, b], Shape::new(&dims))

@@ -74,7 +74,8 @@ pub struct FusionPlan {
 
 /// True for ops that consumers read through instead of running.
 pub fn is_view_like(op: &Op) -> bool {
-    op.is_view() || matches!(op, Op::Gather { .. })
+    // An assign's own value is its input's: read through it like a reshape.
+    op.is_view() || matches!(op, Op::Gather { .. } | Op::Assign { .. })
 }
 
 fn is_leaf(op: &Op) -> bool {
@@ -247,7 +248,6 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         let node = &nodes[index];
         if !live[index]
             || is_leaf(&node.op)
-            || matches!(node.op, Op::Assign { .. })
             || (!forced[index] && (is_view_like(&node.op) || matches!(node.op, Op::Fill { .. })))
         {
             continue;
@@ -569,7 +569,8 @@ fn absorbable_prologue(
         position: usize,
     ) -> bool {
         consumers[value.index()].iter().all(|&consumer| {
-            if consumer >= reduction {
+            // `consumer == value` is the graph-output marker, not a read.
+            if consumer >= reduction || consumer == value {
                 return true;
             }
             if is_view_like(&nodes[consumer.index()].op) {

@@ -44,6 +44,9 @@ pub struct UpdateConfig {
 /// Names of the optimizer's own states.
 pub const LEARNING_RATE: &str = "optimizer.learning_rate";
 pub const STEP: &str = "optimizer.step";
+/// β₁ᵗ and β₂ᵗ after the last step (Adam).
+pub const BETA1_POWER: &str = "optimizer.beta1_power";
+pub const BETA2_POWER: &str = "optimizer.beta2_power";
 
 /// Appends the update of every parameter in `params` (with gradients `grads`) and assigns
 /// the results. Moments are states named `<param>.m`, `<param>.v` (Adam) or
@@ -93,11 +96,17 @@ pub fn add_update(graph: &Graph, params: &[Tensor], grads: &[Tensor], config: &U
             let step = graph.state(STEP, [], Init::Zeros);
             let next_step = graph.shift(step, 1.0);
             graph.assign(step, next_step);
-            // Bias corrections 1 − βᵗ, folded into one scalar step size.
-            let correction1 =
-                graph.sub(graph.scalar(1.0), graph.pow(graph.scalar(beta1), next_step));
-            let correction2 =
-                graph.sub(graph.scalar(1.0), graph.pow(graph.scalar(beta2), next_step));
+            // Bias corrections 1 − βᵗ, folded into one scalar step size. βᵗ is kept as a
+            // running product: GPU `pow` (exp2 ∘ log2) loses digits that 1 − βᵗ then
+            // magnifies at small t.
+            let power = |name: &str, beta: f32| {
+                let state = graph.state(name, [], Init::Constant(1.0));
+                let next = graph.scale(state, beta);
+                graph.assign(state, next);
+                next
+            };
+            let correction1 = graph.sub(graph.scalar(1.0), power(BETA1_POWER, beta1));
+            let correction2 = graph.sub(graph.scalar(1.0), power(BETA2_POWER, beta2));
             let step_size = graph.div(
                 graph.mul(learning_rate, graph.sqrt(correction2)),
                 correction1,

@@ -216,6 +216,7 @@ fn load(
                 input[*axis] = input[*axis].add_const(*start as u64);
                 input
             }
+            Op::Assign { .. } => coordinates,
             Op::Gather { axis, .. } => {
                 let mut input = coordinates.clone();
                 input[*axis] = Ix::Expr(format!(
