@@ -11,7 +11,7 @@ pub struct Timestamps {
     query_set: wgpu::QuerySet,
     resolve: wgpu::Buffer,
     capacity: u32,
-    labels: RefCell<Vec<&'static str>>,
+    labels: RefCell<Vec<String>>,
 }
 
 impl Timestamps {
@@ -45,12 +45,12 @@ impl Timestamps {
 
     /// Writes the next timestamp; `label` names the interval that ends here. Marks past the
     /// capacity are dropped.
-    pub fn mark(&self, pass: &mut wgpu::ComputePass, label: &'static str) {
+    pub fn mark(&self, pass: &mut wgpu::ComputePass, label: impl Into<String>) {
         let mut labels = self.labels.borrow_mut();
         let index = labels.len() as u32;
         if index < self.capacity {
             pass.write_timestamp(&self.query_set, index);
-            labels.push(label);
+            labels.push(label.into());
         }
     }
 
@@ -63,7 +63,7 @@ impl Timestamps {
     }
 
     /// Seconds of every interval with its label, then forgets the marks.
-    pub fn read(&self, gpu: &Gpu) -> Result<Vec<(&'static str, f64)>, GpuError> {
+    pub fn read(&self, gpu: &Gpu) -> Result<Vec<(String, f64)>, GpuError> {
         let labels = std::mem::take(&mut *self.labels.borrow_mut());
         if labels.len() < 2 {
             return Ok(Vec::new());
@@ -73,7 +73,12 @@ impl Timestamps {
         Ok(ticks
             .windows(2)
             .zip(&labels[1..])
-            .map(|(pair, label)| (*label, pair[1].saturating_sub(pair[0]) as f64 * period))
+            .map(|(pair, label)| {
+                (
+                    label.clone(),
+                    pair[1].saturating_sub(pair[0]) as f64 * period,
+                )
+            })
             .collect())
     }
 }

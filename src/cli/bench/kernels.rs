@@ -25,6 +25,10 @@ use super::GlobalOptions;
 pub enum Only {
     Matmul,
     Conv,
+    /// The clique MLP forward pass at --mlp-batch.
+    Mlp,
+    /// The residual-net training step at --train-batch.
+    Train,
 }
 
 #[derive(Args)]
@@ -54,6 +58,18 @@ pub struct KernelsArgs {
     /// Seconds of GPU work per timed submit (sets the dispatches per submit).
     #[arg(long, default_value_t = 0.1)]
     seconds_per_repeat: f64,
+    /// Batch of the MLP forward benchmark.
+    #[arg(long, default_value_t = 8192)]
+    mlp_batch: usize,
+    /// Batch of the training-step benchmark.
+    #[arg(long, default_value_t = 1024)]
+    train_batch: usize,
+    /// Per-kernel GPU time of one MLP forward and one training step.
+    #[arg(long)]
+    profile: bool,
+    /// Print the training step's kernel list (with the ops fused into each) on stderr.
+    #[arg(long)]
+    list_kernels: bool,
 }
 
 #[derive(Serialize)]
@@ -98,7 +114,27 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
     } else {
         AdapterCaps::of(&gpu)
     };
-    if args.only != Some(Only::Conv) {
+    let runs = |group: Only| args.only.is_none() || args.only == Some(group);
+    if runs(Only::Mlp) {
+        super::programs::mlp_forward(
+            &gpu,
+            args.mlp_batch,
+            args.repeats,
+            args.seconds_per_repeat,
+            args.profile,
+        )?;
+    }
+    if runs(Only::Train) {
+        super::programs::train_step(
+            &gpu,
+            args.train_batch,
+            args.repeats,
+            args.seconds_per_repeat,
+            args.profile,
+            args.list_kernels,
+        )?;
+    }
+    if runs(Only::Matmul) {
         for &size in &args.sizes {
             if size == 0 {
                 bail!("--sizes must be positive");
@@ -116,7 +152,7 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if args.only != Some(Only::Matmul) {
+    if runs(Only::Conv) {
         for &batch in &args.conv_batches {
             conv_benchmarks(&gpu, args, &caps, batch)?;
         }

@@ -3,6 +3,7 @@
 mod chess;
 mod clique;
 mod kernels;
+mod programs;
 mod selfplay;
 
 use clap::Subcommand;

@@ -220,9 +220,9 @@ fn profile(
     let intervals = timer.read(gpu)?;
     let mut totals: Vec<(String, f64)> = Vec::new();
     for (label, seconds) in intervals {
-        match totals.iter_mut().find(|(l, _)| l == label) {
+        match totals.iter_mut().find(|(l, _)| *l == label) {
             Some((_, total)) => *total += seconds,
-            None => totals.push((label.to_owned(), seconds)),
+            None => totals.push((label, seconds)),
         }
     }
     let total = totals.iter().map(|(_, s)| s).sum();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::contraction::contraction;
 use super::generate::{Binding, generate, segment_table};
 use crate::gpu::Gpu;
+use crate::gpu::timing::Timestamps;
 use crate::graph::GraphError;
 use crate::graph::fuse::{self, FusionPlan, KernelKind, Source, resolve};
 use crate::graph::init::initial_values;
@@ -17,6 +18,8 @@ use crate::graph::plan::{self, BufferPlan, Lifetime};
 
 /// One dispatch of the step.
 struct Step {
+    /// Index of the kernel (in [`GpuProgram::kernels`]) this dispatch belongs to.
+    kernel: usize,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -168,7 +171,7 @@ impl GpuProgram {
             pending.push(dispatches);
         }
         let scratch = gpu.storage_buffer("split partial sums", scratch_floats * 4);
-        for dispatches in pending {
+        for (kernel, dispatches) in pending.into_iter().enumerate() {
             for (pipeline, bindings, workgroups) in dispatches {
                 for binding in &bindings {
                     match binding {
@@ -207,6 +210,7 @@ impl GpuProgram {
                 }
                 let bind_group = gpu.bind_buffers(&pipeline, &resources);
                 steps.push(Step {
+                    kernel,
                     pipeline,
                     bind_group,
                     workgroups,
@@ -289,6 +293,22 @@ impl GpuProgram {
             pass.set_bind_group(0, &step.bind_group, &[]);
             let [x, y, z] = step.workgroups;
             pass.dispatch_workgroups(x, y, z);
+        }
+    }
+
+    /// [`GpuProgram::record_dispatches`] with a timestamp after every kernel, labelled with
+    /// the kernel's index and ops (for per-kernel profiles).
+    pub fn record_dispatches_timed(&self, pass: &mut wgpu::ComputePass, timer: &Timestamps) {
+        for step in &self.steps {
+            pass.set_pipeline(&step.pipeline);
+            pass.set_bind_group(0, &step.bind_group, &[]);
+            let [x, y, z] = step.workgroups;
+            pass.dispatch_workgroups(x, y, z);
+            let info = &self.kernels[step.kernel];
+            timer.mark(
+                pass,
+                format!("{:3} {} {}", step.kernel, info.kind, info.ops.join(" → ")),
+            );
         }
     }
 
