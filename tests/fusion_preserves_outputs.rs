@@ -213,8 +213,9 @@ fn views_read_in_place() {
 
 #[test]
 fn long_reductions_split_into_partial_sums() {
-    // Weight gradients whose reduction runs over 1024 rows or pixels: the GPU cuts them
-    // into slices summed by a second kernel (with the epilogue moved there).
+    // Weight gradients whose reduction runs over 1024 rows or pixels, and column
+    // reductions over 2048 rows: the GPU cuts them into slices summed by a second kernel
+    // (with the epilogue moved there).
     let build = |g: &Graph| {
         let (x, a) = input(g, "x", &[1024, 8], 11);
         let (y, b) = input(g, "y", &[1024, 6], 12);
@@ -223,9 +224,22 @@ fn long_reductions_split_into_partial_sums() {
         let product = g.matmul(g.transpose(x), y);
         g.output("weight_grad", g.relu(g.add(product, g.scalar(0.1))));
         g.output("conv_weight_grad", g.conv2d_grad_weight(images, grads, 3));
-        vec![a, b, c, d]
+        // Column sums and maxima over 2048 rows (with a prologue and an epilogue).
+        let (rows, e) = input(g, "rows", &[2048, 6], 15);
+        g.output("column_sum", g.scale(g.sum(g.relu(rows), &[0], false), 0.5));
+        g.output("column_max", g.max(g.exp(rows), &[0], false));
+        vec![a, b, c, d, e]
     };
-    check(build, &["weight_grad", "conv_weight_grad"], 1);
+    check(
+        build,
+        &[
+            "weight_grad",
+            "conv_weight_grad",
+            "column_sum",
+            "column_max",
+        ],
+        1,
+    );
     if let Some(gpu) = test_gpu() {
         let graph = Graph::new();
         build(&graph);
@@ -236,6 +250,6 @@ fn long_reductions_split_into_partial_sums() {
             .iter()
             .filter(|k| k.shaders.len() == 2)
             .count();
-        assert_eq!(split, 2, "{}", program.kernel_listing());
+        assert_eq!(split, 4, "{}", program.kernel_listing());
     }
 }

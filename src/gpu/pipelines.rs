@@ -137,6 +137,38 @@ impl Gpu {
         })
     }
 
+    /// A bind group for group 0 of `pipeline` (built from `entry_point` of `wgsl` with an
+    /// automatic layout), binding `buffers[i]` to binding `i` for exactly the bindings the
+    /// entry point uses: automatic layouts leave unused ones out.
+    pub fn bind_used(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        wgsl: &str,
+        entry_point: &str,
+        buffers: &[&wgpu::Buffer],
+    ) -> Result<wgpu::BindGroup, GpuError> {
+        let used = used_bindings(wgsl, entry_point).map_err(|message| GpuError::Shader {
+            label: entry_point.to_owned(),
+            message,
+        })?;
+        let entries: Vec<wgpu::BindGroupEntry> = used
+            .iter()
+            .filter_map(|&binding| {
+                buffers
+                    .get(binding as usize)
+                    .map(|buffer| wgpu::BindGroupEntry {
+                        binding,
+                        resource: buffer.as_entire_binding(),
+                    })
+            })
+            .collect();
+        Ok(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        }))
+    }
+
     /// Records and submits one dispatch of `pipeline` over `workgroups` with `bind_group`
     /// as group 0. For one-off work (tests, set-up); hot loops record their own passes.
     pub fn dispatch(

@@ -144,11 +144,12 @@ impl GpuProgram {
                 // epilogue reads its bindings at indices of tensors of the bound shapes.
                 let compiled = unsafe { MatmulKernel::new(gpu, built.spec.clone(), tiles) }
                     .map_err(GraphError::Kernel)?;
-                info.shaders.push(compiled.wgsl);
+                info.shaders.push(compiled.wgsl.clone());
                 dispatches.push((
                     compiled.pipeline,
                     built.template_bindings(),
                     compiled.workgroups,
+                    compiled.wgsl,
                 ));
                 if let Some((wgsl, bindings, workgroups)) = built.sum() {
                     // SAFETY: the sum kernel guards its index against the element count.
@@ -156,23 +157,26 @@ impl GpuProgram {
                         unsafe { gpu.pipeline_unchecked(&format!("{label} sum"), &wgsl, "main") }?;
                     info.shaders.push(wgsl.clone());
                     scratch_floats = scratch_floats.max(built.scratch_len());
-                    dispatches.push((pipeline, bindings, workgroups));
+                    dispatches.push((pipeline, bindings, workgroups, wgsl));
                 }
             } else {
-                let generated = generate(&nodes, &fusion, position);
-                // SAFETY: generated kernels guard the thread index against the element
-                // count, and every index they form is a coordinate of a tensor bound at
-                // its full size.
-                let pipeline = unsafe { gpu.pipeline_unchecked(&label, &generated.wgsl, "main") }?;
-                info.shaders.push(generated.wgsl);
-                dispatches.push((pipeline, generated.bindings, generated.workgroups));
+                let (generated, scratch) = generate(&nodes, &fusion, position);
+                scratch_floats = scratch_floats.max(scratch);
+                for part in generated {
+                    // SAFETY: generated kernels guard the thread index against the element
+                    // count, and every index they form is a coordinate of a tensor bound
+                    // at its full size (the scratch buffer at its planned size).
+                    let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
+                    info.shaders.push(part.wgsl.clone());
+                    dispatches.push((pipeline, part.bindings, part.workgroups, part.wgsl));
+                }
             }
             kernels.push(info);
             pending.push(dispatches);
         }
         let scratch = gpu.storage_buffer("split partial sums", scratch_floats * 4);
         for (kernel, dispatches) in pending.into_iter().enumerate() {
-            for (pipeline, bindings, workgroups) in dispatches {
+            for (pipeline, bindings, workgroups, wgsl) in dispatches {
                 for binding in &bindings {
                     match binding {
                         Binding::GatherTable(id) => {
@@ -208,7 +212,7 @@ impl GpuProgram {
                         }
                     }
                 }
-                let bind_group = gpu.bind_buffers(&pipeline, &resources);
+                let bind_group = gpu.bind_used(&pipeline, &wgsl, "main", &resources)?;
                 steps.push(Step {
                     kernel,
                     pipeline,
