@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::index::{BufferNames, Ix, coordinates, literal, value_at};
+use super::index::{BufferNames, Ix, literal, value_at_flat};
 use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, is_view_like};
 use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
 
@@ -143,15 +143,14 @@ impl Emitter<'_> {
     /// own shape, then its store if it is materialised.
     pub fn member(&self, id: TensorId, index: &Ix, body: &mut String) {
         let node = &self.nodes[id.index()];
-        let coordinates = coordinates(index, node.shape);
         let operand = |i: usize| {
-            value_at(
+            value_at_flat(
                 self.nodes,
                 &self.plan.kernel_of,
                 Some(self.position),
                 self.names,
                 node.inputs[i],
-                &coordinates,
+                index,
                 node.shape,
             )
         };
@@ -165,7 +164,7 @@ impl Emitter<'_> {
                 operand(0)
             ),
             Op::Fill { value } => literal(*value),
-            op if is_view_like(op) => self.view_member(id, &coordinates),
+            op if is_view_like(op) => self.view_member(id, index),
             other => unreachable!("{} is not a pointwise member", other.name()),
         };
         let _ = writeln!(body, "    let v{} = {value};", id.0);
@@ -173,18 +172,18 @@ impl Emitter<'_> {
     }
 
     /// A view materialised by a copy: read its input through it.
-    fn view_member(&self, id: TensorId, coordinates: &[Ix]) -> String {
+    fn view_member(&self, id: TensorId, index: &Ix) -> String {
         let node = &self.nodes[id.index()];
         // Pretend the view is an unmaterialised node so that the load walks through it.
         let mut kernel_of = self.plan.kernel_of.clone();
         kernel_of[id.index()] = None;
-        value_at(
+        value_at_flat(
             self.nodes,
             &kernel_of,
             Some(self.position),
             self.names,
             id,
-            coordinates,
+            index,
             node.shape,
         )
     }
@@ -270,13 +269,13 @@ fn split_members(kernel: &Kernel, node: TensorId) -> (Vec<TensorId>, Vec<TensorI
 fn reduced_input(emitter: &Emitter, node: TensorId, index: &Ix) -> String {
     let input = emitter.nodes[node.index()].inputs[0];
     let shape = emitter.nodes[input.index()].shape;
-    value_at(
+    value_at_flat(
         emitter.nodes,
         &emitter.plan.kernel_of,
         Some(emitter.position),
         emitter.names,
         input,
-        &coordinates(index, shape),
+        index,
         shape,
     )
 }
@@ -395,6 +394,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let scratch = format!(
             "@group(0) @binding({scratch_slot}) var<storage, read_write> partial: array<f32>;"
         );
+        // Pass 1: four rows per loop turn into four accumulators, so that four loads are
+        // in flight per thread instead of one.
+        let x = reduced_input(&emitter, node, &input_index);
+        let mut unrolled = String::new();
+        for lane in 0..4u32 {
+            let guard = if lane == 0 {
+                String::new()
+            } else {
+                format!("if r + {lane}u < end ")
+            };
+            let _ = writeln!(
+                unrolled,
+                "        {guard}{{\n            let ii = (outer * {length}u + r + {lane}u) * {inner}u + column;\n{body}            acc{lane} = {step};\n        }}",
+                body = per_input
+                    .replace("\n    ", "\n        ")
+                    .replace("    let", "        let"),
+                step = combine(op, &format!("acc{lane}"), &format!("({x})")),
+            );
+        }
         let (first_groups, first_thread) = grid(chunks * outputs);
         let partials = format!(
             "{declarations}{scratch}
@@ -408,34 +426,56 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
     let oi = t % {outputs}u;
     let outer = oi / {inner}u;
     let column = oi % {inner}u;
-    var acc = {identity};
+    var acc0 = {identity};
+    var acc1 = {identity};
+    var acc2 = {identity};
+    var acc3 = {identity};
     let end = min((part + 1u) * {chunk}u, {length}u);
-    for (var r = part * {chunk}u; r < end; r++) {{
-        let ii = (outer * {length}u + r) * {inner}u + column;
-{per_input}        acc = {step};
-    }}
-    partial[t] = acc;
+    for (var r = part * {chunk}u; r < end; r += 4u) {{
+{unrolled}    }}
+    partial[t] = {all};
 }}
 ",
             total = chunks * outputs,
+            all = combine(
+                op,
+                &combine(op, "acc0", "acc1"),
+                &combine(op, "acc2", "acc3")
+            ),
         );
-        let merge = combine(op, "acc", &format!("partial[c * {outputs}u + oi]"));
-        let (second_groups, second_thread) = grid(outputs);
+        // Pass 2: one workgroup per output sums its chunks, then a tree.
+        let half = WORKGROUP / 2;
+        let gather = combine(op, "acc", &format!("partial[c * {outputs}u + oi]"));
+        let merge = combine(op, "acc", "shared_partial[lid + width]");
         let finishing = format!(
             "{declarations}{scratch}
+var<workgroup> shared_partial: array<f32, {WORKGROUP}>;
+
 @compute @workgroup_size({WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    let oi = {second_thread};
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let oi = wid.x;
     if oi >= {outputs}u {{
         return;
     }}
     var acc = {identity};
-    for (var c = 0u; c < {chunks}u; c++) {{
-        acc = {merge};
+    for (var c = lid; c < {chunks}u; c += {WORKGROUP}u) {{
+        acc = {gather};
     }}
-{finish}}}
+    shared_partial[lid] = acc;
+    workgroupBarrier();
+    for (var width = {half}u; width > 0u; width >>= 1u) {{
+        if lid < width {{
+            acc = {merge};
+            shared_partial[lid] = acc;
+        }}
+        workgroupBarrier();
+    }}
+    if lid == 0u {{
+{finish}    }}
+}}
 "
         );
+        let second_groups = [outputs as u32, 1, 1];
         let mut bindings = layout.bindings.clone();
         bindings.push(Binding::Scratch);
         return (

@@ -178,6 +178,41 @@ pub fn value_at(
     }
 }
 
+/// [`value_at`] at flat index `flat` of `consumer_shape`. A buffer laid out like the
+/// consumer (same element count, only reshapes between) is read at `flat` itself, which
+/// spares the kernel the division and modulo of a coordinate round trip.
+#[allow(clippy::too_many_arguments)]
+pub fn value_at_flat(
+    nodes: &[Node],
+    kernel_of: &[Option<usize>],
+    kernel: Option<usize>,
+    names: &BufferNames,
+    tensor: TensorId,
+    flat: &Ix,
+    consumer_shape: Shape,
+) -> String {
+    let count = consumer_shape.num_elements();
+    if nodes[tensor.index()].shape.num_elements() == count
+        && let Source::Load { views, base } = resolve(nodes, kernel_of, kernel, tensor, count)
+        && views
+            .iter()
+            .all(|v| matches!(nodes[v.index()].op, Op::Reshape | Op::Assign { .. }))
+        && (kernel_of[base.index()].is_some()
+            || !matches!(nodes[base.index()].op, Op::Concat { .. }))
+    {
+        return format!("{}[{}]", names.tensor(base), flat.render());
+    }
+    value_at(
+        nodes,
+        kernel_of,
+        kernel,
+        names,
+        tensor,
+        &coordinates(flat, consumer_shape),
+        consumer_shape,
+    )
+}
+
 /// Reads `base` at `coordinates` of the view `views[0]` (or of `base` if no views).
 fn load(
     nodes: &[Node],
