@@ -240,9 +240,18 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
     for (_, output) in graph.outputs() {
         consumers[output.index()].push(output);
     }
-    let mut kernels: Vec<Option<Kernel>> = Vec::new();
-    let mut kernel_of: Vec<Option<usize>> = vec![None; nodes.len()];
-
+    // Pointwise nodes that read only leaves and literals "float": they join the kernel of
+    // their first pointwise reader (an optimizer's `β·m` joins the rest of the update) or
+    // get a kernel of their own just before a reader that cannot take them.
+    let mut floating = vec![false; nodes.len()];
+    let mut state = Grouping {
+        nodes: &nodes,
+        consumers: &consumers,
+        kernels: Vec::new(),
+        kernel_of: vec![None; nodes.len()],
+        read_budget,
+        fuse,
+    };
     for index in 0..nodes.len() {
         let id = TensorId(index as u32);
         let node = &nodes[index];
@@ -253,24 +262,34 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
             continue;
         }
         if node.op.is_pointwise() || forced[index] {
-            let joined = fuse
-                && try_join(
-                    &nodes,
-                    &consumers,
-                    &mut kernels,
-                    &mut kernel_of,
-                    id,
-                    read_budget,
-                );
-            if !joined {
-                kernel_of[index] = Some(kernels.len());
-                kernels.push(Some(Kernel {
-                    kind: KernelKind::Pointwise,
-                    members: vec![id],
-                }));
+            let space = node.shape.num_elements();
+            let pull = if fuse && !forced[index] {
+                memberable(&nodes, &floating, &state.kernel_of, id, space)
+            } else {
+                None
+            };
+            match pull {
+                Some(pull) => {
+                    if !state.has_candidates(id) {
+                        floating[index] = true;
+                        continue;
+                    }
+                    if !state.try_join(id, &pull) {
+                        state.new_pointwise(&pull, id);
+                    }
+                }
+                None => {
+                    let closure = floating_closure(&nodes, &floating, &state.kernel_of, id);
+                    state.flush(&closure, &mut floating);
+                    if !(fuse && state.try_join(id, &[])) {
+                        state.new_pointwise(&[], id);
+                    }
+                }
             }
             continue;
         }
+        let closure = floating_closure(&nodes, &floating, &state.kernel_of, id);
+        state.flush(&closure, &mut floating);
         let kind = match node.op {
             Op::Reduce { .. } => KernelKind::Reduce { node: id },
             Op::ScatterAdd { .. } => KernelKind::Segment { node: id },
@@ -280,18 +299,27 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         if fuse
             && matches!(kind, KernelKind::Reduce { .. } | KernelKind::Segment { .. })
             && let Some(prologue) =
-                absorbable_prologue(&nodes, &consumers, &kernels, &kernel_of, id)
+                absorbable_prologue(&nodes, &consumers, &state.kernels, &state.kernel_of, id)
         {
-            let absorbed = kernels[prologue].take().expect("live kernel");
+            let absorbed = state.kernels[prologue].take().expect("live kernel");
             members = absorbed.members;
             members.push(id);
         }
-        let new_index = kernels.len();
+        let new_index = state.kernels.len();
         for member in &members {
-            kernel_of[member.index()] = Some(new_index);
+            state.kernel_of[member.index()] = Some(new_index);
         }
-        kernels.push(Some(Kernel { kind, members }));
+        state.kernels.push(Some(Kernel { kind, members }));
     }
+    // Floating nodes nobody pulled in (outputs read by no kernel) get kernels last.
+    let rest: Vec<TensorId> = (0..nodes.len())
+        .filter(|&i| floating[i] && state.kernel_of[i].is_none())
+        .map(|i| TensorId(i as u32))
+        .collect();
+    state.flush(&rest, &mut floating);
+    let Grouping {
+        kernels, kernel_of, ..
+    } = state;
 
     // Drop absorbed kernels, renumbering.
     let mut renumber = vec![usize::MAX; kernels.len()];
@@ -302,6 +330,7 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
             compact.push(kernel);
         }
     }
+    let mut kernel_of = kernel_of;
     for slot in kernel_of.iter_mut().flatten() {
         *slot = renumber[*slot];
     }
@@ -313,54 +342,206 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
     }
 }
 
-/// Tries to add pointwise node `id` to an existing kernel; returns whether it did.
-fn try_join(
-    nodes: &[Node],
-    consumers: &[Vec<TensorId>],
-    kernels: &mut [Option<Kernel>],
-    kernel_of: &mut [Option<usize>],
-    id: TensorId,
+/// The kernels built so far and what grouping needs to extend them.
+struct Grouping<'a> {
+    nodes: &'a [Node],
+    consumers: &'a [Vec<TensorId>],
+    kernels: Vec<Option<Kernel>>,
+    kernel_of: Vec<Option<usize>>,
     read_budget: usize,
-) -> bool {
-    let node = &nodes[id.index()];
-    let count = node.shape.num_elements();
-    let mut candidates: Vec<usize> = node
+    fuse: bool,
+}
+
+impl Grouping<'_> {
+    /// Kernels pointwise node `id` may join: those computing a value it reads, and recent
+    /// pointwise kernels reading the same buffers (sibling fusion: an optimizer's updates
+    /// of `m`, `v` and the parameter all read the gradient).
+    fn candidates(&self, id: TensorId) -> Vec<usize> {
+        const SIBLING_WINDOW: usize = 8;
+        let count = self.nodes[id.index()].shape.num_elements();
+        let bases: Vec<TensorId> = self.nodes[id.index()]
+            .inputs
+            .iter()
+            .filter_map(
+                |&input| match resolve(self.nodes, &self.kernel_of, None, input, count) {
+                    Source::Load { base, .. } => Some(base),
+                    _ => None,
+                },
+            )
+            .collect();
+        let mut candidates: Vec<usize> = bases
+            .iter()
+            .filter_map(|base| self.kernel_of[base.index()])
+            .collect();
+        let recent = self.kernels.len().saturating_sub(SIBLING_WINDOW)..self.kernels.len();
+        for position in recent {
+            let Some(kernel) = &self.kernels[position] else {
+                continue;
+            };
+            if kernel.kind == KernelKind::Pointwise
+                && kernel_reads(self.nodes, &self.kernel_of, kernel, position)
+                    .tensors
+                    .iter()
+                    .any(|read| bases.contains(read))
+            {
+                candidates.push(position);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    fn has_candidates(&self, id: TensorId) -> bool {
+        !self.candidates(id).is_empty()
+    }
+
+    /// Tries to add pointwise node `id` (with the floating nodes `pull` it needs) to an
+    /// existing kernel; returns whether it did.
+    fn try_join(&mut self, id: TensorId, pull: &[TensorId]) -> bool {
+        let count = self.nodes[id.index()].shape.num_elements();
+        for candidate in self.candidates(id).into_iter().rev() {
+            let Some(kernel) = &self.kernels[candidate] else {
+                continue;
+            };
+            let takes_pull = match kernel.kind {
+                KernelKind::Pointwise => true,
+                // A reduction's epilogue runs per output element, so floating nodes of
+                // that size fit (after the reduction, where the epilogue sits).
+                KernelKind::Reduce { node } | KernelKind::Segment { node } => {
+                    pull.iter().all(|&p| p > node)
+                }
+                // A contraction's epilogue is one chain, with no room beside it.
+                KernelKind::Contraction { .. } => false,
+            };
+            if !pull.is_empty() && !takes_pull {
+                continue;
+            }
+            for &p in pull {
+                self.kernel_of[p.index()] = Some(candidate);
+            }
+            let mut trial = kernel.clone();
+            trial.members.extend_from_slice(pull);
+            trial.members.sort_unstable();
+            if accepts(
+                self.nodes,
+                self.consumers,
+                &self.kernel_of,
+                &trial,
+                candidate,
+                id,
+                count,
+                self.read_budget,
+            ) {
+                self.kernel_of[id.index()] = Some(candidate);
+                trial.members.push(id);
+                self.kernels[candidate] = Some(trial);
+                return true;
+            }
+            for &p in pull {
+                self.kernel_of[p.index()] = None;
+            }
+        }
+        false
+    }
+
+    /// A new pointwise kernel of `pull` (in order) and then `id`.
+    fn new_pointwise(&mut self, pull: &[TensorId], id: TensorId) {
+        let position = self.kernels.len();
+        let mut members = pull.to_vec();
+        members.push(id);
+        for m in &members {
+            self.kernel_of[m.index()] = Some(position);
+        }
+        self.kernels.push(Some(Kernel {
+            kind: KernelKind::Pointwise,
+            members,
+        }));
+    }
+
+    /// Gives the floating nodes `floaters` (in id order) kernels now, joining each other
+    /// where they can.
+    fn flush(&mut self, floaters: &[TensorId], floating: &mut [bool]) {
+        for &f in floaters {
+            if self.kernel_of[f.index()].is_some() {
+                continue;
+            }
+            floating[f.index()] = false;
+            if !(self.fuse && self.try_join(f, &[])) {
+                self.new_pointwise(&[], f);
+            }
+        }
+    }
+}
+
+/// The bases `id` reads through views (every part of a concat).
+fn read_bases(nodes: &[Node], kernel_of: &[Option<usize>], id: TensorId) -> Vec<(TensorId, bool)> {
+    // (base, reached through reshapes only)
+    let mut bases = Vec::new();
+    let mut stack: Vec<(TensorId, bool)> = nodes[id.index()]
         .inputs
         .iter()
-        .filter_map(
-            |&input| match resolve(nodes, kernel_of, None, input, count) {
-                Source::Load { base, .. } => kernel_of[base.index()],
-                _ => None,
-            },
-        )
+        .map(|&input| (input, true))
         .collect();
-    candidates.sort_unstable();
-    candidates.dedup();
-    for &candidate in candidates.iter().rev() {
-        let Some(kernel) = &kernels[candidate] else {
-            continue;
-        };
-        if !accepts(
-            nodes,
-            consumers,
-            kernel_of,
-            kernel,
-            candidate,
-            id,
-            count,
-            read_budget,
-        ) {
+    while let Some((current, only_reshapes)) = stack.pop() {
+        let node = &nodes[current.index()];
+        if kernel_of[current.index()].is_none() && is_view_like(&node.op) {
+            let keeps = only_reshapes && matches!(node.op, Op::Reshape | Op::Assign { .. });
+            for &input in &node.inputs {
+                stack.push((input, keeps));
+            }
             continue;
         }
-        kernel_of[id.index()] = Some(candidate);
-        kernels[candidate]
-            .as_mut()
-            .expect("checked above")
-            .members
-            .push(id);
-        return true;
+        bases.push((current, only_reshapes));
     }
-    false
+    bases
+}
+
+/// Every floating node `id` reads, directly or through other floating nodes, in id order.
+fn floating_closure(
+    nodes: &[Node],
+    floating: &[bool],
+    kernel_of: &[Option<usize>],
+    id: TensorId,
+) -> Vec<TensorId> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![id];
+    while let Some(current) = stack.pop() {
+        for (base, _) in read_bases(nodes, kernel_of, current) {
+            if floating[base.index()] && kernel_of[base.index()].is_none() && found.insert(base) {
+                stack.push(base);
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// The floating nodes pointwise node `id` needs, if all of them can be computed in the
+/// same kernel as `id` (same element count, read through reshapes only, and the same
+/// for their own floating inputs); `None` if some cannot.
+fn memberable(
+    nodes: &[Node],
+    floating: &[bool],
+    kernel_of: &[Option<usize>],
+    id: TensorId,
+    space: usize,
+) -> Option<Vec<TensorId>> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![id];
+    while let Some(current) = stack.pop() {
+        for (base, only_reshapes) in read_bases(nodes, kernel_of, current) {
+            if !(floating[base.index()] && kernel_of[base.index()].is_none()) {
+                continue;
+            }
+            if !only_reshapes || nodes[base.index()].shape.num_elements() != space {
+                return None;
+            }
+            if found.insert(base) {
+                stack.push(base);
+            }
+        }
+    }
+    Some(found.into_iter().collect())
 }
 
 /// Whether `kernel` (at position `position`) can take pointwise node `id` with `count`
