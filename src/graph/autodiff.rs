@@ -198,6 +198,7 @@ fn backward_rule(
             ]
         }
         Op::Reshape => vec![(0, graph.reshape(g, x(0).shape))],
+        Op::StopGradient => vec![],
         Op::Permute { axes } => {
             let mut inverse = vec![0; axes.len()];
             for (position, &axis) in axes.iter().enumerate() {

@@ -200,6 +200,11 @@ impl Graph {
         self.push(Op::Reshape, &[x], shape)
     }
 
+    /// `x`, but gradients stop here.
+    pub fn stop_gradient(&self, x: Tensor) -> Tensor {
+        self.push(Op::StopGradient, &[x], x.shape)
+    }
+
     /// Output axis `i` is input axis `axes[i]`.
     pub fn permute(&self, x: Tensor, axes: &[usize]) -> Tensor {
         let mut seen = axes.to_vec();

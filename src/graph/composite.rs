@@ -33,7 +33,9 @@ impl Graph {
     /// Softmax along the last axis; masked-out entries (mask 0) get probability 0.
     pub fn softmax(&self, logits: Tensor, mask: Option<Tensor>) -> Tensor {
         let logits = self.apply_mask(logits, mask);
-        let shifted = self.sub(logits, self.max(logits, &[-1], true));
+        // Shifting by the maximum only guards exp from overflow: no gradient through it.
+        let shift = self.stop_gradient(self.max(logits, &[-1], true));
+        let shifted = self.sub(logits, shift);
         let e = self.exp(shifted);
         self.div(e, self.sum(e, &[-1], true))
     }
@@ -41,7 +43,8 @@ impl Graph {
     /// Log-softmax along the last axis; masked-out entries get about [`MASKED_LOGIT`].
     pub fn log_softmax(&self, logits: Tensor, mask: Option<Tensor>) -> Tensor {
         let logits = self.apply_mask(logits, mask);
-        let shifted = self.sub(logits, self.max(logits, &[-1], true));
+        let shift = self.stop_gradient(self.max(logits, &[-1], true));
+        let shifted = self.sub(logits, shift);
         let log_total = self.log(self.sum(self.exp(shifted), &[-1], true));
         self.sub(shifted, log_total)
     }

@@ -116,7 +116,7 @@ pub fn resolve(
         // A concat has several bases; the code generator resolves it part by part, so it
         // ends the chain here as the base.
         if is_view_like(&node.op) && !matches!(node.op, Op::Concat { .. }) {
-            only_reshapes &= matches!(node.op, Op::Reshape);
+            only_reshapes &= node.op.keeps_flat_index();
             views.push(current);
             current = node.inputs[0];
             continue;
@@ -486,7 +486,7 @@ fn read_bases(nodes: &[Node], kernel_of: &[Option<usize>], id: TensorId) -> Vec<
     while let Some((current, only_reshapes)) = stack.pop() {
         let node = &nodes[current.index()];
         if kernel_of[current.index()].is_none() && is_view_like(&node.op) {
-            let keeps = only_reshapes && matches!(node.op, Op::Reshape | Op::Assign { .. });
+            let keeps = only_reshapes && node.op.keeps_flat_index();
             for &input in &node.inputs {
                 stack.push((input, keeps));
             }
@@ -729,7 +729,7 @@ fn absorbable_prologue(
     };
     if views
         .iter()
-        .any(|v| !matches!(nodes[v.index()].op, Op::Reshape))
+        .any(|v| !nodes[v.index()].op.keeps_flat_index())
     {
         return None;
     }

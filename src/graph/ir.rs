@@ -125,6 +125,9 @@ pub enum Op {
     Slice { axis: usize, start: usize },
     /// `[x0, x1, ...]` joined along `axis`.
     Concat { axis: usize },
+    /// `[x]` unchanged; no gradient flows back through it (numerical shifts such as the
+    /// max subtracted in a softmax).
+    StopGradient,
     /// `[x]` reduced over axes `start..end`, which are kept with extent 1.
     Reduce {
         op: ReduceOp,
@@ -163,8 +166,18 @@ impl Op {
     pub fn is_view(&self) -> bool {
         matches!(
             self,
-            Op::Reshape | Op::Permute { .. } | Op::Expand | Op::Slice { .. } | Op::Concat { .. }
+            Op::Reshape
+                | Op::Permute { .. }
+                | Op::Expand
+                | Op::Slice { .. }
+                | Op::Concat { .. }
+                | Op::StopGradient
         )
+    }
+
+    /// Views that keep every element at its flat index (consumers read the same layout).
+    pub fn keeps_flat_index(&self) -> bool {
+        matches!(self, Op::Reshape | Op::StopGradient | Op::Assign { .. })
     }
 
     /// Ops holding values that live across runs.
@@ -184,6 +197,7 @@ impl Op {
             Op::Binary(op) => format!("{op:?}").to_lowercase(),
             Op::Select => "select".into(),
             Op::Reshape => "reshape".into(),
+            Op::StopGradient => "stop_gradient".into(),
             Op::Permute { axes } => format!("permute{axes:?}"),
             Op::Expand => "expand".into(),
             Op::Slice { axis, start } => format!("slice(axis {axis}, from {start})"),

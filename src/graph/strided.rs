@@ -60,7 +60,7 @@ pub fn affine_view(nodes: &[Node], views: &[TensorId], base: TensorId) -> Option
                     })
                     .collect(),
             },
-            Op::Assign { .. } => affine,
+            Op::Assign { .. } | Op::StopGradient => affine,
             Op::Slice { axis, start } => Affine {
                 offset: affine.offset + start * affine.strides[*axis],
                 strides: affine.strides,

@@ -198,7 +198,7 @@ impl CpuProgram {
             Op::Unary(op) => pointwise::unary(*op, input(0).0, out),
             Op::Binary(op) => pointwise::binary(*op, input(0), input(1), out, shape),
             Op::Select => pointwise::select(input(0), input(1), input(2), out, shape),
-            Op::Reshape | Op::Assign { .. } => out.copy_from_slice(input(0).0),
+            Op::Reshape | Op::Assign { .. } | Op::StopGradient => out.copy_from_slice(input(0).0),
             Op::Permute { axes } => {
                 let (x, x_shape) = input(0);
                 layout::permute(x, x_shape, axes, out, shape);

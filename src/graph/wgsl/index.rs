@@ -194,9 +194,7 @@ pub fn value_at_flat(
     let count = consumer_shape.num_elements();
     if nodes[tensor.index()].shape.num_elements() == count
         && let Source::Load { views, base } = resolve(nodes, kernel_of, kernel, tensor, count)
-        && views
-            .iter()
-            .all(|v| matches!(nodes[v.index()].op, Op::Reshape | Op::Assign { .. }))
+        && views.iter().all(|v| nodes[v.index()].op.keeps_flat_index())
         && (kernel_of[base.index()].is_some()
             || !matches!(nodes[base.index()].op, Op::Concat { .. }))
     {
@@ -251,7 +249,7 @@ fn load(
                 input[*axis] = input[*axis].add_const(*start as u64);
                 input
             }
-            Op::Assign { .. } => coordinates,
+            Op::Assign { .. } | Op::StopGradient => coordinates,
             Op::Gather { axis, .. } => {
                 let mut input = coordinates.clone();
                 input[*axis] = Ix::Expr(format!(
