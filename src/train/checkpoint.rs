@@ -21,29 +21,30 @@
 //! directory holds the previous complete checkpoint or the new one; loading checks the
 //! SHA-256, so a pair that does not belong together is reported, never loaded.
 
-use std::collections::{BTreeMap, HashMap};
+mod layout;
+mod tensors;
+
+use std::collections::HashMap;
 use std::fs;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::metrics::IterationMetrics;
 use super::{RunDirError, durable};
 use crate::graph::{Graph, Program};
+pub use layout::{CHECKPOINTS_DIRECTORY, locate};
+use layout::{
+    JSON_EXTENSION, TENSORS_EXTENSION, checkpoint_names, file_name, file_path, list_checkpoints,
+    list_files,
+};
+pub use tensors::StoredTensor;
+use tensors::{decode_tensors, encode_tensors, sha256_hex};
 
 /// The JSON format this code writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
-/// The folder of a run directory that holds the checkpoints.
-pub const CHECKPOINTS_DIRECTORY: &str = "checkpoints";
-
-const PREFIX: &str = "ckpt-";
-const JSON_EXTENSION: &str = "json";
-const TENSORS_EXTENSION: &str = "safetensors";
-const PARAMETER_MARK: &str = "parameter";
-const STATE_MARK: &str = "state";
 
 /// Which checkpoint of a run directory to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,17 +113,6 @@ pub struct CheckpointRecord {
     /// SHA-256 of the tensors file, lowercase hex.
     pub tensors_sha256: String,
     pub metrics: Vec<IterationMetrics>,
-}
-
-/// One tensor of a loaded checkpoint.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredTensor {
-    pub name: String,
-    pub shape: Vec<usize>,
-    /// A parameter (trained) rather than a state (optimizer moments, step, learning rate).
-    pub trainable: bool,
-    /// Row-major values, `shape.iter().product()` of them.
-    pub values: Vec<f32>,
 }
 
 /// Where a save went.
@@ -422,81 +412,6 @@ impl Checkpoint {
     }
 }
 
-/// Resolves what a user names to a checkpoint's JSON file: see [`Checkpoint::load`].
-pub fn locate(path: &Path, which: Which) -> Result<PathBuf, RunDirError> {
-    let not_found = |reason: &str, available: Vec<String>| RunDirError::NotFound {
-        looked_for: path.to_path_buf(),
-        reason: reason.to_owned(),
-        available,
-    };
-    if path.is_file() {
-        let directory = path.parent().unwrap_or(Path::new("."));
-        return match path.extension().and_then(|extension| extension.to_str()) {
-            Some(JSON_EXTENSION) => Ok(path.to_path_buf()),
-            Some(TENSORS_EXTENSION) => {
-                let json_path = path.with_extension(JSON_EXTENSION);
-                if json_path.is_file() {
-                    Ok(json_path)
-                } else {
-                    Err(not_found(
-                        "a .safetensors file is loaded through its .json partner, which is \
-                         missing",
-                        checkpoint_names(directory),
-                    ))
-                }
-            }
-            _ => Err(not_found(
-                "a checkpoint is a run directory or a .json or .safetensors checkpoint file",
-                checkpoint_names(directory),
-            )),
-        };
-    }
-    if !path.is_dir() {
-        let parent = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        return Err(not_found(
-            "no such file or directory",
-            run_directories(parent),
-        ));
-    }
-    let directory = if path.join(CHECKPOINTS_DIRECTORY).is_dir() {
-        path.join(CHECKPOINTS_DIRECTORY)
-    } else if !list_checkpoints(path)?.is_empty() {
-        path.to_path_buf()
-    } else {
-        return Err(not_found(
-            "not a run directory: it has no checkpoints/ folder",
-            run_directories(path),
-        ));
-    };
-    let checkpoints = list_checkpoints(&directory)?;
-    let Some((_, latest)) = checkpoints.last() else {
-        return Err(not_found("the run has no checkpoint yet", Vec::new()));
-    };
-    match which {
-        Which::Latest => Ok(latest.clone()),
-        Which::Best => {
-            let best_iteration = read_record(latest)?.best_iteration;
-            let best = file_path(&directory, best_iteration, JSON_EXTENSION);
-            if best.is_file() {
-                Ok(best)
-            } else {
-                Err(RunDirError::NotFound {
-                    looked_for: best,
-                    reason: format!(
-                        "{} names iteration {best_iteration} as the best, but its checkpoint \
-                         is gone; load one of the others by its file",
-                        latest.display()
-                    ),
-                    available: checkpoint_names(&directory),
-                })
-            }
-        }
-    }
-}
-
 /// Reads and checks a checkpoint's JSON file.
 fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
     let corrupt = |reason: String| RunDirError::Corrupt {
@@ -537,87 +452,6 @@ fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
     serde_json::from_value(value).map_err(|error| corrupt(format!("bad checkpoint JSON: {error}")))
 }
 
-/// Reads every persistent value of `graph` from `program` into a safetensors file's bytes.
-fn encode_tensors(
-    graph: &Graph,
-    program: &Program,
-    directory: &Path,
-) -> Result<Vec<u8>, RunDirError> {
-    let mut bytes_by_name = BTreeMap::new();
-    let mut marks = HashMap::new();
-    for (name, shape, trainable) in graph.persistent_values() {
-        let values = program.read(&name)?;
-        let bytes: Vec<u8> = values
-            .iter()
-            .flat_map(|value| value.to_le_bytes())
-            .collect();
-        marks.insert(
-            name.clone(),
-            if trainable {
-                PARAMETER_MARK
-            } else {
-                STATE_MARK
-            }
-            .to_owned(),
-        );
-        bytes_by_name.insert(name, (shape.dims().to_vec(), bytes));
-    }
-    let mut views = Vec::with_capacity(bytes_by_name.len());
-    for (name, (shape, bytes)) in &bytes_by_name {
-        let view =
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map_err(|error| RunDirError::Corrupt {
-                    path: directory.to_path_buf(),
-                    reason: format!("the program's {name:?} does not match its shape: {error}"),
-                })?;
-        views.push((name.as_str(), view));
-    }
-    safetensors::serialize(views, Some(marks)).map_err(|error| RunDirError::Corrupt {
-        path: directory.to_path_buf(),
-        reason: format!("the tensors cannot be written as safetensors: {error}"),
-    })
-}
-
-/// Parses a safetensors file written by [`encode_tensors`].
-fn decode_tensors(bytes: &[u8]) -> Result<Vec<StoredTensor>, String> {
-    let bad = |error: safetensors::SafeTensorError| format!("bad safetensors data: {error}");
-    let (_, metadata) = safetensors::SafeTensors::read_metadata(bytes).map_err(bad)?;
-    let marks = metadata.metadata().clone().unwrap_or_default();
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(bad)?;
-    let mut tensors = Vec::with_capacity(file.len());
-    for (name, view) in file.iter() {
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(format!(
-                "tensor {name:?} is {:?}; wgzero checkpoints hold f32",
-                view.dtype()
-            ));
-        }
-        let trainable = match marks.get(name).map(String::as_str) {
-            Some(PARAMETER_MARK) => true,
-            Some(STATE_MARK) => false,
-            _ => {
-                return Err(format!(
-                    "tensor {name:?} is not marked {PARAMETER_MARK:?} or {STATE_MARK:?} in \
-                     the header's metadata"
-                ));
-            }
-        };
-        let values = view
-            .data()
-            .chunks_exact(4)
-            .map(|chunk| f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
-            .collect();
-        tensors.push(StoredTensor {
-            name: name.to_owned(),
-            shape: view.shape().to_vec(),
-            trainable,
-            values,
-        });
-    }
-    tensors.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(tensors)
-}
-
 /// The first place where two JSON values differ (keys in sorted order), as
 /// `network.hidden is 64 in the checkpoint but 32 for this program`.
 fn first_difference(path: &str, saved: &Value, wanted: &Value) -> Option<String> {
@@ -653,82 +487,4 @@ fn first_difference(path: &str, saved: &Value, wanted: &Value) -> Option<String>
             "{path} is {saved} in the checkpoint but {wanted} for this program"
         )),
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-fn file_name(iteration: u64, extension: &str) -> String {
-    format!("{PREFIX}{iteration:08}.{extension}")
-}
-
-fn file_path(directory: &Path, iteration: u64, extension: &str) -> PathBuf {
-    directory.join(file_name(iteration, extension))
-}
-
-/// The iteration of a `ckpt-<digits>.<extension>` file name.
-fn parse_file_name(name: &str, extension: &str) -> Option<u64> {
-    let digits = name
-        .strip_prefix(PREFIX)?
-        .strip_suffix(extension)?
-        .strip_suffix('.')?;
-    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// The `ckpt-*.<extension>` files of `directory`, by increasing iteration.
-fn list_files(directory: &Path, extension: &str) -> Result<Vec<(u64, PathBuf)>, RunDirError> {
-    let entries = fs::read_dir(directory).map_err(|source| RunDirError::Io {
-        action: "list",
-        path: directory.to_path_buf(),
-        source,
-    })?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        if let Some(iteration) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| parse_file_name(name, extension))
-        {
-            found.push((iteration, entry.path()));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-/// The complete checkpoints (their JSON files) of `directory`, by increasing iteration.
-fn list_checkpoints(directory: &Path) -> Result<Vec<(u64, PathBuf)>, RunDirError> {
-    list_files(directory, JSON_EXTENSION)
-}
-
-/// The checkpoint JSON names in `directory`, for error messages.
-fn checkpoint_names(directory: &Path) -> Vec<String> {
-    list_checkpoints(directory)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(iteration, _)| file_name(iteration, JSON_EXTENSION))
-        .collect()
-}
-
-/// The run directories (folders with a `checkpoints/` folder) in `directory`, for error
-/// messages.
-fn run_directories(directory: &Path) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(directory) else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.join(CHECKPOINTS_DIRECTORY).is_dir())
-        .map(|path| path.display().to_string())
-        .collect();
-    found.sort();
-    found
 }

@@ -6,14 +6,39 @@
 //! new one. Appends are fsynced one record at a time; a crash can leave the last record
 //! torn, which the readers of appended files tolerate.
 //!
+//! Crash tests set `WGZERO_CRASH_TEST_PAUSE_MICROS` to pause that long after each
+//! file creation, each 64 KiB written, each rename and each removal: the steps of a write then last long
+//! enough for a kill -9 at a random moment to land inside them, so a test would catch a
+//! write that is not atomic or steps done in the wrong order. Unset, nothing pauses.
+//!
 //! On Unix the directory's own fsync makes the rename durable; elsewhere directories
 //! cannot be opened for syncing, and the rename is as durable as the platform makes it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::RunDirError;
+
+/// The environment variable that makes every durable step pause, for crash tests.
+pub const CRASH_TEST_PAUSE_ENV: &str = "WGZERO_CRASH_TEST_PAUSE_MICROS";
+
+/// Bytes written between two pauses.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Pauses as long as [`CRASH_TEST_PAUSE_ENV`] asks (read once); normally not at all.
+fn pause_for_crash_tests() {
+    static PAUSE: OnceLock<Option<Duration>> = OnceLock::new();
+    let pause = PAUSE.get_or_init(|| {
+        let micros: u64 = std::env::var(CRASH_TEST_PAUSE_ENV).ok()?.parse().ok()?;
+        Some(Duration::from_micros(micros))
+    });
+    if let Some(pause) = pause {
+        std::thread::sleep(*pause);
+    }
+}
 
 /// Marks the temporary files of [`write_atomically`]: `.<file name>.tmp-<process id>`.
 const TEMPORARY_MARK: &str = ".tmp-";
@@ -35,8 +60,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
     let temporary = temporary_path(path);
     let result = (|| {
         let mut file = File::create(&temporary).map_err(io_error("create", &temporary))?;
-        file.write_all(bytes)
-            .map_err(io_error("write", &temporary))?;
+        pause_for_crash_tests();
+        for chunk in bytes.chunks(CHUNK_BYTES) {
+            file.write_all(chunk)
+                .map_err(io_error("write", &temporary))?;
+            pause_for_crash_tests();
+        }
         file.sync_all().map_err(io_error("fsync", &temporary))?;
         drop(file);
         fs::rename(&temporary, path).map_err(io_error("rename a temporary file to", path))
@@ -46,6 +75,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
         let _ = fs::remove_file(&temporary);
     }
     result?;
+    pause_for_crash_tests();
     sync_directory(&directory)
 }
 
@@ -113,14 +143,16 @@ pub fn truncate(path: &Path, length: u64) -> Result<(), RunDirError> {
 /// Removes `path` if it exists (a missing file is not an error: removal is what a crash
 /// may already have done). Call [`sync_directory`] after a batch of removals.
 pub fn remove_file(path: &Path) -> Result<(), RunDirError> {
-    match fs::remove_file(path) {
+    let result = match fs::remove_file(path) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(RunDirError::Io {
             action: "remove",
             path: path.to_path_buf(),
             source: error,
         }),
         _ => Ok(()),
-    }
+    };
+    pause_for_crash_tests();
+    result
 }
 
 /// True for the name of a temporary file left by [`write_atomically`].
