@@ -152,15 +152,21 @@ fn a_torn_last_line_is_skipped_on_read_and_cut_off_on_open() {
     log.append(&record(1)).unwrap();
     log.append(&record(2)).unwrap();
     drop(log);
-    // A crash in the middle of the third append: half a JSON line, no CSV row.
-    let third = serde_json::to_string(&record(3)).unwrap();
+    // A crash in the middle of the third append, inside a UTF-8 character: part of a JSON
+    // line, no CSV row; and a temporary file of an interrupted plots.png replacement.
+    let mut third = record(3);
+    third.backend = "cpu – 2 cores".to_owned();
+    let third = serde_json::to_string(&third).unwrap();
+    let inside_the_dash = third.find('–').unwrap() + 1;
     let jsonl_path = run_dir.path().join(JSONL_FILE);
     fs::OpenOptions::new()
         .append(true)
         .open(&jsonl_path)
         .unwrap()
-        .write_all(&third.as_bytes()[..third.len() / 2])
+        .write_all(&third.as_bytes()[..inside_the_dash])
         .unwrap();
+    let temporary = run_dir.path().join(".plots.png.tmp-4242");
+    fs::write(&temporary, b"half an image").unwrap();
     assert_eq!(
         metrics::read_history(run_dir.path()).unwrap(),
         [record(1), record(2)]
@@ -168,6 +174,7 @@ fn a_torn_last_line_is_skipped_on_read_and_cut_off_on_open() {
 
     let mut log = MetricsLog::open(run_dir.path()).unwrap();
     assert_eq!(log.history(), [record(1), record(2)]);
+    assert!(!temporary.exists());
     log.append(&record(3)).unwrap();
     assert_eq!(
         metrics::read_history(run_dir.path()).unwrap(),

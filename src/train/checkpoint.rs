@@ -261,8 +261,23 @@ impl Checkpoint {
     /// Loads from what a user names: a run directory (its `which` checkpoint), its
     /// `checkpoints/` folder, or a checkpoint's `.json` or `.safetensors` file (`which`
     /// is then ignored).
+    ///
+    /// A run being trained may replace its best or delete an old checkpoint between the
+    /// lookup and the read: the lookup is then repeated (twice at most).
     pub fn load(path: &Path, which: Which) -> Result<Self, RunDirError> {
-        Self::load_file(&locate(path, which)?)
+        let mut json_path = locate(path, which)?;
+        let mut attempts = 1;
+        loop {
+            let error = match Self::load_file(&json_path) {
+                Ok(checkpoint) => return Ok(checkpoint),
+                Err(error) => error,
+            };
+            match locate(path, which) {
+                Ok(moved) if moved != json_path && attempts < 3 => json_path = moved,
+                _ => return Err(error),
+            }
+            attempts += 1;
+        }
     }
 
     /// Loads the checkpoint whose JSON file is `json_path`, checking the tensors file's
@@ -348,7 +363,8 @@ impl Checkpoint {
     /// checking that it fits: `network` (the descriptor of the network the program was
     /// built for) must equal the saved one, and the tensors' names and shapes must match
     /// as `restore` says. Nothing is written unless everything fits; the error names the
-    /// first difference.
+    /// first difference. The optimizer's states include `optimizer.learning_rate`: a run
+    /// resumed with another learning rate writes it after restoring.
     pub fn restore(
         &self,
         network: &Value,

@@ -235,28 +235,39 @@ fn csv_content(history: &[IterationMetrics]) -> String {
 }
 
 /// Parses a JSONL log. Returns the records of the complete lines and the byte length of
-/// that complete part; a last line without its newline (a torn append) is skipped. A bad
-/// complete line is corruption.
-fn parse_jsonl(path: &Path, text: &str) -> Result<(Vec<IterationMetrics>, usize), RunDirError> {
-    let complete_length = text.rfind('\n').map_or(0, |index| index + 1);
+/// that complete part; a last line without its newline (a torn append, possibly cut inside
+/// a UTF-8 character) is skipped. A bad complete line is corruption.
+fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<(Vec<IterationMetrics>, usize), RunDirError> {
+    let corrupt = |reason: String| RunDirError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let complete_length = bytes
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |index| index + 1);
+    let text = std::str::from_utf8(&bytes[..complete_length])
+        .map_err(|error| corrupt(format!("it is not UTF-8 text: {error}")))?;
     let mut records = Vec::new();
-    for (index, line) in text[..complete_length].lines().enumerate() {
+    for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: IterationMetrics =
-            serde_json::from_str(line).map_err(|error| RunDirError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!("line {} is not a metrics record: {error}", index + 1),
-            })?;
+        let record: IterationMetrics = serde_json::from_str(line).map_err(|error| {
+            corrupt(format!(
+                "line {} is not a metrics record: {error}",
+                index + 1
+            ))
+        })?;
         records.push(record);
     }
     Ok((records, complete_length))
 }
 
-fn read_text(path: &Path) -> Result<Option<String>, RunDirError> {
+/// The file's bytes, or `None` when it does not exist.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, RunDirError> {
     match fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(RunDirError::Io {
             action: "read",
@@ -270,12 +281,12 @@ fn read_text(path: &Path) -> Result<Option<String>, RunDirError> {
 /// a torn last line is skipped.
 pub fn read_history(run_dir: &Path) -> Result<Vec<IterationMetrics>, RunDirError> {
     let path = run_dir.join(JSONL_FILE);
-    let text = read_text(&path)?.ok_or_else(|| RunDirError::NotFound {
+    let bytes = read_bytes(&path)?.ok_or_else(|| RunDirError::NotFound {
         looked_for: path.clone(),
         reason: "no metrics log: is this a run directory?".to_owned(),
         available: Vec::new(),
     })?;
-    Ok(parse_jsonl(&path, &text)?.0)
+    Ok(parse_jsonl(&path, &bytes)?.0)
 }
 
 /// The run's metric log, open for appending. One writer per run directory.
@@ -290,16 +301,18 @@ pub struct MetricsLog {
 
 impl MetricsLog {
     /// Opens (or creates) the log of `run_dir` to append to it, after repairing what a
-    /// crash may have left: a torn last JSONL line is cut off, and the CSV is rewritten
-    /// from the JSONL when they disagree.
+    /// crash may have left: a torn last JSONL line is cut off, the CSV is rewritten from
+    /// the JSONL when they disagree, and temporary files in `run_dir` are removed.
     pub fn open(run_dir: &Path) -> Result<Self, RunDirError> {
         durable::create_directory(run_dir)?;
+        // Left by a writer killed while replacing the CSV or plots.png.
+        durable::remove_temporaries(run_dir)?;
         let jsonl_path = run_dir.join(JSONL_FILE);
         let csv_path = run_dir.join(CSV_FILE);
-        let history = match read_text(&jsonl_path)? {
-            Some(text) => {
-                let (history, complete_length) = parse_jsonl(&jsonl_path, &text)?;
-                if complete_length < text.len() {
+        let history = match read_bytes(&jsonl_path)? {
+            Some(bytes) => {
+                let (history, complete_length) = parse_jsonl(&jsonl_path, &bytes)?;
+                if complete_length < bytes.len() {
                     durable::truncate(&jsonl_path, complete_length as u64)?;
                 }
                 history
@@ -307,7 +320,7 @@ impl MetricsLog {
             None => Vec::new(),
         };
         let expected_csv = csv_content(&history);
-        if read_text(&csv_path)?.as_deref() != Some(expected_csv.as_str()) {
+        if read_bytes(&csv_path)?.as_deref() != Some(expected_csv.as_bytes()) {
             durable::write_atomically(&csv_path, expected_csv.as_bytes())?;
         }
         Ok(Self {
