@@ -15,7 +15,8 @@ const PREFIX: &str = "ckpt-";
 pub(super) const JSON_EXTENSION: &str = "json";
 pub(super) const TENSORS_EXTENSION: &str = "safetensors";
 
-/// Resolves what a user names to a checkpoint's JSON file: see [`Checkpoint::load`].
+/// Resolves what a user names to a checkpoint's JSON file: see
+/// [`Checkpoint::load`](super::Checkpoint::load).
 pub fn locate(path: &Path, which: Which) -> Result<PathBuf, RunDirError> {
     let not_found = |reason: &str, available: Vec<String>| RunDirError::NotFound {
         looked_for: path.to_path_buf(),
