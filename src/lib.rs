@@ -9,3 +9,4 @@ pub mod graph;
 pub mod nn;
 pub mod search;
 pub mod testing;
+pub mod train;

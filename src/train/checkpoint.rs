@@ -1,0 +1,506 @@
+//! Checkpoints: every persistent tensor of a compiled program (parameters and optimizer
+//! state) in a safetensors file, and the rest of the run's state in a JSON file that names
+//! the tensors file and holds its SHA-256.
+//!
+//! Layout, inside `<run dir>/checkpoints/`:
+//! - `ckpt-<iteration:08>.safetensors`: f32 little-endian tensors by name; the header's
+//!   metadata marks each name `parameter` or `state`.
+//! - `ckpt-<iteration:08>.json`: a [`CheckpointRecord`].
+//!
+//! There is no pointer file. The latest checkpoint is the highest iteration with a JSON
+//! file; the best is the one the latest JSON's `best_iteration` names. The store keeps
+//! the last N checkpoints plus the best and deletes older ones.
+//!
+//! Crash safety. A save writes the tensors file atomically (temporary file, fsync,
+//! rename, fsync of the directory), then the JSON the same way: the JSON's rename is the
+//! commit point. Before it, the new checkpoint does not exist for readers (an orphan
+//! tensors file is ignored and removed later); after it, it is complete and durable.
+//! Old checkpoints are deleted only after that, JSON first, so a half-deleted one is an
+//! ignored orphan too. Since the best is named inside the latest JSON, "latest" and
+//! "best" change together, with that same rename. Whatever instant a writer dies, the
+//! directory holds the previous complete checkpoint or the new one; loading checks the
+//! SHA-256, so a pair that does not belong together is reported, never loaded.
+
+mod layout;
+mod tensors;
+
+use std::collections::HashMap;
+use std::fs;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::metrics::IterationMetrics;
+use super::{RunDirError, durable};
+use crate::graph::{Graph, Program};
+pub use layout::{CHECKPOINTS_DIRECTORY, locate};
+use layout::{
+    JSON_EXTENSION, TENSORS_EXTENSION, checkpoint_names, file_name, file_path, list_checkpoints,
+    list_files,
+};
+pub use tensors::StoredTensor;
+use tensors::{decode_tensors, encode_tensors, sha256_hex};
+
+/// The JSON format this code writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// Which checkpoint of a run directory to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The highest iteration: what `--resume` continues from.
+    Latest,
+    /// The best network so far (gating): what `search`, `eval` and `play` load.
+    Best,
+}
+
+/// Whether the network being saved is now the run's best.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// It passed gating (or gating is off): it becomes the best.
+    Best,
+    /// The best stays what it was. The first checkpoint of a run is the best whatever its
+    /// standing, so that a run directory with a checkpoint always has a best one.
+    Candidate,
+}
+
+/// What a program expects from a checkpoint, checked by [`Checkpoint::restore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restore {
+    /// A training step being resumed: the checkpoint and the program hold the same
+    /// tensors, parameters and optimizer state alike.
+    Training,
+    /// An inference program: every tensor it has comes from the checkpoint; the
+    /// checkpoint's other states (the optimizer's) are not needed, but a parameter the
+    /// program lacks means another network and is an error.
+    Inference,
+}
+
+/// The run's state besides the tensors, as the trainer hands it to
+/// [`CheckpointStore::save`]. The JSON values are the trainer's business; `network` must
+/// hold exactly what decides the weights' meaning (kind, widths, depths; for the edge
+/// GNN not n, since its weights do not depend on it): loading compares it field by field.
+#[derive(Clone, Copy, Debug)]
+pub struct RunState<'a> {
+    pub iteration: u64,
+    pub network: &'a Value,
+    pub config: &'a Value,
+    pub rng_state: &'a Value,
+    /// The metric history up to and including this iteration.
+    pub metrics: &'a [IterationMetrics],
+    /// Wall time of the run so far, seconds, summed over resumed sessions.
+    pub elapsed_seconds: f64,
+}
+
+/// The JSON half of a checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointRecord {
+    pub format_version: u64,
+    pub iteration: u64,
+    /// The best checkpoint's iteration as of this one (possibly this one).
+    pub best_iteration: u64,
+    pub network: Value,
+    pub config: Value,
+    pub rng_state: Value,
+    #[serde(deserialize_with = "super::metrics::number_or_nan")]
+    pub elapsed_seconds: f64,
+    /// When it was written, seconds since the Unix epoch.
+    pub saved_at_unix_seconds: u64,
+    /// The tensors file's name, in the same directory.
+    pub tensors_file: String,
+    pub tensors_bytes: u64,
+    /// SHA-256 of the tensors file, lowercase hex.
+    pub tensors_sha256: String,
+    pub metrics: Vec<IterationMetrics>,
+}
+
+/// Where a save went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedCheckpoint {
+    pub iteration: u64,
+    pub best_iteration: u64,
+    /// The JSON file: what `--checkpoint` accepts.
+    pub path: PathBuf,
+}
+
+/// The writer of a run's checkpoints. One writer per run directory at a time.
+#[derive(Debug)]
+pub struct CheckpointStore {
+    directory: PathBuf,
+    keep_last: NonZeroUsize,
+    latest_iteration: Option<u64>,
+    best_iteration: Option<u64>,
+}
+
+impl CheckpointStore {
+    /// Opens (creating it if needed) `<run_dir>/checkpoints/`, which will keep the last
+    /// `keep_last` checkpoints plus the best. Removes temporary files a killed writer left.
+    pub fn open(run_dir: &Path, keep_last: NonZeroUsize) -> Result<Self, RunDirError> {
+        let directory = run_dir.join(CHECKPOINTS_DIRECTORY);
+        durable::create_directory(&directory)?;
+        durable::remove_temporaries(&directory)?;
+        let (latest_iteration, best_iteration) = match list_checkpoints(&directory)?.last() {
+            Some((iteration, path)) => (Some(*iteration), Some(read_record(path)?.best_iteration)),
+            None => (None, None),
+        };
+        Ok(Self {
+            directory,
+            keep_last,
+            latest_iteration,
+            best_iteration,
+        })
+    }
+
+    /// The `checkpoints/` folder.
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// The highest saved iteration; a new save must be after it.
+    pub fn latest_iteration(&self) -> Option<u64> {
+        self.latest_iteration
+    }
+
+    pub fn best_iteration(&self) -> Option<u64> {
+        self.best_iteration
+    }
+
+    /// Saves every persistent value of `graph` (read from `program`, compiled from it) and
+    /// `state`, durably, then deletes the checkpoints that fall out of the last
+    /// `keep_last` and are not the best. `state.iteration` must be after the latest.
+    pub fn save(
+        &mut self,
+        state: &RunState<'_>,
+        graph: &Graph,
+        program: &Program,
+        standing: Standing,
+    ) -> Result<SavedCheckpoint, RunDirError> {
+        if let Some(latest) = self.latest_iteration
+            && state.iteration <= latest
+        {
+            return Err(RunDirError::IterationNotAfterLatest {
+                directory: self.directory.clone(),
+                iteration: state.iteration,
+                latest,
+            });
+        }
+        let tensors = encode_tensors(graph, program, &self.directory)?;
+        let tensors_path = file_path(&self.directory, state.iteration, TENSORS_EXTENSION);
+        durable::write_atomically(&tensors_path, &tensors)?;
+
+        let best_iteration = match (standing, self.best_iteration) {
+            (Standing::Candidate, Some(best)) => best,
+            _ => state.iteration,
+        };
+        let record = CheckpointRecord {
+            format_version: FORMAT_VERSION,
+            iteration: state.iteration,
+            best_iteration,
+            network: state.network.clone(),
+            config: state.config.clone(),
+            rng_state: state.rng_state.clone(),
+            elapsed_seconds: state.elapsed_seconds,
+            saved_at_unix_seconds: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs()),
+            tensors_file: file_name(state.iteration, TENSORS_EXTENSION),
+            tensors_bytes: tensors.len() as u64,
+            tensors_sha256: sha256_hex(&tensors),
+            metrics: state.metrics.to_vec(),
+        };
+        let json_path = file_path(&self.directory, state.iteration, JSON_EXTENSION);
+        let json = serde_json::to_vec_pretty(&record).map_err(|error| RunDirError::Corrupt {
+            path: json_path.clone(),
+            reason: format!("the run state cannot be written as JSON: {error}"),
+        })?;
+        // The commit point: from here on the new checkpoint exists, complete.
+        durable::write_atomically(&json_path, &json)?;
+        self.latest_iteration = Some(state.iteration);
+        self.best_iteration = Some(best_iteration);
+
+        self.remove_old(best_iteration)?;
+        Ok(SavedCheckpoint {
+            iteration: state.iteration,
+            best_iteration,
+            path: json_path,
+        })
+    }
+
+    /// Deletes the checkpoints outside the last `keep_last` and the best, JSON first, and
+    /// tensors files without a JSON (left by a crash).
+    fn remove_old(&self, best_iteration: u64) -> Result<(), RunDirError> {
+        let checkpoints = list_checkpoints(&self.directory)?;
+        let first_kept = checkpoints.len().saturating_sub(self.keep_last.get());
+        let mut kept = Vec::new();
+        for (index, (iteration, json_path)) in checkpoints.iter().enumerate() {
+            if index >= first_kept || *iteration == best_iteration {
+                kept.push(*iteration);
+            } else {
+                durable::remove_file(json_path)?;
+            }
+        }
+        for (iteration, tensors_path) in list_files(&self.directory, TENSORS_EXTENSION)? {
+            if !kept.contains(&iteration) {
+                durable::remove_file(&tensors_path)?;
+            }
+        }
+        durable::sync_directory(&self.directory)
+    }
+}
+
+/// A loaded checkpoint whose tensors file matched its SHA-256.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    path: PathBuf,
+    record: CheckpointRecord,
+    tensors: Vec<StoredTensor>,
+}
+
+impl Checkpoint {
+    /// Loads from what a user names: a run directory (its `which` checkpoint), its
+    /// `checkpoints/` folder, or a checkpoint's `.json` or `.safetensors` file (`which`
+    /// is then ignored).
+    ///
+    /// A run being trained may replace its best or delete an old checkpoint between the
+    /// lookup and the read: the lookup is then repeated (twice at most).
+    pub fn load(path: &Path, which: Which) -> Result<Self, RunDirError> {
+        let mut json_path = locate(path, which)?;
+        let mut attempts = 1;
+        loop {
+            let error = match Self::load_file(&json_path) {
+                Ok(checkpoint) => return Ok(checkpoint),
+                Err(error) => error,
+            };
+            match locate(path, which) {
+                Ok(moved) if moved != json_path && attempts < 3 => json_path = moved,
+                _ => return Err(error),
+            }
+            attempts += 1;
+        }
+    }
+
+    /// Loads the checkpoint whose JSON file is `json_path`, checking the tensors file's
+    /// size and SHA-256.
+    pub fn load_file(json_path: &Path) -> Result<Self, RunDirError> {
+        let record = read_record(json_path)?;
+        let corrupt = |path: &Path, reason: String| RunDirError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if record.tensors_file.contains(['/', '\\']) || record.tensors_file.starts_with('.') {
+            return Err(corrupt(
+                json_path,
+                format!(
+                    "its tensors file {:?} is not a file name in the same folder",
+                    record.tensors_file
+                ),
+            ));
+        }
+        let tensors_path = json_path.with_file_name(&record.tensors_file);
+        let bytes = match fs::read(&tensors_path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(corrupt(
+                    json_path,
+                    format!("its tensors file {} is missing", tensors_path.display()),
+                ));
+            }
+            Err(source) => {
+                return Err(RunDirError::Io {
+                    action: "read",
+                    path: tensors_path,
+                    source,
+                });
+            }
+        };
+        if bytes.len() as u64 != record.tensors_bytes {
+            return Err(corrupt(
+                &tensors_path,
+                format!(
+                    "it has {} bytes where {} says {} (truncated or replaced)",
+                    bytes.len(),
+                    json_path.display(),
+                    record.tensors_bytes
+                ),
+            ));
+        }
+        let hash = sha256_hex(&bytes);
+        if hash != record.tensors_sha256 {
+            return Err(corrupt(
+                &tensors_path,
+                format!(
+                    "its SHA-256 is {hash} where {} says {} (damaged, or not this \
+                     checkpoint's tensors)",
+                    json_path.display(),
+                    record.tensors_sha256
+                ),
+            ));
+        }
+        let tensors = decode_tensors(&bytes).map_err(|reason| corrupt(&tensors_path, reason))?;
+        Ok(Self {
+            path: json_path.to_path_buf(),
+            record,
+            tensors,
+        })
+    }
+
+    /// The JSON file it was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn record(&self) -> &CheckpointRecord {
+        &self.record
+    }
+
+    /// Its tensors, sorted by name.
+    pub fn tensors(&self) -> &[StoredTensor] {
+        &self.tensors
+    }
+
+    /// Writes the checkpoint's tensors into `program` (compiled from `graph`) after
+    /// checking that it fits: `network` (the descriptor of the network the program was
+    /// built for) must equal the saved one, and the tensors' names and shapes must match
+    /// as `restore` says. Nothing is written unless everything fits; the error names the
+    /// first difference. The optimizer's states include `optimizer.learning_rate`: a run
+    /// resumed with another learning rate writes it after restoring.
+    pub fn restore(
+        &self,
+        network: &Value,
+        graph: &Graph,
+        program: &mut Program,
+        restore: Restore,
+    ) -> Result<(), RunDirError> {
+        let incompatible = |difference: String| RunDirError::Incompatible {
+            path: self.path.clone(),
+            difference,
+        };
+        if let Some(difference) = first_difference("network", &self.record.network, network) {
+            return Err(incompatible(difference));
+        }
+        let saved: HashMap<&str, &StoredTensor> = self
+            .tensors
+            .iter()
+            .map(|tensor| (tensor.name.as_str(), tensor))
+            .collect();
+        let wanted = graph.persistent_values();
+        for (name, shape, trainable) in &wanted {
+            let kind = if *trainable { "parameter" } else { "state" };
+            match saved.get(name.as_str()) {
+                None => {
+                    return Err(incompatible(format!(
+                        "the program's {kind} {name:?} {shape:?} is not in the checkpoint"
+                    )));
+                }
+                Some(tensor) if tensor.shape != shape.dims() => {
+                    return Err(incompatible(format!(
+                        "{kind} {name:?} has shape {:?} in the checkpoint but {shape:?} in \
+                         the program",
+                        tensor.shape
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        for tensor in &self.tensors {
+            let in_program = wanted.iter().any(|(name, _, _)| *name == tensor.name);
+            let needed = match restore {
+                Restore::Training => true,
+                Restore::Inference => tensor.trainable,
+            };
+            if !in_program && needed {
+                let kind = if tensor.trainable {
+                    "parameter"
+                } else {
+                    "optimizer state"
+                };
+                return Err(incompatible(format!(
+                    "the checkpoint's {kind} {:?} {:?} is not in the program",
+                    tensor.name, tensor.shape
+                )));
+            }
+        }
+        for (name, _, _) in &wanted {
+            program.write(name, &saved[name.as_str()].values)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks a checkpoint's JSON file.
+fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
+    let corrupt = |reason: String| RunDirError::Corrupt {
+        path: json_path.to_path_buf(),
+        reason,
+    };
+    let bytes = match fs::read(json_path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let directory = json_path.parent().unwrap_or(Path::new("."));
+            return Err(RunDirError::NotFound {
+                looked_for: json_path.to_path_buf(),
+                reason: "no such checkpoint".to_owned(),
+                available: checkpoint_names(directory),
+            });
+        }
+        Err(source) => {
+            return Err(RunDirError::Io {
+                action: "read",
+                path: json_path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|error| corrupt(format!("bad JSON: {error}")))?;
+    let version = value
+        .get("format_version")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| corrupt("it has no format_version: not a wgzero checkpoint".to_owned()))?;
+    if version != FORMAT_VERSION {
+        return Err(RunDirError::UnsupportedVersion {
+            path: json_path.to_path_buf(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    serde_json::from_value(value).map_err(|error| corrupt(format!("bad checkpoint JSON: {error}")))
+}
+
+/// The first place where two JSON values differ (keys in sorted order), as
+/// `network.hidden is 64 in the checkpoint but 32 for this program`.
+fn first_difference(path: &str, saved: &Value, wanted: &Value) -> Option<String> {
+    match (saved, wanted) {
+        (Value::Object(saved_map), Value::Object(wanted_map)) => {
+            let keys: std::collections::BTreeSet<&String> =
+                saved_map.keys().chain(wanted_map.keys()).collect();
+            keys.into_iter().find_map(|key| {
+                let inner = format!("{path}.{key}");
+                match (saved_map.get(key), wanted_map.get(key)) {
+                    (Some(a), Some(b)) => first_difference(&inner, a, b),
+                    (None, Some(b)) => Some(format!(
+                        "{inner} is absent in the checkpoint but {b} for this program"
+                    )),
+                    (Some(a), None) => Some(format!(
+                        "{inner} is {a} in the checkpoint but absent for this program"
+                    )),
+                    (None, None) => None,
+                }
+            })
+        }
+        (Value::Array(saved_items), Value::Array(wanted_items))
+            if saved_items.len() == wanted_items.len() =>
+        {
+            saved_items
+                .iter()
+                .zip(wanted_items)
+                .enumerate()
+                .find_map(|(index, (a, b))| first_difference(&format!("{path}[{index}]"), a, b))
+        }
+        _ if saved == wanted => None,
+        _ => Some(format!(
+            "{path} is {saved} in the checkpoint but {wanted} for this program"
+        )),
+    }
+}
