@@ -8,6 +8,7 @@
 pub mod gnn;
 pub mod mlp;
 pub mod resnet;
+pub mod spec;
 pub mod uniform;
 
 use crate::graph::optim::{self, UpdateConfig};
@@ -42,6 +43,7 @@ pub mod names {
     pub const LOSS: &str = "loss";
     pub const POLICY_LOSS: &str = "policy_loss";
     pub const VALUE_LOSS: &str = "value_loss";
+    pub const POLICY_ENTROPY: &str = "policy_entropy";
 }
 
 /// Adds an inference pass for `batch` observations: outputs `policy_logits` and `value`.
@@ -62,7 +64,7 @@ pub fn training_step(
     network: &dyn Network,
     batch: usize,
     update: &UpdateConfig,
-) -> Result<(), GraphError> {
+) -> Result<TrainingTensors, GraphError> {
     let actions = network.num_actions();
     let observations = graph.input(names::OBSERVATIONS, [batch, network.observation_len()]);
     let mask = graph.input(names::LEGAL_MASK, [batch, actions]);
@@ -79,7 +81,25 @@ pub fn training_step(
     graph.output(names::LOSS, loss);
     graph.output(names::POLICY_LOSS, policy_loss);
     graph.output(names::VALUE_LOSS, value_loss);
-    Ok(())
+    Ok(TrainingTensors { heads, mask })
+}
+
+/// Tensors of a training step that diagnostics build on.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainingTensors {
+    pub heads: Heads,
+    /// The legal mask input `[batch, actions]`.
+    pub mask: Tensor,
+}
+
+/// Adds the output `policy_entropy`: the mean entropy (nats) of the masked policy over the
+/// batch, a diagnostic that nothing is trained on.
+pub fn add_policy_entropy(graph: &Graph, tensors: &TrainingTensors) {
+    let logits = graph.stop_gradient(tensors.heads.policy_logits);
+    let probabilities = graph.softmax(logits, Some(tensors.mask));
+    let log_probabilities = graph.log_softmax(logits, Some(tensors.mask));
+    let entropy = graph.neg(graph.sum(graph.mul(probabilities, log_probabilities), &[-1], false));
+    graph.output(names::POLICY_ENTROPY, graph.mean_all(entropy));
 }
 
 /// He initialisation for a layer feeding a ReLU: normal with std √(2 / fan_in).

@@ -17,13 +17,34 @@
 //! save and when; this module makes it durable and reads it back.
 
 pub mod checkpoint;
+pub mod config;
 pub mod durable;
 pub mod metrics;
+pub mod pipeline;
 pub mod plots;
 
 use std::path::PathBuf;
 
 use crate::graph::GraphError;
+
+/// Errors of a training run, each naming what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("invalid training setting: {0}")]
+    Config(String),
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
+    #[error(transparent)]
+    Game(#[from] crate::games::GameError),
+    #[error(transparent)]
+    Archive(#[from] crate::games::clique::archive::ArchiveError),
+}
 
 /// Everything that can go wrong reading or writing a run directory; each message says
 /// which file and what to change.
