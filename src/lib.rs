@@ -8,5 +8,6 @@ pub mod gpu;
 pub mod graph;
 pub mod nn;
 pub mod search;
+pub mod selfplay;
 pub mod testing;
 pub mod train;

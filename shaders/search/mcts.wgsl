@@ -41,34 +41,8 @@ struct Edge {
     gumbel: f32,
 }
 
-struct Game {
-    root: u32,
-    node_count: u32,
-    edge_count: u32,
-    leaf: u32,
-    path_len: u32,
-    needs_eval: u32,
-    rng_state: u32,
-    rng_increment: u32,
-    // Expansions dropped because a pool was full (a leaf then stays unexpanded).
-    overflow: u32,
-    // Moves played in the current game.
-    moves: u32,
-    // Moves played and games finished since the counters were cleared.
-    positions: u32,
-    finished: u32,
-    // Outcome counts of finished games: wins of player 0, of player 1, draws.
-    wins0: u32,
-    wins1: u32,
-    draws: u32,
-    // The action played last (NONE before the first).
-    last_action: u32,
-    // 1 when this game has nothing to evaluate or back up in the current step.
-    skip: u32,
-    padding0: u32,
-    padding1: u32,
-    padding2: u32,
-}
+// struct Game: shaders/search/game_record.wgsl, prepended by the host.
+
 
 @group(0) @binding(0) var<storage, read_write> games: array<Game>;
 @group(0) @binding(1) var<storage, read_write> nodes: array<Node>;
@@ -78,6 +52,18 @@ struct Game {
 @group(0) @binding(5) var<storage, read_write> observations: array<f32>;
 @group(0) @binding(6) var<storage, read> logits: array<f32>;
 @group(0) @binding(7) var<storage, read> values: array<f32>;
+// With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_FLOATS] training samples of the game in
+// progress, one per move: observation (OBSERVATION_LEN), policy target (ACTIONS), legal
+// mask (ACTIONS), then the mover (0 or 1).
+@group(0) @binding(8) var<storage, read_write> trajectories: array<f32>;
+
+// Final positions of drawn games (in avoid mode, Ramsey counterexample candidates): a
+// ring of DRAW_LOG_LEN states; `count` counts every draw ever logged.
+struct DrawLog {
+    count: atomic<u32>,
+    states: array<u32>,
+}
+@group(0) @binding(9) var<storage, read_write> draw_log: DrawLog;
 
 // ---- accessors for the game adapter ----
 
@@ -102,8 +88,14 @@ fn search_emit_legal(i: u32, action: u32) {
     }
 }
 
+var<private> observation_to_trajectory: bool;
+
 fn search_emit_observation(i: u32, value: f32) {
-    observations[observation_base + i] = value;
+    if observation_to_trajectory {
+        trajectories[observation_base + i] = value;
+    } else {
+        observations[observation_base + i] = value;
+    }
 }
 
 // ---- random numbers (PCG32, one stream per game) ----
@@ -649,8 +641,13 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     load_rng(g);
     let e = chosen_edge(g);
     store_rng(g);
+    if RECORD {
+        record_sample(g);
+    }
     let edge = edges[edge_index(g, e)];
     var game = games[g];
+    game.finished_length = 0u;
+    game.finished_value0 = 0.0;
     var state: GameState;
     if edge.child != NONE {
         select_state(g, edge.child);
@@ -676,6 +673,12 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
             game.wins1 += 1u;
         }
         game.finished += 1u;
+        game.finished_length = game.moves;
+        game.finished_moves += game.moves;
+        game.finished_value0 = select(-value, value, to_move == 0u);
+        if RECORD && value == 0.0 {
+            log_draw(g, &state);
+        }
         game.moves = 0u;
         game_reset(&state);
     }
@@ -687,5 +690,71 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
         nodes[node_index(g, edge.child)].parent_edge = NONE;
     } else {
         start_tree(g, &state);
+    }
+}
+
+// The training sample of game g's current root: its observation, the search's policy
+// target (visit shares for AlphaZero, the completed-Q improved policy for Gumbel), the
+// legal mask, and the mover. Written at the game's move index.
+fn record_sample(g: u32) {
+    let game = games[g];
+    let base = (g * TRAJECTORY_LEN + min(game.moves, TRAJECTORY_LEN - 1u)) * RECORD_FLOATS;
+    select_state(g, game.root);
+    var state = game_load();
+    observation_base = base;
+    observation_to_trajectory = true;
+    game_write_observation(&state);
+    observation_to_trajectory = false;
+    let policy = base + OBSERVATION_LEN;
+    let mask = policy + ACTIONS;
+    for (var a = 0u; a < ACTIONS; a++) {
+        trajectories[policy + a] = 0.0;
+        trajectories[mask + a] = 0.0;
+    }
+    let root = nodes[node_index(g, game.root)];
+    var total = 0u;
+    for (var i = 0u; i < root.num_edges; i++) {
+        total += edges[edge_index(g, root.first_edge + i)].visits;
+    }
+    if POLICY == POLICY_GUMBEL {
+        let context = sigma_context(g, game.root);
+        var high = -3.0e38;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            high = max(high, e.logit + sigma_of(context, e));
+        }
+        var normaliser = 0.0;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            normaliser += exp(e.logit + sigma_of(context, e) - high);
+        }
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            trajectories[policy + e.action] = exp(e.logit + sigma_of(context, e) - high) / normaliser;
+        }
+    } else {
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            var share = e.raw_prior;
+            if total > 0u {
+                share = f32(e.visits) / f32(total);
+            }
+            trajectories[policy + e.action] = share;
+        }
+    }
+    for (var i = 0u; i < root.num_edges; i++) {
+        trajectories[mask + edges[edge_index(g, root.first_edge + i)].action] = 1.0;
+    }
+    trajectories[mask + ACTIONS] = f32(game.moves % 2u);
+}
+
+// Copies a finished game's final position into the draw log. The game's tree is about to
+// be restarted, so node slot 1 serves as the staging place for the words.
+fn log_draw(g: u32, state: ptr<function, GameState>) {
+    let slot = atomicAdd(&draw_log.count, 1u) % DRAW_LOG_LEN;
+    select_state(g, 1u);
+    game_store(state);
+    for (var i = 0u; i < STATE_WORDS; i++) {
+        draw_log.states[slot * STATE_WORDS + i] = states[state_base + i];
     }
 }

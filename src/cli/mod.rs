@@ -5,6 +5,7 @@ mod chess;
 mod clique;
 mod info;
 mod search;
+mod train;
 
 use clap::{Args, Parser, Subcommand};
 use wgzero::backend::BackendChoice;
@@ -59,6 +60,8 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Search one position and print the root's children (visits, priors, values).
     Search(search::SearchArgs),
+    /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
+    Train(train::TrainArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -69,5 +72,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Clique(command) => clique::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
         Command::Search(args) => search::run(&cli.global, &args),
+        Command::Train(args) => train::run(&cli.global, &args),
     }
 }

@@ -19,6 +19,8 @@ use crate::graph::wgsl::GpuProgram;
 use crate::nn::names;
 
 const SEARCH_WGSL: &str = include_str!("../../shaders/search/mcts.wgsl");
+/// The `Game` record struct, shared with the replay kernels.
+pub const GAME_RECORD_WGSL: &str = include_str!("../../shaders/search/game_record.wgsl");
 const WORKGROUP: u32 = 64;
 
 /// A game the GPU search can play.
@@ -29,6 +31,8 @@ pub trait SearchGame {
     fn observation_len(&self) -> u32;
     /// An upper bound on the legal moves of any position.
     fn max_legal(&self) -> u32;
+    /// An upper bound on the moves of one game.
+    fn max_game_length(&self) -> u32;
     /// WGSL defining `GameState`, `game_load`, `game_store`, `game_reset`, `game_apply`,
     /// `game_is_over`, `game_terminal_value`, `game_list_legal` and
     /// `game_write_observation` over the `search_*` accessors of the search shader, plus
@@ -57,7 +61,12 @@ pub struct GameRecord {
     pub draws: u32,
     pub last_action: u32,
     pub skip: u32,
-    pub padding: [u32; 3],
+    /// Length of the game that ended at the last move (0 if none).
+    pub finished_length: u32,
+    /// That game's result for player 0: 1 win, 0 draw, −1 loss.
+    pub finished_value0: f32,
+    /// Sum of the lengths of all games finished so far.
+    pub finished_moves: u32,
 }
 
 #[repr(C)]
@@ -111,6 +120,16 @@ impl Capacity {
 pub struct PlaySettings {
     /// Moves sampled in proportion to visits before play turns greedy (AlphaZero).
     pub temperature_moves: u32,
+    /// Record a training sample per move (the game's trajectory) and log drawn games.
+    pub record: bool,
+}
+
+/// Drawn games' final positions kept in the draw log's ring.
+pub const DRAW_LOG_LEN: u32 = 256;
+
+/// Floats of one recorded sample: observation, policy target, legal mask, mover.
+pub fn record_floats(game: &dyn SearchGame) -> u32 {
+    game.observation_len() + 2 * game.num_actions() + 1
 }
 
 struct Kernels {
@@ -136,6 +155,12 @@ pub struct GpuSearch {
     state_buffer: wgpu::Buffer,
     /// Owned here (the bind groups use it) so that its lifetime is the search's.
     _path_buffer: wgpu::Buffer,
+    /// `[games, trajectory_len, record_floats]` recorded samples (with recording on).
+    trajectory_buffer: wgpu::Buffer,
+    /// The drawn games' log: a count, then a ring of states.
+    draw_log_buffer: wgpu::Buffer,
+    record_floats: u32,
+    trajectory_len: u32,
     kernels: Kernels,
     bind_groups: Bindings,
 }
@@ -207,7 +232,12 @@ const C_SCALE: f32 = {c_scale};
 const GUMBEL_NOISE: bool = {gumbel};
 const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
 const REUSE: bool = {reuse};
+const RECORD: bool = {record};
+const TRAJECTORY_LEN: u32 = {trajectory_len}u;
+const RECORD_FLOATS: u32 = {record_floats}u;
+const DRAW_LOG_LEN: u32 = {draw_log_len}u;
 {adapter}
+{game_record}
 {search}",
         nodes = capacity.nodes,
         edges = capacity.edges,
@@ -225,7 +255,12 @@ const REUSE: bool = {reuse};
         gumbel = bool_literal(gumbel_noise),
         temperature_moves = play.temperature_moves,
         reuse = bool_literal(config.reuse_subtree),
+        record = bool_literal(play.record),
+        trajectory_len = game.max_game_length().max(1),
+        record_floats = record_floats(game),
+        draw_log_len = DRAW_LOG_LEN,
         adapter = game.search_adapter(),
+        game_record = GAME_RECORD_WGSL,
         search = SEARCH_WGSL,
     )
 }
@@ -290,6 +325,18 @@ impl GpuSearch {
             "search paths",
             u64::from(games) * u64::from(capacity.nodes) * 4,
         );
+        let trajectory_floats = if play.record {
+            u64::from(games)
+                * u64::from(game.max_game_length().max(1))
+                * u64::from(record_floats(game))
+        } else {
+            1
+        };
+        let trajectory_buffer = gpu.storage_buffer("search trajectories", trajectory_floats * 4);
+        let draw_log_buffer = gpu.storage_buffer(
+            "search draw log",
+            4 + u64::from(DRAW_LOG_LEN) * u64::from(state_words) * 4,
+        );
         let observations = network.buffer(names::OBSERVATIONS)?;
         let logits = network.buffer(names::POLICY_LOGITS)?;
         let values = network.buffer(names::VALUE)?;
@@ -302,6 +349,8 @@ impl GpuSearch {
             observations,
             logits,
             values,
+            &trajectory_buffer,
+            &draw_log_buffer,
         ];
         // Automatic layouts hold only the bindings an entry point uses: bind exactly those.
         let bind = |pipeline: &wgpu::ComputePipeline, entry: &str| {
@@ -342,6 +391,10 @@ impl GpuSearch {
             edge_buffer,
             state_buffer,
             _path_buffer: path_buffer,
+            trajectory_buffer,
+            draw_log_buffer,
+            record_floats: record_floats(game),
+            trajectory_len: game.max_game_length().max(1),
             kernels,
             bind_groups,
         };
@@ -361,6 +414,33 @@ impl GpuSearch {
 
     pub fn network(&self) -> &GpuProgram {
         &self.network
+    }
+
+    /// The per-game records (`GameRecord`, one per game).
+    pub fn game_buffer(&self) -> &wgpu::Buffer {
+        &self.game_buffer
+    }
+
+    /// Recorded samples, `[games, trajectory_len, record_floats]` (see
+    /// `shaders/search/mcts.wgsl`, `record_sample`).
+    pub fn trajectory_buffer(&self) -> &wgpu::Buffer {
+        &self.trajectory_buffer
+    }
+
+    /// Floats per recorded sample and samples per game's trajectory.
+    pub fn record_layout(&self) -> (u32, u32) {
+        (self.record_floats, self.trajectory_len)
+    }
+
+    /// The drawn games seen so far (a count, then the last [`DRAW_LOG_LEN`] final states).
+    pub fn read_draw_log(&self) -> Result<(u32, Vec<u32>), SearchError> {
+        let words = 1 + (DRAW_LOG_LEN * self.state_words) as usize;
+        let all: Vec<u32> = self.gpu.read(&self.draw_log_buffer, words)?;
+        Ok((all[0], all[1..].to_vec()))
+    }
+
+    pub fn state_words(&self) -> u32 {
+        self.state_words
     }
 
     /// The network program, to load parameters into it by name.

@@ -19,9 +19,11 @@
 pub mod checkpoint;
 pub mod config;
 pub mod durable;
+pub mod gpu_pipeline;
 pub mod metrics;
 pub mod pipeline;
 pub mod plots;
+pub mod trainer;
 
 use std::path::PathBuf;
 

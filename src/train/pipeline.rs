@@ -65,6 +65,7 @@ pub trait Pipeline {
     /// The training step's graph (for checkpoints: its persistent values).
     fn training_graph(&self) -> &Graph;
     fn training_program(&self) -> &Program;
-    fn training_program_mut(&mut self) -> &mut Program;
+    /// The graph with its program, the program writable (to restore a checkpoint).
+    fn training_mut(&mut self) -> (&Graph, &mut Program);
     fn compute(&self) -> &Compute;
 }

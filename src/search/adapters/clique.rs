@@ -23,6 +23,10 @@ impl SearchGame for CliqueConfig {
         self.num_edges() as u32
     }
 
+    fn max_game_length(&self) -> u32 {
+        self.num_edges() as u32
+    }
+
     fn search_adapter(&self) -> String {
         // Vertex sets are one u32 (n ≤ 32) or a vec2<u32>, low word first (n > 32).
         let masks = if self.mask_words() == 1 {

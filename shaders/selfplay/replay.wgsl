@@ -1,0 +1,112 @@
+// The replay ring buffer on the GPU: finished games' trajectories are appended after every
+// move of self-play. Where each game's samples go is an exclusive prefix sum (scan) of the
+// finished games' lengths, so every game writes its own contiguous run without atomics.
+//
+// Prepended by src/selfplay/gpu_replay.rs: GAMES, TRAJECTORY_LEN, RECORD_FLOATS,
+// CAPACITY (records in the ring), BLOCKS (= ceil(GAMES / 256)), and struct Game.
+//
+// A ring record is a trajectory record with its last float (the mover) replaced by the
+// value target from that mover's view.
+
+struct Header {
+    // Next record to write.
+    head: u32,
+    // Records held (at most CAPACITY).
+    count: u32,
+    // Records ever written.
+    written: u32,
+}
+
+@group(0) @binding(0) var<storage, read> games: array<Game>;
+@group(0) @binding(1) var<storage, read> trajectories: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ring: array<f32>;
+@group(0) @binding(3) var<storage, read_write> header: Header;
+// [GAMES] exclusive offsets within each block of 256 games, then [BLOCKS + 1] block
+// offsets (the last one the grand total).
+@group(0) @binding(4) var<storage, read_write> offsets: array<u32>;
+
+const SCAN_WIDTH: u32 = 256u;
+var<workgroup> scan: array<u32, SCAN_WIDTH>;
+
+// Inclusive Hillis–Steele scan of `value` across the workgroup; returns the inclusive sum.
+fn workgroup_scan(lid: u32, value: u32) -> u32 {
+    scan[lid] = value;
+    workgroupBarrier();
+    for (var offset = 1u; offset < SCAN_WIDTH; offset <<= 1u) {
+        var add = 0u;
+        if lid >= offset {
+            add = scan[lid - offset];
+        }
+        workgroupBarrier();
+        scan[lid] += add;
+        workgroupBarrier();
+    }
+    return scan[lid];
+}
+
+// Pass 1: each block of 256 games scans its finished lengths.
+@compute @workgroup_size(256)
+fn scan_games(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let g = wid.x * SCAN_WIDTH + lid;
+    var length = 0u;
+    if g < GAMES {
+        length = games[g].finished_length;
+    }
+    let inclusive = workgroup_scan(lid, length);
+    if g < GAMES {
+        offsets[g] = inclusive - length;
+    }
+    if lid == SCAN_WIDTH - 1u {
+        offsets[GAMES + wid.x] = inclusive;
+    }
+}
+
+// Pass 2: one workgroup scans the block totals (BLOCKS ≤ 256) into block offsets, with
+// the grand total after them.
+@compute @workgroup_size(256)
+fn scan_blocks(@builtin(local_invocation_index) lid: u32) {
+    var total = 0u;
+    if lid < BLOCKS {
+        total = offsets[GAMES + lid];
+    }
+    let inclusive = workgroup_scan(lid, total);
+    if lid < BLOCKS {
+        offsets[GAMES + lid] = inclusive - total;
+    }
+    if lid == SCAN_WIDTH - 1u {
+        offsets[GAMES + BLOCKS] = inclusive;
+    }
+}
+
+// Pass 3: every finished game copies its trajectory to its run of the ring.
+@compute @workgroup_size(64)
+fn commit(@builtin(global_invocation_id) id: vec3<u32>) {
+    let g = id.x;
+    if g >= GAMES {
+        return;
+    }
+    let length = min(games[g].finished_length, TRAJECTORY_LEN);
+    if length == 0u {
+        return;
+    }
+    let start = header.head + offsets[GAMES + g / SCAN_WIDTH] + offsets[g];
+    let value0 = games[g].finished_value0;
+    for (var t = 0u; t < length; t++) {
+        let source = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS;
+        let slot = ((start + t) % CAPACITY) * RECORD_FLOATS;
+        for (var i = 0u; i + 1u < RECORD_FLOATS; i++) {
+            ring[slot + i] = trajectories[source + i];
+        }
+        let mover = trajectories[source + RECORD_FLOATS - 1u];
+        ring[slot + RECORD_FLOATS - 1u] = select(value0, -value0, mover > 0.5);
+    }
+}
+
+// Pass 4: moves the head past what was written.
+@compute @workgroup_size(1)
+fn advance() {
+    let total = offsets[GAMES + BLOCKS];
+    header.head = (header.head + total) % CAPACITY;
+    header.count = min(header.count + total, CAPACITY);
+    header.written += total;
+}

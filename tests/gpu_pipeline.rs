@@ -1,0 +1,99 @@
+//! The GPU training pipeline: self-play fills the replay ring with consistent samples
+//! (placed by the prefix scan), and training on sampled batches lowers the loss.
+
+use wgzero::games::GameState;
+use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use wgzero::testing::test_gpu;
+use wgzero::train::config::TrainConfig;
+use wgzero::train::gpu_pipeline::GpuPipeline;
+use wgzero::train::pipeline::Pipeline;
+
+fn small_config(mode: Mode) -> TrainConfig {
+    let mut config = TrainConfig::for_game(CliqueConfig::new(5, 3, mode).unwrap());
+    config.games_in_flight = 12;
+    config.search = SearchConfig {
+        simulations: 6,
+        policy: RootPolicy::AlphaZero {
+            c_puct: 1.5,
+            first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+            dirichlet: Some((0.5, 0.25)),
+        },
+        reuse_subtree: false,
+    };
+    config.replay_capacity = 400;
+    config.batch_size = 16;
+    config.network = wgzero::nn::spec::NetworkSpec::Mlp { hidden: vec![16] };
+    config
+}
+
+#[test]
+fn self_play_fills_the_ring_with_consistent_samples() {
+    let Some(gpu) = test_gpu() else { return };
+    for mode in [Mode::Symmetric, Mode::Avoid] {
+        let config = small_config(mode);
+        let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
+        let report = pipeline.play(24).unwrap();
+        assert_eq!(
+            report.positions,
+            24 * 12,
+            "{mode}: one move per game per step"
+        );
+        assert!(report.games > 0, "{mode}: some games end within 24 moves");
+        assert_eq!(report.wins[0] + report.wins[1] + report.draws, report.games);
+        let held = pipeline.replay_len();
+        assert_eq!(
+            held,
+            report.total_length.min(400),
+            "{mode}: every finished move is held"
+        );
+        let replay = pipeline.replay_records().unwrap();
+        let edges = 10;
+        let record = 3 * edges + 2 * edges + 1;
+        for sample in replay.chunks(record).take(held as usize) {
+            let (observation, rest) = sample.split_at(3 * edges);
+            let (policy, rest) = rest.split_at(edges);
+            let (mask, value) = rest.split_at(edges);
+            for e in 0..edges {
+                let features = &observation[3 * e..3 * e + 3];
+                assert_eq!(features.iter().sum::<f32>(), 1.0, "one-hot edge");
+                assert_eq!(
+                    mask[e], features[2],
+                    "legal exactly where the edge is empty"
+                );
+                if mask[e] == 0.0 {
+                    assert_eq!(policy[e], 0.0, "no target on an illegal move");
+                }
+            }
+            let total: f32 = policy.iter().sum();
+            assert!(
+                (total - 1.0).abs() < 1e-5,
+                "policy target sums to 1: {total}"
+            );
+            assert!([-1.0, 0.0, 1.0].contains(&value[0]), "value {}", value[0]);
+            if mode == Mode::Symmetric {
+                // R(3,3) = 6 > 5: draws are possible on K_5, but wins are decisive.
+                assert!(value[0] != 0.0 || report.draws > 0);
+            }
+        }
+        for state in &report.drawn_final_states {
+            assert!(state.terminal_value() == Some(0.0) || mode != Mode::Avoid);
+        }
+    }
+}
+
+#[test]
+fn training_lowers_the_loss() {
+    let Some(gpu) = test_gpu() else { return };
+    let mut config = small_config(Mode::Symmetric);
+    config.learning_rate = 1e-2;
+    let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
+    pipeline.play(20).unwrap();
+    let first = pipeline.train(4).unwrap();
+    let later = pipeline.train(40).unwrap();
+    assert!(first.loss.is_finite() && later.loss.is_finite());
+    assert!(later.loss < first.loss, "{first:?} then {later:?}");
+    assert!(later.policy_entropy > 0.0);
+    pipeline.publish().unwrap();
+    pipeline.play(2).unwrap();
+}
