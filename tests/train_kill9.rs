@@ -77,7 +77,9 @@ fn sigkill_at_any_moment_loses_nothing_checkpointed() {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         std::thread::sleep(Duration::from_millis((seed >> 33) % 400));
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
@@ -85,7 +87,10 @@ fn sigkill_at_any_moment_loses_nothing_checkpointed() {
         let checkpoint = Checkpoint::load(&run_dir, Which::Latest)
             .expect("a complete latest checkpoint after the kill");
         let iteration = checkpoint.record().iteration;
-        assert!(iteration >= seen.max(1), "the latest checkpoint went back: {iteration} < {seen}");
+        assert!(
+            iteration >= seen.max(1),
+            "the latest checkpoint went back: {iteration} < {seen}"
+        );
         // The metrics log may be one iteration ahead of a checkpoint interrupted mid-write
         // or behind it; resuming rewrites it to the checkpoint's history.
         let history = read_history(&run_dir).unwrap_or_default();
@@ -94,15 +99,31 @@ fn sigkill_at_any_moment_loses_nothing_checkpointed() {
     }
     // A last resume runs on from exactly the latest checkpoint.
     let status = Command::new(env!("CARGO_BIN_EXE_wgzero"))
-        .args(["train", "--resume", run_dir.to_str().unwrap(), "--iterations", "1", "--backend", "cpu"])
+        .args([
+            "train",
+            "--resume",
+            run_dir.to_str().unwrap(),
+            "--iterations",
+            "1",
+            "--backend",
+            "cpu",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     assert_eq!(latest(&run_dir), Some(seen + 1));
     let history = read_history(&run_dir).unwrap();
     assert_eq!(history.len() as u64, seen + 1);
-    assert!(history.windows(2).all(|w| w[1].iteration == w[0].iteration + 1));
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[1].iteration == w[0].iteration + 1)
+    );
     std::fs::remove_dir_all(&run_dir).unwrap();
 }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use bytemuck::Zeroable;
 
 use super::config::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use super::summary::{RootEdge, summarize};
 use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
-use super::{ChildStats, SearchError, SearchResult};
+use super::{SearchError, SearchResult};
 use crate::gpu::timing::Timestamps;
 use crate::gpu::{Gpu, GpuError, used_bindings};
 use crate::graph::wgsl::GpuProgram;
@@ -658,88 +659,23 @@ impl GpuSearch {
     }
 }
 
-/// The search result at a root from its record and edges, by the rules of the reference.
+/// The search result at a root from its record and edges (rules shared with the reference).
 fn root_result(
     config: &SearchConfig,
     root: NodeRecord,
     edges: &[EdgeRecord],
     num_actions: usize,
 ) -> SearchResult {
-    let children: Vec<ChildStats> = edges
+    let edges: Vec<RootEdge> = edges
         .iter()
-        .map(|e| ChildStats {
-            action: e.action as usize,
-            prior: e.raw_prior,
+        .map(|e| RootEdge {
+            action: e.action,
+            raw_prior: e.raw_prior,
+            logit: e.logit,
             visits: e.visits,
-            q: (e.visits > 0).then(|| e.value_sum / e.visits as f32),
+            value_sum: e.value_sum,
+            gumbel: e.gumbel,
         })
         .collect();
-    let mut policy_target = vec![0.0; num_actions];
-    let chosen = match config.policy {
-        RootPolicy::AlphaZero { .. } => {
-            let total: u32 = children.iter().map(|c| c.visits).sum();
-            for c in &children {
-                policy_target[c.action] = if total > 0 {
-                    c.visits as f32 / total as f32
-                } else {
-                    c.prior
-                };
-            }
-            children
-                .iter()
-                .enumerate()
-                .max_by(|(i, a), (j, b)| {
-                    a.visits
-                        .cmp(&b.visits)
-                        .then(a.prior.total_cmp(&b.prior))
-                        .then(j.cmp(i))
-                })
-                .map(|(_, c)| c.action)
-                .unwrap_or(0)
-        }
-        RootPolicy::Gumbel {
-            c_visit, c_scale, ..
-        } => {
-            let q: Vec<f32> = children.iter().map(|c| c.q.unwrap_or(0.0)).collect();
-            let visits: Vec<u32> = children.iter().map(|c| c.visits).collect();
-            let prior: Vec<f32> = children.iter().map(|c| c.prior).collect();
-            let sigma = super::config::sigma_completed_q(
-                &q,
-                &visits,
-                &prior,
-                root.raw_value,
-                c_visit,
-                c_scale,
-            );
-            let improved: Vec<f32> = edges.iter().zip(&sigma).map(|(e, s)| e.logit + s).collect();
-            for (c, p) in children.iter().zip(super::reference::softmax(&improved)) {
-                policy_target[c.action] = p;
-            }
-            let most = visits.iter().copied().max().unwrap_or(0);
-            let max_logit = edges
-                .iter()
-                .map(|e| e.logit)
-                .fold(f32::NEG_INFINITY, f32::max);
-            edges
-                .iter()
-                .zip(&sigma)
-                .enumerate()
-                .filter(|(_, (e, _))| e.visits == most)
-                .map(|(i, (e, s))| (i, (e.gumbel + (e.logit - max_logit) + s).max(-1e9)))
-                .fold(None, |best: Option<(usize, f32)>, (i, score)| match best {
-                    Some((_, b)) if b >= score => best,
-                    _ => Some((i, score)),
-                })
-                .map(|(i, _)| children[i].action)
-                .unwrap_or(0)
-        }
-    };
-    let sum: f32 = edges.iter().map(|e| e.value_sum).sum();
-    let visits: u32 = edges.iter().map(|e| e.visits).sum();
-    SearchResult {
-        chosen,
-        children,
-        policy_target,
-        root_value: (root.raw_value + sum) / (1 + visits) as f32,
-    }
+    summarize(&config.policy, root.raw_value, &edges, num_actions)
 }

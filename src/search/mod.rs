@@ -6,6 +6,7 @@ pub mod config;
 pub mod evaluator;
 pub mod gpu;
 pub mod reference;
+pub mod summary;
 pub mod tree_dump;
 
 pub use config::{FirstPlayUrgency, RootPolicy, SearchConfig};

@@ -14,8 +14,9 @@ use rand_distr::{Distribution, Gamma, Gumbel};
 use super::config::{
     FirstPlayUrgency, RootPolicy, SearchConfig, considered_visit_sequence, sigma_completed_q,
 };
+use super::summary::{RootEdge, summarize};
 use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
-use super::{ChildStats, SearchError, SearchResult, evaluator::Evaluator};
+use super::{SearchError, SearchResult, evaluator::Evaluator};
 use crate::games::GameState;
 
 const NONE: u32 = u32::MAX;
@@ -497,68 +498,21 @@ impl<S: GameState> ReferenceSearch<S> {
 
     fn result(&self, game: usize, num_actions: usize) -> SearchResult {
         let tree = &self.trees[game];
-        let root = tree.root;
-        let range = tree.edges_of(root);
-        let children: Vec<ChildStats> = range
-            .clone()
+        let edges: Vec<RootEdge> = tree
+            .edges_of(tree.root)
             .map(|e| {
                 let edge = &tree.edges[e];
-                ChildStats {
-                    action: edge.action as usize,
-                    prior: edge.raw_prior,
+                RootEdge {
+                    action: edge.action,
+                    raw_prior: edge.raw_prior,
+                    logit: edge.logit,
                     visits: edge.visits,
-                    q: (edge.visits > 0).then(|| tree.q(e)),
+                    value_sum: edge.value_sum,
+                    gumbel: edge.gumbel,
                 }
             })
             .collect();
-        let mut policy_target = vec![0.0; num_actions];
-        let chosen = match self.config.policy {
-            RootPolicy::AlphaZero { .. } => {
-                let total: u32 = children.iter().map(|c| c.visits).sum();
-                for c in &children {
-                    policy_target[c.action] = if total > 0 {
-                        c.visits as f32 / total as f32
-                    } else {
-                        c.prior
-                    };
-                }
-                // Most visits; ties to the higher prior, then the lower action.
-                children
-                    .iter()
-                    .enumerate()
-                    .max_by(|(i, a), (j, b)| {
-                        a.visits
-                            .cmp(&b.visits)
-                            .then(a.prior.total_cmp(&b.prior))
-                            .then(j.cmp(i))
-                    })
-                    .map(|(_, c)| c.action)
-                    .unwrap_or(0)
-            }
-            RootPolicy::Gumbel {
-                c_visit, c_scale, ..
-            } => {
-                let sigma = tree.sigma(root, c_visit, c_scale);
-                let improved: Vec<f32> = range
-                    .clone()
-                    .zip(&sigma)
-                    .map(|(e, s)| tree.edges[e].logit + s)
-                    .collect();
-                for (c, p) in children.iter().zip(softmax(&improved)) {
-                    policy_target[c.action] = p;
-                }
-                let most = children.iter().map(|c| c.visits).max().unwrap_or(0);
-                match tree.select_considered(most, c_visit, c_scale) {
-                    usize::MAX => 0,
-                    best => tree.edges[best].action as usize,
-                }
-            }
-        };
-        SearchResult {
-            chosen,
-            children,
-            policy_target,
-            root_value: tree.node_value(root),
-        }
+        let raw_value = tree.nodes[tree.root as usize].raw_value;
+        summarize(&self.config.policy, raw_value, &edges, num_actions)
     }
 }
