@@ -3,7 +3,9 @@
 mod bench;
 mod chess;
 mod clique;
+mod eval;
 mod info;
+mod play;
 mod search;
 
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +61,11 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Search one position and print the root's children (visits, priors, values).
     Search(search::SearchArgs),
+    /// A checkpoint's optimal-move accuracy (raw policy and with search) and a match
+    /// against the random player or another checkpoint.
+    Eval(eval::EvalArgs),
+    /// Play the clique game against a checkpoint's agent in the terminal.
+    Play(play::PlayArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -69,5 +76,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Clique(command) => clique::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
         Command::Search(args) => search::run(&cli.global, &args),
+        Command::Eval(args) => eval::run(&cli.global, &args),
+        Command::Play(args) => play::run(&cli.global, &args),
     }
 }
