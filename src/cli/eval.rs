@@ -31,7 +31,11 @@ softmax for the first 2 plies of each game so that games differ. Score = (wins +
 / games from the checkpoint's view; gating promotes a candidate at 0.55.";
 
 #[derive(Args)]
-#[command(long_about = LONG_ABOUT)]
+#[command(
+    about = "A checkpoint's optimal-move accuracy (raw policy and with search) and a match \
+             against the random player or another checkpoint",
+    long_about = LONG_ABOUT
+)]
 pub struct EvalArgs {
     /// A run directory (its best checkpoint), its checkpoints/ folder, or a checkpoint's
     /// .json or .safetensors file.

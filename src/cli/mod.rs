@@ -61,10 +61,8 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Search one position and print the root's children (visits, priors, values).
     Search(search::SearchArgs),
-    /// A checkpoint's optimal-move accuracy (raw policy and with search) and a match
-    /// against the random player or another checkpoint.
+    // about and long_about are in eval.rs and play.rs (a doc comment here would hide them).
     Eval(eval::EvalArgs),
-    /// Play the clique game against a checkpoint's agent in the terminal.
     Play(play::PlayArgs),
 }
 

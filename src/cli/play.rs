@@ -1,7 +1,7 @@
 //! `wgzero play`: a human plays a checkpoint's agent in the terminal. Moves are read from
 //! stdin one a line (it may be a pipe); the agent answers with search or its raw policy.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -29,7 +29,10 @@ The agent plays the move the CPU reference search chooses after --sims simulatio
 run's root policy, noise off), or with --sims 0 its raw policy's top legal move.";
 
 #[derive(Args)]
-#[command(long_about = LONG_ABOUT)]
+#[command(
+    about = "Play the clique game against a checkpoint's agent in the terminal",
+    long_about = LONG_ABOUT
+)]
 pub struct PlayArgs {
     /// A run directory (its best checkpoint), its checkpoints/ folder, or a checkpoint's
     /// .json or .safetensors file.
@@ -83,6 +86,8 @@ pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
             format!("searches {} simulations per move", args.sims)
         }
     );
+
+    println!("type an edge index (a number on the board) or its vertices as u-v; quit to stop");
 
     let mut state = CliqueState::new(game);
     let mut moves = Vec::new();
@@ -139,6 +144,10 @@ fn read_move(
             return Ok(None);
         };
         let line = line.context("reading a move from stdin")?;
+        if !std::io::stdin().is_terminal() {
+            // A terminal echoes what was typed; show piped input the same way.
+            println!("{line}");
+        }
         match parse_move(state, line.trim()) {
             Ok(input) => return Ok(Some(input)),
             Err(reason) => println!("{reason}"),
