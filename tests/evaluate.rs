@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use wgzero::backend::Compute;
-use wgzero::games::GameState;
 use wgzero::games::clique::solver::Solver;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
 use wgzero::nn::spec::NetworkSpec;
@@ -52,8 +51,8 @@ fn decode(config: CliqueConfig, observation: &[f32]) -> CliqueState {
         (other, own)
     };
     let mut actions = Vec::with_capacity(played);
-    for index in 0..zero.len() {
-        actions.push(zero[index]);
+    for (index, &action) in zero.iter().enumerate() {
+        actions.push(action);
         if let Some(&action) = one.get(index) {
             actions.push(action);
         }
@@ -143,6 +142,7 @@ fn the_set_holds_decisive_positions_that_a_second_solver_agrees_on() {
         (board(6, 3, Mode::Symmetric), 150),
         (board(5, 3, Mode::Avoid), 60),
         (board(5, 3, Mode::Asymmetric), 60),
+        (board(6, 3, Mode::Asymmetric), 60),
     ] {
         let set = AccuracySet::new(config, count, 3).unwrap().unwrap();
         assert_eq!(set.len(), count, "{config:?}");
