@@ -17,6 +17,7 @@ use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, spec::NetworkSpec};
+use wgzero::testing::test_gpu;
 use wgzero::train::checkpoint::{CheckpointStore, RunState, Standing};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::evaluate::AccuracySet;
@@ -126,9 +127,13 @@ fn reference_move(parameters: &Parameters, state: &CliqueState) -> usize {
 }
 
 fn wgzero(args: &[&str], input: Option<&str>) -> (bool, String, String) {
+    wgzero_on("cpu", args, input)
+}
+
+fn wgzero_on(backend: &str, args: &[&str], input: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wgzero"))
         .args(args)
-        .args(["--backend", "cpu"])
+        .args(["--backend", backend])
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {
@@ -151,9 +156,13 @@ fn wgzero(args: &[&str], input: Option<&str>) -> (bool, String, String) {
 }
 
 fn eval_json(args: &[&str]) -> Value {
+    eval_json_on("cpu", args)
+}
+
+fn eval_json_on(backend: &str, args: &[&str]) -> Value {
     let mut all = vec!["eval", "--json"];
     all.extend_from_slice(args);
-    let (ok, stdout, stderr) = wgzero(&all, None);
+    let (ok, stdout, stderr) = wgzero_on(backend, &all, None);
     assert!(ok, "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "exactly one line: {stdout}");
     serde_json::from_str(&stdout).unwrap()
@@ -240,6 +249,38 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
         stdout.contains("match against random (20 games"),
         "{stdout}"
     );
+}
+
+#[test]
+fn eval_on_the_gpu_reports_what_the_cpu_does() {
+    if test_gpu().is_none() {
+        return;
+    }
+    let run = tempfile::tempdir().unwrap();
+    write_checkpoint(
+        run.path(),
+        game(5, Mode::Symmetric),
+        &mlp(),
+        31,
+        1,
+        Standing::Best,
+    );
+    let args = [
+        "--checkpoint",
+        run.path().to_str().unwrap(),
+        "--positions",
+        "40",
+        "--sims",
+        "8",
+        "--games",
+        "10",
+    ];
+    let cpu = eval_json_on("cpu", &args);
+    let gpu = eval_json_on("gpu", &args);
+    assert!(gpu["backend"].as_str().unwrap().starts_with("gpu"), "{gpu}");
+    for key in ["policy_accuracy", "search_accuracy", "match"] {
+        assert_eq!(gpu[key], cpu[key], "{key}");
+    }
 }
 
 #[test]
