@@ -3,7 +3,9 @@
 mod bench;
 mod chess;
 mod clique;
+mod eval;
 mod info;
+mod play;
 mod search;
 mod train;
 
@@ -62,6 +64,9 @@ enum Command {
     Search(search::SearchArgs),
     /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
     Train(train::TrainArgs),
+    // about and long_about are in eval.rs and play.rs (a doc comment here would hide them).
+    Eval(eval::EvalArgs),
+    Play(play::PlayArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -73,5 +78,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Bench(command) => bench::run(&cli.global, &command),
         Command::Search(args) => search::run(&cli.global, &args),
         Command::Train(args) => train::run(&cli.global, &args),
+        Command::Eval(args) => eval::run(&cli.global, &args),
+        Command::Play(args) => play::run(&cli.global, &args),
     }
 }

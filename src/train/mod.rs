@@ -19,6 +19,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod durable;
+pub mod evaluate;
 pub mod gpu_pipeline;
 pub mod metrics;
 pub mod pipeline;

@@ -1,0 +1,284 @@
+//! `wgzero play`: a human plays a checkpoint's agent in the terminal. Moves are read from
+//! stdin one a line (it may be a pipe); the agent answers with search or its raw policy.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use wgzero::games::GameState;
+use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, edge_index, endpoints};
+use wgzero::search::{Evaluator, ProgramEvaluator, ReferenceSearch, SearchConfig};
+use wgzero::train::checkpoint::{Checkpoint, Which};
+use wgzero::train::evaluate::{
+    checkpoint_config, checkpoint_evaluator, top_legal_move, without_noise,
+};
+
+use super::GlobalOptions;
+
+const LONG_ABOUT: &str = "\
+Play the clique game against a checkpoint's agent in the terminal.
+
+The board is printed as K_n's adjacency matrix: X marks the first player's edges, O the \
+second player's, and a number is the index of a free edge. Type a move as an edge index \
+or as its two vertices `u-v` (either order), one per line; `quit` ends the game. Illegal \
+input is explained and asked again. Input may come from a pipe; the end of input ends \
+the game unfinished.
+
+The agent plays the move the CPU reference search chooses after --sims simulations (the \
+run's root policy, noise off), or with --sims 0 its raw policy's top legal move.";
+
+#[derive(Args)]
+#[command(
+    about = "Play the clique game against a checkpoint's agent in the terminal",
+    long_about = LONG_ABOUT
+)]
+pub struct PlayArgs {
+    /// A run directory (its best checkpoint), its checkpoints/ folder, or a checkpoint's
+    /// .json or .safetensors file.
+    #[arg(long, value_name = "RUN_DIR_OR_FILE")]
+    checkpoint: PathBuf,
+    /// The agent's simulations per move; 0 plays its raw policy's top legal move.
+    #[arg(long, default_value_t = 100)]
+    sims: u32,
+    /// You move first, as X (the default).
+    #[arg(long, conflicts_with = "agent_first")]
+    human_first: bool,
+    /// The agent moves first, as X; you are O.
+    #[arg(long)]
+    agent_first: bool,
+}
+
+/// What the human typed.
+enum Input {
+    Move(usize),
+    Quit,
+}
+
+pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
+    let checkpoint = Checkpoint::load(&args.checkpoint, Which::Best)
+        .with_context(|| format!("--checkpoint {}", args.checkpoint.display()))?;
+    let config = checkpoint_config(&checkpoint).context("--checkpoint")?;
+    let game = config.game;
+    let compute = global.compute()?;
+    let mut evaluator = checkpoint_evaluator(&checkpoint, &config.network, game.n, &compute, 1)
+        .context("--checkpoint")?;
+    let search = SearchConfig {
+        simulations: args.sims,
+        policy: without_noise(config.search.policy),
+        reuse_subtree: false,
+    };
+    let human: u8 = if args.agent_first { 1 } else { 0 };
+    println!(
+        "clique game on K_{}: {} (checkpoint {}, iteration {})",
+        game.n,
+        rule(game),
+        checkpoint.path().display(),
+        checkpoint.record().iteration
+    );
+    println!(
+        "you are {}, the agent is {}; the agent {}",
+        mark(human),
+        mark(1 - human),
+        if args.sims == 0 {
+            "plays its raw policy".to_owned()
+        } else {
+            format!("searches {} simulations per move", args.sims)
+        }
+    );
+
+    println!("type an edge index (a number on the board) or its vertices as u-v; quit to stop");
+
+    let mut state = CliqueState::new(game);
+    let mut moves = Vec::new();
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    while !state.is_over() {
+        println!();
+        print_board(&state);
+        let action = if state.to_move() == human {
+            match read_move(&state, &mut lines)? {
+                Some(Input::Move(action)) => action,
+                Some(Input::Quit) => {
+                    println!("you quit; moves: {}", list(&moves));
+                    return Ok(());
+                }
+                None => {
+                    println!(
+                        "end of input: the game is left unfinished; moves: {}",
+                        list(&moves)
+                    );
+                    return Ok(());
+                }
+            }
+        } else {
+            let action = agent_move(&state, &mut evaluator, search)?;
+            let (u, v) = endpoints(game.n, action);
+            println!("agent plays edge {action} ({u}-{v})");
+            action
+        };
+        state.apply(action)?;
+        moves.push(action);
+    }
+    println!();
+    print_board(&state);
+    let outcome = match state.status() {
+        Status::Won(player) if player == human => "you win",
+        Status::Won(_) => "the agent wins",
+        Status::Draw | Status::Ongoing => "draw",
+    };
+    println!("result: {outcome}; moves: {}", list(&moves));
+    Ok(())
+}
+
+/// Prompts until a legal move, `quit`, or the end of input (`None`).
+fn read_move(
+    state: &CliqueState,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+) -> anyhow::Result<Option<Input>> {
+    loop {
+        print!("your move (edge index or u-v): ");
+        std::io::stdout().flush()?;
+        let Some(line) = lines.next() else {
+            println!();
+            return Ok(None);
+        };
+        let line = line.context("reading a move from stdin")?;
+        if !std::io::stdin().is_terminal() {
+            // A terminal echoes what was typed; show piped input the same way.
+            println!("{line}");
+        }
+        match parse_move(state, line.trim()) {
+            Ok(input) => return Ok(Some(input)),
+            Err(reason) => println!("{reason}"),
+        }
+    }
+}
+
+/// A legal move or `quit` from one line, or why the line is not one.
+fn parse_move(state: &CliqueState, text: &str) -> Result<Input, String> {
+    let n = state.config().n;
+    let edges = state.num_actions();
+    if text.eq_ignore_ascii_case("quit") || text.eq_ignore_ascii_case("q") {
+        return Ok(Input::Quit);
+    }
+    let action = if let Some((left, right)) = text.split_once('-') {
+        let vertex = |part: &str| -> Result<u32, String> {
+            part.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&v| v < n)
+                .ok_or_else(|| {
+                    format!(
+                        "{:?} is not a vertex: vertices are 0..{}",
+                        part.trim(),
+                        n - 1
+                    )
+                })
+        };
+        let (u, v) = (vertex(left)?, vertex(right)?);
+        if u == v {
+            return Err(format!(
+                "{u}-{v} is not an edge: give two different vertices"
+            ));
+        }
+        edge_index(n, u, v)
+    } else {
+        match text.parse::<usize>() {
+            Ok(action) if action < edges => action,
+            Ok(action) => {
+                return Err(format!(
+                    "there is no edge {action}: edge indices are 0..{}",
+                    edges - 1
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "{text:?} is not a move: type an edge index (0..{}), two vertices as u-v, \
+                     or quit",
+                    edges - 1
+                ));
+            }
+        }
+    };
+    let (u, v) = endpoints(n, action);
+    match state.owner(action) {
+        None => Ok(Input::Move(action)),
+        Some(owner) => Err(format!(
+            "edge {action} ({u}-{v}) is taken by {}: choose a free edge (a number on the board)",
+            mark(owner)
+        )),
+    }
+}
+
+/// The agent's move: the search's choice, or the raw policy's top legal move.
+fn agent_move(
+    state: &CliqueState,
+    evaluator: &mut ProgramEvaluator,
+    search: SearchConfig,
+) -> anyhow::Result<usize> {
+    if search.simulations == 0 {
+        let mut observation = vec![0.0; state.observation_len()];
+        state.write_observation(&mut observation);
+        let (logits, _) = evaluator.evaluate(&observation, 1)?;
+        return Ok(top_legal_move(&logits, &state.legal_actions()));
+    }
+    let mut reference = ReferenceSearch::new(vec![state.clone()], search, 0)?;
+    Ok(reference.run(evaluator)?.remove(0).chosen)
+}
+
+fn mark(player: u8) -> char {
+    if player == 0 { 'X' } else { 'O' }
+}
+
+fn rule(game: CliqueConfig) -> String {
+    let k = game.k;
+    match game.mode {
+        Mode::Symmetric => format!("the first to complete a K_{k} in their own colour wins"),
+        Mode::Asymmetric => {
+            format!("X wins by completing a K_{k} in X; O wins if the board fills without one")
+        }
+        Mode::Avoid => format!("whoever completes a K_{k} in their own colour loses"),
+    }
+}
+
+fn list(moves: &[usize]) -> String {
+    let items: Vec<String> = moves.iter().map(usize::to_string).collect();
+    items.join(",")
+}
+
+/// K_n's adjacency matrix: X / O for claimed edges, the index of each free edge.
+fn print_board(state: &CliqueState) {
+    let n = state.config().n;
+    let width = (state.num_actions().saturating_sub(1))
+        .to_string()
+        .len()
+        .max(1)
+        + 1;
+    let mut text = format!("{:>width$}", "");
+    for v in 0..n {
+        text.push_str(&format!("{v:>width$}"));
+    }
+    text.push('\n');
+    for u in 0..n {
+        text.push_str(&format!("{u:>width$}"));
+        for v in 0..n {
+            let cell = if u == v {
+                "·".to_owned()
+            } else {
+                let action = edge_index(n, u, v);
+                match state.owner(action) {
+                    Some(player) => mark(player).to_string(),
+                    None => action.to_string(),
+                }
+            };
+            text.push_str(&format!("{cell:>width$}"));
+        }
+        text.push('\n');
+    }
+    print!("{text}");
+    if let Some(last) = state.last_action() {
+        let (u, v) = endpoints(n, last as usize);
+        println!("last move: edge {last} ({u}-{v})");
+    }
+}
