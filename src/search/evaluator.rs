@@ -61,6 +61,10 @@ impl ProgramEvaluator {
         })
     }
 
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
     /// The compiled program (to load parameters into it by name).
     pub fn program_mut(&mut self) -> &mut Program {
         &mut self.program

@@ -10,6 +10,9 @@ use std::time::Instant;
 use super::TrainError;
 use super::checkpoint::{Checkpoint, CheckpointStore, Restore, RunState, Standing, Which};
 use super::config::TrainConfig;
+use super::evaluate::{
+    AccuracySet, MatchSettings, Player, play_match, policy_accuracy, search_accuracy,
+};
 use super::gpu_pipeline::GpuPipeline;
 use super::metrics::{IterationMetrics, MetricsLog};
 use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
@@ -17,6 +20,9 @@ use super::plots::write_plots;
 use crate::backend::Compute;
 use crate::games::clique::Mode;
 use crate::games::clique::archive::RamseyArchive;
+use crate::graph::{Graph, Program};
+use crate::nn;
+use crate::search::ProgramEvaluator;
 
 /// What the trainer tells its driver.
 #[derive(Clone, Debug)]
@@ -59,6 +65,131 @@ pub struct Trainer {
     elapsed_before: f64,
     started: Instant,
     events: Option<Sender<TrainerEvent>>,
+    evaluation: Evaluation,
+}
+
+/// The evaluation's state: the solver-labelled positions, and networks for the candidate
+/// (the parameters training has reached) and the best (the last to pass gating).
+struct Evaluation {
+    accuracy: Option<AccuracySet>,
+    candidate: ProgramEvaluator,
+    best: ProgramEvaluator,
+    /// Whether `best` holds a network yet (the first evaluation makes the candidate best).
+    has_best: bool,
+    /// Positions per call the evaluation networks were compiled for.
+    batch: usize,
+    /// Trainable parameter names, copied from the training program.
+    parameters: Vec<String>,
+}
+
+/// What one evaluation measured, and whether the candidate passed gating.
+struct Measured {
+    policy_accuracy: Option<f64>,
+    search_accuracy: Option<f64>,
+    random: (f64, f64),
+    best: Option<(f64, f64)>,
+    promoted: bool,
+}
+
+impl Evaluation {
+    fn new(config: &TrainConfig, compute: &Compute, graph: &Graph) -> Result<Self, TrainError> {
+        let accuracy =
+            AccuracySet::new(config.game, config.accuracy_positions as usize, config.seed)?;
+        let batch = accuracy
+            .as_ref()
+            .map_or(0, AccuracySet::len)
+            .max(config.evaluation_games as usize)
+            .max(1);
+        let network = config.network.build(config.game.n as usize);
+        Ok(Self {
+            accuracy,
+            candidate: ProgramEvaluator::new(network.as_ref(), compute, batch, config.seed)?,
+            best: ProgramEvaluator::new(network.as_ref(), compute, batch, config.seed)?,
+            has_best: false,
+            batch,
+            parameters: graph
+                .persistent_values()
+                .into_iter()
+                .filter(|(_, _, trainable)| *trainable)
+                .map(|(name, _, _)| name)
+                .collect(),
+        })
+    }
+
+    /// The batch the evaluation networks were compiled for.
+    fn candidate_batch(&self) -> usize {
+        self.batch
+    }
+
+    fn copy_parameters(
+        names: &[String],
+        from: &Program,
+        to: &mut Program,
+    ) -> Result<(), TrainError> {
+        for name in names {
+            to.write(name, &from.read(name)?)?;
+        }
+        Ok(())
+    }
+
+    fn measure(
+        &mut self,
+        config: &TrainConfig,
+        training: &Program,
+        iteration: u64,
+    ) -> Result<Measured, TrainError> {
+        Self::copy_parameters(&self.parameters, training, self.candidate.program_mut())?;
+        let (policy_accuracy, search_accuracy) = match &self.accuracy {
+            Some(set) => (
+                Some(f64::from(policy_accuracy(set, &mut self.candidate)?)),
+                Some(f64::from(search_accuracy(
+                    set,
+                    &mut self.candidate,
+                    config.accuracy_simulations,
+                    config.search.policy,
+                )?)),
+            ),
+            None => (None, None),
+        };
+        let seed = config.seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let settings = MatchSettings::new(config.evaluation_games, seed);
+        let random = play_match(
+            config.game,
+            Player::Network(&mut self.candidate),
+            Player::Random,
+            &settings,
+        )?;
+        let (best, promoted) = if self.has_best {
+            let result = play_match(
+                config.game,
+                Player::Network(&mut self.candidate),
+                Player::Network(&mut self.best),
+                &settings,
+            )?;
+            let promoted = result.score >= config.gating_threshold;
+            (
+                Some((f64::from(result.win_rate()), f64::from(result.draw_rate()))),
+                promoted,
+            )
+        } else {
+            (None, true)
+        };
+        if promoted {
+            Self::copy_parameters(
+                &self.parameters,
+                self.candidate.program(),
+                self.best.program_mut(),
+            )?;
+            self.has_best = true;
+        }
+        Ok(Measured {
+            policy_accuracy,
+            search_accuracy,
+            random: (f64::from(random.win_rate()), f64::from(random.draw_rate())),
+            best,
+            promoted,
+        })
+    }
 }
 
 fn build_pipeline(
@@ -93,7 +224,9 @@ impl Trainer {
         }
         let pipeline = build_pipeline(&config, compute)?;
         let archive = open_archive(&config, run_dir)?;
+        let evaluation = Evaluation::new(&config, compute, pipeline.training_graph())?;
         Ok(Self {
+            evaluation,
             metrics: MetricsLog::open(run_dir)?,
             config,
             run_dir: run_dir.to_owned(),
@@ -133,7 +266,21 @@ impl Trainer {
         let store = CheckpointStore::open(run_dir, keep(&config))?;
         let metrics = MetricsLog::resume(run_dir, &record.metrics)?;
         let archive = open_archive(&config, run_dir)?;
+        let mut evaluation = Evaluation::new(&config, compute, pipeline.training_graph())?;
+        // The gating opponent is the run's best checkpoint.
+        let best = Checkpoint::load(run_dir, Which::Best)?;
+        let inference = Graph::new();
+        let built = config.network.build(config.game.n as usize);
+        nn::inference(&inference, built.as_ref(), evaluation.candidate_batch());
+        best.restore(
+            &network,
+            &inference,
+            evaluation.best.program_mut(),
+            Restore::Inference,
+        )?;
+        evaluation.has_best = true;
         Ok(Self {
+            evaluation,
             iteration: record.iteration,
             elapsed_before: record.elapsed_seconds,
             config,
@@ -258,6 +405,28 @@ impl Trainer {
         });
         let games = report.games.max(1) as f64;
         let previous_games = self.metrics.history().last().map_or(0, |m| m.games_played);
+        let evaluate = self.config.evaluate_every > 0
+            && self.iteration % u64::from(self.config.evaluate_every) == 0;
+        let measured = if evaluate {
+            self.emit(TrainerEvent::Progress {
+                phase: "evaluation",
+                done: 0,
+                total: 1,
+            });
+            let measured = self.evaluation.measure(
+                &self.config,
+                self.pipeline.training_program(),
+                self.iteration,
+            )?;
+            self.emit(TrainerEvent::Progress {
+                phase: "evaluation",
+                done: 1,
+                total: 1,
+            });
+            Some(measured)
+        } else {
+            None
+        };
         let record = IterationMetrics {
             iteration: self.iteration,
             elapsed_seconds: self.elapsed(),
@@ -268,12 +437,12 @@ impl Trainer {
             mean_game_length: report.total_length as f64 / games,
             first_player_win_rate: report.wins[0] as f64 / games,
             draw_rate: report.draws as f64 / games,
-            random_win_rate: None,
-            random_draw_rate: None,
-            best_win_rate: None,
-            best_draw_rate: None,
-            policy_accuracy: None,
-            search_accuracy: None,
+            random_win_rate: measured.as_ref().map(|m| m.random.0),
+            random_draw_rate: measured.as_ref().map(|m| m.random.1),
+            best_win_rate: measured.as_ref().and_then(|m| m.best.map(|b| b.0)),
+            best_draw_rate: measured.as_ref().and_then(|m| m.best.map(|b| b.1)),
+            policy_accuracy: measured.as_ref().and_then(|m| m.policy_accuracy),
+            search_accuracy: measured.as_ref().and_then(|m| m.search_accuracy),
             positions_per_second: report.positions as f64 / play_seconds.max(1e-9),
             evaluations_per_second: report.evaluations as f64 / play_seconds.max(1e-9),
             games_played: previous_games + report.games,
@@ -281,7 +450,12 @@ impl Trainer {
             counterexamples_distinct: distinct,
             backend: self.pipeline.compute().name(),
         };
-        self.checkpoint(&record, Standing::Best)?;
+        let standing = if measured.as_ref().is_some_and(|m| m.promoted) {
+            Standing::Best
+        } else {
+            Standing::Candidate
+        };
+        self.checkpoint(&record, standing)?;
         self.metrics.append(&record)?;
         write_plots(&self.run_dir, self.metrics.history())?;
         self.emit(TrainerEvent::Iteration(Box::new(record.clone())));
