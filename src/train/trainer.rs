@@ -406,7 +406,9 @@ impl Trainer {
         let games = report.games.max(1) as f64;
         let previous_games = self.metrics.history().last().map_or(0, |m| m.games_played);
         let evaluate = self.config.evaluate_every > 0
-            && self.iteration.is_multiple_of(u64::from(self.config.evaluate_every));
+            && self
+                .iteration
+                .is_multiple_of(u64::from(self.config.evaluate_every));
         let measured = if evaluate {
             self.emit(TrainerEvent::Progress {
                 phase: "evaluation",
