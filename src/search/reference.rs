@@ -278,6 +278,21 @@ impl<S: GameState> ReferenceSearch<S> {
         Ok(())
     }
 
+    /// Starts game `game` afresh from `state` (a new tree; self-play replaces a finished
+    /// game this way). A finished `state` is an error: there would be nothing to search.
+    pub fn reset(&mut self, game: usize, state: S) -> Result<(), SearchError> {
+        if state.terminal_value().is_some() {
+            return Err(SearchError::GameOver(game));
+        }
+        self.trees[game] = Tree::new(state);
+        Ok(())
+    }
+
+    /// Games searched in lockstep.
+    pub fn games(&self) -> usize {
+        self.trees.len()
+    }
+
     /// Game `game`'s whole tree.
     pub fn tree(&self, game: usize) -> TreeDump {
         let tree = &self.trees[game];
