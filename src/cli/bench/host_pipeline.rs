@@ -1,0 +1,240 @@
+//! `wgzero bench host-pipeline`: throughput of the host pipeline (CPU reference search,
+//! host replay, compiled network programs): self-play positions/s with the share of time
+//! spent in the network, and training steps/s. One JSON line per measurement.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::nn::spec::NetworkSpec;
+use wgzero::search::{Evaluator, ProgramEvaluator, RootPolicy, SearchError};
+use wgzero::train::config::TrainConfig;
+use wgzero::train::host_pipeline::HostPipeline;
+use wgzero::train::host_selfplay::HostSelfPlay;
+use wgzero::train::pipeline::Pipeline;
+use wgzero::train::replay::ReplayBuffer;
+
+use crate::cli::GlobalOptions;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PolicyName {
+    /// The default config's AlphaZero PUCT with Dirichlet noise.
+    Alphazero,
+    /// Gumbel MuZero with Gumbel noise (`--considered` root actions).
+    Gumbel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum NetName {
+    Mlp,
+    Gnn,
+}
+
+#[derive(Args)]
+pub struct HostPipelineArgs {
+    #[arg(long, default_value_t = 6)]
+    n: u32,
+    #[arg(long, default_value_t = 3)]
+    k: u32,
+    #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
+    mode: Mode,
+    /// Games in flight (default: the training config's).
+    #[arg(long)]
+    games: Option<u32>,
+    /// Simulations per move (default: the training config's).
+    #[arg(long)]
+    sims: Option<u32>,
+    #[arg(long, value_enum, default_value_t = PolicyName::Alphazero)]
+    policy: PolicyName,
+    /// Root actions Gumbel considers.
+    #[arg(long, default_value_t = 16)]
+    considered: u32,
+    /// Keep the chosen child's subtree.
+    #[arg(long)]
+    reuse_subtree: bool,
+    #[arg(long, value_enum, default_value_t = NetName::Mlp)]
+    net: NetName,
+    /// Hidden widths: the MLP's layers (comma-separated), or the GNN's width.
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// GNN layers.
+    #[arg(long, default_value_t = 3)]
+    layers: usize,
+    /// Training batch (default: the training config's).
+    #[arg(long)]
+    batch: Option<u32>,
+    /// Seconds of timed self-play, then of timed training.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct SelfPlayLine {
+    bench: &'static str,
+    n: u32,
+    k: u32,
+    mode: String,
+    net: String,
+    policy: String,
+    games: u32,
+    sims: u32,
+    reuse_subtree: bool,
+    positions_per_s: f64,
+    evals_per_s: f64,
+    games_per_s: f64,
+    mean_game_length: f64,
+    /// Share of the wall time spent in the network (the rest: tree search and recording).
+    network_share: f64,
+    seconds: f64,
+    backend: String,
+}
+
+#[derive(Serialize)]
+struct TrainLine {
+    bench: &'static str,
+    n: u32,
+    net: String,
+    batch: u32,
+    steps_per_s: f64,
+    samples_per_s: f64,
+    steps: u64,
+    seconds: f64,
+    backend: String,
+}
+
+/// Times the network calls of the evaluator it wraps.
+struct TimedEvaluator {
+    inner: ProgramEvaluator,
+    busy: Duration,
+}
+
+impl Evaluator for TimedEvaluator {
+    fn evaluate(
+        &mut self,
+        observations: &[f32],
+        batch: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
+        let start = Instant::now();
+        let result = self.inner.evaluate(observations, batch);
+        self.busy += start.elapsed();
+        result
+    }
+}
+
+fn train_config(args: &HostPipelineArgs) -> anyhow::Result<TrainConfig> {
+    let game = CliqueConfig::new(args.n, args.k, args.mode)?;
+    let mut config = TrainConfig::for_game(game);
+    if let Some(games) = args.games {
+        config.games_in_flight = games;
+    }
+    if let Some(sims) = args.sims {
+        config.search.simulations = sims;
+    }
+    if let Some(batch) = args.batch {
+        config.batch_size = batch;
+    }
+    config.search.reuse_subtree = args.reuse_subtree;
+    if args.policy == PolicyName::Gumbel {
+        config.search.policy = RootPolicy::Gumbel {
+            max_considered: args.considered,
+            c_visit: 50.0,
+            c_scale: 0.1,
+            gumbel_noise: true,
+        };
+    }
+    config.network = match (args.net, &args.hidden) {
+        (NetName::Mlp, None) => NetworkSpec::default_mlp(),
+        (NetName::Mlp, Some(hidden)) => NetworkSpec::Mlp {
+            hidden: hidden.clone(),
+        },
+        (NetName::Gnn, hidden) => NetworkSpec::Gnn {
+            hidden: match hidden.as_deref() {
+                None => 64,
+                Some([width]) => *width,
+                Some(_) => bail!("--hidden takes one width for the GNN"),
+            },
+            layers: args.layers,
+        },
+    };
+    Ok(config)
+}
+
+pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()> {
+    let compute = global.compute()?;
+    let config = train_config(args)?;
+    let net = format!("{:?}", config.network);
+    let policy = format!("{:?}", args.policy).to_lowercase();
+    let network = config.network.build(config.game.n as usize);
+
+    // Self-play alone, with its network calls timed.
+    let games = config.games_in_flight as usize;
+    let mut evaluator = TimedEvaluator {
+        inner: ProgramEvaluator::new(network.as_ref(), &compute, games, config.seed)?,
+        busy: Duration::ZERO,
+    };
+    let mut self_play = HostSelfPlay::new(
+        config.game,
+        games,
+        config.search,
+        config.temperature_moves,
+        config.seed,
+    )?;
+    let capacity = usize::try_from(config.replay_capacity).context("replay capacity")?;
+    let mut replay = ReplayBuffer::new(capacity, network.observation_len(), network.num_actions())?;
+    self_play.play(2, &mut evaluator, &mut replay)?;
+    evaluator.busy = Duration::ZERO;
+    let start = Instant::now();
+    let mut report = wgzero::train::pipeline::SelfPlayReport::default();
+    while start.elapsed().as_secs_f64() < args.seconds {
+        report.add(self_play.play(1, &mut evaluator, &mut replay)?);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let line = SelfPlayLine {
+        bench: "host_selfplay",
+        n: args.n,
+        k: args.k,
+        mode: args.mode.to_string(),
+        net: net.clone(),
+        policy,
+        games: config.games_in_flight,
+        sims: config.search.simulations,
+        reuse_subtree: config.search.reuse_subtree,
+        positions_per_s: report.positions as f64 / seconds,
+        evals_per_s: report.evaluations as f64 / seconds,
+        games_per_s: report.games as f64 / seconds,
+        mean_game_length: report.total_length as f64 / report.games.max(1) as f64,
+        network_share: evaluator.busy.as_secs_f64() / seconds,
+        seconds,
+        backend: compute.name(),
+    };
+    println!("{}", serde_json::to_string(&line)?);
+
+    // Training steps on a buffer filled by a few moves of self-play.
+    let mut pipeline = HostPipeline::new(&config, compute.clone())?;
+    while pipeline.replay_len() == 0 {
+        pipeline.play(4)?;
+    }
+    pipeline.train(2)?;
+    let start = Instant::now();
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < args.seconds {
+        pipeline.train(4)?;
+        steps += 4;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let line = TrainLine {
+        bench: "host_train",
+        n: args.n,
+        net,
+        batch: config.batch_size,
+        steps_per_s: steps as f64 / seconds,
+        samples_per_s: (steps * u64::from(config.batch_size)) as f64 / seconds,
+        steps,
+        seconds,
+        backend: compute.name(),
+    };
+    println!("{}", serde_json::to_string(&line)?);
+    Ok(())
+}
