@@ -1,6 +1,6 @@
 //! View ops on the CPU (permute, expand, slice, concat): pure re-indexing copies.
 
-use super::strided::{StridedWalk, for_each_output};
+use super::strided::{RowRead, StridedWalk, for_each_output, for_each_row, rows};
 use crate::graph::shape::Shape;
 
 /// Output axis `i` is input axis `axes[i]`.
@@ -12,7 +12,15 @@ pub fn permute(x: &[f32], x_shape: Shape, axes: &[usize], out: &mut [f32], out_s
 
 pub fn expand(x: &[f32], x_shape: Shape, out: &mut [f32], out_shape: Shape) {
     let strides = x_shape.broadcast_strides(out_shape);
-    for_each_output(out, out_shape, [&strides], |[i]| x[i]);
+    match rows(out_shape, [&strides]) {
+        Some(split) => for_each_row(out, out_shape, [&strides], &split, |row, [i]| {
+            match split.reads[0] {
+                RowRead::Contiguous => row.copy_from_slice(&x[i..i + row.len()]),
+                RowRead::Repeated => row.fill(x[i]),
+            }
+        }),
+        None => for_each_output(out, out_shape, [&strides], |[i]| x[i]),
+    }
 }
 
 pub fn slice(

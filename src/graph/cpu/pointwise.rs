@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::strided::{CHUNK, PARALLEL_THRESHOLD, for_each_output};
+use super::strided::{CHUNK, PARALLEL_THRESHOLD, RowRead, for_each_output, for_each_row, rows};
 use crate::graph::ir::{BinaryOp, UnaryOp};
 use crate::graph::shape::Shape;
 
@@ -83,8 +83,36 @@ pub fn binary(
     }
     let a_strides = a_shape.broadcast_strides(out_shape);
     let b_strides = b_shape.broadcast_strides(out_shape);
-    for_each_output(out, out_shape, [&a_strides, &b_strides], |[i, j]| {
-        binary_value(op, a[i], b[j])
+    let strides = [a_strides.as_slice(), b_strides.as_slice()];
+    let Some(split) = rows(out_shape, strides) else {
+        for_each_output(out, out_shape, strides, |[i, j]| {
+            binary_value(op, a[i], b[j])
+        });
+        return;
+    };
+    // Row by row over slices: a bias, a row statistic or a scalar repeats along the row.
+    for_each_row(out, out_shape, strides, &split, |row, [i, j]| {
+        let n = row.len();
+        match split.reads {
+            [RowRead::Contiguous, RowRead::Contiguous] => {
+                for ((o, &x), &y) in row.iter_mut().zip(&a[i..i + n]).zip(&b[j..j + n]) {
+                    *o = binary_value(op, x, y);
+                }
+            }
+            [RowRead::Contiguous, RowRead::Repeated] => {
+                let y = b[j];
+                for (o, &x) in row.iter_mut().zip(&a[i..i + n]) {
+                    *o = binary_value(op, x, y);
+                }
+            }
+            [RowRead::Repeated, RowRead::Contiguous] => {
+                let x = a[i];
+                for (o, &y) in row.iter_mut().zip(&b[j..j + n]) {
+                    *o = binary_value(op, x, y);
+                }
+            }
+            [RowRead::Repeated, RowRead::Repeated] => row.fill(binary_value(op, a[i], b[j])),
+        }
     });
 }
 
@@ -99,11 +127,22 @@ pub fn select(
     let c = c_shape.broadcast_strides(out_shape);
     let t = t_shape.broadcast_strides(out_shape);
     let f = f_shape.broadcast_strides(out_shape);
-    for_each_output(out, out_shape, [&c, &t, &f], |[i, j, k]| {
+    let strides = [c.as_slice(), t.as_slice(), f.as_slice()];
+    let choose = |i: usize, j: usize, k: usize| {
         if condition[i] != 0.0 {
             if_true[j]
         } else {
             if_false[k]
+        }
+    };
+    let Some(split) = rows(out_shape, strides) else {
+        for_each_output(out, out_shape, strides, |[i, j, k]| choose(i, j, k));
+        return;
+    };
+    let [sc, st, sf] = split.reads.map(RowRead::step);
+    for_each_row(out, out_shape, strides, &split, |row, [i, j, k]| {
+        for (index, o) in row.iter_mut().enumerate() {
+            *o = choose(i + index * sc, j + index * st, k + index * sf);
         }
     });
 }
