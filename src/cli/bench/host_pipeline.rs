@@ -32,18 +32,19 @@ enum NetName {
     Gnn,
 }
 
+/// The run settings both host benchmarks take (defaults: the training config's).
 #[derive(Args)]
-pub struct HostPipelineArgs {
+pub struct ConfigArgs {
     #[arg(long, default_value_t = 6)]
     n: u32,
     #[arg(long, default_value_t = 3)]
     k: u32,
     #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
     mode: Mode,
-    /// Games in flight (default: the training config's).
+    /// Games in flight.
     #[arg(long)]
     games: Option<u32>,
-    /// Simulations per move (default: the training config's).
+    /// Simulations per move.
     #[arg(long)]
     sims: Option<u32>,
     #[arg(long, value_enum, default_value_t = PolicyName::Alphazero)]
@@ -62,9 +63,30 @@ pub struct HostPipelineArgs {
     /// GNN layers.
     #[arg(long, default_value_t = 3)]
     layers: usize,
-    /// Training batch (default: the training config's).
+    /// Training batch.
     #[arg(long)]
     batch: Option<u32>,
+    /// Moves sampled in proportion to visits at the start of each game.
+    #[arg(long)]
+    temperature_moves: Option<u32>,
+    #[arg(long)]
+    learning_rate: Option<f32>,
+    /// Self-play moves (per game in flight) per iteration.
+    #[arg(long)]
+    moves_per_iteration: Option<u32>,
+    /// Training steps per iteration.
+    #[arg(long)]
+    train_steps: Option<u32>,
+    #[arg(long)]
+    replay_capacity: Option<u64>,
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct HostPipelineArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
     /// Seconds of timed self-play, then of timed training.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -123,17 +145,29 @@ impl Evaluator for TimedEvaluator {
     }
 }
 
-fn train_config(args: &HostPipelineArgs) -> anyhow::Result<TrainConfig> {
+/// The training config the arguments describe.
+pub fn train_config(args: &ConfigArgs) -> anyhow::Result<TrainConfig> {
     let game = CliqueConfig::new(args.n, args.k, args.mode)?;
     let mut config = TrainConfig::for_game(game);
-    if let Some(games) = args.games {
-        config.games_in_flight = games;
+    let set = |target: &mut u32, value: Option<u32>| {
+        if let Some(value) = value {
+            *target = value;
+        }
+    };
+    set(&mut config.games_in_flight, args.games);
+    set(&mut config.search.simulations, args.sims);
+    set(&mut config.batch_size, args.batch);
+    set(&mut config.temperature_moves, args.temperature_moves);
+    set(&mut config.moves_per_iteration, args.moves_per_iteration);
+    set(&mut config.train_steps_per_iteration, args.train_steps);
+    if let Some(learning_rate) = args.learning_rate {
+        config.learning_rate = learning_rate;
     }
-    if let Some(sims) = args.sims {
-        config.search.simulations = sims;
+    if let Some(capacity) = args.replay_capacity {
+        config.replay_capacity = capacity;
     }
-    if let Some(batch) = args.batch {
-        config.batch_size = batch;
+    if let Some(seed) = args.seed {
+        config.seed = seed;
     }
     config.search.reuse_subtree = args.reuse_subtree;
     if args.policy == PolicyName::Gumbel {
@@ -161,11 +195,19 @@ fn train_config(args: &HostPipelineArgs) -> anyhow::Result<TrainConfig> {
     Ok(config)
 }
 
+/// The search policy's name for JSON lines.
+pub fn policy_name(config: &TrainConfig) -> &'static str {
+    match config.search.policy {
+        RootPolicy::AlphaZero { .. } => "alphazero",
+        RootPolicy::Gumbel { .. } => "gumbel",
+    }
+}
+
 pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()> {
     let compute = global.compute()?;
-    let config = train_config(args)?;
+    let config = train_config(&args.config)?;
     let net = format!("{:?}", config.network);
-    let policy = format!("{:?}", args.policy).to_lowercase();
+    let policy = policy_name(&config).to_owned();
     let network = config.network.build(config.game.n as usize);
 
     // Self-play alone, with its network calls timed.
@@ -193,9 +235,9 @@ pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()
     let seconds = start.elapsed().as_secs_f64();
     let line = SelfPlayLine {
         bench: "host_selfplay",
-        n: args.n,
-        k: args.k,
-        mode: args.mode.to_string(),
+        n: config.game.n,
+        k: config.game.k,
+        mode: config.game.mode.to_string(),
         net: net.clone(),
         policy,
         games: config.games_in_flight,
@@ -226,7 +268,7 @@ pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()
     let seconds = start.elapsed().as_secs_f64();
     let line = TrainLine {
         bench: "host_train",
-        n: args.n,
+        n: config.game.n,
         net,
         batch: config.batch_size,
         steps_per_s: steps as f64 / seconds,

@@ -2,6 +2,7 @@
 
 mod chess;
 mod clique;
+mod host_learning;
 mod host_pipeline;
 mod kernels;
 mod programs;
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     /// Host pipeline throughput: CPU reference self-play positions/s (with the network's
     /// share of the time) and training steps/s.
     HostPipeline(host_pipeline::HostPipelineArgs),
+    /// Time to accuracy of the host pipeline: the plain loop (play, train, publish) for a
+    /// time budget, with the raw policy's optimal-move accuracy against the solver.
+    HostLearning(host_learning::HostLearningArgs),
 }
 
 pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()> {
@@ -35,5 +39,6 @@ pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()>
         BenchCommand::Selfplay(args) => selfplay::run(global, args),
         BenchCommand::Clique(args) => clique::run(global, args),
         BenchCommand::HostPipeline(args) => host_pipeline::run(global, args),
+        BenchCommand::HostLearning(args) => host_learning::run(global, args),
     }
 }
