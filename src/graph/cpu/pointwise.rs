@@ -201,9 +201,40 @@ pub fn select(
         return;
     };
     let [sc, st, sf] = split.reads.map(RowRead::step);
+    use RowRead::{Contiguous, Repeated};
     for_each_row(out, out_shape, strides, &split, |row, [i, j, k]| {
-        for (index, o) in row.iter_mut().enumerate() {
-            *o = choose(i + index * sc, j + index * st, k + index * sf);
+        let n = row.len();
+        let pick = |c: f32, t: f32, f: f32| if c != 0.0 { t } else { f };
+        // The common cases over plain slices (a masked value, a ReLU gradient); the rest
+        // through indices.
+        match split.reads {
+            [Contiguous, Contiguous, Contiguous] => {
+                let (c, t, f) = (
+                    &condition[i..i + n],
+                    &if_true[j..j + n],
+                    &if_false[k..k + n],
+                );
+                for (index, o) in row.iter_mut().enumerate() {
+                    *o = pick(c[index], t[index], f[index]);
+                }
+            }
+            [Contiguous, Contiguous, Repeated] => {
+                let (c, t, f) = (&condition[i..i + n], &if_true[j..j + n], if_false[k]);
+                for (index, o) in row.iter_mut().enumerate() {
+                    *o = pick(c[index], t[index], f);
+                }
+            }
+            [Contiguous, Repeated, Contiguous] => {
+                let (c, t, f) = (&condition[i..i + n], if_true[j], &if_false[k..k + n]);
+                for (index, o) in row.iter_mut().enumerate() {
+                    *o = pick(c[index], t, f[index]);
+                }
+            }
+            _ => {
+                for (index, o) in row.iter_mut().enumerate() {
+                    *o = choose(i + index * sc, j + index * st, k + index * sf);
+                }
+            }
         }
     });
 }
