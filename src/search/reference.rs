@@ -68,6 +68,14 @@ impl<S: GameState> Tree<S> {
         tree
     }
 
+    /// Starts over from `state`, keeping the vectors' capacity for the next search.
+    fn restart(&mut self, state: S) {
+        self.nodes.clear();
+        self.edges.clear();
+        self.root = 0;
+        self.add_node(state);
+    }
+
     fn add_node(&mut self, state: S) -> u32 {
         let terminal = state.terminal_value();
         self.nodes.push(Node {
@@ -87,33 +95,57 @@ impl<S: GameState> Tree<S> {
         n.first_edge as usize..(n.first_edge + n.num_edges) as usize
     }
 
-    /// Expands `node` with the network's `logits` (over all actions) and `value`.
-    fn expand(&mut self, node: u32, logits: &[f32], value: f32) {
-        let legal = self.nodes[node as usize].state.legal_actions();
-        let max = legal
-            .iter()
-            .map(|&a| logits[a])
-            .fold(f32::NEG_INFINITY, f32::max);
-        let total: f32 = legal.iter().map(|&a| (logits[a] - max).exp()).sum();
-        let first = self.edges.len() as u32;
-        for &action in &legal {
-            let prior = (logits[action] - max).exp() / total;
+    /// Expands `node` with the network's `logits` (over all actions) and `value`; `mask`
+    /// is scratch space of `num_actions` entries.
+    fn expand(&mut self, node: u32, logits: &[f32], value: f32, mask: &mut [bool]) {
+        self.nodes[node as usize].state.legal_mask(mask);
+        let legal = || (0..mask.len()).filter(|&action| mask[action]);
+        let max = legal().map(|a| logits[a]).fold(f32::NEG_INFINITY, f32::max);
+        let first = self.edges.len();
+        for action in legal() {
+            // The unnormalised prior first; divided by the total below.
+            let weight = (logits[action] - max).exp();
             self.edges.push(Edge {
                 action: action as u32,
                 logit: logits[action],
-                raw_prior: prior,
-                prior,
+                raw_prior: weight,
+                prior: weight,
                 visits: 0,
                 value_sum: 0.0,
                 gumbel: 0.0,
                 child: NONE,
             });
         }
+        let total: f32 = self.edges[first..].iter().map(|e| e.raw_prior).sum();
+        for edge in &mut self.edges[first..] {
+            edge.raw_prior /= total;
+            edge.prior = edge.raw_prior;
+        }
         let n = &mut self.nodes[node as usize];
-        n.first_edge = first;
-        n.num_edges = legal.len() as u32;
+        n.first_edge = first as u32;
+        n.num_edges = (self.edges.len() - first) as u32;
         n.expanded = true;
         n.raw_value = value;
+    }
+
+    /// Backs the leaf's value up the edges of `path` (walked from the root).
+    fn backup(&mut self, path: &[usize], leaf: u32) {
+        let tree = self;
+        let leaf_node = &mut tree.nodes[leaf as usize];
+        // Value for the leaf's player to move.
+        let mut value = leaf_node.terminal.unwrap_or(leaf_node.raw_value);
+        leaf_node.visits += 1;
+        for &e in path.iter().rev() {
+            value = -value;
+            tree.edges[e].visits += 1;
+            tree.edges[e].value_sum += value;
+        }
+        // Every node on the path above the leaf gains a visit too.
+        let mut node = tree.root;
+        for &e in path {
+            tree.nodes[node as usize].visits += 1;
+            node = tree.edges[e].child;
+        }
     }
 
     /// Mean value of `node` from its mover's view: its own evaluation and every backup.
@@ -230,6 +262,60 @@ impl<S: GameState> Tree<S> {
     }
 }
 
+/// Walks from the root of `tree` to a leaf (an unexpanded node, new or root, or a
+/// terminal), creating the leaf's node if its edge had none. Leaves the edges walked in
+/// `path` and returns the leaf. `sequence`: Gumbel's considered visits (empty otherwise).
+fn select<S: GameState>(
+    tree: &mut Tree<S>,
+    policy: RootPolicy,
+    sequence: &[u32],
+    path: &mut Vec<usize>,
+) -> u32 {
+    let mut node = tree.root;
+    path.clear();
+    loop {
+        let n = &tree.nodes[node as usize];
+        if !n.expanded || n.terminal.is_some() || n.num_edges == 0 {
+            return node;
+        }
+        let edge = match policy {
+            RootPolicy::AlphaZero {
+                c_puct,
+                first_play_urgency,
+                ..
+            } => tree.select_puct(node, c_puct, first_play_urgency),
+            RootPolicy::Gumbel {
+                c_visit, c_scale, ..
+            } => {
+                if node == tree.root {
+                    let total: u32 = tree.edges_of(node).map(|e| tree.edges[e].visits).sum();
+                    let index = (total as usize).min(sequence.len().saturating_sub(1));
+                    let considered = sequence.get(index).copied().unwrap_or(0);
+                    let chosen = tree.select_considered(considered, c_visit, c_scale);
+                    if chosen == usize::MAX {
+                        tree.select_improved(node, c_visit, c_scale)
+                    } else {
+                        chosen
+                    }
+                } else {
+                    tree.select_improved(node, c_visit, c_scale)
+                }
+            }
+        };
+        path.push(edge);
+        if tree.edges[edge].child == NONE {
+            let mut state = tree.nodes[node as usize].state.clone();
+            state
+                .apply(tree.edges[edge].action as usize)
+                .expect("edges hold legal actions");
+            let child = tree.add_node(state);
+            tree.edges[edge].child = child;
+            return child;
+        }
+        node = tree.edges[edge].child;
+    }
+}
+
 pub fn softmax(x: &[f32]) -> Vec<f32> {
     let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exps: Vec<f32> = x.iter().map(|v| (v - max).exp()).collect();
@@ -242,6 +328,9 @@ pub struct ReferenceSearch<S: GameState> {
     trees: Vec<Tree<S>>,
     config: SearchConfig,
     rng: StdRng,
+    /// Scratch: one legal mask, and the observations of one network call.
+    mask: Vec<bool>,
+    observations: Vec<f32>,
 }
 
 impl<S: GameState> ReferenceSearch<S> {
@@ -254,6 +343,8 @@ impl<S: GameState> ReferenceSearch<S> {
             trees: roots.into_iter().map(Tree::new).collect(),
             config,
             rng: StdRng::seed_from_u64(seed),
+            mask: Vec::new(),
+            observations: Vec::new(),
         })
     }
 
@@ -275,8 +366,23 @@ impl<S: GameState> ReferenceSearch<S> {
         }
         let mut state = tree.nodes[root as usize].state.clone();
         state.apply(action)?;
-        *tree = Tree::new(state);
+        tree.restart(state);
         Ok(())
+    }
+
+    /// Starts game `game` afresh from `state` (a new tree; self-play replaces a finished
+    /// game this way). A finished `state` is an error: there would be nothing to search.
+    pub fn reset(&mut self, game: usize, state: S) -> Result<(), SearchError> {
+        if state.terminal_value().is_some() {
+            return Err(SearchError::GameOver(game));
+        }
+        self.trees[game].restart(state);
+        Ok(())
+    }
+
+    /// Games searched in lockstep.
+    pub fn games(&self) -> usize {
+        self.trees.len()
     }
 
     /// Game `game`'s whole tree.
@@ -345,12 +451,19 @@ impl<S: GameState> ReferenceSearch<S> {
                 RootPolicy::AlphaZero { .. } => Vec::new(),
             })
             .collect();
+        let mut paths: Vec<Vec<usize>> = vec![Vec::new(); games];
+        let mut leaves: Vec<u32> = vec![0; games];
         for _ in 0..self.config.simulations {
-            let (paths, leaves): (Vec<Vec<usize>>, Vec<u32>) = sequences
-                .iter()
-                .enumerate()
-                .map(|(g, sequence)| self.select(g, sequence))
-                .unzip();
+            let policy = self.config.policy;
+            for (((tree, sequence), path), leaf) in self
+                .trees
+                .iter_mut()
+                .zip(&sequences)
+                .zip(&mut paths)
+                .zip(&mut leaves)
+            {
+                *leaf = select(tree, policy, sequence, path);
+            }
             let to_evaluate: Vec<(usize, u32)> = (0..games)
                 .filter(|&g| {
                     let node = &self.trees[g].nodes[leaves[g] as usize];
@@ -359,8 +472,8 @@ impl<S: GameState> ReferenceSearch<S> {
                 .map(|g| (g, leaves[g]))
                 .collect();
             self.evaluate_and_expand(&to_evaluate, evaluator, num_actions, observation_len)?;
-            for g in 0..games {
-                self.backup(g, &paths[g], leaves[g]);
+            for ((tree, path), &leaf) in self.trees.iter_mut().zip(&paths).zip(&leaves) {
+                tree.backup(path, leaf);
             }
         }
         Ok((0..games).map(|g| self.result(g, num_actions)).collect())
@@ -376,18 +489,24 @@ impl<S: GameState> ReferenceSearch<S> {
         if nodes.is_empty() {
             return Ok(());
         }
-        let mut observations = vec![0.0; nodes.len() * observation_len];
-        for (i, &(g, node)) in nodes.iter().enumerate() {
-            self.trees[g].nodes[node as usize].state.write_observation(
-                &mut observations[i * observation_len..(i + 1) * observation_len],
-            );
+        let observations = &mut self.observations;
+        observations.resize(nodes.len() * observation_len, 0.0);
+        for (&(g, node), row) in nodes
+            .iter()
+            .zip(observations.chunks_exact_mut(observation_len))
+        {
+            self.trees[g].nodes[node as usize]
+                .state
+                .write_observation(row);
         }
-        let (logits, values) = evaluator.evaluate(&observations, nodes.len())?;
+        let (logits, values) = evaluator.evaluate(observations, nodes.len())?;
+        self.mask.resize(num_actions, false);
         for (i, &(g, node)) in nodes.iter().enumerate() {
             self.trees[g].expand(
                 node,
                 &logits[i * num_actions..(i + 1) * num_actions],
                 values[i],
+                &mut self.mask,
             );
         }
         Ok(())
@@ -424,75 +543,6 @@ impl<S: GameState> ReferenceSearch<S> {
                     tree.edges[e].gumbel = 0.0;
                 }
             }
-        }
-    }
-
-    /// Walks from the root to a leaf (an unexpanded node, new or root, or a terminal),
-    /// creating the leaf's node if its edge had none. Returns the edges walked and the leaf.
-    fn select(&mut self, game: usize, sequence: &[u32]) -> (Vec<usize>, u32) {
-        let policy = self.config.policy;
-        let tree = &mut self.trees[game];
-        let mut node = tree.root;
-        let mut path = Vec::new();
-        loop {
-            let n = &tree.nodes[node as usize];
-            if !n.expanded || n.terminal.is_some() || n.num_edges == 0 {
-                return (path, node);
-            }
-            let edge = match policy {
-                RootPolicy::AlphaZero {
-                    c_puct,
-                    first_play_urgency,
-                    ..
-                } => tree.select_puct(node, c_puct, first_play_urgency),
-                RootPolicy::Gumbel {
-                    c_visit, c_scale, ..
-                } => {
-                    if node == tree.root {
-                        let total: u32 = tree.edges_of(node).map(|e| tree.edges[e].visits).sum();
-                        let index = (total as usize).min(sequence.len().saturating_sub(1));
-                        let considered = sequence.get(index).copied().unwrap_or(0);
-                        let chosen = tree.select_considered(considered, c_visit, c_scale);
-                        if chosen == usize::MAX {
-                            tree.select_improved(node, c_visit, c_scale)
-                        } else {
-                            chosen
-                        }
-                    } else {
-                        tree.select_improved(node, c_visit, c_scale)
-                    }
-                }
-            };
-            path.push(edge);
-            if tree.edges[edge].child == NONE {
-                let mut state = tree.nodes[node as usize].state.clone();
-                state
-                    .apply(tree.edges[edge].action as usize)
-                    .expect("edges hold legal actions");
-                let child = tree.add_node(state);
-                tree.edges[edge].child = child;
-                return (path, child);
-            }
-            node = tree.edges[edge].child;
-        }
-    }
-
-    fn backup(&mut self, game: usize, path: &[usize], leaf: u32) {
-        let tree = &mut self.trees[game];
-        let leaf_node = &mut tree.nodes[leaf as usize];
-        // Value for the leaf's player to move.
-        let mut value = leaf_node.terminal.unwrap_or(leaf_node.raw_value);
-        leaf_node.visits += 1;
-        for &e in path.iter().rev() {
-            value = -value;
-            tree.edges[e].visits += 1;
-            tree.edges[e].value_sum += value;
-        }
-        // Every node on the path above the leaf gains a visit too.
-        let mut node = tree.root;
-        for &e in path {
-            tree.nodes[node as usize].visits += 1;
-            node = tree.edges[e].child;
         }
     }
 

@@ -16,14 +16,18 @@
 //! line) → `plots` (plots.png). No trainer logic lives here: the trainer decides what to
 //! save and when; this module makes it durable and reads it back.
 
+pub mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod durable;
 pub mod evaluate;
 pub mod gpu_pipeline;
+pub mod host_pipeline;
+pub mod host_selfplay;
 pub mod metrics;
 pub mod pipeline;
 pub mod plots;
+pub mod replay;
 pub mod trainer;
 
 use std::path::PathBuf;
@@ -35,6 +39,11 @@ use crate::graph::GraphError;
 pub enum TrainError {
     #[error("invalid training setting: {0}")]
     Config(String),
+    #[error(
+        "the replay buffer is empty: play until at least one game has finished before \
+         training"
+    )]
+    EmptyReplay,
     #[error(transparent)]
     RunDir(#[from] RunDirError),
     #[error(transparent)]

@@ -14,6 +14,7 @@ use super::evaluate::{
     AccuracySet, MatchSettings, Player, play_match, policy_accuracy, search_accuracy,
 };
 use super::gpu_pipeline::GpuPipeline;
+use super::host_pipeline::HostPipeline;
 use super::metrics::{IterationMetrics, MetricsLog};
 use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
 use super::plots::write_plots;
@@ -198,9 +199,7 @@ fn build_pipeline(
 ) -> Result<Box<dyn Pipeline>, TrainError> {
     match compute {
         Compute::Gpu(gpu) => Ok(Box::new(GpuPipeline::new(config, gpu)?)),
-        Compute::Cpu => Err(TrainError::Config(
-            "training on the CPU backend needs the host pipeline".into(),
-        )),
+        Compute::Cpu => Ok(Box::new(HostPipeline::new(config, Compute::Cpu)?)),
     }
 }
 

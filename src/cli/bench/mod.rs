@@ -2,6 +2,8 @@
 
 mod chess;
 mod clique;
+mod host_learning;
+mod host_pipeline;
 mod kernels;
 mod programs;
 mod selfplay;
@@ -22,6 +24,12 @@ pub enum BenchCommand {
     /// Random-playout throughput of the clique rules (WGSL on the GPU, and the Rust rules on
     /// the CPU for reference).
     Clique(clique::CliqueBenchArgs),
+    /// Host pipeline throughput: CPU reference self-play positions/s (with the network's
+    /// share of the time) and training steps/s.
+    HostPipeline(host_pipeline::HostPipelineArgs),
+    /// Time to accuracy of the host pipeline: the plain loop (play, train, publish) for a
+    /// time budget, with the raw policy's optimal-move accuracy against the solver.
+    HostLearning(host_learning::HostLearningArgs),
 }
 
 pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()> {
@@ -30,5 +38,7 @@ pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()>
         BenchCommand::Chess(args) => chess::run(global, args),
         BenchCommand::Selfplay(args) => selfplay::run(global, args),
         BenchCommand::Clique(args) => clique::run(global, args),
+        BenchCommand::HostPipeline(args) => host_pipeline::run(global, args),
+        BenchCommand::HostLearning(args) => host_learning::run(global, args),
     }
 }

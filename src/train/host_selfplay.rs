@@ -1,0 +1,233 @@
+//! Self-play on the host: `games` clique games in lockstep through the CPU reference
+//! search (one batched network call per simulation for all games), moves sampled in
+//! proportion to the root visits for the first `temperature_moves` moves of each game and
+//! the search policy's choice after, finished games replaced at once. Every move records
+//! the mover's observation, the legal mask, the search's policy target and the mover; when
+//! a game ends its positions go to the replay buffer with the outcome from each mover's
+//! view as value target.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::TrainError;
+use super::pipeline::SelfPlayReport;
+use super::replay::ReplayBuffer;
+use crate::games::GameState;
+use crate::games::clique::{CliqueConfig, CliqueState, Status};
+use crate::search::{Evaluator, ReferenceSearch, SearchConfig, SearchError, SearchResult};
+
+/// Seed offsets, so the search's noise and the move sampling draw independent streams.
+const SEARCH_STREAM: u64 = 0x5ea4_c4a1_17e5_0001;
+const MOVE_STREAM: u64 = 0x5ea4_c4a1_17e5_0002;
+
+/// The positions one game in flight has played so far.
+#[derive(Clone, Debug, Default)]
+struct Trajectory {
+    /// `[moves, observation_len]`
+    observations: Vec<f32>,
+    /// `[moves, actions]`, 1 legal / 0 not.
+    legal_masks: Vec<f32>,
+    /// `[moves, actions]`
+    policy_targets: Vec<f32>,
+    /// `[moves]`: the player to move at each position.
+    movers: Vec<u8>,
+}
+
+impl Trajectory {
+    fn clear(&mut self) {
+        self.observations.clear();
+        self.legal_masks.clear();
+        self.policy_targets.clear();
+        self.movers.clear();
+    }
+}
+
+/// Games in flight on the CPU reference search, with their unfinished trajectories.
+pub struct HostSelfPlay {
+    game: CliqueConfig,
+    temperature_moves: u32,
+    search: ReferenceSearch<CliqueState>,
+    trajectories: Vec<Trajectory>,
+    rng: StdRng,
+    observation_len: usize,
+    actions: usize,
+    /// Scratch for one legal mask.
+    mask: Vec<bool>,
+}
+
+/// Counts the rows the search asks the network for.
+struct CountingEvaluator<'a> {
+    inner: &'a mut dyn Evaluator,
+    rows: u64,
+}
+
+impl Evaluator for CountingEvaluator<'_> {
+    fn evaluate(
+        &mut self,
+        observations: &[f32],
+        batch: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
+        self.rows += batch as u64;
+        self.inner.evaluate(observations, batch)
+    }
+}
+
+impl HostSelfPlay {
+    /// `games` ≥ 1 fresh games of `game`, searched with `search`; `seed` fixes the search
+    /// noise and the move sampling.
+    pub fn new(
+        game: CliqueConfig,
+        games: usize,
+        search: SearchConfig,
+        temperature_moves: u32,
+        seed: u64,
+    ) -> Result<Self, TrainError> {
+        if games == 0 {
+            return Err(TrainError::Config(
+                "games_in_flight must be at least 1".into(),
+            ));
+        }
+        let start = CliqueState::new(game);
+        let roots = vec![start.clone(); games];
+        Ok(Self {
+            game,
+            temperature_moves,
+            search: ReferenceSearch::new(roots, search, seed ^ SEARCH_STREAM)?,
+            trajectories: vec![Trajectory::default(); games],
+            rng: StdRng::seed_from_u64(seed ^ MOVE_STREAM),
+            observation_len: start.observation_len(),
+            actions: start.num_actions(),
+            mask: vec![false; start.num_actions()],
+        })
+    }
+
+    /// Games in flight.
+    pub fn games(&self) -> usize {
+        self.trajectories.len()
+    }
+
+    /// The position game `game` is at.
+    pub fn state(&self, game: usize) -> &CliqueState {
+        self.search.root_state(game)
+    }
+
+    /// Plays `moves` moves in every game, evaluating with `evaluator` (which must take
+    /// batches of [`HostSelfPlay::games`] rows); finished games go to `replay` and restart.
+    pub fn play(
+        &mut self,
+        moves: u32,
+        evaluator: &mut dyn Evaluator,
+        replay: &mut ReplayBuffer,
+    ) -> Result<SelfPlayReport, TrainError> {
+        let mut counting = CountingEvaluator {
+            inner: evaluator,
+            rows: 0,
+        };
+        let mut report = SelfPlayReport::default();
+        for _ in 0..moves {
+            let results = self.search.run(&mut counting)?;
+            for (game, result) in results.iter().enumerate() {
+                self.record(game, result);
+                let moves_played = self.search.root_state(game).moves_played();
+                let action = self.choose(result, moves_played);
+                self.search.advance(game, action)?;
+                report.positions += 1;
+                if self.search.root_state(game).is_over() {
+                    self.finish(game, replay, &mut report)?;
+                }
+            }
+        }
+        report.evaluations = counting.rows;
+        Ok(report)
+    }
+
+    /// Appends the position at game `game`'s root and the search's target to its trajectory.
+    fn record(&mut self, game: usize, result: &SearchResult) {
+        let state = self.search.root_state(game);
+        let trajectory = &mut self.trajectories[game];
+        let start = trajectory.observations.len();
+        trajectory
+            .observations
+            .resize(start + self.observation_len, 0.0);
+        state.write_observation(&mut trajectory.observations[start..]);
+        state.legal_mask(&mut self.mask);
+        trajectory
+            .legal_masks
+            .extend(self.mask.iter().map(|&legal| f32::from(u8::from(legal))));
+        trajectory
+            .policy_targets
+            .extend_from_slice(&result.policy_target);
+        trajectory.movers.push(state.to_move());
+    }
+
+    /// The move to play: sampled in proportion to the root visits (the policy target when
+    /// nothing was visited) for the first `temperature_moves` moves, else the search's pick.
+    fn choose(&mut self, result: &SearchResult, moves_played: u32) -> usize {
+        if moves_played >= self.temperature_moves {
+            return result.chosen;
+        }
+        let total: u32 = result.children.iter().map(|child| child.visits).sum();
+        if total > 0 {
+            let mut draw = self.rng.random_range(0..total);
+            for child in &result.children {
+                if draw < child.visits {
+                    return child.action;
+                }
+                draw -= child.visits;
+            }
+        } else {
+            let total: f32 = result.policy_target.iter().sum();
+            let mut draw = self.rng.random::<f32>() * total;
+            for child in &result.children {
+                let weight = result.policy_target[child.action];
+                if draw < weight {
+                    return child.action;
+                }
+                draw -= weight;
+            }
+        }
+        // Rounding left the draw past the end: the last legal move.
+        result
+            .children
+            .last()
+            .map_or(result.chosen, |child| child.action)
+    }
+
+    /// Moves game `game`'s finished trajectory into `replay` with value targets, counts
+    /// it, and starts a new game in its place.
+    fn finish(
+        &mut self,
+        game: usize,
+        replay: &mut ReplayBuffer,
+        report: &mut SelfPlayReport,
+    ) -> Result<(), TrainError> {
+        let final_state = self.search.root_state(game).clone();
+        let trajectory = &self.trajectories[game];
+        let (o, a) = (self.observation_len, self.actions);
+        for (index, &mover) in trajectory.movers.iter().enumerate() {
+            let value = match final_state.status() {
+                Status::Won(winner) if winner == mover => 1.0,
+                Status::Won(_) => -1.0,
+                Status::Draw | Status::Ongoing => 0.0,
+            };
+            replay.push(
+                &trajectory.observations[index * o..(index + 1) * o],
+                &trajectory.legal_masks[index * a..(index + 1) * a],
+                &trajectory.policy_targets[index * a..(index + 1) * a],
+                value,
+            );
+        }
+        report.games += 1;
+        report.total_length += u64::from(final_state.moves_played());
+        match final_state.status() {
+            Status::Won(winner) => report.wins[usize::from(winner)] += 1,
+            Status::Draw | Status::Ongoing => {
+                report.draws += 1;
+                report.drawn_final_states.push(final_state);
+            }
+        }
+        self.trajectories[game].clear();
+        self.search.reset(game, CliqueState::new(self.game))?;
+        Ok(())
+    }
+}
