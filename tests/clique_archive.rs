@@ -174,3 +174,41 @@ fn a_torn_last_line_is_skipped_then_cut_and_a_forged_line_is_an_error() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_batch_records_what_single_records_do_and_a_bad_state_writes_none_of_it() {
+    let config = CliqueConfig::new(8, 4, Mode::Avoid).unwrap();
+    let games = drawn_games(config, 30, 11);
+    let one_by_one_dir = fresh_dir("single");
+    let mut one_by_one = RamseyArchive::open(&one_by_one_dir).unwrap();
+    let singles: Vec<_> = games
+        .iter()
+        .map(|game| one_by_one.record(game, "test").unwrap())
+        .collect();
+
+    let batch_dir = fresh_dir("batch");
+    let mut batch = RamseyArchive::open(&batch_dir).unwrap();
+    // A lost game in the batch: an error, and nothing of the batch is written or counted.
+    let lost = CliqueState::from_actions(
+        CliqueConfig::new(5, 3, Mode::Avoid).unwrap(),
+        &[0, 9, 1, 8, 4],
+    )
+    .unwrap();
+    let mut with_lost = games.clone();
+    with_lost.insert(7, lost);
+    assert!(matches!(
+        batch.record_all(&with_lost, "test"),
+        Err(ArchiveError::NotDrawn(_))
+    ));
+    assert!(batch.counts().is_empty());
+    let outcomes = batch.record_all(&games, "test").unwrap();
+    assert_eq!(outcomes, singles);
+    assert_eq!(batch.counts(), one_by_one.counts());
+    drop(batch);
+    let reopened = RamseyArchive::open(&batch_dir).unwrap();
+    assert_eq!(reopened.counts(), one_by_one.counts());
+    let lines = std::fs::read_to_string(batch_dir.join(ARCHIVE_FILE)).unwrap();
+    assert_eq!(lines.lines().count(), games.len());
+    let _ = std::fs::remove_dir_all(&one_by_one_dir);
+    let _ = std::fs::remove_dir_all(&batch_dir);
+}

@@ -18,6 +18,10 @@ use wgzero::train::trainer::{Trainer, TrainerEvent};
 
 use super::GlobalOptions;
 
+/// How long `wgzero train` runs when given neither --minutes nor --iterations: the README's
+/// main job ends within 15 minutes, with the last iteration and the final evaluation.
+const DEFAULT_MINUTES: f64 = 14.0;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum NetName {
     Mlp,
@@ -52,7 +56,8 @@ pub struct TrainArgs {
     /// other training options are ignored).
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     resume: Option<PathBuf>,
-    /// Stop after this many minutes of wall time (checked between iterations).
+    /// Stop after this many minutes of wall time (checked between iterations). Without
+    /// --minutes or --iterations a run stops after 14 minutes.
     #[arg(long, conflicts_with = "iterations")]
     minutes: Option<f64>,
     /// Stop after this many iterations (of this session).
@@ -163,9 +168,15 @@ pub fn run(global: &GlobalOptions, args: &TrainArgs) -> anyhow::Result<()> {
             (run_dir, Some(config))
         }
     };
-    let deadline = args
-        .minutes
-        .map(|m| Instant::now() + Duration::from_secs_f64(m * 60.0));
+    let minutes = match (args.minutes, args.iterations) {
+        (Some(minutes), _) if !(minutes.is_finite() && minutes > 0.0) => {
+            bail!("--minutes {minutes} must be a positive number of minutes")
+        }
+        (Some(minutes), _) => Some(minutes),
+        (None, None) => Some(DEFAULT_MINUTES),
+        (None, Some(_)) => None,
+    };
+    let deadline = minutes.map(|m| Instant::now() + Duration::from_secs_f64(m * 60.0));
     let iterations = args.iterations;
     let (sender, receiver) = mpsc::channel();
     let worker_dir = run_dir.clone();
@@ -232,9 +243,35 @@ pub fn run(global: &GlobalOptions, args: &TrainArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("the training thread panicked"))?
         .map_err(anyhow::Error::msg)?;
     match last {
-        Some(metrics) => println!("finished: {}", metrics.summary_line()),
+        Some(metrics) => {
+            println!("finished: {}", metrics.summary_line());
+            println!("{}", final_accuracy_line(&metrics));
+        }
         None => println!("no iteration ran (the time or iteration limit was already reached)"),
     }
     println!("run directory: {}", run_dir.display());
     Ok(())
+}
+
+/// The run's closing line: optimal-move accuracy against the exact solver, from the last
+/// iteration's evaluation.
+fn final_accuracy_line(metrics: &IterationMetrics) -> String {
+    match (metrics.policy_accuracy, metrics.search_accuracy) {
+        (Some(policy), Some(search)) => format!(
+            "final accuracy against the solver: raw policy {:.1}%, with search {:.1}% \
+             (iteration {}, {:.1} minutes)",
+            100.0 * policy,
+            100.0 * search,
+            metrics.iteration,
+            metrics.elapsed_seconds / 60.0
+        ),
+        (Some(policy), None) => format!(
+            "final accuracy against the solver: raw policy {:.1}% (iteration {})",
+            100.0 * policy,
+            metrics.iteration
+        ),
+        _ => "final accuracy against the solver: not measured (the board is too large for \
+              the solver, or the last iteration had no evaluation)"
+            .to_owned(),
+    }
 }

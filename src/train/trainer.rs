@@ -376,12 +376,9 @@ impl Trainer {
         let Some(archive) = &mut self.archive else {
             return Ok(());
         };
-        let mut found = Vec::new();
-        for state in &report.drawn_final_states {
-            let outcome = archive.record(state, "self-play")?;
-            found.push(outcome.new_up_to_isomorphism);
-        }
-        for new_up_to_isomorphism in found {
+        let outcomes = archive.record_all(&report.drawn_final_states, "self-play")?;
+        for outcome in outcomes {
+            let new_up_to_isomorphism = outcome.new_up_to_isomorphism;
             self.emit(TrainerEvent::Counterexample {
                 n: self.config.game.n,
                 k: self.config.game.k,

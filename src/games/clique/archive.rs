@@ -225,6 +225,43 @@ impl RamseyArchive {
         final_state: &CliqueState,
         source: &str,
     ) -> Result<RecordOutcome, ArchiveError> {
+        let mut outcomes = self.record_all(std::slice::from_ref(final_state), source)?;
+        Ok(outcomes.remove(0))
+    }
+
+    /// [`record`](Self::record) for many final states with one fsync: every state is
+    /// checked before any is written, then all are appended and made durable together.
+    pub fn record_all(
+        &mut self,
+        final_states: &[CliqueState],
+        source: &str,
+    ) -> Result<Vec<RecordOutcome>, ArchiveError> {
+        use rayon::prelude::*;
+        // Checks and canonical forms are independent per state: spread them over the cores.
+        let records = final_states
+            .par_iter()
+            .map(|state| Self::checked_record(state, source))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut lines = String::new();
+        for record in &records {
+            let line = serde_json::to_string(record).map_err(|error| ArchiveError::Io {
+                path: self.path.clone(),
+                source: error.into(),
+            })?;
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+        if !records.is_empty() {
+            self.file
+                .write_all(lines.as_bytes())
+                .and_then(|()| self.file.sync_data())
+                .map_err(io_error(&self.path))?;
+        }
+        Ok(records.iter().map(|record| self.count(record)).collect())
+    }
+
+    /// The archive record of a drawn avoid game, checked to be a counterexample.
+    fn checked_record(final_state: &CliqueState, source: &str) -> Result<RamseyRecord, ArchiveError> {
         let config = final_state.config();
         if config.mode != Mode::Avoid {
             return Err(ArchiveError::NotAvoid(config.mode));
@@ -261,16 +298,7 @@ impl RamseyArchive {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_millis() as u64),
         };
-        let mut line = serde_json::to_string(&record).map_err(|error| ArchiveError::Io {
-            path: self.path.clone(),
-            source: error.into(),
-        })?;
-        line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data())
-            .map_err(io_error(&self.path))?;
-        Ok(self.count(&record))
+        Ok(record)
     }
 
     /// Counts per (n, k), in increasing order.
