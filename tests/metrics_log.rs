@@ -19,6 +19,7 @@ fn record(iteration: u64) -> IterationMetrics {
         policy_loss: 0.75 / iteration as f64,
         value_loss: 0.25 / iteration as f64,
         policy_entropy: 2.0,
+        learning_rate: 2e-3,
         mean_game_length: 11.5,
         first_player_win_rate: 0.625,
         draw_rate: 0.125,

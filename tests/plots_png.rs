@@ -13,6 +13,7 @@ fn record(iteration: u64) -> IterationMetrics {
         policy_loss: 1.5 - progress,
         value_loss: 0.5,
         policy_entropy: 2.5 - progress,
+        learning_rate: 2e-3 * (1.0 - 0.9 * progress),
         mean_game_length: 10.0 + iteration as f64,
         first_player_win_rate: 0.5,
         draw_rate: 0.1,

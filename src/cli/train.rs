@@ -76,11 +76,20 @@ pub struct TrainArgs {
     sims: Option<u32>,
     #[arg(long, value_enum, default_value_t = PolicyName::Puct)]
     policy: PolicyName,
+    /// Moves at the start of each game sampled in proportion to the visit counts (the rest
+    /// are the most visited move).
+    #[arg(long)]
+    temperature_moves: Option<u32>,
     /// Training batch size.
     #[arg(long)]
     batch: Option<u32>,
     #[arg(long)]
     learning_rate: Option<f32>,
+    /// Decay the learning rate along a cosine to 5% of it over this many minutes of run
+    /// time; 0 keeps it constant. Default: the run's --minutes (14 without --minutes or
+    /// --iterations); constant with --iterations alone.
+    #[arg(long, value_name = "MINUTES")]
+    lr_decay_minutes: Option<f64>,
     /// Self-play moves per game per iteration.
     #[arg(long)]
     moves_per_iteration: Option<u32>,
@@ -126,12 +135,26 @@ fn config_from(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if args.policy == PolicyName::Gumbel {
         config.search.policy = RootPolicy::gumbel();
     }
+    if let Some(moves) = args.temperature_moves {
+        config.temperature_moves = moves;
+    }
     if let Some(batch) = args.batch {
         config.batch_size = batch;
     }
     if let Some(rate) = args.learning_rate {
         config.learning_rate = rate;
     }
+    let decay_minutes = match (args.lr_decay_minutes, args.minutes, args.iterations) {
+        (Some(minutes), _, _) => Some(minutes),
+        (None, Some(minutes), _) => Some(minutes),
+        (None, None, None) => Some(DEFAULT_MINUTES),
+        (None, None, Some(_)) => None,
+    };
+    config.learning_rate_decay_seconds = match decay_minutes {
+        Some(minutes) if minutes == 0.0 => None,
+        Some(minutes) => Some(minutes * 60.0),
+        None => None,
+    };
     if let Some(moves) = args.moves_per_iteration {
         config.moves_per_iteration = moves;
     }

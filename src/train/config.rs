@@ -3,8 +3,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::games::clique::{CliqueConfig, Mode};
+use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::nn::spec::NetworkSpec;
 use crate::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+
+/// Gradients with a larger global norm are scaled down to it before the update.
+pub const GRADIENT_CLIP_NORM: f32 = 5.0;
+
+/// Where a decaying learning rate ends, as a share of `learning_rate`.
+pub const LEARNING_RATE_FLOOR: f64 = 0.05;
 
 /// Everything that defines a run (saved in every checkpoint).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +31,11 @@ pub struct TrainConfig {
     pub train_steps_per_iteration: u32,
     pub batch_size: u32,
     pub learning_rate: f32,
+    /// Cosine decay of the learning rate over this many seconds of run time (resumed
+    /// sessions included), from `learning_rate` down to `LEARNING_RATE_FLOOR` times it,
+    /// which it keeps afterwards. `None`: constant.
+    #[serde(default)]
+    pub learning_rate_decay_seconds: Option<f64>,
     pub l2: f32,
     /// Relabel vertices at random in every training sample.
     pub augment: bool,
@@ -63,6 +75,7 @@ impl TrainConfig {
             train_steps_per_iteration: 32,
             batch_size: 256,
             learning_rate: 2e-3,
+            learning_rate_decay_seconds: None,
             l2: 1e-4,
             augment: true,
             evaluate_every: 1,
@@ -73,6 +86,29 @@ impl TrainConfig {
             keep_checkpoints: 3,
             seed: 1,
         }
+    }
+
+    /// The optimizer update of the training step (both pipelines): Adam at the initial
+    /// learning rate (the trainer writes the scheduled one each iteration), L2, and global
+    /// gradient-norm clipping at [`GRADIENT_CLIP_NORM`].
+    pub fn update(&self) -> UpdateConfig {
+        UpdateConfig {
+            optimizer: Optimizer::adam(),
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+            clip_global_norm: Some(GRADIENT_CLIP_NORM),
+        }
+    }
+
+    /// The learning rate after `elapsed_seconds` of run time.
+    pub fn learning_rate_at(&self, elapsed_seconds: f64) -> f32 {
+        let Some(total) = self.learning_rate_decay_seconds else {
+            return self.learning_rate;
+        };
+        let progress = (elapsed_seconds / total).clamp(0.0, 1.0);
+        let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+        let factor = LEARNING_RATE_FLOOR + (1.0 - LEARNING_RATE_FLOOR) * cosine;
+        (f64::from(self.learning_rate) * factor) as f32
     }
 
     pub fn default_clique() -> Self {

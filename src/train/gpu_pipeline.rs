@@ -11,7 +11,6 @@ use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
 use crate::backend::Compute;
 use crate::games::clique::CliqueState;
 use crate::gpu::Gpu;
-use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::graph::wgsl::GpuProgram;
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn;
@@ -78,12 +77,7 @@ impl GpuPipeline {
             Program::Cpu(_) => unreachable!("compiled for the GPU"),
         };
         let training_graph = Graph::new();
-        let update = UpdateConfig {
-            optimizer: Optimizer::adam(),
-            learning_rate: config.learning_rate,
-            l2: config.l2,
-            clip_global_norm: Some(5.0),
-        };
+        let update = config.update();
         let tensors = nn::training_step(
             &training_graph,
             network.as_ref(),

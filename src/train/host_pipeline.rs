@@ -19,7 +19,6 @@ use super::host_selfplay::HostSelfPlay;
 use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
 use super::replay::{Batch, ReplayBuffer};
 use crate::backend::Compute;
-use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn::{self, names};
 use crate::search::{Evaluator, ProgramEvaluator};
@@ -63,12 +62,7 @@ impl HostPipeline {
         let games = config.games_in_flight as usize;
 
         let training_graph = Graph::new();
-        let update = UpdateConfig {
-            optimizer: Optimizer::adam(),
-            learning_rate: config.learning_rate,
-            l2: config.l2,
-            clip_global_norm: None,
-        };
+        let update = config.update();
         let tensors = nn::training_step(&training_graph, network.as_ref(), batch_size, &update)?;
         nn::add_policy_entropy(&training_graph, &tensors);
         let options = CompileOptions {

@@ -42,6 +42,10 @@ pub struct IterationMetrics {
     /// Mean entropy of the raw policy over self-play positions, nats.
     #[serde(deserialize_with = "number_or_nan")]
     pub policy_entropy: f64,
+    /// The learning rate of the iteration's training steps (NaN in logs written before it
+    /// was recorded).
+    #[serde(default = "nan", deserialize_with = "number_or_nan")]
+    pub learning_rate: f64,
     /// Mean length of the iteration's self-play games, moves.
     #[serde(deserialize_with = "number_or_nan")]
     pub mean_game_length: f64,
@@ -79,6 +83,10 @@ pub struct IterationMetrics {
     pub backend: String,
 }
 
+fn nan() -> f64 {
+    f64::NAN
+}
+
 /// Reads a float written by serde_json, which writes non-finite floats as `null`.
 pub(super) fn number_or_nan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
@@ -86,13 +94,14 @@ pub(super) fn number_or_nan<'de, D: Deserializer<'de>>(deserializer: D) -> Resul
 
 /// The CSV columns, in order: the JSON field names. A run written with another column list
 /// gets its CSV rewritten from the JSONL by [`MetricsLog::open`].
-pub const CSV_COLUMNS: [&str; 21] = [
+pub const CSV_COLUMNS: [&str; 22] = [
     "iteration",
     "elapsed_seconds",
     "loss",
     "policy_loss",
     "value_loss",
     "policy_entropy",
+    "learning_rate",
     "mean_game_length",
     "first_player_win_rate",
     "draw_rate",
@@ -121,6 +130,7 @@ impl IterationMetrics {
             self.policy_loss.to_string(),
             self.value_loss.to_string(),
             self.policy_entropy.to_string(),
+            self.learning_rate.to_string(),
             self.mean_game_length.to_string(),
             self.first_player_win_rate.to_string(),
             self.draw_rate.to_string(),

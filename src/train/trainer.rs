@@ -21,6 +21,7 @@ use super::plots::write_plots;
 use crate::backend::Compute;
 use crate::games::clique::Mode;
 use crate::games::clique::archive::RamseyArchive;
+use crate::graph::optim::LEARNING_RATE;
 use crate::graph::{Graph, Program};
 use crate::nn;
 use crate::search::ProgramEvaluator;
@@ -193,13 +194,22 @@ impl Evaluation {
     }
 }
 
+/// The pipeline for a session that starts at `iteration`: the GPU pipeline on a GPU, the
+/// host pipeline on the CPU backend. Its random streams (self-play noise and sampling,
+/// replay draws, augmentation) are seeded from the run's seed and that iteration, the
+/// checkpoint's RNG state, so a resumed session does not replay the first session's draws.
 fn build_pipeline(
     config: &TrainConfig,
     compute: &Compute,
+    iteration: u64,
 ) -> Result<Box<dyn Pipeline>, TrainError> {
+    let mut session = config.clone();
+    if iteration > 0 {
+        session.seed = config.seed ^ iteration.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    }
     match compute {
-        Compute::Gpu(gpu) => Ok(Box::new(GpuPipeline::new(config, gpu)?)),
-        Compute::Cpu => Ok(Box::new(HostPipeline::new(config, Compute::Cpu)?)),
+        Compute::Gpu(gpu) => Ok(Box::new(GpuPipeline::new(&session, gpu)?)),
+        Compute::Cpu => Ok(Box::new(HostPipeline::new(&session, Compute::Cpu)?)),
     }
 }
 
@@ -221,7 +231,7 @@ impl Trainer {
                 run_dir.display()
             )));
         }
-        let pipeline = build_pipeline(&config, compute)?;
+        let pipeline = build_pipeline(&config, compute, 0)?;
         let archive = open_archive(&config, run_dir)?;
         let evaluation = Evaluation::new(&config, compute, pipeline.training_graph())?;
         Ok(Self {
@@ -257,7 +267,7 @@ impl Trainer {
                 ))
             })?;
         check(&config)?;
-        let mut pipeline = build_pipeline(&config, compute)?;
+        let mut pipeline = build_pipeline(&config, compute, record.iteration)?;
         let network = config.network.descriptor(config.game.n as usize);
         let (graph, program) = pipeline.training_mut();
         checkpoint.restore(&network, graph, program, Restore::Training)?;
@@ -392,6 +402,9 @@ impl Trainer {
     pub fn step(&mut self) -> Result<IterationMetrics, TrainError> {
         let (report, play_seconds) = self.self_play()?;
         self.archive_draws(&report)?;
+        let learning_rate = self.config.learning_rate_at(self.elapsed());
+        let (_, training) = self.pipeline.training_mut();
+        training.write(LEARNING_RATE, &[learning_rate])?;
         let losses = self.learn()?.unwrap_or_default();
         self.iteration += 1;
         let (total, distinct) = self.archive.as_ref().map_or((0, 0), |archive| {
@@ -432,6 +445,7 @@ impl Trainer {
             policy_loss: f64::from(losses.policy_loss),
             value_loss: f64::from(losses.value_loss),
             policy_entropy: f64::from(losses.policy_entropy),
+            learning_rate: f64::from(learning_rate),
             mean_game_length: report.total_length as f64 / games,
             first_player_win_rate: report.wins[0] as f64 / games,
             draw_rate: report.draws as f64 / games,
@@ -523,6 +537,15 @@ pub fn check(config: &TrainConfig) -> Result<(), TrainError> {
         return bad(format!(
             "--learning-rate must be positive, got {}",
             config.learning_rate
+        ));
+    }
+    if let Some(seconds) = config.learning_rate_decay_seconds
+        && !(seconds > 0.0 && seconds.is_finite())
+    {
+        return bad(format!(
+            "--lr-decay-minutes must be positive (or 0 for a constant learning rate), got {} \
+             minutes",
+            seconds / 60.0
         ));
     }
     if !(0.0..=1.0).contains(&config.gating_threshold) {

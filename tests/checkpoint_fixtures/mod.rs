@@ -72,6 +72,7 @@ pub fn metrics_record(iteration: u64) -> IterationMetrics {
         policy_loss: 0.75,
         value_loss: 0.25,
         policy_entropy: 1.5,
+        learning_rate: 2e-3,
         mean_game_length: 9.0,
         first_player_win_rate: 0.5,
         draw_rate: 0.25,
