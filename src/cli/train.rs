@@ -86,8 +86,7 @@ pub struct TrainArgs {
     #[arg(long)]
     learning_rate: Option<f32>,
     /// Decay the learning rate along a cosine to 5% of it over this many minutes of run
-    /// time; 0 keeps it constant. Default: the run's --minutes (14 without --minutes or
-    /// --iterations); constant with --iterations alone.
+    /// time, then keep it there. Default: constant (it learned better in docs/TRAINING.md).
     #[arg(long, value_name = "MINUTES")]
     lr_decay_minutes: Option<f64>,
     /// Self-play moves per game per iteration.
@@ -144,17 +143,7 @@ fn config_from(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(rate) = args.learning_rate {
         config.learning_rate = rate;
     }
-    let decay_minutes = match (args.lr_decay_minutes, args.minutes, args.iterations) {
-        (Some(minutes), _, _) => Some(minutes),
-        (None, Some(minutes), _) => Some(minutes),
-        (None, None, None) => Some(DEFAULT_MINUTES),
-        (None, None, Some(_)) => None,
-    };
-    config.learning_rate_decay_seconds = match decay_minutes {
-        Some(minutes) if minutes == 0.0 => None,
-        Some(minutes) => Some(minutes * 60.0),
-        None => None,
-    };
+    config.learning_rate_decay_seconds = args.lr_decay_minutes.map(|minutes| minutes * 60.0);
     if let Some(moves) = args.moves_per_iteration {
         config.moves_per_iteration = moves;
     }

@@ -543,8 +543,7 @@ pub fn check(config: &TrainConfig) -> Result<(), TrainError> {
         && !(seconds > 0.0 && seconds.is_finite())
     {
         return bad(format!(
-            "--lr-decay-minutes must be positive (or 0 for a constant learning rate), got {} \
-             minutes",
+            "--lr-decay-minutes must be a positive number of minutes, got {}",
             seconds / 60.0
         ));
     }
