@@ -17,10 +17,11 @@ use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, spec::NetworkSpec};
+use wgzero::search::ProgramEvaluator;
 use wgzero::testing::test_gpu;
 use wgzero::train::checkpoint::{CheckpointStore, RunState, Standing};
 use wgzero::train::config::TrainConfig;
-use wgzero::train::evaluate::AccuracySet;
+use wgzero::train::evaluate::{AccuracySet, policy_accuracy};
 
 const HIDDEN: usize = 12;
 
@@ -513,4 +514,69 @@ fn play_with_search_uses_vertex_pairs_and_ends_on_end_of_input() {
     );
     assert!(!ok);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+#[test]
+fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
+    let run = tempfile::tempdir().unwrap();
+    let gnn = NetworkSpec::Gnn {
+        hidden: 8,
+        layers: 2,
+    };
+    let parameters = write_checkpoint(
+        run.path(),
+        game(5, Mode::Symmetric),
+        &gnn,
+        9,
+        1,
+        Standing::Best,
+    );
+    let line = eval_json(&[
+        "--checkpoint",
+        run.path().to_str().unwrap(),
+        "--n",
+        "6",
+        "--positions",
+        "80",
+        "--sims",
+        "0",
+        "--games",
+        "10",
+    ]);
+    assert_eq!(line["n"], 6);
+    // The reference: the K_6 network built here with the parameters the K_5 checkpoint
+    // was written from.
+    let board = game(6, Mode::Symmetric);
+    let set = AccuracySet::new(board, 80, 1).unwrap().unwrap();
+    let network = gnn.build(6);
+    let mut evaluator =
+        ProgramEvaluator::new(network.as_ref(), &Compute::Cpu, set.len(), 0).unwrap();
+    for (name, values) in &parameters {
+        evaluator.program_mut().write(name, values).unwrap();
+    }
+    let expected = policy_accuracy(&set, &mut evaluator).unwrap();
+    assert_eq!(line["positions"], set.len());
+    assert!((line["policy_accuracy"].as_f64().unwrap() - f64::from(expected)).abs() < 1e-6);
+
+    let mlp_run = tempfile::tempdir().unwrap();
+    write_checkpoint(
+        mlp_run.path(),
+        game(5, Mode::Symmetric),
+        &mlp(),
+        3,
+        1,
+        Standing::Best,
+    );
+    let (ok, _, stderr) = wgzero(
+        &[
+            "eval",
+            "--checkpoint",
+            mlp_run.path().to_str().unwrap(),
+            "--n",
+            "6",
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(stderr.contains("only GNN checkpoints"), "{stderr}");
 }

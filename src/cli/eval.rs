@@ -7,6 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
+use wgzero::games::clique::CliqueConfig;
+use wgzero::nn::spec::NetworkSpec;
 use wgzero::train::checkpoint::{Checkpoint, Which};
 use wgzero::train::evaluate::{
     AccuracySet, MatchResult, MatchSettings, Player, checkpoint_config, checkpoint_evaluator,
@@ -58,6 +60,10 @@ pub struct EvalArgs {
     /// Seeds the accuracy positions and the match.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Evaluate on K_N instead of the board the checkpoint was trained on (same k and
+    /// mode). Only GNN checkpoints load on another board: their weights do not depend on n.
+    #[arg(long, value_name = "N")]
+    n: Option<u32>,
     /// Print exactly one JSON line.
     #[arg(long)]
     json: bool,
@@ -88,7 +94,22 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let checkpoint = load(&args.checkpoint, "--checkpoint")?;
     let config = checkpoint_config(&checkpoint).context("--checkpoint")?;
-    let game = config.game;
+    let game = match args.n {
+        None => config.game,
+        Some(n) if n == config.game.n => config.game,
+        Some(n) => {
+            if !matches!(config.network, NetworkSpec::Gnn { .. }) {
+                bail!(
+                    "--n {n}: {} holds an MLP trained on K_{}, whose input and output sizes \
+                     fix the board; only GNN checkpoints (wgzero train --net gnn) load on \
+                     another n",
+                    checkpoint.path().display(),
+                    config.game.n
+                );
+            }
+            CliqueConfig::new(n, config.game.k, config.game.mode).context("--n")?
+        }
+    };
     let positions = args.positions.unwrap_or(config.accuracy_positions) as usize;
     let games = args.games.unwrap_or(config.evaluation_games);
     let simulations = args.sims.unwrap_or(config.accuracy_simulations);

@@ -117,3 +117,32 @@ impl TrainConfig {
         Self::for_game(CliqueConfig::new(6, 3, Mode::Symmetric).expect("valid default board"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_learning_rate_follows_a_cosine_to_its_floor_and_stays() {
+        let mut config = TrainConfig::default_clique();
+        config.learning_rate = 1e-3;
+        assert_eq!(config.learning_rate_at(1e9), 1e-3, "constant without decay");
+        config.learning_rate_decay_seconds = Some(100.0);
+        let at = |seconds: f64| f64::from(config.learning_rate_at(seconds));
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(at(0.0), 1e-3));
+        assert!(close(at(50.0), 1e-3 * (1.0 + LEARNING_RATE_FLOOR) / 2.0));
+        // cos(π/4)-point: floor + (1 − floor)(1 + √½)/2.
+        let quarter = LEARNING_RATE_FLOOR
+            + (1.0 - LEARNING_RATE_FLOOR) * (1.0 + std::f64::consts::FRAC_1_SQRT_2) / 2.0;
+        assert!(close(at(25.0), 1e-3 * quarter));
+        assert!(close(at(100.0), 1e-3 * LEARNING_RATE_FLOOR));
+        assert!(close(at(1e6), 1e-3 * LEARNING_RATE_FLOOR));
+        let mut previous = f64::INFINITY;
+        for step in 0..=100 {
+            let rate = at(f64::from(step));
+            assert!(rate <= previous, "never rises");
+            previous = rate;
+        }
+    }
+}

@@ -261,7 +261,10 @@ impl RamseyArchive {
     }
 
     /// The archive record of a drawn avoid game, checked to be a counterexample.
-    fn checked_record(final_state: &CliqueState, source: &str) -> Result<RamseyRecord, ArchiveError> {
+    fn checked_record(
+        final_state: &CliqueState,
+        source: &str,
+    ) -> Result<RamseyRecord, ArchiveError> {
         let config = final_state.config();
         if config.mode != Mode::Avoid {
             return Err(ArchiveError::NotAvoid(config.mode));
