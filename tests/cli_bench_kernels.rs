@@ -32,16 +32,34 @@ fn prints_one_checked_json_line_per_measurement() {
         "1",
         "--seconds-per-repeat",
         "0.001",
+        "--mlp-batch",
+        "8",
+        "--train-batch",
+        "2",
     ]);
     assert!(
         output.status.success(),
         "bench failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+    let all: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
         .collect();
+    // The compiled-program benchmarks (at tiny batches here), then the kernel templates.
+    let (lines, programs): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|line| line["bench"] == "kernels");
+    let benches: Vec<&str> = programs
+        .iter()
+        .map(|line| line["bench"].as_str().unwrap())
+        .collect();
+    for bench in ["mlp_forward", "mlp_inference_with_heads", "train_step"] {
+        assert!(benches.contains(&bench), "{bench} missing from {benches:?}");
+    }
+    for line in &programs {
+        assert!(line["median_ms"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["kernels"].as_u64().unwrap() > 0, "{line}");
+    }
     let names: Vec<&str> = lines
         .iter()
         .map(|line| line["name"].as_str().unwrap())
