@@ -592,9 +592,10 @@ fn start_tree(g: u32, state: ptr<function, GameState>) {
     games[g].edge_count = 0u;
 }
 
-// The root child the policy plays: AlphaZero samples ∝ visits for the first
-// TEMPERATURE_MOVES moves, then takes the most visited (ties: higher prior, lower
-// action); Gumbel takes argmax g + logit + σ(q) among the most visited.
+// The root child the policy plays: with either policy, the first TEMPERATURE_MOVES moves
+// of a game are sampled ∝ visits (as the host pipeline does); after them AlphaZero takes
+// the most visited (ties: higher prior, lower action) and Gumbel takes argmax
+// g + logit + σ(q) among the most visited.
 fn chosen_edge(g: u32) -> u32 {
     let game = games[g];
     let root = nodes[node_index(g, game.root)];
@@ -605,10 +606,6 @@ fn chosen_edge(g: u32) -> u32 {
         most = max(most, e.visits);
         total += e.visits;
     }
-    if POLICY == POLICY_GUMBEL {
-        let chosen = select_considered(g, game.root, most);
-        return select(chosen, root.first_edge, chosen == NONE);
-    }
     if game.moves < TEMPERATURE_MOVES && total > 0u {
         var pick = random_u32() % total;
         for (var i = 0u; i < root.num_edges; i++) {
@@ -618,6 +615,10 @@ fn chosen_edge(g: u32) -> u32 {
             }
             pick -= visits;
         }
+    }
+    if POLICY == POLICY_GUMBEL {
+        let chosen = select_considered(g, game.root, most);
+        return select(chosen, root.first_edge, chosen == NONE);
     }
     var best = root.first_edge;
     for (var i = 1u; i < root.num_edges; i++) {
