@@ -77,7 +77,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = PolicyName::Puct)]
     policy: PolicyName,
     /// Moves at the start of each game sampled in proportion to the visit counts (the rest
-    /// are the most visited move).
+    /// are the search's choice) [default: every move of the game].
     #[arg(long)]
     temperature_moves: Option<u32>,
     /// Training batch size.
