@@ -120,6 +120,11 @@ impl HostPipeline {
         &self.self_play
     }
 
+    /// The inference program self-play uses (batch `games_in_flight`).
+    pub fn inference_mut(&mut self) -> &mut ProgramEvaluator {
+        &mut self.inference
+    }
+
     /// The inference program's policy logits `[rows, actions]` and values `[rows]` for
     /// `rows` ≤ `games_in_flight` observations (`[rows, observation_len]`).
     pub fn evaluate(

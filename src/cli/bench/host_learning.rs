@@ -5,21 +5,17 @@
 //! gating, checkpoints or evaluation matches: it measures what the settings can learn in
 //! a given time, so the trainer's defaults can be chosen from it.
 //!
-//! Accuracy positions: a uniformly chosen non-terminal position of a uniformly random
-//! game, kept when its legal moves do not all have the same exact value; the score is the
-//! share where the highest legal logit is an optimal move. Time spent measuring is not
-//! counted in the budget.
+//! Accuracy: the trainer's own measure, [`AccuracySet`] (seeded by the run's seed) and
+//! [`policy_accuracy`]. Time spent measuring is not counted in the budget.
 
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use clap::Args;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use serde::Serialize;
-use wgzero::games::GameState;
-use wgzero::games::clique::solver::Solver;
-use wgzero::games::clique::{CliqueConfig, CliqueState};
+use wgzero::train::evaluate::{
+    AccuracySet, ChunkedEvaluator, MAX_ACCURACY_VERTICES, policy_accuracy,
+};
 use wgzero::train::host_pipeline::HostPipeline;
 use wgzero::train::pipeline::{LossReport, Pipeline, SelfPlayReport};
 
@@ -73,77 +69,18 @@ struct Line {
     train_seconds: f64,
 }
 
-/// A uniformly chosen non-terminal position of one uniformly random game.
-fn random_position(config: CliqueConfig, rng: &mut StdRng) -> anyhow::Result<CliqueState> {
-    let mut state = CliqueState::new(config);
-    let mut trajectory = Vec::new();
-    while !state.is_over() {
-        trajectory.push(state.clone());
-        let legal = state.legal_actions();
-        state.apply(legal[rng.random_range(0..legal.len())])?;
-    }
-    let chosen = rng.random_range(0..trajectory.len());
-    Ok(trajectory.swap_remove(chosen))
-}
-
-/// Decisive positions with their optimal moves.
-fn accuracy_positions(
-    config: CliqueConfig,
-    count: usize,
-) -> anyhow::Result<Vec<(CliqueState, Vec<usize>)>> {
-    let mut solver = Solver::new(config)?;
-    let mut rng = StdRng::seed_from_u64(0xacc);
-    let mut positions = Vec::with_capacity(count);
-    for _ in 0..20 * count {
-        if positions.len() == count {
-            break;
-        }
-        let state = random_position(config, &mut rng)?;
-        let analysis = solver.analyse(&state)?;
-        if analysis.optimal_moves.len() < analysis.move_values.len() {
-            positions.push((state, analysis.optimal_moves));
-        }
-    }
-    if positions.is_empty() {
-        bail!("random play on {config:?} reaches no position whose moves differ in value");
-    }
-    Ok(positions)
-}
-
-fn accuracy(
-    pipeline: &mut HostPipeline,
-    positions: &[(CliqueState, Vec<usize>)],
-) -> anyhow::Result<f64> {
-    let rows = pipeline.config().games_in_flight as usize;
-    let mut correct = 0usize;
-    for chunk in positions.chunks(rows) {
-        let observation_len = chunk[0].0.observation_len();
-        let mut observations = vec![0.0; chunk.len() * observation_len];
-        for ((state, _), row) in chunk
-            .iter()
-            .zip(observations.chunks_exact_mut(observation_len))
-        {
-            state.write_observation(row);
-        }
-        let (logits, _) = pipeline.evaluate(&observations, chunk.len())?;
-        for (row, (state, optimal)) in chunk.iter().enumerate() {
-            let actions = state.num_actions();
-            let row_logits = &logits[row * actions..(row + 1) * actions];
-            let best = state
-                .legal_actions()
-                .into_iter()
-                .max_by(|&a, &b| row_logits[a].total_cmp(&row_logits[b]).then(b.cmp(&a)));
-            correct += usize::from(best.is_some_and(|best| optimal.contains(&best)));
-        }
-    }
-    Ok(correct as f64 / positions.len() as f64)
-}
-
 pub fn run(global: &GlobalOptions, args: &HostLearningArgs) -> anyhow::Result<()> {
     let compute = global.compute()?;
     let config = train_config(&args.config)?;
-    let positions = accuracy_positions(config.game, args.positions)?;
+    let Some(positions) = AccuracySet::new(config.game, args.positions, config.seed)? else {
+        bail!(
+            "no accuracy positions on {:?}: the solver handles n ≤ {MAX_ACCURACY_VERTICES}, \
+             and random play must reach positions whose moves differ in value",
+            config.game
+        );
+    };
     let mut pipeline = HostPipeline::new(&config, compute)?;
+    let rows = config.games_in_flight as usize;
     let (mut self_play, mut training) = (Duration::ZERO, Duration::ZERO);
     let mut report = SelfPlayReport::default();
     let mut iterations = 0u64;
@@ -152,7 +89,11 @@ pub fn run(global: &GlobalOptions, args: &HostLearningArgs) -> anyhow::Result<()
     loop {
         let elapsed = (self_play + training).as_secs_f64();
         if elapsed >= next_measurement || elapsed >= args.seconds {
-            let score = accuracy(&mut pipeline, &positions)?;
+            let mut evaluator = ChunkedEvaluator {
+                inner: pipeline.inference_mut(),
+                max_batch: rows,
+            };
+            let score = f64::from(policy_accuracy(&positions, &mut evaluator)?);
             let line = Line {
                 bench: "host_learning",
                 n: config.game.n,
