@@ -316,6 +316,15 @@ impl Graph {
             .collect()
     }
 
+    /// The names of the trainable parameters, in build order.
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.persistent_values()
+            .into_iter()
+            .filter(|(_, _, trainable)| *trainable)
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+
     /// Every trainable parameter, in build order.
     pub fn parameters(&self) -> Vec<Tensor> {
         self.nodes

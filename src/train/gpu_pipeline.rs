@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::TrainError;
 use super::config::TrainConfig;
-use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
+use super::pipeline::{LossReport, Pipeline, SelfPlayReport, TrainingStep, compile_training_step};
 use crate::backend::Compute;
 use crate::games::clique::CliqueState;
 use crate::gpu::Gpu;
@@ -76,22 +76,11 @@ impl GpuPipeline {
             Program::Gpu(program) => program,
             Program::Cpu(_) => unreachable!("compiled for the GPU"),
         };
-        let training_graph = Graph::new();
-        let update = config.update();
-        let tensors = nn::training_step(
-            &training_graph,
-            network.as_ref(),
-            config.batch_size as usize,
-            &update,
-        )?;
-        nn::add_policy_entropy(&training_graph, &tensors);
-        let training = Program::compile(&training_graph, &compute, &options)?;
-        let parameters = training_graph
-            .persistent_values()
-            .into_iter()
-            .filter(|(_, _, trainable)| *trainable)
-            .map(|(name, _, _)| name)
-            .collect();
+        let TrainingStep {
+            graph: training_graph,
+            program: training,
+            parameters,
+        } = compile_training_step(config, network.as_ref(), &compute)?;
         let search = GpuSearch::new(
             gpu,
             &config.game,

@@ -16,11 +16,11 @@ use rand::rngs::StdRng;
 use super::TrainError;
 use super::config::TrainConfig;
 use super::host_selfplay::HostSelfPlay;
-use super::pipeline::{LossReport, Pipeline, SelfPlayReport};
+use super::pipeline::{LossReport, Pipeline, SelfPlayReport, TrainingStep, compile_training_step};
 use super::replay::{Batch, ReplayBuffer};
 use crate::backend::Compute;
-use crate::graph::{CompileOptions, Graph, Program};
-use crate::nn::{self, names};
+use crate::graph::{Graph, Program};
+use crate::nn::names;
 use crate::search::{Evaluator, ProgramEvaluator};
 
 /// Seed offset of the training batches' sampling and relabelling.
@@ -58,24 +58,13 @@ impl HostPipeline {
         check(config)?;
         let vertices = config.game.n as usize;
         let network = config.network.build(vertices);
-        let batch_size = config.batch_size as usize;
         let games = config.games_in_flight as usize;
 
-        let training_graph = Graph::new();
-        let update = config.update();
-        let tensors = nn::training_step(&training_graph, network.as_ref(), batch_size, &update)?;
-        nn::add_policy_entropy(&training_graph, &tensors);
-        let options = CompileOptions {
-            fuse: true,
-            seed: config.seed,
-        };
-        let training = Program::compile(&training_graph, &compute, &options)?;
-        let trainable = training_graph
-            .persistent_values()
-            .into_iter()
-            .filter(|(_, _, trainable)| *trainable)
-            .map(|(name, _, _)| name)
-            .collect();
+        let TrainingStep {
+            graph: training_graph,
+            program: training,
+            parameters: trainable,
+        } = compile_training_step(config, network.as_ref(), &compute)?;
         let inference = ProgramEvaluator::new(network.as_ref(), &compute, games, config.seed)?;
 
         let self_play = HostSelfPlay::new(

@@ -6,9 +6,48 @@
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
+use super::config::TrainConfig;
 use crate::backend::Compute;
 use crate::games::clique::CliqueState;
-use crate::graph::{Graph, Program};
+use crate::graph::{CompileOptions, Graph, Program};
+use crate::nn::{self, Network};
+
+/// The training step both pipelines run, compiled.
+pub(super) struct TrainingStep {
+    pub graph: Graph,
+    pub program: Program,
+    /// Names of the trainable parameters (what `publish` copies to self-play's network).
+    pub parameters: Vec<String>,
+}
+
+/// Builds and compiles the training step on `compute`: `network`'s forward pass at
+/// `config.batch_size`, the AlphaZero loss, backward and the update of
+/// [`TrainConfig::update`], plus the policy entropy; fused, initialised from `config.seed`.
+pub(super) fn compile_training_step(
+    config: &TrainConfig,
+    network: &dyn Network,
+    compute: &Compute,
+) -> Result<TrainingStep, TrainError> {
+    let graph = Graph::new();
+    let tensors = nn::training_step(
+        &graph,
+        network,
+        config.batch_size as usize,
+        &config.update(),
+    )?;
+    nn::add_policy_entropy(&graph, &tensors);
+    let options = CompileOptions {
+        fuse: true,
+        seed: config.seed,
+    };
+    let program = Program::compile(&graph, compute, &options)?;
+    let parameters = graph.parameter_names();
+    Ok(TrainingStep {
+        graph,
+        program,
+        parameters,
+    })
+}
 
 /// What self-play did since the last call.
 #[derive(Clone, Debug, Default, PartialEq)]

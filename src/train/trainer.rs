@@ -109,12 +109,7 @@ impl Evaluation {
             best: ProgramEvaluator::new(network.as_ref(), compute, batch, config.seed)?,
             has_best: false,
             batch,
-            parameters: graph
-                .persistent_values()
-                .into_iter()
-                .filter(|(_, _, trainable)| *trainable)
-                .map(|(name, _, _)| name)
-                .collect(),
+            parameters: graph.parameter_names(),
         })
     }
 
