@@ -122,6 +122,7 @@ fn gpu_search_finds_optimal_moves() {
             positions.len() as u32,
             PlaySettings {
                 temperature_moves: 0,
+                random_opening: 0,
                 record: false,
             },
             9,

@@ -74,6 +74,7 @@ fn gpu_search(
         games,
         PlaySettings {
             temperature_moves: 0,
+            random_opening: 0,
             record: false,
         },
         1,

@@ -592,13 +592,31 @@ fn start_tree(g: u32, state: ptr<function, GameState>) {
     games[g].edge_count = 0u;
 }
 
-// The root child the policy plays: with either policy, the first TEMPERATURE_MOVES moves
+// How many uniformly random moves open game g's current game: uniform in
+// 0..=RANDOM_OPENING, a hash of the game's stream and its count of finished games, so it
+// stays fixed while the game lasts.
+fn opening_length(g: u32) -> u32 {
+    if RANDOM_OPENING == 0u {
+        return 0u;
+    }
+    var h = games[g].rng_increment ^ (games[g].finished * 2654435769u);
+    h = h * 747796405u + 2891336453u;
+    h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
+    h = (h >> 22u) ^ h;
+    return h % (RANDOM_OPENING + 1u);
+}
+
+// The root child the policy plays: a uniformly random one during the game's random
+// opening (above); then, with either policy, the first TEMPERATURE_MOVES moves
 // of a game are sampled ∝ visits (as the host pipeline does); after them AlphaZero takes
 // the most visited (ties: higher prior, lower action) and Gumbel takes argmax
 // g + logit + σ(q) among the most visited.
 fn chosen_edge(g: u32) -> u32 {
     let game = games[g];
     let root = nodes[node_index(g, game.root)];
+    if game.moves < opening_length(g) && root.num_edges > 0u {
+        return root.first_edge + random_u32() % root.num_edges;
+    }
     var most = 0u;
     var total = 0u;
     for (var i = 0u; i < root.num_edges; i++) {

@@ -136,6 +136,7 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
                 1,
                 PlaySettings {
                     temperature_moves: 0,
+                    random_opening: 0,
                     record: false,
                 },
                 0,

@@ -80,6 +80,15 @@ pub struct TrainArgs {
     /// are the search's choice) [default: every move of the game].
     #[arg(long)]
     temperature_moves: Option<u32>,
+    /// Each self-play game opens with r uniformly random moves, r drawn uniformly from
+    /// 0..=R for every game (the searches still run and are recorded; an r at least the
+    /// game's length makes the whole game random) [default: 0].
+    #[arg(long, value_name = "R")]
+    random_opening: Option<u32>,
+    /// Weight of the Dirichlet noise mixed into the root priors in self-play (PUCT);
+    /// 0 turns it off [default: 0.25].
+    #[arg(long, value_name = "EPSILON")]
+    noise: Option<f32>,
     /// Training batch size.
     #[arg(long)]
     batch: Option<u32>,
@@ -137,6 +146,20 @@ fn config_from(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(moves) = args.temperature_moves {
         config.temperature_moves = moves;
     }
+    if let Some(moves) = args.random_opening {
+        let most = 4 * game.num_edges() as u32;
+        if moves > most {
+            bail!(
+                "--random-opening {moves} is over {most}, four times the board's {} edges; \
+                 an r of the game's length or more already plays the whole game at random",
+                game.num_edges()
+            );
+        }
+        config.random_opening = moves;
+    }
+    if let Some(epsilon) = args.noise {
+        config.search.policy = with_noise(config.search.policy, epsilon)?;
+    }
     if let Some(batch) = args.batch {
         config.batch_size = batch;
     }
@@ -158,6 +181,28 @@ fn config_from(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
         config.seed = seed;
     }
     Ok(config)
+}
+
+/// `policy` with its root Dirichlet noise weighted `epsilon` (0: none).
+fn with_noise(policy: RootPolicy, epsilon: f32) -> anyhow::Result<RootPolicy> {
+    if !(0.0..=1.0).contains(&epsilon) {
+        bail!("--noise {epsilon} must be a weight between 0 and 1");
+    }
+    match policy {
+        RootPolicy::AlphaZero {
+            c_puct,
+            first_play_urgency,
+            dirichlet,
+        } => Ok(RootPolicy::AlphaZero {
+            c_puct,
+            first_play_urgency,
+            dirichlet: (epsilon > 0.0)
+                .then(|| (dirichlet.map_or(0.5, |(alpha, _)| alpha), epsilon)),
+        }),
+        RootPolicy::Gumbel { .. } => {
+            bail!("--noise applies to --policy puct; Gumbel explores with its own Gumbel noise")
+        }
+    }
 }
 
 fn default_run_dir(config: &TrainConfig) -> PathBuf {

@@ -121,6 +121,9 @@ impl Capacity {
 pub struct PlaySettings {
     /// Moves sampled in proportion to visits before play turns greedy (AlphaZero).
     pub temperature_moves: u32,
+    /// Each game's first r moves, r uniform in `0..=random_opening` (drawn per game), are
+    /// uniformly random legal moves instead (still searched and recorded). 0: none.
+    pub random_opening: u32,
     /// Record a training sample per move (the game's trajectory) and log drawn games.
     pub record: bool,
 }
@@ -232,6 +235,7 @@ const C_VISIT: f32 = {c_visit};
 const C_SCALE: f32 = {c_scale};
 const GUMBEL_NOISE: bool = {gumbel};
 const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
+const RANDOM_OPENING: u32 = {random_opening}u;
 const REUSE: bool = {reuse};
 const RECORD: bool = {record};
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
@@ -255,6 +259,7 @@ const DRAW_LOG_LEN: u32 = {draw_log_len}u;
         c_scale = float(c_scale),
         gumbel = bool_literal(gumbel_noise),
         temperature_moves = play.temperature_moves,
+        random_opening = play.random_opening,
         reuse = bool_literal(config.reuse_subtree),
         record = bool_literal(play.record),
         trajectory_len = game.max_game_length().max(1),

@@ -23,6 +23,11 @@ pub struct TrainConfig {
     pub search: SearchConfig,
     /// Moves sampled in proportion to visit counts at the start of each game; greedy after.
     pub temperature_moves: u32,
+    /// Each self-play game opens with r uniformly random moves, r uniform in
+    /// `0..=random_opening` per game (still searched and recorded), so that self-play keeps
+    /// reaching the positions where a side has erred. 0: none.
+    #[serde(default)]
+    pub random_opening: u32,
     /// Positions the replay buffer holds.
     pub replay_capacity: u64,
     /// Self-play moves (per game in flight) per iteration.
@@ -72,6 +77,7 @@ impl TrainConfig {
             // Every move sampled in proportion to the visits: self-play then reaches the
             // positions random play reaches, which the accuracy is measured on (docs/TRAINING.md).
             temperature_moves: game.num_edges() as u32,
+            random_opening: 0,
             replay_capacity: 100_000,
             moves_per_iteration: 8,
             train_steps_per_iteration: 32,

@@ -89,6 +89,7 @@ impl GpuPipeline {
             config.games_in_flight,
             PlaySettings {
                 temperature_moves: config.temperature_moves,
+                random_opening: config.random_opening,
                 record: true,
             },
             config.seed,

@@ -72,6 +72,7 @@ impl HostPipeline {
             games,
             config.search,
             config.temperature_moves,
+            config.random_opening,
             config.seed,
         )?;
         let capacity = usize::try_from(config.replay_capacity).map_err(|_| {

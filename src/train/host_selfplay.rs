@@ -1,7 +1,8 @@
 //! Self-play on the host: `games` clique games in lockstep through the CPU reference
 //! search (one batched network call per simulation for all games), moves sampled in
 //! proportion to the root visits for the first `temperature_moves` moves of each game and
-//! the search policy's choice after, finished games replaced at once. Every move records
+//! the search policy's choice after (but uniformly at random during a game's random
+//! opening, if any), finished games replaced at once. Every move records
 //! the mover's observation, the legal mask, the search's policy target and the mover; when
 //! a game ends its positions go to the replay buffer with the outcome from each mover's
 //! view as value target.
@@ -46,6 +47,10 @@ impl Trajectory {
 pub struct HostSelfPlay {
     game: CliqueConfig,
     temperature_moves: u32,
+    /// Random openings are `0..=random_opening` moves long.
+    random_opening: u32,
+    /// Each game's random opening length.
+    openings: Vec<u32>,
     search: ReferenceSearch<CliqueState>,
     trajectories: Vec<Trajectory>,
     rng: StdRng,
@@ -74,12 +79,14 @@ impl Evaluator for CountingEvaluator<'_> {
 
 impl HostSelfPlay {
     /// `games` ≥ 1 fresh games of `game`, searched with `search`; `seed` fixes the search
-    /// noise and the move sampling.
+    /// noise and the move sampling. Each game's first r moves, r uniform in
+    /// `0..=random_opening`, are uniformly random legal moves.
     pub fn new(
         game: CliqueConfig,
         games: usize,
         search: SearchConfig,
         temperature_moves: u32,
+        random_opening: u32,
         seed: u64,
     ) -> Result<Self, TrainError> {
         if games == 0 {
@@ -89,12 +96,18 @@ impl HostSelfPlay {
         }
         let start = CliqueState::new(game);
         let roots = vec![start.clone(); games];
+        let mut rng = StdRng::seed_from_u64(seed ^ MOVE_STREAM);
+        let openings = (0..games)
+            .map(|_| rng.random_range(0..=random_opening))
+            .collect();
         Ok(Self {
             game,
             temperature_moves,
+            random_opening,
+            openings,
             search: ReferenceSearch::new(roots, search, seed ^ SEARCH_STREAM)?,
             trajectories: vec![Trajectory::default(); games],
-            rng: StdRng::seed_from_u64(seed ^ MOVE_STREAM),
+            rng,
             observation_len: start.observation_len(),
             actions: start.num_actions(),
             mask: vec![false; start.num_actions()],
@@ -129,7 +142,11 @@ impl HostSelfPlay {
             for (game, result) in results.iter().enumerate() {
                 self.record(game, result);
                 let moves_played = self.search.root_state(game).moves_played();
-                let action = self.choose(result, moves_played);
+                let action = if moves_played < self.openings[game] && !result.children.is_empty() {
+                    result.children[self.rng.random_range(0..result.children.len())].action
+                } else {
+                    self.choose(result, moves_played)
+                };
                 self.search.advance(game, action)?;
                 report.positions += 1;
                 if self.search.root_state(game).is_over() {
@@ -227,7 +244,57 @@ impl HostSelfPlay {
             }
         }
         self.trajectories[game].clear();
+        self.openings[game] = self.rng.random_range(0..=self.random_opening);
         self.search.reset(game, CliqueState::new(self.game))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::games::clique::Mode;
+    use crate::search::{FirstPlayUrgency, RootPolicy, UniformEvaluator};
+
+    /// The distinct first moves of 64 fresh games played greedily, without root noise, with
+    /// `random_opening` (the GPU twin is tests/random_opening.rs).
+    fn first_moves(random_opening: u32) -> BTreeSet<u32> {
+        let game = CliqueConfig::new(6, 3, Mode::Avoid).unwrap();
+        let search = SearchConfig {
+            simulations: 4,
+            policy: RootPolicy::AlphaZero {
+                c_puct: 1.5,
+                first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+                dirichlet: None,
+            },
+            reuse_subtree: false,
+        };
+        let mut self_play = HostSelfPlay::new(game, 64, search, 0, random_opening, 7).unwrap();
+        let mut evaluator = UniformEvaluator {
+            num_actions: game.num_edges(),
+        };
+        let mut replay = ReplayBuffer::new(64, 45, 15).unwrap();
+        self_play.play(1, &mut evaluator, &mut replay).unwrap();
+        (0..64)
+            .map(|game| {
+                self_play
+                    .state(game)
+                    .last_action()
+                    .expect("one move played")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn greedy_play_without_an_opening_repeats_one_first_move() {
+        assert_eq!(first_moves(0).len(), 1);
+    }
+
+    #[test]
+    fn random_openings_spread_the_first_moves_over_the_board() {
+        let moves = first_moves(14);
+        assert!(moves.len() >= 8, "first moves {moves:?}");
     }
 }

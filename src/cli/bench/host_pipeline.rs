@@ -221,6 +221,7 @@ pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()
         games,
         config.search,
         config.temperature_moves,
+        config.random_opening,
         config.seed,
     )?;
     let capacity = usize::try_from(config.replay_capacity).context("replay capacity")?;

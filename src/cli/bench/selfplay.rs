@@ -127,6 +127,7 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             batch,
             PlaySettings {
                 temperature_moves: u32::MAX,
+                random_opening: 0,
                 record: false,
             },
             1,
