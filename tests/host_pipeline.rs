@@ -487,7 +487,11 @@ fn publish_gives_the_search_the_trained_network() {
     assert!(!agrees(&mut pipeline), "training changed nothing");
     pipeline.publish().unwrap();
     assert!(agrees(&mut pipeline), "published parameters differ");
-    let trained = pipeline.training_program().read("mlp.0.weight").unwrap();
+    let trained = pipeline
+        .training_step()
+        .program
+        .read("mlp.0.weight")
+        .unwrap();
     assert_ne!(trained.len(), 0);
 }
 

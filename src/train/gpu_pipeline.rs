@@ -40,10 +40,8 @@ pub struct GpuPipeline {
     search: GpuSearch,
     replay: GpuReplay,
     sampler: GpuSampler,
-    training_graph: Graph,
-    training: Program,
-    /// Names of the trainable parameters, copied to the search's network by `publish`.
-    parameters: Vec<String>,
+    /// Its trainable parameters are copied to the search's network by `publish`.
+    step: TrainingStep,
     /// Counters at the end of the last `play`.
     counters: Vec<GameRecord>,
     /// Draws logged by the end of the last `play`.
@@ -76,11 +74,7 @@ impl GpuPipeline {
             Program::Gpu(program) => program,
             Program::Cpu(_) => unreachable!("compiled for the GPU"),
         };
-        let TrainingStep {
-            graph: training_graph,
-            program: training,
-            parameters,
-        } = compile_training_step(config, network.as_ref(), &compute)?;
+        let step = compile_training_step(config, network.as_ref(), &compute)?;
         let search = GpuSearch::new(
             gpu,
             &config.game,
@@ -99,7 +93,7 @@ impl GpuPipeline {
         let sampler = GpuSampler::new(
             gpu,
             &replay,
-            gpu_program(&training),
+            gpu_program(&step.program),
             config.batch_size,
             config.game.n,
             config.augment,
@@ -112,9 +106,7 @@ impl GpuPipeline {
             search,
             replay,
             sampler,
-            training_graph,
-            training,
-            parameters,
+            step,
             counters: Vec::new(),
             draws_logged: 0,
         };
@@ -209,7 +201,7 @@ impl Pipeline for GpuPipeline {
             ));
         }
         self.sampler.clear_sums();
-        let training = gpu_program(&self.training);
+        let training = gpu_program(&self.step.program);
         let mut remaining = steps;
         while remaining > 0 {
             let now = remaining.min(STEPS_PER_SUBMIT);
@@ -240,14 +232,14 @@ impl Pipeline for GpuPipeline {
     }
 
     fn publish(&mut self) -> Result<(), TrainError> {
-        let training = gpu_program(&self.training);
+        let training = gpu_program(&self.step.program);
         let inference = self.search.network();
         let mut copies = Vec::new();
-        for name in &self.parameters {
-            let bytes = self
-                .training_graph
+        let graph = &self.step.graph;
+        for name in &self.step.parameters {
+            let bytes = graph
                 .find(name)
-                .map(|id| self.training_graph.tensor(id).shape.num_elements() as u64 * 4)
+                .map(|id| graph.tensor(id).shape.num_elements() as u64 * 4)
                 .unwrap_or(0);
             copies.push((training.buffer(name)?, inference.buffer(name)?, bytes));
         }
@@ -259,16 +251,12 @@ impl Pipeline for GpuPipeline {
         Ok(())
     }
 
-    fn training_graph(&self) -> &Graph {
-        &self.training_graph
+    fn training_step(&self) -> &TrainingStep {
+        &self.step
     }
 
-    fn training_program(&self) -> &Program {
-        &self.training
-    }
-
-    fn training_mut(&mut self) -> (&Graph, &mut Program) {
-        (&self.training_graph, &mut self.training)
+    fn training_step_mut(&mut self) -> &mut TrainingStep {
+        &mut self.step
     }
 
     fn compute(&self) -> &Compute {

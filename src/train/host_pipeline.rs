@@ -19,7 +19,6 @@ use super::host_selfplay::HostSelfPlay;
 use super::pipeline::{LossReport, Pipeline, SelfPlayReport, TrainingStep, compile_training_step};
 use super::replay::{Batch, ReplayBuffer};
 use crate::backend::Compute;
-use crate::graph::{Graph, Program};
 use crate::nn::names;
 use crate::search::{Evaluator, ProgramEvaluator};
 
@@ -40,11 +39,9 @@ pub struct StepLosses {
 pub struct HostPipeline {
     config: TrainConfig,
     compute: Compute,
-    training_graph: Graph,
-    training: Program,
+    /// Its trainable parameters are what `publish` copies to `inference`.
+    step: TrainingStep,
     inference: ProgramEvaluator,
-    /// Names of the trainable parameters (what `publish` copies).
-    trainable: Vec<String>,
     self_play: HostSelfPlay,
     replay: ReplayBuffer,
     rng: StdRng,
@@ -60,11 +57,7 @@ impl HostPipeline {
         let network = config.network.build(vertices);
         let games = config.games_in_flight as usize;
 
-        let TrainingStep {
-            graph: training_graph,
-            program: training,
-            parameters: trainable,
-        } = compile_training_step(config, network.as_ref(), &compute)?;
+        let step = compile_training_step(config, network.as_ref(), &compute)?;
         let inference = ProgramEvaluator::new(network.as_ref(), &compute, games, config.seed)?;
 
         let self_play = HostSelfPlay::new(
@@ -85,10 +78,8 @@ impl HostPipeline {
         let mut pipeline = Self {
             config: config.clone(),
             compute,
-            training_graph,
-            training,
+            step,
             inference,
-            trainable,
             self_play,
             replay,
             rng: StdRng::seed_from_u64(config.seed ^ BATCH_STREAM),
@@ -128,21 +119,14 @@ impl HostPipeline {
     /// One training step on `batch` (exactly `batch_size` rows): returns the loss terms
     /// at the parameters before the step's update.
     pub fn train_batch(&mut self, batch: &Batch) -> Result<StepLosses, TrainError> {
-        self.training
-            .write(names::OBSERVATIONS, &batch.observations)?;
-        self.training.write(names::LEGAL_MASK, &batch.legal_masks)?;
-        self.training
-            .write(names::POLICY_TARGET, &batch.policy_targets)?;
-        self.training
-            .write(names::VALUE_TARGET, &batch.value_targets)?;
-        self.training.run()?;
+        let training = &mut self.step.program;
+        training.write(names::OBSERVATIONS, &batch.observations)?;
+        training.write(names::LEGAL_MASK, &batch.legal_masks)?;
+        training.write(names::POLICY_TARGET, &batch.policy_targets)?;
+        training.write(names::VALUE_TARGET, &batch.value_targets)?;
+        training.run()?;
         let scalar = |name: &str| -> Result<f32, TrainError> {
-            Ok(self
-                .training
-                .read(name)?
-                .first()
-                .copied()
-                .unwrap_or(f32::NAN))
+            Ok(training.read(name)?.first().copied().unwrap_or(f32::NAN))
         };
         Ok(StepLosses {
             loss: scalar(names::LOSS)?,
@@ -245,23 +229,19 @@ impl Pipeline for HostPipeline {
     }
 
     fn publish(&mut self) -> Result<(), TrainError> {
-        for name in &self.trainable {
-            let values = self.training.read(name)?;
+        for name in &self.step.parameters {
+            let values = self.step.program.read(name)?;
             self.inference.program_mut().write(name, &values)?;
         }
         Ok(())
     }
 
-    fn training_graph(&self) -> &Graph {
-        &self.training_graph
+    fn training_step(&self) -> &TrainingStep {
+        &self.step
     }
 
-    fn training_program(&self) -> &Program {
-        &self.training
-    }
-
-    fn training_mut(&mut self) -> (&Graph, &mut Program) {
-        (&self.training_graph, &mut self.training)
+    fn training_step_mut(&mut self) -> &mut TrainingStep {
+        &mut self.step
     }
 
     fn compute(&self) -> &Compute {

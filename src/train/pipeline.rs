@@ -13,7 +13,7 @@ use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn::{self, Network};
 
 /// The training step both pipelines run, compiled.
-pub(super) struct TrainingStep {
+pub struct TrainingStep {
     pub graph: Graph,
     pub program: Program,
     /// Names of the trainable parameters (what `publish` copies to self-play's network).
@@ -101,10 +101,9 @@ pub trait Pipeline {
     fn train(&mut self, steps: u32) -> Result<LossReport, TrainError>;
     /// Makes self-play use the parameters training has reached.
     fn publish(&mut self) -> Result<(), TrainError>;
-    /// The training step's graph (for checkpoints: its persistent values).
-    fn training_graph(&self) -> &Graph;
-    fn training_program(&self) -> &Program;
-    /// The graph with its program, the program writable (to restore a checkpoint).
-    fn training_mut(&mut self) -> (&Graph, &mut Program);
+    /// The training step (for checkpoints: its graph's persistent values in its program).
+    fn training_step(&self) -> &TrainingStep;
+    /// The same, writable (to restore a checkpoint).
+    fn training_step_mut(&mut self) -> &mut TrainingStep;
     fn compute(&self) -> &Compute;
 }

@@ -228,7 +228,7 @@ impl Trainer {
         }
         let pipeline = build_pipeline(&config, compute, 0)?;
         let archive = open_archive(&config, run_dir)?;
-        let evaluation = Evaluation::new(&config, compute, pipeline.training_graph())?;
+        let evaluation = Evaluation::new(&config, compute, &pipeline.training_step().graph)?;
         Ok(Self {
             evaluation,
             metrics: MetricsLog::open(run_dir)?,
@@ -264,13 +264,13 @@ impl Trainer {
         check(&config)?;
         let mut pipeline = build_pipeline(&config, compute, record.iteration)?;
         let network = config.network.descriptor(config.game.n as usize);
-        let (graph, program) = pipeline.training_mut();
-        checkpoint.restore(&network, graph, program, Restore::Training)?;
+        let step = pipeline.training_step_mut();
+        checkpoint.restore(&network, &step.graph, &mut step.program, Restore::Training)?;
         pipeline.publish()?;
         let store = CheckpointStore::open(run_dir, keep(&config))?;
         let metrics = MetricsLog::resume(run_dir, &record.metrics)?;
         let archive = open_archive(&config, run_dir)?;
-        let mut evaluation = Evaluation::new(&config, compute, pipeline.training_graph())?;
+        let mut evaluation = Evaluation::new(&config, compute, &pipeline.training_step().graph)?;
         // The gating opponent is the run's best checkpoint.
         let best = Checkpoint::load(run_dir, Which::Best)?;
         let inference = Graph::new();
@@ -398,8 +398,10 @@ impl Trainer {
         let (report, play_seconds) = self.self_play()?;
         self.archive_draws(&report)?;
         let learning_rate = self.config.learning_rate_at(self.elapsed());
-        let (_, training) = self.pipeline.training_mut();
-        training.write(LEARNING_RATE, &[learning_rate])?;
+        self.pipeline
+            .training_step_mut()
+            .program
+            .write(LEARNING_RATE, &[learning_rate])?;
         let losses = self.learn()?.unwrap_or_default();
         self.iteration += 1;
         let (total, distinct) = self.archive.as_ref().map_or((0, 0), |archive| {
@@ -421,7 +423,7 @@ impl Trainer {
             });
             let measured = self.evaluation.measure(
                 &self.config,
-                self.pipeline.training_program(),
+                &self.pipeline.training_step().program,
                 self.iteration,
             )?;
             self.emit(TrainerEvent::Progress {
@@ -489,12 +491,10 @@ impl Trainer {
             metrics: &history,
             elapsed_seconds: record.elapsed_seconds,
         };
-        let saved = self.store.save(
-            &state,
-            self.pipeline.training_graph(),
-            self.pipeline.training_program(),
-            standing,
-        )?;
+        let step = self.pipeline.training_step();
+        let saved = self
+            .store
+            .save(&state, &step.graph, &step.program, standing)?;
         self.emit(TrainerEvent::Checkpoint {
             iteration: saved.iteration,
             path: saved.path,
