@@ -1,13 +1,7 @@
 #!/bin/bash
 # Device run 12: random openings for asymmetric and avoid n=6,k=3 with larger networks
 # and more training steps, six settings side by side.
-set -u
-for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
-B=.device-bin/main/wgzero
-R=/tmp/runs5; mkdir -p $R
-go() { local name=$1; shift
-  $B train --minutes ${MIN:-4.5} --out $R/$name "$@" > $R/$name.log 2>&1
-}
+source "$(dirname "$0")/side_by_side.sh" runs5 4.5
 go avoid-open14-nonoise-h256 --mode avoid --random-opening 14 --noise 0 --hidden 256 &
 go avoid-open14-nonoise-gnn --mode avoid --random-opening 14 --noise 0 --net gnn &
 go avoid-open14-nonoise-steps64 --mode avoid --random-opening 14 --noise 0 --train-steps 64 &
@@ -15,12 +9,4 @@ go asymmetric-open14-h256 --mode asymmetric --random-opening 14 --hidden 256 &
 go asymmetric-open14-gnn --mode asymmetric --random-opening 14 --net gnn &
 go asymmetric-open14-steps64-decay --mode asymmetric --random-opening 14 --train-steps 64 --lr-decay-minutes 4.5 &
 wait
-cd $R && tar czf $OUT/runs5.tgz */metrics.jsonl *.log
-for d in */; do d=${d%/}; python3 -c "
-import json
-ms=[json.loads(l) for l in open('$d/metrics.jsonl')]
-acc=[m['policy_accuracy'] for m in ms]
-f99=next((round(m['elapsed_seconds']) for m in ms if m['policy_accuracy']>=0.99),None)
-print('$d', len(ms), 'first99', f99, 'last50 %.4f'%(sum(acc[-50:])/min(50,len(acc))), 'max', max(acc), 'final', acc[-1], 'search', ms[-1]['search_accuracy'])
-print('  ', [(round(m['elapsed_seconds']), round(100*sum(x['policy_accuracy'] for x in ms[max(0,i-25):i+1])/len(ms[max(0,i-25):i+1]),1)) for i,m in enumerate(ms) if i%50==25])
-"; done
+collect 50
