@@ -318,15 +318,13 @@ fn eval_plays_another_checkpoint_and_a_gnn() {
 
 #[test]
 fn eval_errors_name_the_problem() {
-    let run = tempfile::tempdir().unwrap();
-    write_checkpoint(
-        run.path(),
-        game(5, Mode::Symmetric),
-        &mlp(),
-        1,
-        1,
-        Standing::Best,
-    );
+    // A run directory holding one best MLP checkpoint of `board`, made from `seed`.
+    let best_run = |board: CliqueConfig, seed: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        write_checkpoint(dir.path(), board, &mlp(), seed, 1, Standing::Best);
+        dir
+    };
+    let run = best_run(game(5, Mode::Symmetric), 1);
     let run_dir = run.path().to_str().unwrap();
     let failure = |args: &[&str]| {
         let mut all = vec!["eval"];
@@ -341,15 +339,7 @@ fn eval_errors_name_the_problem() {
     assert!(stderr.contains("no such file or directory"), "{stderr}");
 
     // Another board: the MLP's shapes do not fit K_6.
-    let other = tempfile::tempdir().unwrap();
-    write_checkpoint(
-        other.path(),
-        game(6, Mode::Symmetric),
-        &mlp(),
-        2,
-        1,
-        Standing::Best,
-    );
+    let other = best_run(game(6, Mode::Symmetric), 2);
     let stderr = failure(&[
         "--checkpoint",
         run_dir,
@@ -359,15 +349,7 @@ fn eval_errors_name_the_problem() {
     assert!(stderr.contains("does not fit this network"), "{stderr}");
 
     // Another mode.
-    let avoid = tempfile::tempdir().unwrap();
-    write_checkpoint(
-        avoid.path(),
-        game(5, Mode::Avoid),
-        &mlp(),
-        2,
-        1,
-        Standing::Best,
-    );
+    let avoid = best_run(game(5, Mode::Avoid), 2);
     let stderr = failure(&[
         "--checkpoint",
         run_dir,
