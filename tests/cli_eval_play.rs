@@ -562,3 +562,184 @@ fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
     assert!(!ok);
     assert!(stderr.contains("only GNN checkpoints"), "{stderr}");
 }
+
+/// The legal softmax of the reference logits, by action.
+fn reference_priors(parameters: &Parameters, state: &CliqueState) -> Vec<(usize, f64)> {
+    let logits = reference_logits(parameters, state);
+    let legal = state.legal_actions();
+    let high = legal
+        .iter()
+        .map(|&a| logits[a])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = legal.iter().map(|&a| (logits[a] - high).exp()).sum();
+    legal
+        .iter()
+        .map(|&a| (a, (logits[a] - high).exp() / total))
+        .collect()
+}
+
+#[test]
+fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
+    let run = tempfile::tempdir().unwrap();
+    let config = game(5, Mode::Avoid);
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 23, 1, Standing::Best);
+    let run_dir = run.path().to_str().unwrap();
+    let line = eval_json(&[
+        "--checkpoint",
+        run_dir,
+        "--positions",
+        "120",
+        "--seed",
+        "4",
+        "--sims",
+        "0",
+        "--games",
+        "2",
+        "--misses",
+    ]);
+    let set = AccuracySet::new(config, 120, 4).unwrap().unwrap();
+    let expected: Vec<usize> = (0..set.len())
+        .filter(|&i| {
+            let position = &set.positions()[i];
+            !position
+                .optimal_moves
+                .contains(&reference_move(&parameters, &position.state))
+        })
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < set.len());
+
+    let misses = line["misses"].as_array().unwrap();
+    let mut listed: Vec<usize> = misses
+        .iter()
+        .flat_map(|miss| miss["indices"].as_array().unwrap().iter())
+        .map(|index| index.as_u64().unwrap() as usize)
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, expected, "every missed position, once");
+    for miss in misses {
+        let first = miss["indices"][0].as_u64().unwrap() as usize;
+        let position = &set.positions()[first];
+        // The listed moves reach the position, and repeats are the same position.
+        let moves: Vec<usize> = serde_json::from_value(miss["moves"].clone()).unwrap();
+        let reached = CliqueState::from_actions(config, &moves).unwrap();
+        assert_eq!(reached.adjacency(0), position.state.adjacency(0));
+        assert_eq!(reached.adjacency(1), position.state.adjacency(1));
+        for index in miss["indices"].as_array().unwrap() {
+            let other = &set.positions()[index.as_u64().unwrap() as usize];
+            assert_eq!(other.state.adjacency(0), position.state.adjacency(0));
+            assert_eq!(other.state.adjacency(1), position.state.adjacency(1));
+        }
+        let optimal: Vec<usize> = serde_json::from_value(miss["optimal_moves"].clone()).unwrap();
+        assert_eq!(optimal, position.optimal_moves);
+        assert_eq!(miss["value"], i64::from(position.value));
+        assert_eq!(miss["moves_played"], position.state.moves_played());
+        // The policy's top moves are the reference softmax's, best first.
+        let mut priors = reference_priors(&parameters, &position.state);
+        priors.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (listed, (action, prior)) in miss["policy_top"].as_array().unwrap().iter().zip(&priors)
+        {
+            assert_eq!(listed[0].as_u64().unwrap() as usize, *action);
+            assert!((listed[1].as_f64().unwrap() - prior).abs() < 1e-4);
+        }
+        assert_eq!(
+            miss["policy_top"][0][0].as_u64().unwrap() as usize,
+            reference_move(&parameters, &position.state)
+        );
+        assert_eq!(miss["search_move"], Value::Null, "--sims 0: no search");
+    }
+    let counts = line["miss_counts"].as_array().unwrap();
+    let sum = |key: &str| counts.iter().map(|c| c[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("positions"), set.len() as u64);
+    assert_eq!(sum("misses"), expected.len() as u64);
+
+    let (ok, stdout, stderr) = wgzero(
+        &[
+            "eval",
+            "--checkpoint",
+            run_dir,
+            "--positions",
+            "120",
+            "--seed",
+            "4",
+            "--misses",
+        ],
+        None,
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "raw-policy misses: {} positions of the set",
+            expected.len()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reached by the moves"), "{stdout}");
+}
+
+#[test]
+fn search_with_a_checkpoint_uses_its_network_and_its_game() {
+    let run = tempfile::tempdir().unwrap();
+    let config = game(5, Mode::Asymmetric);
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 24, 1, Standing::Best);
+    let run_dir = run.path().to_str().unwrap();
+    let moves = [4, 0, 7];
+    let state = CliqueState::from_actions(config, &moves).unwrap();
+    let (ok, stdout, stderr) = wgzero(
+        &[
+            "search",
+            "--checkpoint",
+            run_dir,
+            "--position",
+            "4,0,7",
+            "--sims",
+            "0",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{stderr}");
+    let line: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(line["chosen"], reference_move(&parameters, &state));
+    let children = line["children"].as_array().unwrap();
+    let priors = reference_priors(&parameters, &state);
+    assert_eq!(children.len(), priors.len());
+    for (child, (action, prior)) in children.iter().zip(&priors) {
+        assert_eq!(child["action"], *action);
+        assert!((child["prior"].as_f64().unwrap() - prior).abs() < 1e-4);
+    }
+
+    // With simulations the search spends them all; the game (K_5) is the checkpoint's.
+    let (ok, stdout, stderr) = wgzero(
+        &[
+            "search",
+            "--checkpoint",
+            run_dir,
+            "--position",
+            "4,0,7",
+            "--sims",
+            "64",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{stderr}");
+    let line: Value = serde_json::from_str(&stdout).unwrap();
+    let visits: u64 = line["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["visits"].as_u64().unwrap())
+        .sum();
+    assert_eq!(visits, 64);
+
+    // The game comes from the checkpoint: --n with --checkpoint is refused.
+    let (ok, _, stderr) = wgzero(
+        &["search", "--checkpoint", run_dir, "--n", "6", "--sims", "0"],
+        None,
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("--n") && stderr.contains("--checkpoint"),
+        "{stderr}"
+    );
+}

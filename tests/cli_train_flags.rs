@@ -18,7 +18,7 @@ fn train(args: &[&str]) -> (bool, String) {
 }
 
 #[test]
-fn random_opening_and_noise_reach_the_saved_config() {
+fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.to_str().unwrap();
@@ -37,6 +37,8 @@ fn random_opening_and_noise_reach_the_saved_config() {
         "14",
         "--noise",
         "0.4",
+        "--surprise-weight",
+        "0.3",
         "--out",
         out_arg,
     ]);
@@ -45,6 +47,7 @@ fn random_opening_and_noise_reach_the_saved_config() {
     let checkpoint: Value = serde_json::from_str(&text).unwrap();
     let config = &checkpoint["config"];
     assert_eq!(config["random_opening"], 14);
+    assert!((config["surprise_weight"].as_f64().unwrap() - 0.3).abs() < 1e-6);
     let dirichlet = &config["search"]["policy"]["AlphaZero"]["dirichlet"];
     assert_eq!(dirichlet[0].as_f64(), Some(0.5), "alpha kept: {dirichlet}");
     assert!(
@@ -58,6 +61,8 @@ fn bad_exploration_flags_name_the_flag() {
     for (args, expected) in [
         (&["--random-opening", "61"][..], "--random-opening 61"),
         (&["--noise", "1.5"][..], "--noise 1.5"),
+        (&["--surprise-weight", "-0.1"][..], "--surprise-weight -0.1"),
+        (&["--surprise-weight", "2"][..], "--surprise-weight 2"),
         (
             &["--noise", "0.1", "--policy", "gumbel"][..],
             "--policy puct",

@@ -3,6 +3,7 @@
 
 use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::search::gpu::{NO_SEARCH_VALUE, RECORD_TAIL};
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 use wgzero::testing::test_gpu;
 use wgzero::train::config::TrainConfig;
@@ -24,6 +25,9 @@ fn small_config(mode: Mode) -> TrainConfig {
     config.replay_capacity = 400;
     config.batch_size = 16;
     config.network = wgzero::nn::spec::NetworkSpec::Mlp { hidden: vec![16] };
+    // Plain self-play: the weighting and the openings have their own test below.
+    config.random_opening = 0;
+    config.surprise_weight = 0.0;
     config
 }
 
@@ -49,11 +53,21 @@ fn self_play_fills_the_ring_with_consistent_samples() {
         );
         let replay = pipeline.replay_records().unwrap();
         let edges = 10;
-        let record = 3 * edges + 2 * edges + 1;
+        let record = 3 * edges + 2 * edges + RECORD_TAIL as usize;
         for sample in replay.chunks(record).take(held as usize) {
             let (observation, rest) = sample.split_at(3 * edges);
             let (policy, rest) = rest.split_at(edges);
-            let (mask, value) = rest.split_at(edges);
+            let (mask, tail) = rest.split_at(edges);
+            let (search_value, surprise, copies, value) = (tail[0], tail[1], tail[2], &tail[3..]);
+            assert_eq!(search_value, NO_SEARCH_VALUE, "no random opening");
+            assert!(
+                surprise >= 0.0 && surprise.is_finite(),
+                "surprise {surprise}"
+            );
+            assert_eq!(
+                copies, 1.0,
+                "without weighting each position is stored once"
+            );
             for e in 0..edges {
                 let features = &observation[3 * e..3 * e + 3];
                 assert_eq!(features.iter().sum::<f32>(), 1.0, "one-hot edge");
@@ -96,4 +110,60 @@ fn training_lowers_the_loss() {
     assert!(later.policy_entropy > 0.0);
     pipeline.publish().unwrap();
     pipeline.play(2).unwrap();
+}
+
+/// Policy-surprise weighting (λ = 1): a game's records are its positions in proportion to
+/// their surprise, so none without surprise is stored, the surprising ones are stored
+/// several times (as consecutive copies), and the count stays near the positions played.
+/// Inside a random opening the value target is the search's value, not the outcome.
+#[test]
+fn surprise_weighting_and_opening_values_shape_the_ring() {
+    let Some(gpu) = test_gpu() else { return };
+    let mut config = small_config(Mode::Symmetric);
+    config.surprise_weight = 1.0;
+    config.random_opening = 3;
+    let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
+    let report = pipeline.play(24).unwrap();
+    let held = pipeline.replay_len() as usize;
+    assert!(report.games > 0);
+    assert!(
+        held as f64 > 0.5 * report.total_length as f64
+            && (held as f64) < 1.5 * report.total_length as f64 + 10.0,
+        "{held} records for {} finished positions",
+        report.total_length
+    );
+    let edges = 10;
+    let record = 3 * edges + 2 * edges + RECORD_TAIL as usize;
+    let replay = pipeline.replay_records().unwrap();
+    let records: Vec<&[f32]> = replay.chunks(record).take(held).collect();
+    let mut repeated = 0;
+    let mut searched_values = 0;
+    for (index, sample) in records.iter().enumerate() {
+        let tail = &sample[5 * edges..];
+        let (search_value, surprise, copies, value) = (tail[0], tail[1], tail[2], tail[3]);
+        assert!(
+            surprise > 0.0,
+            "a position without surprise has weight 0: {surprise}"
+        );
+        assert!(copies >= 1.0 && copies.fract() == 0.0, "copies {copies}");
+        if search_value == NO_SEARCH_VALUE {
+            assert!([-1.0, 0.0, 1.0].contains(&value), "outcome {value}");
+        } else {
+            assert!((-1.0..=1.0).contains(&search_value));
+            assert_eq!(
+                value, search_value,
+                "the opening's target is the search's value"
+            );
+            searched_values += 1;
+        }
+        let run = copies as usize;
+        if run > 1 && index + 1 < records.len() && records[index + 1] == *sample {
+            repeated += 1;
+        }
+    }
+    assert!(
+        repeated > 0,
+        "some surprising position is stored more than once"
+    );
+    assert!(searched_values > 0, "some records are from random openings");
 }

@@ -142,7 +142,11 @@ fn replay_games(config: CliqueConfig, samples: &[Sample]) -> Vec<ReplayedGame> {
 #[test]
 fn self_play_records_follow_the_rules_and_the_counts_add_up() {
     for mode in [Mode::Symmetric, Mode::Avoid] {
-        let config = small_config(5, 3, mode);
+        // Plain self-play: every position once, every value target an outcome (the
+        // openings and the surprise weighting have unit tests in host_selfplay.rs).
+        let mut config = small_config(5, 3, mode);
+        config.random_opening = 0;
+        config.surprise_weight = 0.0;
         let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
         let moves = 30;
         let report = pipeline.play(moves).unwrap();

@@ -123,6 +123,7 @@ fn gpu_search_finds_optimal_moves() {
             PlaySettings {
                 temperature_moves: 0,
                 random_opening: 0,
+                surprise_weight: 0.0,
                 record: false,
             },
             9,

@@ -75,6 +75,7 @@ fn gpu_search(
         PlaySettings {
             temperature_moves: 0,
             random_opening: 0,
+            surprise_weight: 0.0,
             record: false,
         },
         1,

@@ -31,4 +31,7 @@ struct Game {
     finished_value0: f32,
     // Sum of the lengths of the games finished since the counters were cleared.
     finished_moves: u32,
+    // Replay records the game that ended at the last move stores (its positions'
+    // surprise-weighted copies; 0 if none ended).
+    finished_records: u32,
 }

@@ -666,6 +666,7 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     let edge = edges[edge_index(g, e)];
     var game = games[g];
     game.finished_length = 0u;
+    game.finished_records = 0u;
     game.finished_value0 = 0.0;
     var state: GameState;
     if edge.child != NONE {
@@ -695,8 +696,13 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
         game.finished_length = game.moves;
         game.finished_moves += game.moves;
         game.finished_value0 = select(-value, value, to_move == 0u);
-        if RECORD && value == 0.0 {
-            log_draw(g, &state);
+        if RECORD {
+            // The RNG stream goes on from chosen_edge's draws; `game` is written back below.
+            game.finished_records = weigh_trajectory(g, game.moves);
+            game.rng_state = rng_state;
+            if value == 0.0 {
+                log_draw(g, &state);
+            }
         }
         game.moves = 0u;
         game_reset(&state);
@@ -761,10 +767,72 @@ fn record_sample(g: u32) {
             trajectories[policy + e.action] = share;
         }
     }
+    // The legal mask; the policy surprise KL(target ‖ prior) over the legal moves (the
+    // network's prior before noise, renormalised; train::replay::policy_surprise is its
+    // host twin); the search's value (its most visited move's mean value) for the value
+    // target of a random-opening position.
+    var prior_total = 0.0;
+    var most = 0u;
+    var search_value = NO_SEARCH_VALUE;
     for (var i = 0u; i < root.num_edges; i++) {
-        trajectories[mask + edges[edge_index(g, root.first_edge + i)].action] = 1.0;
+        let e = edges[edge_index(g, root.first_edge + i)];
+        trajectories[mask + e.action] = 1.0;
+        prior_total += e.raw_prior;
+        if e.visits > most {
+            most = e.visits;
+            search_value = edge_q(e);
+        }
     }
-    trajectories[mask + ACTIONS] = f32(game.moves % 2u);
+    var surprise = 0.0;
+    if prior_total > 0.0 {
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            let share = trajectories[policy + e.action];
+            if share > 0.0 {
+                surprise += share * log(share / max(e.raw_prior / prior_total, 1.0e-6));
+            }
+        }
+    }
+    if game.moves >= opening_length(g) {
+        search_value = NO_SEARCH_VALUE;
+    } else if most == 0u {
+        search_value = nodes[node_index(g, game.root)].raw_value;
+    }
+    trajectories[mask + ACTIONS] = search_value;
+    trajectories[mask + ACTIONS + 1u] = max(surprise, 0.0);
+    trajectories[mask + ACTIONS + 2u] = 1.0;
+    trajectories[mask + ACTIONS + 3u] = f32(game.moves % 2u);
+}
+
+// The replay copies of each position of game g's finished trajectory of `length` moves
+// (written over its records' copies slot), by policy-surprise weighting:
+// w_t = (1 − λ) + λ·L·s_t / Σs, stored ⌊w_t⌋ times plus once more with probability
+// frac(w_t) (train::replay::surprise_weights and weight_copies are the host twins).
+// Returns the total.
+fn weigh_trajectory(g: u32, length: u32) -> u32 {
+    let count = min(length, TRAJECTORY_LEN);
+    if SURPRISE_WEIGHT == 0.0 {
+        return count;
+    }
+    let tail = OBSERVATION_LEN + 2u * ACTIONS;
+    var total = 0.0;
+    for (var t = 0u; t < count; t++) {
+        total += trajectories[(g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail + 1u];
+    }
+    if total <= 0.0 {
+        return count;
+    }
+    var records = 0u;
+    for (var t = 0u; t < count; t++) {
+        let base = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail;
+        let weight = (1.0 - SURPRISE_WEIGHT)
+            + SURPRISE_WEIGHT * f32(count) * trajectories[base + 1u] / total;
+        let whole = floor(weight);
+        let copies = u32(whole) + select(0u, 1u, random_open() < weight - whole);
+        trajectories[base + 2u] = f32(copies);
+        records += copies;
+    }
+    return records;
 }
 
 // Copies a finished game's final position into the draw log. The game's tree is about to

@@ -1,12 +1,15 @@
 // The replay ring buffer on the GPU: finished games' trajectories are appended after every
-// move of self-play. Where each game's samples go is an exclusive prefix sum (scan) of the
-// finished games' lengths, so every game writes its own contiguous run without atomics.
+// move of self-play, each position as many times as its copies slot says (policy-surprise
+// weighting; once each without it). Where each game's records go is an exclusive prefix sum
+// (scan) of the finished games' record counts, so every game writes its own contiguous run
+// without atomics.
 //
 // Prepended by src/selfplay/gpu_replay.rs: GAMES, TRAJECTORY_LEN, RECORD_FLOATS,
 // CAPACITY (records in the ring), BLOCKS (= ceil(GAMES / 256)), and struct Game.
 //
 // A ring record is a trajectory record with its last float (the mover) replaced by the
-// value target from that mover's view.
+// value target from that mover's view: the search's value where the record has one (a
+// random-opening position), else the game's outcome.
 
 struct Header {
     // Next record to write.
@@ -44,13 +47,13 @@ fn workgroup_scan(lid: u32, value: u32) -> u32 {
     return scan[lid];
 }
 
-// Pass 1: each block of 256 games scans its finished lengths.
+// Pass 1: each block of 256 games scans its finished games' record counts.
 @compute @workgroup_size(256)
 fn scan_games(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let g = wid.x * SCAN_WIDTH + lid;
     var length = 0u;
     if g < GAMES {
-        length = games[g].finished_length;
+        length = games[g].finished_records;
     }
     let inclusive = workgroup_scan(lid, length);
     if g < GAMES {
@@ -89,16 +92,27 @@ fn commit(@builtin(global_invocation_id) id: vec3<u32>) {
     if length == 0u {
         return;
     }
-    let start = header.head + offsets[GAMES + g / SCAN_WIDTH] + offsets[g];
+    var next = header.head + offsets[GAMES + g / SCAN_WIDTH] + offsets[g];
     let value0 = games[g].finished_value0;
+    // The record's tail: search value, surprise, copies, mover.
+    let tail = RECORD_FLOATS - 4u;
     for (var t = 0u; t < length; t++) {
         let source = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS;
-        let slot = ((start + t) % CAPACITY) * RECORD_FLOATS;
-        for (var i = 0u; i + 1u < RECORD_FLOATS; i++) {
-            ring[slot + i] = trajectories[source + i];
-        }
         let mover = trajectories[source + RECORD_FLOATS - 1u];
-        ring[slot + RECORD_FLOATS - 1u] = select(value0, -value0, mover > 0.5);
+        var value = select(value0, -value0, mover > 0.5);
+        let search_value = trajectories[source + tail];
+        if search_value <= 1.0 {
+            value = search_value;
+        }
+        let copies = u32(trajectories[source + tail + 2u]);
+        for (var c = 0u; c < copies; c++) {
+            let slot = (next % CAPACITY) * RECORD_FLOATS;
+            for (var i = 0u; i + 1u < RECORD_FLOATS; i++) {
+                ring[slot + i] = trajectories[source + i];
+            }
+            ring[slot + RECORD_FLOATS - 1u] = value;
+            next += 1u;
+        }
     }
 }
 

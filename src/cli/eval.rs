@@ -7,15 +7,17 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
+use wgzero::games::GameState;
 use wgzero::games::clique::CliqueConfig;
 use wgzero::nn::spec::NetworkSpec;
 use wgzero::train::checkpoint::{Checkpoint, Which};
 use wgzero::train::evaluate::{
     AccuracySet, MatchResult, MatchSettings, Player, checkpoint_config, checkpoint_evaluator,
-    play_match, policy_accuracy, search_accuracy,
+    play_match, policy_moves, search_moves,
 };
 
 use super::GlobalOptions;
+use super::board::{board_text, mark};
 
 const LONG_ABOUT: &str = "\
 Evaluate a checkpoint: its optimal-move accuracy and a match.
@@ -57,13 +59,20 @@ pub struct EvalArgs {
     /// Accuracy positions [default: the run's accuracy_positions].
     #[arg(long)]
     positions: Option<u32>,
-    /// Seeds the accuracy positions and the match.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seeds the accuracy positions and the match [default: the run's seed, so the
+    /// positions are the ones its training measured].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Evaluate on K_N instead of the board the checkpoint was trained on (same k and
     /// mode). Only GNN checkpoints load on another board: their weights do not depend on n.
     #[arg(long, value_name = "N")]
     n: Option<u32>,
+    /// Also list the accuracy positions the raw policy gets wrong: the board, the mover,
+    /// the exact value, the optimal moves, the policy's top moves and the search's move,
+    /// with counts by moves played, mover and value (in the JSON line: `misses` and
+    /// `miss_counts`).
+    #[arg(long)]
+    misses: bool,
     /// Print exactly one JSON line.
     #[arg(long)]
     json: bool,
@@ -88,6 +97,12 @@ struct EvalLine {
     #[serde(rename = "match")]
     result: MatchResult,
     seconds: f64,
+    /// With --misses: the distinct positions the raw policy gets wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    misses: Option<Vec<Miss>>,
+    /// With --misses: misses and positions of the set, by moves played, mover and value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    miss_counts: Option<Vec<MissCount>>,
 }
 
 pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
@@ -111,6 +126,7 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
         }
     };
     let positions = args.positions.unwrap_or(config.accuracy_positions) as usize;
+    let seed = args.seed.unwrap_or(config.seed);
     let games = args.games.unwrap_or(config.evaluation_games);
     let simulations = args.sims.unwrap_or(config.accuracy_simulations);
 
@@ -134,32 +150,36 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
         }
     };
 
-    let set = AccuracySet::new(game, positions, args.seed)?;
+    let set = AccuracySet::new(game, positions, seed)?;
     let set_len = set.as_ref().map_or(0, AccuracySet::len);
     let compute = global.compute()?;
     let batch = set_len.max(games as usize).max(1);
     let mut evaluator = checkpoint_evaluator(&checkpoint, &config.network, game.n, &compute, batch)
         .context("--checkpoint")?;
 
-    let (raw, searched) = match &set {
-        Some(set) => {
-            let raw = policy_accuracy(set, &mut evaluator)?;
-            let searched = if simulations > 0 {
-                Some(search_accuracy(
-                    set,
-                    &mut evaluator,
-                    simulations,
-                    config.search.policy,
-                )?)
-            } else {
-                None
+    let (mut raw, mut searched, mut misses, mut miss_counts) = (None, None, None, None);
+    if let Some(set) = &set {
+        let (policy_chosen, logits) = policy_moves(set, &mut evaluator)?;
+        raw = Some(set.share_optimal(&policy_chosen));
+        let search_chosen = if simulations > 0 {
+            let chosen = search_moves(set, &mut evaluator, simulations, config.search.policy)?;
+            searched = Some(set.share_optimal(&chosen));
+            Some(chosen)
+        } else {
+            None
+        };
+        if args.misses {
+            let chosen = Chosen {
+                policy: &policy_chosen,
+                logits: &logits,
+                search: search_chosen.as_deref(),
             };
-            (Some(raw), searched)
+            misses = Some(find_misses(set, &chosen));
+            miss_counts = Some(count_misses(set, &policy_chosen));
         }
-        None => (None, None),
-    };
+    }
 
-    let settings = MatchSettings::new(games, args.seed);
+    let settings = MatchSettings::new(games, seed);
     let result = match &opponent {
         None => play_match(
             game,
@@ -203,6 +223,8 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
         },
         result,
         seconds: started.elapsed().as_secs_f64(),
+        misses,
+        miss_counts,
     };
     if args.json {
         println!("{}", serde_json::to_string(&line)?);
@@ -262,4 +284,205 @@ fn print_text(line: &EvalLine) {
         percent(result.score)
     );
     println!("evaluated in {:.2} s on {}", line.seconds, line.backend);
+    if let (Some(misses), Some(counts)) = (&line.misses, &line.miss_counts) {
+        println!();
+        print_misses(misses, counts);
+    }
+}
+
+/// The moves played at each position of an accuracy set.
+struct Chosen<'a> {
+    /// The raw policy's top legal move.
+    policy: &'a [usize],
+    /// `[positions, actions]` policy logits.
+    logits: &'a [f32],
+    /// The search's move, when it ran.
+    search: Option<&'a [usize]>,
+}
+
+/// Policy moves listed for each miss.
+const TOP_MOVES: usize = 4;
+
+/// One distinct position of the accuracy set where the raw policy's move loses value.
+#[derive(Serialize)]
+struct Miss {
+    /// Its indices in the set (the set keeps repeats).
+    indices: Vec<usize>,
+    moves_played: u32,
+    /// "X" (the first player) or "O".
+    to_move: String,
+    /// The exact value for the mover: 1 win, 0 draw.
+    value: i8,
+    x_edges: Vec<usize>,
+    o_edges: Vec<usize>,
+    /// A move order that reaches the position (X's and O's edges alternating), for
+    /// `wgzero search --position`.
+    moves: Vec<usize>,
+    optimal_moves: Vec<usize>,
+    /// The policy's top legal moves with their probabilities (softmax over the legal
+    /// moves), best first; the first is the move it played.
+    policy_top: Vec<(usize, f32)>,
+    /// The search's move, when it ran.
+    search_move: Option<usize>,
+    #[serde(skip)]
+    board: String,
+}
+
+/// Misses among the set's positions of one depth, mover and value.
+#[derive(Serialize)]
+struct MissCount {
+    moves_played: u32,
+    to_move: String,
+    value: i8,
+    misses: usize,
+    positions: usize,
+}
+
+fn find_misses(set: &AccuracySet, chosen: &Chosen) -> Vec<Miss> {
+    let actions = set.config().num_edges();
+    let mut misses: Vec<Miss> = Vec::new();
+    for (index, position) in set.positions().iter().enumerate() {
+        if position.optimal_moves.contains(&chosen.policy[index]) {
+            continue;
+        }
+        let state = &position.state;
+        let edges = |player: u8| -> Vec<usize> {
+            (0..actions)
+                .filter(|&action| state.owner(action) == Some(player))
+                .collect()
+        };
+        let (x_edges, o_edges) = (edges(0), edges(1));
+        if let Some(seen) = misses
+            .iter_mut()
+            .find(|miss| miss.x_edges == x_edges && miss.o_edges == o_edges)
+        {
+            seen.indices.push(index);
+            continue;
+        }
+        let moves = x_edges
+            .iter()
+            .zip(o_edges.iter().map(Some).chain(std::iter::repeat(None)))
+            .flat_map(|(&x, o)| std::iter::once(x).chain(o.copied()))
+            .collect();
+        let legal = state.legal_actions();
+        let logits = &chosen.logits[index * actions..(index + 1) * actions];
+        let top = logits_top(logits, &legal);
+        misses.push(Miss {
+            indices: vec![index],
+            moves_played: state.moves_played(),
+            to_move: mark(state.to_move()).to_string(),
+            value: position.value,
+            x_edges,
+            o_edges,
+            moves,
+            optimal_moves: position.optimal_moves.clone(),
+            policy_top: top,
+            search_move: chosen.search.map(|moves| moves[index]),
+            board: board_text(state),
+        });
+    }
+    misses
+}
+
+/// The `TOP_MOVES` legal moves of highest probability under the softmax of their logits.
+fn logits_top(logits: &[f32], legal: &[usize]) -> Vec<(usize, f32)> {
+    let max = legal
+        .iter()
+        .map(|&action| logits[action])
+        .fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = legal
+        .iter()
+        .map(|&action| (logits[action] - max).exp())
+        .sum();
+    let mut moves: Vec<(usize, f32)> = legal
+        .iter()
+        .map(|&action| (action, (logits[action] - max).exp() / total))
+        .collect();
+    moves.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    moves.truncate(TOP_MOVES);
+    moves
+}
+
+fn count_misses(set: &AccuracySet, policy: &[usize]) -> Vec<MissCount> {
+    let mut counts: Vec<MissCount> = Vec::new();
+    for (position, chosen) in set.positions().iter().zip(policy) {
+        let moves_played = position.state.moves_played();
+        let to_move = mark(position.state.to_move()).to_string();
+        let index = match counts.iter().position(|count| {
+            (count.moves_played, &count.to_move, count.value)
+                == (moves_played, &to_move, position.value)
+        }) {
+            Some(index) => index,
+            None => {
+                counts.push(MissCount {
+                    moves_played,
+                    to_move,
+                    value: position.value,
+                    misses: 0,
+                    positions: 0,
+                });
+                counts.len() - 1
+            }
+        };
+        counts[index].positions += 1;
+        if !position.optimal_moves.contains(chosen) {
+            counts[index].misses += 1;
+        }
+    }
+    counts.sort_by(|a, b| {
+        (a.moves_played, b.value)
+            .cmp(&(b.moves_played, a.value))
+            .then(a.to_move.cmp(&b.to_move))
+    });
+    counts
+}
+
+fn list(moves: &[usize]) -> String {
+    let items: Vec<String> = moves.iter().map(usize::to_string).collect();
+    items.join(",")
+}
+
+fn print_misses(misses: &[Miss], counts: &[MissCount]) {
+    let total: usize = misses.iter().map(|miss| miss.indices.len()).sum();
+    println!(
+        "raw-policy misses: {total} positions of the set, {} distinct",
+        misses.len()
+    );
+    println!("by moves played, mover and value (missed of positions in the set):");
+    for count in counts {
+        println!(
+            "  {:>2} moves, {} to move, value {:+}: {} of {}",
+            count.moves_played, count.to_move, count.value, count.misses, count.positions
+        );
+    }
+    for (number, miss) in misses.iter().enumerate() {
+        let top: Vec<String> = miss
+            .policy_top
+            .iter()
+            .map(|(action, p)| format!("{action} {:.1} %", 100.0 * p))
+            .collect();
+        let search = match miss.search_move {
+            Some(action) if miss.optimal_moves.contains(&action) => {
+                format!("; search plays {action} (optimal)")
+            }
+            Some(action) => format!("; search plays {action} (also a miss)"),
+            None => String::new(),
+        };
+        println!();
+        println!(
+            "miss {}: set positions {}; {} moves played, {} to move, value {:+}",
+            number + 1,
+            list(&miss.indices),
+            miss.moves_played,
+            miss.to_move,
+            miss.value
+        );
+        print!("{}", miss.board);
+        println!("reached by the moves {}", list(&miss.moves));
+        println!(
+            "optimal moves {}; policy {}{search}",
+            list(&miss.optimal_moves),
+            top.join(", ")
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch to the subcommands.
 
 mod bench;
+mod board;
 mod chess;
 mod clique;
 mod eval;

@@ -15,6 +15,7 @@ use wgzero::train::evaluate::{
 };
 
 use super::GlobalOptions;
+use super::board::{board_text, mark};
 
 const LONG_ABOUT: &str = "\
 Play the clique game against a checkpoint's agent in the terminal.
@@ -227,10 +228,6 @@ fn agent_move(
     Ok(reference.run(evaluator)?.remove(0).chosen)
 }
 
-fn mark(player: u8) -> char {
-    if player == 0 { 'X' } else { 'O' }
-}
-
 fn rule(game: CliqueConfig) -> String {
     let k = game.k;
     match game.mode {
@@ -247,36 +244,10 @@ fn list(moves: &[usize]) -> String {
     items.join(",")
 }
 
-/// K_n's adjacency matrix: X / O for claimed edges, the index of each free edge.
+/// The board, and the last move under it.
 fn print_board(state: &CliqueState) {
     let n = state.config().n;
-    let width = (state.num_actions().saturating_sub(1))
-        .to_string()
-        .len()
-        .max(1)
-        + 1;
-    let mut text = format!("{:>width$}", "");
-    for v in 0..n {
-        text.push_str(&format!("{v:>width$}"));
-    }
-    text.push('\n');
-    for u in 0..n {
-        text.push_str(&format!("{u:>width$}"));
-        for v in 0..n {
-            let cell = if u == v {
-                "·".to_owned()
-            } else {
-                let action = edge_index(n, u, v);
-                match state.owner(action) {
-                    Some(player) => mark(player).to_string(),
-                    None => action.to_string(),
-                }
-            };
-            text.push_str(&format!("{cell:>width$}"));
-        }
-        text.push('\n');
-    }
-    print!("{text}");
+    print!("{}", board_text(state));
     if let Some(last) = state.last_action() {
         let (u, v) = endpoints(n, last as usize);
         println!("last move: edge {last} ({u}-{v})");

@@ -8,13 +8,15 @@ use clap::{Args, ValueEnum};
 use wgzero::backend::Compute;
 use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
-use wgzero::graph::{CompileOptions, Graph, Program};
-use wgzero::nn::{self, Network, uniform::Uniform};
+use wgzero::graph::Program;
+use wgzero::nn::uniform::Uniform;
 use wgzero::search::gpu::{GpuSearch, PlaySettings};
 use wgzero::search::tree_dump::TreeDump;
 use wgzero::search::{
     FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig, SearchResult,
 };
+use wgzero::train::checkpoint::{Checkpoint, Which};
+use wgzero::train::evaluate::{checkpoint_config, checkpoint_evaluator, without_noise};
 
 use super::GlobalOptions;
 use super::clique::parse_position;
@@ -43,27 +45,34 @@ pub struct SearchArgs {
     #[arg(long, value_enum, default_value_t = GameName::Clique)]
     game: GameName,
     /// Vertices of K_n (clique).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, conflicts_with = "checkpoint")]
     n: u32,
     /// Clique size (clique).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, conflicts_with = "checkpoint")]
     k: u32,
-    #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
+    #[arg(long, value_enum, default_value_t = Mode::Symmetric, conflicts_with = "checkpoint")]
     mode: Mode,
+    /// Search with a trained network: a run directory (its best checkpoint), its
+    /// checkpoints/ folder, or a checkpoint's .json or .safetensors file. The game (n, k,
+    /// mode) and, unless --policy or --c-puct is given, the root policy (noise off) are
+    /// the run's.
+    #[arg(long, value_name = "RUN_DIR_OR_FILE", conflicts_with = "net")]
+    checkpoint: Option<PathBuf>,
     /// The moves played so far, in order, comma-separated (empty for the start).
     #[arg(long, default_value = "")]
     position: String,
     /// Simulations; 0 plays the network's highest-prior legal move.
     #[arg(long, default_value_t = 200)]
     sims: u32,
-    /// The network that guides the search.
+    /// The network that guides the search when there is no --checkpoint.
     #[arg(long, value_enum, default_value_t = NetName::Uniform)]
     net: NetName,
-    #[arg(long, value_enum, default_value_t = PolicyName::Puct)]
-    policy: PolicyName,
-    /// PUCT exploration constant.
-    #[arg(long, default_value_t = 1.25)]
-    c_puct: f32,
+    /// The root policy [default: puct, or the checkpoint's run's].
+    #[arg(long, value_enum)]
+    policy: Option<PolicyName>,
+    /// PUCT exploration constant [default: 1.25, or the checkpoint's run's].
+    #[arg(long)]
+    c_puct: Option<f32>,
     /// Print exactly one JSON line {"chosen": A, "children": [...]}.
     #[arg(long)]
     json: bool,
@@ -88,44 +97,51 @@ struct SearchLine {
 
 pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
     let GameName::Clique = args.game;
-    let config = CliqueConfig::new(args.n, args.k, args.mode)?;
+    let compute = global.compute()?;
+    let (config, mut evaluator, run_policy) = match &args.checkpoint {
+        Some(path) => {
+            let checkpoint = Checkpoint::load(path, Which::Best)
+                .with_context(|| format!("--checkpoint {}", path.display()))?;
+            let run = checkpoint_config(&checkpoint).context("--checkpoint")?;
+            let evaluator =
+                checkpoint_evaluator(&checkpoint, &run.network, run.game.n, &compute, 1)
+                    .context("--checkpoint")?;
+            (run.game, evaluator, Some(without_noise(run.search.policy)))
+        }
+        None => {
+            let config = CliqueConfig::new(args.n, args.k, args.mode)?;
+            let NetName::Uniform = args.net;
+            let network = Uniform {
+                observation_len: 3 * config.num_edges(),
+                actions: config.num_edges(),
+            };
+            (
+                config,
+                ProgramEvaluator::new(&network, &compute, 1, 0)?,
+                None,
+            )
+        }
+    };
     let actions = parse_position(&args.position)?;
     let state = CliqueState::from_actions(config, &actions).context("--position")?;
     if state.terminal_value().is_some() {
         bail!("--position: the game is already over after these moves; there is nothing to search");
     }
-    let network: Box<dyn Network> = match args.net {
-        NetName::Uniform => Box::new(Uniform {
-            observation_len: 3 * config.num_edges(),
-            actions: config.num_edges(),
-        }),
-    };
-    let policy = match args.policy {
-        PolicyName::Puct => RootPolicy::AlphaZero {
-            c_puct: args.c_puct,
-            first_play_urgency: FirstPlayUrgency::Reduction(0.0),
-            dirichlet: None,
-        },
-        PolicyName::Gumbel => RootPolicy::Gumbel {
-            max_considered: 16,
-            c_visit: 50.0,
-            c_scale: 0.1,
-            gumbel_noise: false,
-        },
-    };
+    let policy = root_policy(args, run_policy);
+    if args.c_puct.is_some() && matches!(policy, RootPolicy::Gumbel { .. }) {
+        bail!(
+            "--c-puct applies to the PUCT root, and this search uses Gumbel (--policy gumbel or \
+             the checkpoint's run); add --policy puct or drop --c-puct"
+        );
+    }
     let search = SearchConfig {
         simulations: args.sims,
         policy,
         reuse_subtree: false,
     };
-    let compute = global.compute()?;
     let (result, tree) = match &compute {
         Compute::Gpu(gpu) => {
-            let graph = Graph::new();
-            nn::inference(&graph, network.as_ref(), 1);
-            let Program::Gpu(program) =
-                Program::compile(&graph, &compute, &CompileOptions::default())?
-            else {
+            let Program::Gpu(program) = evaluator.into_program() else {
                 unreachable!("compiled for the GPU")
             };
             let engine = GpuSearch::new(
@@ -137,6 +153,7 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
                 PlaySettings {
                     temperature_moves: 0,
                     random_opening: 0,
+                    surprise_weight: 0.0,
                     record: false,
                 },
                 0,
@@ -152,7 +169,6 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
             (result, tree)
         }
         Compute::Cpu => {
-            let mut evaluator = ProgramEvaluator::new(network.as_ref(), &compute, 1, 0)?;
             let mut reference = ReferenceSearch::new(vec![state.clone()], search, 0)?;
             let result = reference.run(&mut evaluator)?.remove(0);
             let tree = args.tree.as_ref().map(|_| reference.tree(0));
@@ -163,6 +179,39 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
         write_tree(path, &tree)?;
     }
     print_result(&result, args.json)
+}
+
+/// The root policy: the flags', else the checkpoint's run's (noise off), else PUCT with
+/// c = 1.25 and no reduction of unvisited children's values.
+fn root_policy(args: &SearchArgs, run_policy: Option<RootPolicy>) -> RootPolicy {
+    let c_puct = args.c_puct.unwrap_or(1.25);
+    let puct = RootPolicy::AlphaZero {
+        c_puct,
+        first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+        dirichlet: None,
+    };
+    match (args.policy, run_policy) {
+        (Some(PolicyName::Puct), _) | (None, None) => puct,
+        (Some(PolicyName::Gumbel), _) => RootPolicy::Gumbel {
+            max_considered: 16,
+            c_visit: 50.0,
+            c_scale: 0.1,
+            gumbel_noise: false,
+        },
+        (
+            None,
+            Some(RootPolicy::AlphaZero {
+                c_puct: run_c_puct,
+                first_play_urgency,
+                dirichlet,
+            }),
+        ) => RootPolicy::AlphaZero {
+            c_puct: args.c_puct.unwrap_or(run_c_puct),
+            first_play_urgency,
+            dirichlet,
+        },
+        (None, Some(policy)) => policy,
+    }
 }
 
 fn write_tree(path: &PathBuf, tree: &TreeDump) -> anyhow::Result<()> {

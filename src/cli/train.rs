@@ -82,9 +82,18 @@ pub struct TrainArgs {
     temperature_moves: Option<u32>,
     /// Each self-play game opens with r uniformly random moves, r drawn uniformly from
     /// 0..=R for every game (the searches still run and are recorded; an r at least the
-    /// game's length makes the whole game random) [default: 0].
+    /// game's length makes the whole game random); positions inside the opening take the
+    /// search's value as value target [default: the board's edges − 1; 0 turns openings
+    /// off].
     #[arg(long, value_name = "R")]
     random_opening: Option<u32>,
+    /// Policy-surprise weighting of the replay, λ in [0, 1]: a finished game's positions
+    /// are stored (1 − λ) + λ·L·s/Σs times in expectation (L its length, s the KL divergence
+    /// of the search's target from the network's prior), so positions where the search
+    /// corrected the network are trained on more often [default: 0.8; 0 stores each
+    /// position once].
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    surprise_weight: Option<f32>,
     /// Weight of the Dirichlet noise mixed into the root priors in self-play (PUCT);
     /// 0 turns it off [default: 0.25].
     #[arg(long, value_name = "EPSILON")]
@@ -156,6 +165,15 @@ fn config_from(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
             );
         }
         config.random_opening = moves;
+    }
+    if let Some(lambda) = args.surprise_weight {
+        if !(0.0..=1.0).contains(&lambda) {
+            bail!(
+                "--surprise-weight {lambda} is outside [0, 1]: 0 stores every position once, \
+                 1 distributes each game's positions by surprise alone"
+            );
+        }
+        config.surprise_weight = lambda;
     }
     if let Some(epsilon) = args.noise {
         config.search.policy = with_noise(config.search.policy, epsilon)?;

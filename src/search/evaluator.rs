@@ -69,6 +69,11 @@ impl ProgramEvaluator {
     pub fn program_mut(&mut self) -> &mut Program {
         &mut self.program
     }
+
+    /// The compiled program, for a caller that runs it itself (the GPU search).
+    pub fn into_program(self) -> Program {
+        self.program
+    }
 }
 
 impl Evaluator for ProgramEvaluator {

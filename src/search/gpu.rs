@@ -68,6 +68,9 @@ pub struct GameRecord {
     pub finished_value0: f32,
     /// Sum of the lengths of all games finished so far.
     pub finished_moves: u32,
+    /// Replay records the game that ended at the last move stores (its positions'
+    /// surprise-weighted copies; 0 if none ended).
+    pub finished_records: u32,
 }
 
 #[repr(C)]
@@ -126,15 +129,28 @@ pub struct PlaySettings {
     pub random_opening: u32,
     /// Record a training sample per move (the game's trajectory) and log drawn games.
     pub record: bool,
+    /// λ of the policy-surprise weighting of finished games' samples
+    /// (`train::replay::surprise_weights`); 0 records each position once.
+    pub surprise_weight: f32,
 }
 
 /// Drawn games' final positions kept in the draw log's ring.
 pub const DRAW_LOG_LEN: u32 = 256;
 
-/// Floats of one recorded sample: observation, policy target, legal mask, mover.
+/// Floats of one recorded sample: observation, policy target, legal mask, then
+/// [`RECORD_TAIL`] floats: the search's value inside the random opening
+/// ([`NO_SEARCH_VALUE`] elsewhere), the policy surprise, the copies the replay stores,
+/// and the mover (in the replay ring: the value target).
 pub fn record_floats(game: &dyn SearchGame) -> u32 {
-    game.observation_len() + 2 * game.num_actions() + 1
+    game.observation_len() + 2 * game.num_actions() + RECORD_TAIL
 }
+
+/// Floats after a record's legal mask (see [`record_floats`]).
+pub const RECORD_TAIL: u32 = 4;
+
+/// The search-value slot of a record outside the random opening: the value target is the
+/// game's outcome.
+pub const NO_SEARCH_VALUE: f32 = 2.0;
 
 struct Kernels {
     evaluate_roots: Arc<wgpu::ComputePipeline>,
@@ -165,6 +181,8 @@ pub struct GpuSearch {
     draw_log_buffer: wgpu::Buffer,
     record_floats: u32,
     trajectory_len: u32,
+    /// The most replay records one finished game stores.
+    max_game_records: u32,
     kernels: Kernels,
     bind_groups: Bindings,
 }
@@ -236,6 +254,8 @@ const C_SCALE: f32 = {c_scale};
 const GUMBEL_NOISE: bool = {gumbel};
 const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
 const RANDOM_OPENING: u32 = {random_opening}u;
+const SURPRISE_WEIGHT: f32 = {surprise_weight};
+const NO_SEARCH_VALUE: f32 = {no_search_value};
 const REUSE: bool = {reuse};
 const RECORD: bool = {record};
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
@@ -260,6 +280,8 @@ const DRAW_LOG_LEN: u32 = {draw_log_len}u;
         gumbel = bool_literal(gumbel_noise),
         temperature_moves = play.temperature_moves,
         random_opening = play.random_opening,
+        surprise_weight = float(play.surprise_weight),
+        no_search_value = float(NO_SEARCH_VALUE),
         reuse = bool_literal(config.reuse_subtree),
         record = bool_literal(play.record),
         trajectory_len = game.max_game_length().max(1),
@@ -401,6 +423,10 @@ impl GpuSearch {
             draw_log_buffer,
             record_floats: record_floats(game),
             trajectory_len: game.max_game_length().max(1),
+            // A weighted position stores at most ⌊w⌋ + 1 ≤ w + 1 copies and the weights of a
+            // game sum to its length, so a game stores at most twice its length.
+            max_game_records: game.max_game_length().max(1)
+                * if play.surprise_weight > 0.0 { 2 } else { 1 },
             kernels,
             bind_groups,
         };
@@ -436,6 +462,12 @@ impl GpuSearch {
     /// Floats per recorded sample and samples per game's trajectory.
     pub fn record_layout(&self) -> (u32, u32) {
         (self.record_floats, self.trajectory_len)
+    }
+
+    /// The most replay records one finished game stores (its trajectory length, twice
+    /// that with policy-surprise weighting).
+    pub fn max_game_records(&self) -> u32 {
+        self.max_game_records
     }
 
     /// The drawn games seen so far (a count, then the last [`DRAW_LOG_LEN`] final states).

@@ -21,7 +21,9 @@ pub enum ReplayError {
     #[error("the GPU replay scan handles at most {max} games in flight, {games} were asked for")]
     TooManyGames { games: u32, max: u32 },
     #[error(
-        "the replay buffer needs room for at least one game ({needed} positions), it has {capacity}"
+        "the replay buffer needs room for every game in flight finishing at once ({needed} \
+         positions, twice the games' length with surprise weighting), it has {capacity}: \
+         raise --replay-capacity or lower --games"
     )]
     TooSmall { capacity: u64, needed: u64 },
     #[error(transparent)]
@@ -87,7 +89,7 @@ impl GpuReplay {
         }
         let (record_floats, trajectory_len) = search.record_layout();
         // Every game finishing at once must fit, or a commit would overwrite itself.
-        let needed = u64::from(games) * u64::from(trajectory_len);
+        let needed = u64::from(games) * u64::from(search.max_game_records());
         if capacity < needed {
             return Err(ReplayError::TooSmall { capacity, needed });
         }

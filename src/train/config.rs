@@ -24,10 +24,20 @@ pub struct TrainConfig {
     /// Moves sampled in proportion to visit counts at the start of each game; greedy after.
     pub temperature_moves: u32,
     /// Each self-play game opens with r uniformly random moves, r uniform in
-    /// `0..=random_opening` per game (still searched and recorded), so that self-play keeps
-    /// reaching the positions where a side has erred. 0: none.
+    /// `0..=random_opening` per game (still searched and recorded, with the search's value
+    /// as value target: the game's outcome after random moves says little about them), so
+    /// that self-play keeps reaching the positions where a side has erred. 0: none (what
+    /// checkpoints saved before the field existed ran with).
     #[serde(default)]
     pub random_opening: u32,
+    /// Policy-surprise weighting of the replay, λ in [0, 1]: position t of a finished game
+    /// of length L is stored w_t = (1 − λ) + λ·L·s_t / Σs times in expectation, s_t the
+    /// KL divergence of the search's policy target from the network's prior there. The
+    /// game's total stays L; positions where the search taught the network something are
+    /// trained on more often. 0: every position once (what checkpoints saved before the
+    /// field existed ran with).
+    #[serde(default)]
+    pub surprise_weight: f32,
     /// Positions the replay buffer holds.
     pub replay_capacity: u64,
     /// Self-play moves (per game in flight) per iteration.
@@ -77,7 +87,11 @@ impl TrainConfig {
             // Every move sampled in proportion to the visits: self-play then reaches the
             // positions random play reaches, which the accuracy is measured on (docs/TRAINING.md).
             temperature_moves: game.num_edges() as u32,
-            random_opening: 0,
+            // Openings of every length up to the whole game but its last move, their
+            // positions valued by the search, with policy-surprise weighting: together they
+            // took avoid and asymmetric K_6 past 99 % (docs/TRAINING.md, device runs 15-17).
+            random_opening: game.num_edges() as u32 - 1,
+            surprise_weight: 0.8,
             replay_capacity: 100_000,
             moves_per_iteration: 8,
             train_steps_per_iteration: 32,

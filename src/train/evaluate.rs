@@ -147,7 +147,7 @@ impl AccuracySet {
     }
 
     /// The share of positions where `chosen[i]` is one of position i's optimal moves.
-    fn share_optimal(&self, chosen: impl Iterator<Item = usize>) -> f32 {
+    pub fn share_optimal(&self, chosen: &[usize]) -> f32 {
         let hits = self
             .positions
             .iter()
@@ -194,21 +194,30 @@ pub fn policy_accuracy(
     set: &AccuracySet,
     evaluator: &mut dyn Evaluator,
 ) -> Result<f32, TrainError> {
+    let (chosen, _) = policy_moves(set, evaluator)?;
+    Ok(set.share_optimal(&chosen))
+}
+
+/// The raw policy's move at each of `set`'s positions (its top legal move), and the
+/// `[positions, actions]` logits it was read from. One evaluator call.
+pub fn policy_moves(
+    set: &AccuracySet,
+    evaluator: &mut dyn Evaluator,
+) -> Result<(Vec<usize>, Vec<f32>), TrainError> {
     let actions = set.config.num_edges();
     let (logits, _) = evaluator.evaluate(&set.observations, set.len())?;
     let chosen = set
         .positions
         .iter()
         .zip(logits.chunks_exact(actions))
-        .map(|(position, logits)| top_legal_move(logits, &position.state.legal_actions()));
-    Ok(set.share_optimal(chosen))
+        .map(|(position, logits)| top_legal_move(logits, &position.state.legal_actions()))
+        .collect();
+    Ok((chosen, logits))
 }
 
 /// Optimal-move accuracy with search: the share of `set`'s positions where the move
 /// [`ReferenceSearch`] plays at temperature 0 after `simulations` simulations keeps the
-/// position's value. One search over all positions at once (evaluator calls of up to
-/// `set.len()` positions); root noise is turned off ([`without_noise`]), so the number is
-/// deterministic. With 0 simulations it equals [`policy_accuracy`] under the AlphaZero
+/// position's value. With 0 simulations it equals [`policy_accuracy`] under the AlphaZero
 /// policy.
 pub fn search_accuracy(
     set: &AccuracySet,
@@ -216,6 +225,20 @@ pub fn search_accuracy(
     simulations: u32,
     policy: RootPolicy,
 ) -> Result<f32, TrainError> {
+    let chosen = search_moves(set, evaluator, simulations, policy)?;
+    Ok(set.share_optimal(&chosen))
+}
+
+/// The move [`ReferenceSearch`] plays at temperature 0 after `simulations` simulations at
+/// each of `set`'s positions. One search over all positions at once (evaluator calls of
+/// up to `set.len()` positions); root noise is turned off ([`without_noise`]), so the
+/// moves are deterministic.
+pub fn search_moves(
+    set: &AccuracySet,
+    evaluator: &mut dyn Evaluator,
+    simulations: u32,
+    policy: RootPolicy,
+) -> Result<Vec<usize>, TrainError> {
     let config = SearchConfig {
         simulations,
         policy: without_noise(policy),
@@ -224,7 +247,7 @@ pub fn search_accuracy(
     let roots = set.positions.iter().map(|p| p.state.clone()).collect();
     let mut search = ReferenceSearch::new(roots, config, 0)?;
     let results = search.run(evaluator)?;
-    Ok(set.share_optimal(results.iter().map(|result| result.chosen)))
+    Ok(results.iter().map(|result| result.chosen).collect())
 }
 
 /// `policy` with its root noise off: no Dirichlet noise (AlphaZero), no Gumbel draws.

@@ -84,6 +84,7 @@ impl GpuPipeline {
             PlaySettings {
                 temperature_moves: config.temperature_moves,
                 random_opening: config.random_opening,
+                surprise_weight: config.surprise_weight,
                 record: true,
             },
             config.seed,

@@ -66,6 +66,7 @@ impl HostPipeline {
             config.search,
             config.temperature_moves,
             config.random_opening,
+            config.surprise_weight,
             config.seed,
         )?;
         let capacity = usize::try_from(config.replay_capacity).map_err(|_| {

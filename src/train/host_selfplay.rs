@@ -3,16 +3,17 @@
 //! proportion to the root visits for the first `temperature_moves` moves of each game and
 //! the search policy's choice after (but uniformly at random during a game's random
 //! opening, if any), finished games replaced at once. Every move records
-//! the mover's observation, the legal mask, the search's policy target and the mover; when
-//! a game ends its positions go to the replay buffer with the outcome from each mover's
-//! view as value target.
+//! the mover's observation, the legal mask, the search's policy target, the mover, the
+//! search's value and its surprise; when a game ends its positions go to the replay buffer
+//! with the outcome from each mover's view as value target (the search's value inside the
+//! random opening), each as many times as its surprise weight draws ([`surprise_weights`]).
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::TrainError;
 use super::pipeline::SelfPlayReport;
-use super::replay::ReplayBuffer;
+use super::replay::{ReplayBuffer, policy_surprise, surprise_weights, weight_copies};
 use crate::games::GameState;
 use crate::games::clique::{CliqueConfig, CliqueState, Status};
 use crate::search::{Evaluator, ReferenceSearch, SearchConfig, SearchError, SearchResult};
@@ -32,6 +33,11 @@ struct Trajectory {
     policy_targets: Vec<f32>,
     /// `[moves]`: the player to move at each position.
     movers: Vec<u8>,
+    /// `[moves]`: the search's value for the mover where the position is in the game's
+    /// random opening (its value target there).
+    opening_values: Vec<Option<f32>>,
+    /// `[moves]`: the search's [`policy_surprise`] at each position.
+    surprises: Vec<f32>,
 }
 
 impl Trajectory {
@@ -40,6 +46,8 @@ impl Trajectory {
         self.legal_masks.clear();
         self.policy_targets.clear();
         self.movers.clear();
+        self.opening_values.clear();
+        self.surprises.clear();
     }
 }
 
@@ -51,6 +59,8 @@ pub struct HostSelfPlay {
     random_opening: u32,
     /// Each game's random opening length.
     openings: Vec<u32>,
+    /// λ of [`surprise_weights`].
+    surprise_weight: f32,
     search: ReferenceSearch<CliqueState>,
     trajectories: Vec<Trajectory>,
     rng: StdRng,
@@ -80,13 +90,15 @@ impl Evaluator for CountingEvaluator<'_> {
 impl HostSelfPlay {
     /// `games` ≥ 1 fresh games of `game`, searched with `search`; `seed` fixes the search
     /// noise and the move sampling. Each game's first r moves, r uniform in
-    /// `0..=random_opening`, are uniformly random legal moves.
+    /// `0..=random_opening`, are uniformly random legal moves; `surprise_weight` is the λ of
+    /// [`surprise_weights`].
     pub fn new(
         game: CliqueConfig,
         games: usize,
         search: SearchConfig,
         temperature_moves: u32,
         random_opening: u32,
+        surprise_weight: f32,
         seed: u64,
     ) -> Result<Self, TrainError> {
         if games == 0 {
@@ -105,6 +117,7 @@ impl HostSelfPlay {
             temperature_moves,
             random_opening,
             openings,
+            surprise_weight,
             search: ReferenceSearch::new(roots, search, seed ^ SEARCH_STREAM)?,
             trajectories: vec![Trajectory::default(); games],
             rng,
@@ -175,6 +188,17 @@ impl HostSelfPlay {
             .policy_targets
             .extend_from_slice(&result.policy_target);
         trajectory.movers.push(state.to_move());
+        let in_opening = state.moves_played() < self.openings[game];
+        trajectory
+            .opening_values
+            .push(in_opening.then(|| search_value(result)));
+        trajectory.surprises.push(policy_surprise(
+            &result.policy_target,
+            result
+                .children
+                .iter()
+                .map(|child| (child.action, child.prior)),
+        ));
     }
 
     /// The move to play: sampled in proportion to the root visits (the policy target when
@@ -221,18 +245,23 @@ impl HostSelfPlay {
         let final_state = self.search.root_state(game).clone();
         let trajectory = &self.trajectories[game];
         let (o, a) = (self.observation_len, self.actions);
-        for (index, &mover) in trajectory.movers.iter().enumerate() {
+        let weights = surprise_weights(&trajectory.surprises, self.surprise_weight);
+        for (index, (&mover, weight)) in trajectory.movers.iter().zip(weights).enumerate() {
+            let copies = weight_copies(weight, self.rng.random());
             let value = match final_state.status() {
                 Status::Won(winner) if winner == mover => 1.0,
                 Status::Won(_) => -1.0,
                 Status::Draw | Status::Ongoing => 0.0,
             };
-            replay.push(
-                &trajectory.observations[index * o..(index + 1) * o],
-                &trajectory.legal_masks[index * a..(index + 1) * a],
-                &trajectory.policy_targets[index * a..(index + 1) * a],
-                value,
-            );
+            let value = trajectory.opening_values[index].unwrap_or(value);
+            for _ in 0..copies {
+                replay.push(
+                    &trajectory.observations[index * o..(index + 1) * o],
+                    &trajectory.legal_masks[index * a..(index + 1) * a],
+                    &trajectory.policy_targets[index * a..(index + 1) * a],
+                    value,
+                );
+            }
         }
         report.games += 1;
         report.total_length += u64::from(final_state.moves_played());
@@ -250,6 +279,19 @@ impl HostSelfPlay {
     }
 }
 
+/// The search's value of its root for the mover: the mean value of the most visited
+/// child (the first in action order on a tie, as `record_sample` in mcts.wgsl), the move
+/// the search stands behind; the root's value if nothing was visited.
+fn search_value(result: &SearchResult) -> f32 {
+    let most = result.children.iter().map(|child| child.visits).max();
+    result
+        .children
+        .iter()
+        .find(|child| child.visits > 0 && Some(child.visits) == most)
+        .and_then(|child| child.q)
+        .unwrap_or(result.root_value)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -258,20 +300,24 @@ mod tests {
     use crate::games::clique::Mode;
     use crate::search::{FirstPlayUrgency, RootPolicy, UniformEvaluator};
 
-    /// The distinct first moves of 64 fresh games played greedily, without root noise, with
-    /// `random_opening` (the GPU twin is tests/random_opening.rs).
-    fn first_moves(random_opening: u32) -> BTreeSet<u32> {
-        let game = CliqueConfig::new(6, 3, Mode::Avoid).unwrap();
-        let search = SearchConfig {
-            simulations: 4,
+    fn noise_free(simulations: u32) -> SearchConfig {
+        SearchConfig {
+            simulations,
             policy: RootPolicy::AlphaZero {
                 c_puct: 1.5,
                 first_play_urgency: FirstPlayUrgency::Reduction(0.0),
                 dirichlet: None,
             },
             reuse_subtree: false,
-        };
-        let mut self_play = HostSelfPlay::new(game, 64, search, 0, random_opening, 7).unwrap();
+        }
+    }
+
+    /// The distinct first moves of 64 fresh games played greedily, without root noise, with
+    /// `random_opening` (the GPU twin is tests/random_opening.rs).
+    fn first_moves(random_opening: u32) -> BTreeSet<u32> {
+        let game = CliqueConfig::new(6, 3, Mode::Avoid).unwrap();
+        let search = noise_free(4);
+        let mut self_play = HostSelfPlay::new(game, 64, search, 0, random_opening, 0.0, 7).unwrap();
         let mut evaluator = UniformEvaluator {
             num_actions: game.num_edges(),
         };
@@ -296,5 +342,95 @@ mod tests {
     fn random_openings_spread_the_first_moves_over_the_board() {
         let moves = first_moves(14);
         assert!(moves.len() >= 8, "first moves {moves:?}");
+    }
+
+    /// The replay after 40 moves of 32 games on K_5 (avoid) with a uniform network.
+    fn replay_after(random_opening: u32, surprise_weight: f32) -> (ReplayBuffer, SelfPlayReport) {
+        let game = CliqueConfig::new(5, 3, Mode::Avoid).unwrap();
+        let mut self_play = HostSelfPlay::new(
+            game,
+            32,
+            noise_free(24),
+            10,
+            random_opening,
+            surprise_weight,
+            3,
+        )
+        .unwrap();
+        let mut evaluator = UniformEvaluator {
+            num_actions: game.num_edges(),
+        };
+        let mut replay = ReplayBuffer::new(10_000, 30, 10).unwrap();
+        let report = self_play.play(40, &mut evaluator, &mut replay).unwrap();
+        (replay, report)
+    }
+
+    /// The replay's samples, as (policy surprise under the uniform prior, value target).
+    fn surprises_and_values(replay: &ReplayBuffer) -> Vec<(f32, f32)> {
+        (0..replay.len())
+            .map(|index| {
+                let sample = replay.sample(index);
+                let legal = (0..10).filter(|&a| sample.legal_mask[a] > 0.0);
+                let surprise = policy_surprise(&sample.policy_target, legal.map(|a| (a, 1.0)));
+                (surprise, sample.value_target)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_weighting_or_openings_every_position_is_stored_once_with_its_outcome() {
+        let (replay, report) = replay_after(0, 0.0);
+        assert_eq!(replay.len() as u64, report.total_length);
+        for (_, value) in surprises_and_values(&replay) {
+            assert!([-1.0, 0.0, 1.0].contains(&value), "outcome {value}");
+        }
+    }
+
+    #[test]
+    fn surprise_weighting_stores_positions_by_what_the_search_changed() {
+        let (replay, report) = replay_after(0, 1.0);
+        let samples = surprises_and_values(&replay);
+        // λ = 1: weight ∝ surprise, so a position the search left at the prior (a single
+        // legal move, or visits spread evenly) is never stored, and the count stays near
+        // the positions played (Σw = L per game, rounded at random).
+        assert!(samples.iter().all(|&(surprise, _)| surprise > 1e-6));
+        let stored = replay.len() as f64;
+        let played = report.total_length as f64;
+        assert!(
+            (0.7 * played..1.3 * played).contains(&stored),
+            "{stored} stored for {played}"
+        );
+        // Surprising positions are stored more than once: some samples repeat.
+        let distinct: BTreeSet<Vec<u32>> = (0..replay.len())
+            .map(|index| {
+                let sample = replay.sample(index);
+                sample.observation.iter().map(|x| x.to_bits()).collect()
+            })
+            .collect();
+        assert!(distinct.len() < replay.len(), "no position was repeated");
+    }
+
+    #[test]
+    fn random_opening_positions_take_the_search_value_as_target() {
+        // Openings as long as the game: every position is in one, so its target is the
+        // search's value, which under a uniform network (value 0) is a fraction wherever
+        // the search reached a game's end but did not prove it (without openings every
+        // target is an outcome, ±1 or 0: the test above).
+        let (replay, _) = replay_after(10, 0.0);
+        let samples = surprises_and_values(&replay);
+        let fractional = samples
+            .iter()
+            .filter(|&&(_, value)| ![-1.0, 0.0, 1.0].contains(&value))
+            .count();
+        assert!(
+            fractional > samples.len() / 10,
+            "{fractional} of {}",
+            samples.len()
+        );
+        assert!(
+            samples
+                .iter()
+                .all(|&(_, value)| (-1.0..=1.0).contains(&value))
+        );
     }
 }

@@ -222,6 +222,7 @@ pub fn run(global: &GlobalOptions, args: &HostPipelineArgs) -> anyhow::Result<()
         config.search,
         config.temperature_moves,
         config.random_opening,
+        config.surprise_weight,
         config.seed,
     )?;
     let capacity = usize::try_from(config.replay_capacity).context("replay capacity")?;

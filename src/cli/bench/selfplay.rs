@@ -128,6 +128,7 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             PlaySettings {
                 temperature_moves: u32::MAX,
                 random_opening: 0,
+                surprise_weight: 0.0,
                 record: false,
             },
             1,
