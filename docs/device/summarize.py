@@ -16,6 +16,15 @@ args = parser.parse_args()
 for run in args.runs:
     name = os.path.basename(os.path.normpath(run))
     ms = [json.loads(line) for line in open(os.path.join(run, "metrics.jsonl"))]
+    if ms and ms[-1]["policy_accuracy"] is None:
+        # A board the solver does not measure (n > 7): the Ramsey counts instead.
+        first = next((m for m in ms if m["counterexamples_total"]), None)
+        print(name, len(ms), "seconds %.1f" % ms[-1]["elapsed_seconds"],
+              "counterexamples", ms[-1]["counterexamples_total"],
+              "distinct", ms[-1]["counterexamples_distinct"],
+              "first at iteration", first and first["iteration"],
+              "second", first and round(first["elapsed_seconds"], 1))
+        continue
     acc = [m["policy_accuracy"] for m in ms]
     f99 = next((round(m["elapsed_seconds"]) for m in ms if m["policy_accuracy"] >= 0.99), None)
     print(name, len(ms), "first99", f99, "last50 %.4f" % (sum(acc[-50:]) / min(50, len(acc))),
