@@ -470,7 +470,8 @@ fn a_full_evaluation_of_the_default_mlp_on_the_cpu() {
     println!(
         "{}",
         serde_json::json!({
-            "measurement": "evaluation", "n": 6, "k": 3, "network": "mlp [128, 128]",
+            "measurement": "evaluation", "n": 6, "k": 3,
+            "network": NetworkSpec::default_mlp().descriptor(6),
             "backend": "cpu", "positions": set.len(), "set_seconds": set_seconds,
             "raw_accuracy": raw, "search_accuracy_50": searched,
             "matches": "200 vs random + 200 gating",

@@ -19,7 +19,7 @@ pub enum NetworkSpec {
 impl NetworkSpec {
     pub fn default_mlp() -> Self {
         NetworkSpec::Mlp {
-            hidden: vec![128, 128],
+            hidden: vec![256, 256],
         }
     }
 
