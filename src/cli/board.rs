@@ -8,6 +8,12 @@ pub fn mark(player: u8) -> char {
     if player == 0 { 'X' } else { 'O' }
 }
 
+/// Moves as `wgzero search --position` and `play` take them: comma-separated indices.
+pub fn list(moves: &[usize]) -> String {
+    let items: Vec<String> = moves.iter().map(usize::to_string).collect();
+    items.join(",")
+}
+
 /// K_n's adjacency matrix, one line per vertex: X / O for claimed edges, the index of
 /// each free edge.
 pub fn board_text(state: &CliqueState) -> String {

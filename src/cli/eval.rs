@@ -17,7 +17,7 @@ use wgzero::train::evaluate::{
 };
 
 use super::GlobalOptions;
-use super::board::{board_text, mark};
+use super::board::{board_text, list, mark};
 
 const LONG_ABOUT: &str = "\
 Evaluate a checkpoint: its optimal-move accuracy and a match.
@@ -435,11 +435,6 @@ fn count_misses(set: &AccuracySet, policy: &[usize]) -> Vec<MissCount> {
             .then(a.to_move.cmp(&b.to_move))
     });
     counts
-}
-
-fn list(moves: &[usize]) -> String {
-    let items: Vec<String> = moves.iter().map(usize::to_string).collect();
-    items.join(",")
 }
 
 fn print_misses(misses: &[Miss], counts: &[MissCount]) {

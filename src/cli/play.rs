@@ -15,7 +15,7 @@ use wgzero::train::evaluate::{
 };
 
 use super::GlobalOptions;
-use super::board::{board_text, mark};
+use super::board::{board_text, list, mark};
 
 const LONG_ABOUT: &str = "\
 Play the clique game against a checkpoint's agent in the terminal.
@@ -237,11 +237,6 @@ fn rule(game: CliqueConfig) -> String {
         }
         Mode::Avoid => format!("whoever completes a K_{k} in their own colour loses"),
     }
-}
-
-fn list(moves: &[usize]) -> String {
-    let items: Vec<String> = moves.iter().map(usize::to_string).collect();
-    items.join(",")
 }
 
 /// The board, and the last move under it.
