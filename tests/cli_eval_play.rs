@@ -674,6 +674,24 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
         "{stdout}"
     );
     assert!(stdout.contains("reached by the moves"), "{stdout}");
+
+    // No positions to list: an error that says why, not a silent report.
+    let (ok, _, stderr) = wgzero(
+        &[
+            "eval",
+            "--checkpoint",
+            run_dir,
+            "--positions",
+            "0",
+            "--misses",
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("--misses") && stderr.contains("--positions"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -151,6 +151,14 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     };
 
     let set = AccuracySet::new(game, positions, seed)?;
+    if args.misses && set.is_none() {
+        bail!(
+            "--misses lists accuracy positions, and there are none here: the solver handles \
+             boards up to n = {} (this is K_{}), and --positions must be at least 1",
+            wgzero::train::evaluate::MAX_ACCURACY_VERTICES,
+            game.n
+        );
+    }
     let set_len = set.as_ref().map_or(0, AccuracySet::len);
     let compute = global.compute()?;
     let batch = set_len.max(games as usize).max(1);
