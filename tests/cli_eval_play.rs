@@ -702,21 +702,24 @@ fn search_with_a_checkpoint_uses_its_network_and_its_game() {
     let run_dir = run.path().to_str().unwrap();
     let moves = [4, 0, 7];
     let state = CliqueState::from_actions(config, &moves).unwrap();
-    let (ok, stdout, stderr) = wgzero(
-        &[
-            "search",
-            "--checkpoint",
-            run_dir,
-            "--position",
-            "4,0,7",
-            "--sims",
-            "0",
-            "--json",
-        ],
-        None,
-    );
-    assert!(ok, "{stderr}");
-    let line: Value = serde_json::from_str(&stdout).unwrap();
+    let search_json = |sims: &str| -> Value {
+        let (ok, stdout, stderr) = wgzero(
+            &[
+                "search",
+                "--checkpoint",
+                run_dir,
+                "--position",
+                "4,0,7",
+                "--sims",
+                sims,
+                "--json",
+            ],
+            None,
+        );
+        assert!(ok, "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let line = search_json("0");
     assert_eq!(line["chosen"], reference_move(&parameters, &state));
     let children = line["children"].as_array().unwrap();
     let priors = reference_priors(&parameters, &state);
@@ -727,21 +730,7 @@ fn search_with_a_checkpoint_uses_its_network_and_its_game() {
     }
 
     // With simulations the search spends them all; the game (K_5) is the checkpoint's.
-    let (ok, stdout, stderr) = wgzero(
-        &[
-            "search",
-            "--checkpoint",
-            run_dir,
-            "--position",
-            "4,0,7",
-            "--sims",
-            "64",
-            "--json",
-        ],
-        None,
-    );
-    assert!(ok, "{stderr}");
-    let line: Value = serde_json::from_str(&stdout).unwrap();
+    let line = search_json("64");
     let visits: u64 = line["children"]
         .as_array()
         .unwrap()

@@ -10,6 +10,7 @@ use serde::Serialize;
 use wgzero::games::GameState;
 use wgzero::games::clique::CliqueConfig;
 use wgzero::nn::spec::NetworkSpec;
+use wgzero::search::reference::softmax;
 use wgzero::train::checkpoint::{Checkpoint, Which};
 use wgzero::train::evaluate::{
     AccuracySet, MatchResult, MatchSettings, Player, checkpoint_config, checkpoint_evaluator,
@@ -394,18 +395,8 @@ fn find_misses(set: &AccuracySet, chosen: &Chosen) -> Vec<Miss> {
 
 /// The `TOP_MOVES` legal moves of highest probability under the softmax of their logits.
 fn logits_top(logits: &[f32], legal: &[usize]) -> Vec<(usize, f32)> {
-    let max = legal
-        .iter()
-        .map(|&action| logits[action])
-        .fold(f32::NEG_INFINITY, f32::max);
-    let total: f32 = legal
-        .iter()
-        .map(|&action| (logits[action] - max).exp())
-        .sum();
-    let mut moves: Vec<(usize, f32)> = legal
-        .iter()
-        .map(|&action| (action, (logits[action] - max).exp() / total))
-        .collect();
+    let legal_logits: Vec<f32> = legal.iter().map(|&action| logits[action]).collect();
+    let mut moves: Vec<(usize, f32)> = legal.iter().copied().zip(softmax(&legal_logits)).collect();
     moves.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     moves.truncate(TOP_MOVES);
     moves
