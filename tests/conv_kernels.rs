@@ -250,7 +250,7 @@ fn forward_with_a_fused_bias_and_relu() {
     let tiles = choose_tiles(&spec, &AdapterCaps::of(&gpu));
     // SAFETY: loaders in bounds of the shape's tensors; the epilogue reads bias[col < cout].
     let actual =
-        unsafe { run_matmul(&gpu, &spec, &tiles, &input, &weight, None, &[&bias]) }.unwrap();
+        unsafe { run_matmul(&gpu, &spec, tiles, &input, &weight, None, &[&bias]) }.unwrap();
     assert_close(
         "conv bias relu",
         &actual,

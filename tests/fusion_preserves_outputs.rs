@@ -42,7 +42,11 @@ fn check(build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>, compared: &[&str], s
     ] {
         let graph = Graph::new();
         let inputs = build(&graph);
-        let options = CompileOptions { fuse, seed: 7 };
+        let options = CompileOptions {
+            fuse,
+            seed: 7,
+            ..CompileOptions::default()
+        };
         let mut program = Program::compile(&graph, &compute, &options).unwrap();
         for wgsl in program.kernels().iter().flat_map(|k| &k.shaders) {
             wgzero::gpu::validate_wgsl(wgsl, naga::valid::Capabilities::empty())

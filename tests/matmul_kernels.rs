@@ -253,7 +253,7 @@ fn epilogue_with_a_bias_binding_and_accumulation() {
         for tiles in [SMALL, CANDIDATES[2]] {
             // SAFETY: the epilogue reads bias[col] with col < n = bias.len().
             let actual =
-                unsafe { run_matmul(&gpu, &spec, &tiles, &a, &b, Some(&start), &[&bias]) }.unwrap();
+                unsafe { run_matmul(&gpu, &spec, tiles, &a, &b, Some(&start), &[&bias]) }.unwrap();
             assert_close(
                 &format!("bias+relu accumulate {accumulate} {}", tiles.name()),
                 &actual,
@@ -317,6 +317,7 @@ fn the_tuner_respects_the_baseline_and_uses_more_only_when_offered() {
         max_storage_buffers_per_stage: 32,
         subgroups: true,
         software: false,
+        tensor_cores: false,
     };
     let mut used_more = false;
     for m in [1, 3, 7, 64, 100, 512, 4096] {

@@ -27,6 +27,7 @@ fn first_moves(random_opening: u32) -> Option<BTreeSet<u32>> {
     let options = CompileOptions {
         fuse: true,
         seed: 5,
+        ..CompileOptions::default()
     };
     let Program::Gpu(program) =
         Program::compile(&graph, &Compute::Gpu(gpu.clone()), &options).unwrap()

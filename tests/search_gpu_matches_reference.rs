@@ -51,6 +51,7 @@ fn program(network: &dyn Network, gpu: &Arc<Gpu>, batch: usize) -> GpuProgram {
     let options = CompileOptions {
         fuse: true,
         seed: 3,
+        ..CompileOptions::default()
     };
     match Program::compile(&graph, &Compute::Gpu(gpu.clone()), &options).unwrap() {
         Program::Gpu(program) => program,

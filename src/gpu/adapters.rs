@@ -20,6 +20,30 @@ pub const OPTIONAL_FEATURES: &[(&str, wgpu::Features)] = &[
     ),
 ];
 
+/// The features the cooperative-matrix (tensor-core) matmul template needs.
+pub const TENSOR_CORE_FEATURES: wgpu::Features = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
+    .union(wgpu::Features::SHADER_F16)
+    .union(wgpu::Features::SUBGROUP);
+
+/// Whether `adapter` can run the cooperative-matrix template: it offers
+/// [`TENSOR_CORE_FEATURES`], 16×16×16 products of f16 matrices accumulated in f32, and
+/// subgroups of exactly 32 invocations (the template assigns one 32-wide subgroup per
+/// part of the tile). `WGZERO_TENSOR_CORES=0` says no whatever the adapter.
+pub fn offers_tensor_cores(adapter: &wgpu::Adapter) -> bool {
+    if std::env::var("WGZERO_TENSOR_CORES").is_ok_and(|value| value == "0") {
+        return false;
+    }
+    let info = adapter.get_info();
+    adapter.features().contains(TENSOR_CORE_FEATURES)
+        && info.subgroup_min_size == 32
+        && info.subgroup_max_size == 32
+        && adapter.cooperative_matrix_properties().iter().any(|p| {
+            (p.m_size, p.n_size, p.k_size) == (16, 16, 16)
+                && p.ab_type == wgpu::CooperativeScalarType::F16
+                && p.cr_type == wgpu::CooperativeScalarType::F32
+        })
+}
+
 /// The optional features of [`OPTIONAL_FEATURES`] that `available` offers.
 pub fn optional_features_in(available: wgpu::Features) -> wgpu::Features {
     OPTIONAL_FEATURES

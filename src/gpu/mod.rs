@@ -79,11 +79,22 @@ impl Gpu {
     /// it offers.
     pub fn new(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<Self, GpuError> {
         let info = adapter.get_info();
+        let mut required_features = adapters::optional_features_in(adapter.features());
+        let experimental_features = if adapters::offers_tensor_cores(&adapter) {
+            required_features |= adapters::TENSOR_CORE_FEATURES;
+            // SAFETY: wgpu marks cooperative matrices experimental (its validation of them
+            // is incomplete). They are used only by the cooperative-matrix template, whose
+            // accesses stay inside workgroup arrays it sizes itself (tests/coop_kernels.rs
+            // compares it with the f32 template on hardware that offers it).
+            unsafe { wgpu::ExperimentalFeatures::enabled() }
+        } else {
+            wgpu::ExperimentalFeatures::disabled()
+        };
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("wgzero"),
-            required_features: adapters::optional_features_in(adapter.features()),
+            required_features,
             required_limits: adapter.limits(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            experimental_features,
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         };
@@ -148,6 +159,12 @@ impl Gpu {
 
     pub fn has(&self, feature: wgpu::Features) -> bool {
         self.features.contains(feature)
+    }
+
+    /// True when the device was opened with f16 cooperative matrices that the
+    /// cooperative-matrix matmul template can use (see [`adapters::offers_tensor_cores`]).
+    pub fn tensor_cores(&self) -> bool {
+        self.has(adapters::TENSOR_CORE_FEATURES) && adapters::offers_tensor_cores(&self.adapter)
     }
 
     /// Reports device loss or the first asynchronous driver error seen so far.

@@ -23,7 +23,7 @@ pub mod strided;
 pub mod wgsl;
 
 pub use ir::{BinaryOp, Graph, Init, Op, ReduceOp, Tensor, TensorId, UnaryOp};
-pub use program::{CompileOptions, Program};
+pub use program::{CompileOptions, Precision, Program};
 pub use shape::Shape;
 
 use crate::gpu::GpuError;

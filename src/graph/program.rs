@@ -6,6 +6,20 @@ use super::ir::Graph;
 use super::wgsl::{GpuProgram, KernelInfo};
 use crate::backend::Compute;
 
+/// The arithmetic of the GPU's convolutions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Precision {
+    /// f32 throughout (the CPU interpreter's arithmetic).
+    #[default]
+    F32,
+    /// Convolutions (forward and both gradients) multiply f16-rounded operands on tensor
+    /// cores, summing in f32, where the adapter offers f16 cooperative matrices
+    /// ([`crate::graph::kernels::coop`]); everything else, and every adapter without them,
+    /// stays f32. Like TF32, operands keep 10 mantissa bits; gradient operands are scaled
+    /// by a power of two to keep them in f16's range.
+    F16TensorCores,
+}
+
 /// How to compile.
 #[derive(Clone, Debug)]
 pub struct CompileOptions {
@@ -14,6 +28,8 @@ pub struct CompileOptions {
     pub fuse: bool,
     /// Seed of the initial parameter values.
     pub seed: u64,
+    /// The convolutions' arithmetic on the GPU (the CPU backend is always f32).
+    pub precision: Precision,
 }
 
 impl Default for CompileOptions {
@@ -21,6 +37,7 @@ impl Default for CompileOptions {
         Self {
             fuse: true,
             seed: 0,
+            precision: Precision::F32,
         }
     }
 }
@@ -39,12 +56,7 @@ impl Program {
     ) -> Result<Self, GraphError> {
         match compute {
             Compute::Cpu => Ok(Program::Cpu(CpuProgram::compile(graph, options.seed)?)),
-            Compute::Gpu(gpu) => Ok(Program::Gpu(GpuProgram::compile(
-                graph,
-                gpu,
-                options.fuse,
-                options.seed,
-            )?)),
+            Compute::Gpu(gpu) => Ok(Program::Gpu(GpuProgram::compile(graph, gpu, options)?)),
         }
     }
 

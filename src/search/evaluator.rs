@@ -50,7 +50,11 @@ impl ProgramEvaluator {
     ) -> Result<Self, SearchError> {
         let graph = Graph::new();
         nn::inference(&graph, network, batch);
-        let options = CompileOptions { fuse: true, seed };
+        let options = CompileOptions {
+            fuse: true,
+            seed,
+            ..CompileOptions::default()
+        };
         let program = Program::compile(&graph, compute, &options)?;
         Ok(Self {
             program,

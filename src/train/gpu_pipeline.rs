@@ -63,6 +63,7 @@ impl GpuPipeline {
         let options = CompileOptions {
             fuse: true,
             seed: config.seed,
+            ..CompileOptions::default()
         };
         let inference_graph = Graph::new();
         nn::inference(

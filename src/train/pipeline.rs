@@ -39,6 +39,7 @@ pub(super) fn compile_training_step(
     let options = CompileOptions {
         fuse: true,
         seed: config.seed,
+        ..CompileOptions::default()
     };
     let program = Program::compile(&graph, compute, &options)?;
     let parameters = graph.parameter_names();

@@ -14,9 +14,10 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
+use wgzero::graph::Precision;
 use wgzero::graph::kernels::{
-    AdapterCaps, ConvShape, MatmulKernel, MatmulSpec, Tiles, choose_tiles, conv2d_forward,
-    conv2d_grad_input, conv2d_grad_weight, grad_weight_splits, tuning,
+    AdapterCaps, ConvShape, MatmulKernel, MatmulSpec, Template, choose_coop_tiles, choose_tiles,
+    conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop, grad_weight_splits, tuning,
 };
 
 use super::GlobalOptions;
@@ -31,8 +32,31 @@ pub enum Only {
     Train,
 }
 
+/// `--precision`: the arithmetic of the products and convolutions measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// f32 fused multiply-adds.
+    F32,
+    /// f16 operands on tensor cores (cooperative matrices), f32 sums; needs an adapter that
+    /// offers them.
+    F16,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(precision: PrecisionArg) -> Self {
+        match precision {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F16 => Precision::F16TensorCores,
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct KernelsArgs {
+    /// Arithmetic: f32 everywhere, or f16 tensor cores for the products, convolutions and
+    /// the training step's convolutions.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    precision: PrecisionArg,
     /// Run only this group of benchmarks.
     #[arg(long, value_enum)]
     only: Option<Only>,
@@ -114,11 +138,23 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
     } else {
         AdapterCaps::of(&gpu)
     };
+    if args.precision == PrecisionArg::F16 && !caps.tensor_cores {
+        bail!(
+            "--precision f16 needs f16 cooperative matrices (tensor cores), which {} does not offer{}; use --precision f32",
+            gpu.info.name,
+            if args.baseline_tiles {
+                " with --baseline-tiles"
+            } else {
+                ""
+            }
+        );
+    }
     let runs = |group: Only| args.only.is_none() || args.only == Some(group);
     if runs(Only::Mlp) {
         super::programs::mlp_forward(
             &gpu,
             args.mlp_batch,
+            args.precision.into(),
             args.repeats,
             args.seconds_per_repeat,
             args.profile,
@@ -128,6 +164,7 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
         super::programs::train_step(
             &gpu,
             args.train_batch,
+            args.precision.into(),
             args.repeats,
             args.seconds_per_repeat,
             args.profile,
@@ -145,9 +182,9 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
             let b = random(spec.b_len().unwrap_or(0) as usize, 2);
             let inputs = Inputs::dense(&gpu, &spec, &a, &b);
             let check = |output: &[f32]| dense_spot_check(&spec, &a, &b, output);
-            for (tiles, tuned) in configs(&spec, &caps, args.survey) {
+            for (template, tuned) in configs(&spec, &caps, args) {
                 measure(
-                    &gpu, args, "matmul", &shape, &spec, tiles, tuned, &inputs, None, &check,
+                    &gpu, args, "matmul", &shape, &spec, template, tuned, &inputs, None, &check,
                 )?;
             }
         }
@@ -160,11 +197,28 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The tuned config first, then (with `--survey`) every other fitting one.
-fn configs(spec: &MatmulSpec, caps: &AdapterCaps, survey: bool) -> Vec<(Tiles, bool)> {
+/// The tuned config first, then (with `--survey`) every other fitting one, of the
+/// template `--precision` selects.
+fn configs(spec: &MatmulSpec, caps: &AdapterCaps, args: &KernelsArgs) -> Vec<(Template, bool)> {
+    if args.precision == PrecisionArg::F16 {
+        let tuned = choose_coop_tiles(spec);
+        let mut all = vec![(Template::coop(tuned), true)];
+        if args.survey {
+            all.extend(
+                coop::COOP_SURVEY
+                    .iter()
+                    .filter(|tiles| {
+                        **tiles != tuned
+                            && tiles.workgroup_storage_bytes() <= caps.max_workgroup_storage_bytes
+                    })
+                    .map(|tiles| (Template::coop(*tiles), false)),
+            );
+        }
+        return all;
+    }
     let tuned = choose_tiles(spec, caps);
-    let mut all = vec![(tuned, true)];
-    if survey {
+    let mut all = vec![(Template::Fma(tuned), true)];
+    if args.survey {
         let large = spec.m as u64 * spec.n as u64 >= 2048 * 2048;
         all.extend(
             tuning::SURVEY
@@ -172,7 +226,7 @@ fn configs(spec: &MatmulSpec, caps: &AdapterCaps, survey: bool) -> Vec<(Tiles, b
                 .filter(|tiles| **tiles != tuned && tiles.check(caps).is_ok())
                 // Small-problem tiles take seconds on large products and teach nothing.
                 .filter(|tiles| !large || tiles.tile_m * tiles.tile_n >= 64 * 64)
-                .map(|tiles| (*tiles, false)),
+                .map(|tiles| (Template::Fma(*tiles), false)),
         );
     }
     all
@@ -198,7 +252,7 @@ fn conv_benchmarks(
     let forward = conv2d_forward(&shape)?;
     let inputs = Inputs::new(gpu, &input, &weight, forward.output_len());
     let check = |output: &[f32]| conv_spot_check(&shape, &input, &weight, output);
-    for (tiles, tuned) in configs(&forward, caps, args.survey) {
+    for (tiles, tuned) in configs(&forward, caps, args) {
         measure(
             gpu,
             args,
@@ -216,7 +270,7 @@ fn conv_benchmarks(
         let no_check = |_: &[f32]| None;
         let grad_input = conv2d_grad_input(&shape)?;
         let inputs = Inputs::new(gpu, &input, &weight, grad_input.output_len());
-        for (tiles, tuned) in configs(&grad_input, caps, args.survey) {
+        for (tiles, tuned) in configs(&grad_input, caps, args) {
             measure(
                 gpu,
                 args,
@@ -239,7 +293,7 @@ fn conv_benchmarks(
             let grad_weight = conv2d_grad_weight(&shape, splits)?;
             let inputs = Inputs::new(gpu, &input, &grad_output, grad_weight.output_len());
             let name = format!("conv2d_grad_weight_splits{splits}");
-            for (tiles, tuned) in configs(&grad_weight, caps, args.survey) {
+            for (tiles, tuned) in configs(&grad_weight, caps, args) {
                 measure(
                     gpu,
                     args,
@@ -288,7 +342,7 @@ fn measure(
     name: &str,
     shape: &serde_json::Value,
     spec: &MatmulSpec,
-    tiles: Tiles,
+    template: Template,
     tuned: bool,
     inputs: &Inputs,
     evals: Option<u32>,
@@ -296,8 +350,8 @@ fn measure(
 ) -> anyhow::Result<()> {
     // SAFETY: the spec's loaders (dense or conv) read inside the buffers of `inputs`,
     // which were made for this very shape; the epilogue is the identity.
-    let kernel = unsafe { MatmulKernel::new(gpu, spec.clone(), tiles) }
-        .with_context(|| format!("building {name} with tiles {}", tiles.name()))?;
+    let kernel = unsafe { MatmulKernel::new(gpu, spec.clone(), template) }
+        .with_context(|| format!("building {name} with tiles {}", template.name()))?;
     let bind_group = kernel.bind(gpu, &inputs.a, &inputs.b, &inputs.c, &[])?;
 
     // Warm-up and spot check, then a single timed dispatch to size the repeats.
@@ -322,15 +376,15 @@ fn measure(
         name,
         adapter: &gpu.info.name,
         shape: shape.clone(),
-        tiles: tiles.name(),
+        tiles: template.name(),
         tuned,
         tuned_for: if args.baseline_tiles {
             "baseline"
         } else {
             "adapter"
         },
-        threads: tiles.threads(),
-        workgroup_storage_bytes: tiles.workgroup_storage_bytes(),
+        threads: template.threads(),
+        workgroup_storage_bytes: template.workgroup_storage_bytes(),
         median_ms: median * 1e3,
         min_ms: times[0] * 1e3,
         tflops: spec.flops() / median / 1e12,

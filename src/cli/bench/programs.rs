@@ -13,7 +13,7 @@ use wgzero::gpu::Gpu;
 use wgzero::gpu::timing::Timestamps;
 use wgzero::graph::optim::{Optimizer, UpdateConfig};
 use wgzero::graph::wgsl::GpuProgram;
-use wgzero::graph::{CompileOptions, Graph, Op, Program};
+use wgzero::graph::{CompileOptions, Graph, Op, Precision, Program};
 use wgzero::nn::{self, Network, mlp::Mlp, names, resnet::ResNet};
 
 #[derive(Serialize)]
@@ -22,6 +22,8 @@ struct ProgramLine<'a> {
     adapter: &'a str,
     batch: usize,
     kernels: usize,
+    /// Dispatches that run on tensor cores (cooperative matrices).
+    tensor_core_dispatches: usize,
     dispatches: usize,
     median_ms: f64,
     min_ms: f64,
@@ -74,9 +76,13 @@ fn contraction_flops(graph: &Graph) -> f64 {
         .sum()
 }
 
-fn compile(graph: &Graph, gpu: &Arc<Gpu>) -> anyhow::Result<GpuProgram> {
+fn compile(graph: &Graph, gpu: &Arc<Gpu>, precision: Precision) -> anyhow::Result<GpuProgram> {
     let compute = wgzero::backend::Compute::Gpu(Arc::clone(gpu));
-    match Program::compile(graph, &compute, &CompileOptions::default())? {
+    let options = CompileOptions {
+        precision,
+        ..CompileOptions::default()
+    };
+    match Program::compile(graph, &compute, &options)? {
         Program::Gpu(program) => Ok(program),
         Program::Cpu(_) => unreachable!("compiled for the GPU"),
     }
@@ -136,7 +142,7 @@ fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str) -> anyhow::Result<
     let mut intervals = timer.read(gpu)?;
     let total: f64 = intervals.iter().map(|(_, s)| s).sum();
     intervals.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (kernel, seconds) in intervals.into_iter().take(25) {
+    for (kernel, seconds) in intervals.into_iter().take(200) {
         let line = KernelTime {
             bench: "kernel_time",
             of,
@@ -161,6 +167,12 @@ fn report(
     let line = ProgramLine {
         bench,
         adapter: &gpu.info.name,
+        tensor_core_dispatches: program
+            .kernels()
+            .iter()
+            .flat_map(|kernel| &kernel.shaders)
+            .filter(|wgsl| wgsl.contains("enable wgpu_cooperative_matrix"))
+            .count(),
         batch,
         kernels: program.kernels().len(),
         dispatches: program.kernels().iter().map(|k| k.shaders.len()).sum(),
@@ -180,6 +192,7 @@ fn report(
 pub fn mlp_forward(
     gpu: &Arc<Gpu>,
     batch: usize,
+    precision: Precision,
     repeats: u32,
     seconds: f64,
     with_profile: bool,
@@ -203,7 +216,7 @@ pub fn mlp_forward(
         h = graph.relu(graph.linear(h, w, Some(b)));
     }
     graph.output("hidden", h);
-    let program = compile(&graph, gpu)?;
+    let program = compile(&graph, gpu, precision)?;
     let timing = time(gpu, &program, repeats, seconds)?;
     report(gpu, "mlp_forward", &graph, &program, batch, timing)?;
     // The whole self-play network (with its policy and value heads) for reference.
@@ -214,7 +227,7 @@ pub fn mlp_forward(
     };
     let full = Graph::new();
     nn::inference(&full, &network, batch);
-    let program_full = compile(&full, gpu)?;
+    let program_full = compile(&full, gpu, precision)?;
     let timing = time(gpu, &program_full, repeats, seconds)?;
     report(
         gpu,
@@ -235,6 +248,7 @@ pub fn mlp_forward(
 pub fn train_step(
     gpu: &Arc<Gpu>,
     batch: usize,
+    precision: Precision,
     repeats: u32,
     seconds: f64,
     with_profile: bool,
@@ -249,9 +263,12 @@ pub fn train_step(
         clip_global_norm: None,
     };
     nn::training_step(&graph, &network, batch, &update)?;
-    let mut program = compile(&graph, gpu)?;
+    let mut program = compile(&graph, gpu, precision)?;
     if list_kernels {
-        eprint!("{}", Program::Gpu(compile(&graph, gpu)?).kernel_listing());
+        eprint!(
+            "{}",
+            Program::Gpu(compile(&graph, gpu, precision)?).kernel_listing()
+        );
     }
     // Realistic inputs: sparse binary planes, a legal mask, a policy over it, values.
     let actions = network.num_actions();

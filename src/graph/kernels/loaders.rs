@@ -56,7 +56,7 @@ pub(super) struct Stager<'a> {
 }
 
 impl Stager<'_> {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self.side {
             Side::A => "a",
             Side::B => "b",
@@ -64,7 +64,7 @@ impl Stager<'_> {
     }
 
     /// True when consecutive k are adjacent in memory (A not transposed, B transposed).
-    fn k_contiguous(&self) -> bool {
+    pub(super) fn k_contiguous(&self) -> bool {
         match self.side {
             Side::A => !self.operand.transposed(),
             Side::B => self.operand.transposed(),
@@ -105,12 +105,12 @@ impl Stager<'_> {
         }
     }
 
-    fn units(&self) -> u32 {
+    pub(super) fn units(&self) -> u32 {
         self.outer_tile * self.k_tile / self.width()
     }
 
     /// Loads each thread issues per tile.
-    fn slots(&self) -> u32 {
+    pub(super) fn slots(&self) -> u32 {
         self.units().div_ceil(self.threads)
     }
 
@@ -136,7 +136,7 @@ impl Stager<'_> {
 
     /// The tile-local (outer, k) position of slot `slot`'s first element, as WGSL
     /// expressions of `thread`.
-    fn position(&self, slot: u32) -> (String, String) {
+    pub(super) fn position(&self, slot: u32) -> (String, String) {
         let unit = format!("(thread + {}u)", slot * self.threads);
         let width = self.width();
         if self.k_contiguous() {

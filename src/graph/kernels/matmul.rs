@@ -35,23 +35,41 @@ pub fn workgroups(spec: &MatmulSpec, tiles: &Tiles) -> [u32; 3] {
 }
 
 fn stagers<'a>(spec: &'a MatmulSpec, tiles: &Tiles) -> (Stager<'a>, Stager<'a>) {
+    stagers_for(
+        spec,
+        tiles.tile_m,
+        tiles.tile_n,
+        tiles.tile_k,
+        tiles.threads(),
+    )
+}
+
+/// The staging plans of A and B for a workgroup tile of `tile_m x tile_n`, `tile_k` deep,
+/// moved by `threads` invocations.
+pub(super) fn stagers_for(
+    spec: &MatmulSpec,
+    tile_m: u32,
+    tile_n: u32,
+    tile_k: u32,
+    threads: u32,
+) -> (Stager<'_>, Stager<'_>) {
     let a = Stager {
         side: Side::A,
         operand: &spec.a,
         outer_extent: spec.m,
         k_extent: spec.k,
-        outer_tile: tiles.tile_m,
-        k_tile: tiles.tile_k,
-        threads: tiles.threads(),
+        outer_tile: tile_m,
+        k_tile: tile_k,
+        threads,
     };
     let b = Stager {
         side: Side::B,
         operand: &spec.b,
         outer_extent: spec.n,
         k_extent: spec.k,
-        outer_tile: tiles.tile_n,
-        k_tile: tiles.tile_k,
-        threads: tiles.threads(),
+        outer_tile: tile_n,
+        k_tile: tile_k,
+        threads,
     };
     (a, b)
 }
@@ -89,6 +107,23 @@ fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &St
         a_op = strip_wgsl(&spec.a),
         b_op = strip_wgsl(&spec.b),
     );
+    bindings(out, spec, a, b);
+    let stages = if tiles.double_buffer { 2 } else { 1 };
+    let _ = writeln!(
+        out,
+        "\nvar<workgroup> a_tile: array<vec4<f32>, {}>;",
+        stages * tiles.tile_k * tiles.tile_m / 4
+    );
+    let _ = writeln!(
+        out,
+        "var<workgroup> b_tile: array<vec4<f32>, {}>;\n",
+        stages * tiles.tile_k * tiles.tile_n / 4
+    );
+    functions(out, spec);
+}
+
+/// The storage bindings of A, B, C (vec4 when n allows) and the epilogue's buffers.
+pub(super) fn bindings(out: &mut String, spec: &MatmulSpec, a: &Stager, b: &Stager) {
     let c_type = if spec.n.is_multiple_of(4) {
         "array<vec4<f32>>"
     } else {
@@ -111,17 +146,10 @@ fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &St
     for (index, binding) in spec.epilogue.bindings.iter().enumerate() {
         let _ = writeln!(out, "@group(0) @binding({}) {}", index + 3, binding.trim());
     }
-    let stages = if tiles.double_buffer { 2 } else { 1 };
-    let _ = writeln!(
-        out,
-        "\nvar<workgroup> a_tile: array<vec4<f32>, {}>;",
-        stages * tiles.tile_k * tiles.tile_m / 4
-    );
-    let _ = writeln!(
-        out,
-        "var<workgroup> b_tile: array<vec4<f32>, {}>;\n",
-        stages * tiles.tile_k * tiles.tile_n / 4
-    );
+}
+
+/// The custom loaders' and the epilogue's functions.
+pub(super) fn functions(out: &mut String, spec: &MatmulSpec) {
     for operand in [&spec.a, &spec.b] {
         if let Operand::Custom { wgsl, .. } = operand {
             let _ = writeln!(out, "{}\n", wgsl.trim_end());
@@ -131,7 +159,7 @@ fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &St
 }
 
 /// The operand description without its (long) WGSL, for the header comment.
-fn strip_wgsl(operand: &Operand) -> String {
+pub(super) fn strip_wgsl(operand: &Operand) -> String {
     match operand {
         Operand::Strided {
             transposed,

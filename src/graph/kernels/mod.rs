@@ -8,6 +8,7 @@
 //! [`matmul_wgsl`] (the shader) → [`MatmulKernel`] (pipeline, bind, dispatch).
 
 pub mod conv;
+pub mod coop;
 mod loaders;
 pub mod matmul;
 pub mod runner;
@@ -17,8 +18,9 @@ pub mod tuning;
 pub use conv::{
     ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, grad_weight_splits,
 };
+pub use coop::{CoopTiles, choose_coop_tiles, coop_suits, coop_wgsl};
 pub use matmul::{matmul_wgsl, workgroups};
-pub use runner::{MatmulKernel, run_matmul};
+pub use runner::{MatmulKernel, Template, run_matmul};
 pub use spec::{Epilogue, MatmulSpec, Operand};
 pub use tuning::{AdapterCaps, CANDIDATES, Tiles, choose_tiles};
 
@@ -58,6 +60,8 @@ pub enum KernelError {
         "dispatch of {workgroups:?} workgroups exceeds 65535 in one dimension; use larger tiles or split the batch"
     )]
     TooManyWorkgroups { workgroups: [u32; 3] },
+    #[error("{adapter} offers no f16 cooperative matrices (tensor cores); use f32 precision on it")]
+    NoTensorCores { adapter: String },
     #[error("convolution {reason}")]
     InvalidConv { reason: String },
     #[error(

@@ -3,15 +3,77 @@
 
 use std::sync::Arc;
 
+use super::coop::{CoopTiles, coop_wgsl, coop_workgroups};
 use super::spec::MatmulSpec;
 use super::tuning::{AdapterCaps, Tiles};
 use super::{KernelError, matmul_wgsl, workgroups};
 use crate::gpu::Gpu;
 
-/// A compiled matmul: its spec, tiles, WGSL, pipeline and dispatch size.
+/// Which template computes a matmul, with its parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Template {
+    /// f32 fused multiply-adds, register-blocked ([`super::matmul`]).
+    Fma(Tiles),
+    /// f16 cooperative matrices with f32 accumulation ([`super::coop`]); the operands are
+    /// multiplied by `scale_a` / `scale_b` before rounding to f16.
+    Coop {
+        tiles: CoopTiles,
+        scale_a: f32,
+        scale_b: f32,
+    },
+}
+
+impl From<Tiles> for Template {
+    fn from(tiles: Tiles) -> Self {
+        Template::Fma(tiles)
+    }
+}
+
+impl From<&Tiles> for Template {
+    fn from(tiles: &Tiles) -> Self {
+        Template::Fma(*tiles)
+    }
+}
+
+impl Template {
+    /// A short name for benchmark output.
+    pub fn name(&self) -> String {
+        match self {
+            Template::Fma(tiles) => tiles.name(),
+            Template::Coop { tiles, .. } => tiles.name(),
+        }
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        match self {
+            Template::Fma(tiles) => tiles.threads(),
+            Template::Coop { tiles, .. } => tiles.threads(),
+        }
+    }
+
+    /// Workgroup memory per workgroup, in bytes.
+    pub fn workgroup_storage_bytes(&self) -> u32 {
+        match self {
+            Template::Fma(tiles) => tiles.workgroup_storage_bytes(),
+            Template::Coop { tiles, .. } => tiles.workgroup_storage_bytes(),
+        }
+    }
+
+    /// The cooperative-matrix template with unscaled operands.
+    pub fn coop(tiles: CoopTiles) -> Self {
+        Template::Coop {
+            tiles,
+            scale_a: 1.0,
+            scale_b: 1.0,
+        }
+    }
+}
+
+/// A compiled matmul: its spec, template, WGSL, pipeline and dispatch size.
 pub struct MatmulKernel {
     pub spec: MatmulSpec,
-    pub tiles: Tiles,
+    pub template: Template,
     pub wgsl: String,
     pub pipeline: Arc<wgpu::ComputePipeline>,
     pub workgroups: [u32; 3],
@@ -26,23 +88,64 @@ impl MatmulKernel {
     /// The template's own accesses are in bounds by construction, and [`Self::bind`] checks
     /// the strided operands and C. Custom loaders and the epilogue are trusted code: they
     /// must only read or write their bindings in bounds for every buffer later bound.
-    pub unsafe fn new(gpu: &Gpu, spec: MatmulSpec, tiles: Tiles) -> Result<Self, KernelError> {
+    ///
+    /// A [`Template::Coop`] needs an adapter with [`AdapterCaps::tensor_cores`].
+    pub unsafe fn new(
+        gpu: &Gpu,
+        spec: MatmulSpec,
+        template: impl Into<Template>,
+    ) -> Result<Self, KernelError> {
+        let template = template.into();
         let caps = AdapterCaps::of(gpu);
-        tiles.check(&caps)?;
         if spec.storage_buffers() > caps.max_storage_buffers_per_stage {
             return Err(KernelError::TooManyBindings {
                 needed: spec.storage_buffers(),
                 available: caps.max_storage_buffers_per_stage,
             });
         }
-        let wgsl = matmul_wgsl(&spec, &tiles)?;
-        let label = format!("matmul {}x{}x{} {}", spec.m, spec.n, spec.k, tiles.name());
+        let (wgsl, workgroups) = match &template {
+            Template::Fma(tiles) => {
+                tiles.check(&caps)?;
+                (matmul_wgsl(&spec, tiles)?, workgroups(&spec, tiles))
+            }
+            Template::Coop {
+                tiles,
+                scale_a,
+                scale_b,
+            } => {
+                if !caps.tensor_cores {
+                    return Err(KernelError::NoTensorCores {
+                        adapter: gpu.info.name.clone(),
+                    });
+                }
+                let bytes = tiles.workgroup_storage_bytes();
+                if bytes > caps.max_workgroup_storage_bytes {
+                    return Err(KernelError::ExceedsAdapter {
+                        tiles: tiles.name(),
+                        what: "workgroup storage bytes",
+                        needed: bytes,
+                        available: caps.max_workgroup_storage_bytes,
+                    });
+                }
+                (
+                    coop_wgsl(&spec, tiles, *scale_a, *scale_b)?,
+                    coop_workgroups(&spec, tiles),
+                )
+            }
+        };
+        let label = format!(
+            "matmul {}x{}x{} {}",
+            spec.m,
+            spec.n,
+            spec.k,
+            template.name()
+        );
         // SAFETY: forwarded to the caller (see above).
         let pipeline = unsafe { gpu.pipeline_unchecked(&label, &wgsl, "main") }?;
         Ok(Self {
-            workgroups: workgroups(&spec, &tiles),
+            workgroups,
             spec,
-            tiles,
+            template,
             wgsl,
             pipeline,
         })
@@ -104,7 +207,7 @@ impl MatmulKernel {
 pub unsafe fn run_matmul(
     gpu: &Gpu,
     spec: &MatmulSpec,
-    tiles: &Tiles,
+    template: impl Into<Template>,
     a: &[f32],
     b: &[f32],
     c_initial: Option<&[f32]>,
@@ -130,7 +233,7 @@ pub unsafe fn run_matmul(
         }
     }
     // SAFETY: forwarded to the caller.
-    let kernel = unsafe { MatmulKernel::new(gpu, spec.clone(), *tiles) }?;
+    let kernel = unsafe { MatmulKernel::new(gpu, spec.clone(), template) }?;
     let a_buffer = gpu.upload("matmul A", a);
     let b_buffer = gpu.upload("matmul B", b);
     let c_buffer = match c_initial {

@@ -108,6 +108,9 @@ pub struct AdapterCaps {
     pub subgroups: bool,
     /// A CPU rasterizer (lavapipe, SwiftShader): few, small workgroups suffice.
     pub software: bool,
+    /// The device runs the cooperative-matrix template ([`super::coop`]): 16×16×16 f16
+    /// products with f32 accumulation, in subgroups of 32 ([`crate::gpu::Gpu::tensor_cores`]).
+    pub tensor_cores: bool,
 }
 
 impl AdapterCaps {
@@ -120,6 +123,7 @@ impl AdapterCaps {
             max_storage_buffers_per_stage: 10,
             subgroups: false,
             software: false,
+            tensor_cores: false,
         }
     }
 
@@ -131,6 +135,7 @@ impl AdapterCaps {
             max_storage_buffers_per_stage: gpu.limits.max_storage_buffers_per_shader_stage,
             subgroups: gpu.features.contains(wgpu::Features::SUBGROUP),
             software: gpu.info.device_type == wgpu::DeviceType::Cpu,
+            tensor_cores: gpu.tensor_cores(),
         }
     }
 }

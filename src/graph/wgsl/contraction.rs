@@ -10,9 +10,11 @@ use crate::graph::fuse::{FusionPlan, KernelKind, Source, resolve};
 use crate::graph::ir::{Node, Op, TensorId};
 use crate::graph::kernels::conv::grad_weight_splits;
 use crate::graph::kernels::{
-    AdapterCaps, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, choose_tiles,
-    conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
+    AdapterCaps, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, Template,
+    choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
+    coop_suits,
 };
+use crate::graph::program::Precision;
 use crate::graph::shape::Shape;
 use crate::graph::strided::{affine_view, matrix_layout};
 
@@ -24,10 +26,20 @@ use crate::graph::strided::{affine_view, matrix_layout};
 /// ([`Contraction::sum`]) adds them up and applies the epilogue.
 pub struct Contraction {
     pub spec: MatmulSpec,
+    pub template: Template,
     pub bindings: Vec<Binding>,
     pub splits: u32,
     /// The epilogue, moved to the sum kernel when split.
     pub epilogue: Epilogue,
+}
+
+/// The power of two gradient operands are multiplied by before rounding to f16 on tensor
+/// cores, for a convolution over `batch` images: gradients of a batch-mean loss shrink
+/// like 1/batch, so `16 · batch` (rounded up) brings them back to per-sample sizes with
+/// 16× headroom above f16's smallest normal value (6.1e-5), leaving room for per-sample
+/// gradients up to 65,504 / 16 = 4,094.
+pub fn gradient_scale(batch: u32) -> f32 {
+    (16 * batch.max(1)).next_power_of_two() as f32
 }
 
 impl Contraction {
@@ -146,6 +158,7 @@ pub fn contraction(
     plan: &FusionPlan,
     position: usize,
     caps: &AdapterCaps,
+    precision: Precision,
 ) -> Result<Contraction, KernelError> {
     let kernel = &plan.kernels[position];
     let KernelKind::Contraction { node } = kernel.kind else {
@@ -155,6 +168,9 @@ pub fn contraction(
     let out_shape = central.shape;
     let (a_input, b_input) = (central.inputs[0], central.inputs[1]);
     let mut splits = 1;
+    // Which operand is a gradient (scaled on tensor cores), for convolutions.
+    let mut conv_gradient = None;
+    let tensor_cores = precision == Precision::F16TensorCores && caps.tensor_cores;
     let (mut spec, a, b) = match central.op {
         Op::MatMul => {
             let rank = out_shape.rank();
@@ -197,10 +213,25 @@ pub fn contraction(
                 kernel: size as u32,
             };
             let spec = match central.op {
-                Op::Conv2d { .. } => conv2d_forward(&shape)?,
-                Op::Conv2dGradInput { .. } => conv2d_grad_input(&shape)?,
+                Op::Conv2d { .. } => {
+                    conv_gradient = Some((shape.batch, None));
+                    conv2d_forward(&shape)?
+                }
+                Op::Conv2dGradInput { .. } => {
+                    conv_gradient = Some((shape.batch, Some(0)));
+                    conv2d_grad_input(&shape)?
+                }
                 _ => {
+                    conv_gradient = Some((shape.batch, Some(1)));
                     splits = grad_weight_splits(&shape, caps);
+                    if tensor_cores {
+                        // Slices of a power-of-two pixel count divide the board batches
+                        // into whole 32-deep k steps: 64 slices ran a 64-filter 3×3 grad
+                        // weight 20 % faster than 57 on an H100.
+                        splits = splits
+                            .next_power_of_two()
+                            .min((shape.pixels() / 256).max(1));
+                    }
                     conv2d_grad_weight(&shape, splits)?
                 }
             };
@@ -238,8 +269,26 @@ pub fn contraction(
         spec.epilogue = fused.clone();
         fused
     };
+    let template = match conv_gradient {
+        Some((batch, gradient)) if tensor_cores && coop_suits(&spec) => {
+            let scale = |operand| {
+                if gradient == Some(operand) {
+                    gradient_scale(batch)
+                } else {
+                    1.0
+                }
+            };
+            Template::Coop {
+                tiles: choose_coop_tiles(&spec),
+                scale_a: scale(0),
+                scale_b: scale(1),
+            }
+        }
+        _ => Template::Fma(choose_tiles(&spec, caps)),
+    };
     Ok(Contraction {
         spec,
+        template,
         bindings,
         splits,
         epilogue,

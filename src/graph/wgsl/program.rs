@@ -9,11 +9,12 @@ use super::contraction::contraction;
 use super::generate::{Binding, generate, segment_table};
 use crate::gpu::Gpu;
 use crate::gpu::timing::Timestamps;
+use crate::graph::CompileOptions;
 use crate::graph::GraphError;
 use crate::graph::fuse::{self, FusionPlan, KernelKind, Source, resolve};
 use crate::graph::init::initial_values;
 use crate::graph::ir::{Graph, Node, Op, TensorId};
-use crate::graph::kernels::{AdapterCaps, MatmulKernel, choose_tiles};
+use crate::graph::kernels::{AdapterCaps, MatmulKernel};
 use crate::graph::plan::{self, BufferPlan, Lifetime};
 
 /// One dispatch of the step.
@@ -64,12 +65,12 @@ impl GpuProgram {
     pub fn compile(
         graph: &Graph,
         gpu: &Arc<Gpu>,
-        fuse: bool,
-        seed: u64,
+        options: &CompileOptions,
     ) -> Result<Self, GraphError> {
+        let seed = options.seed;
         let nodes = graph.nodes().clone();
         let max_buffers = gpu.limits.max_storage_buffers_per_shader_stage as usize;
-        let fusion = fuse::fuse(graph, fuse, max_buffers);
+        let fusion = fuse::fuse(graph, options.fuse, max_buffers);
         let outputs: HashMap<String, TensorId> = graph.outputs().into_iter().collect();
         let mut names = HashMap::new();
         let mut assigns = Vec::new();
@@ -137,13 +138,13 @@ impl GpuProgram {
             // (pipeline, bindings, workgroups) of each dispatch of this kernel.
             let mut dispatches = Vec::new();
             if let KernelKind::Contraction { .. } = kernel.kind {
-                let built =
-                    contraction(&nodes, &fusion, position, &caps).map_err(GraphError::Kernel)?;
-                let tiles = choose_tiles(&built.spec, &caps);
+                let built = contraction(&nodes, &fusion, position, &caps, options.precision)
+                    .map_err(GraphError::Kernel)?;
                 // SAFETY: the template's accesses are in bounds by construction; the
                 // epilogue reads its bindings at indices of tensors of the bound shapes.
-                let compiled = unsafe { MatmulKernel::new(gpu, built.spec.clone(), tiles) }
-                    .map_err(GraphError::Kernel)?;
+                let compiled =
+                    unsafe { MatmulKernel::new(gpu, built.spec.clone(), built.template) }
+                        .map_err(GraphError::Kernel)?;
                 info.shaders.push(compiled.wgsl.clone());
                 dispatches.push((
                     compiled.pipeline,

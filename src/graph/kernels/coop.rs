@@ -1,0 +1,560 @@
+//! The tensor-core variant of the matmul template: the same [`MatmulSpec`] (loaders,
+//! epilogue, accumulate), multiplied with wgpu's experimental cooperative matrices
+//! (`coop_mat16x16<f16>` inputs, f32 accumulators), on adapters that offer them (Vulkan
+//! with `VK_KHR_cooperative_matrix`; not the browser, not lavapipe).
+//!
+//! Each workgroup owns a `tile_m x tile_n` block of C; each subgroup (32 invocations) a
+//! `warp_m x warp_n` part of it, held as 16×16 accumulators. Per k step the workgroup
+//! loads a `tile_k`-deep slice of A and B through the f32 staging of the FMA template
+//! (strided reads or custom loaders such as the convolution's im2col), scales it, rounds it
+//! to f16 and stores it in workgroup memory with its contiguous index innermost; the
+//! subgroups then multiply from there (`coopLoad` column-major or `coopLoadT` row-major,
+//! whichever matches). Loads for the next step are issued before this step's products,
+//! into the other of two stages, with one barrier per step. At the end each accumulator
+//! row goes through a small f32 staging area so that every element gets the fused
+//! epilogue, in f32, before it is stored.
+//!
+//! Precision: products of f16 inputs (10-bit mantissa, as TF32) summed in f32. Operands are
+//! multiplied by `scale_a` / `scale_b` (powers of two, exact) before rounding, and the sum
+//! by their inverse after, so that small values such as gradients of a batch-mean loss stay
+//! above f16's subnormal range (6.1e-5); scaled values must stay below 65,504.
+
+use std::fmt::Write;
+
+use super::KernelError;
+use super::loaders::Stager;
+use super::matmul::{bindings, functions, stagers_for, strip_wgsl};
+use super::spec::MatmulSpec;
+
+/// Invocations per subgroup the template is written for (NVIDIA's warp).
+pub const SUBGROUP: u32 = 32;
+/// Halves of padding after each row of a workgroup-memory tile (16 bytes: keeps rows
+/// aligned and spreads them over the banks).
+const PAD: u32 = 8;
+
+/// Tile shape of the cooperative-matrix template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct CoopTiles {
+    pub tile_m: u32,
+    pub tile_n: u32,
+    /// Depth of one k step: a multiple of 16.
+    pub tile_k: u32,
+    /// The part of the tile one subgroup computes: multiples of 16 dividing the tile.
+    pub warp_m: u32,
+    pub warp_n: u32,
+}
+
+impl CoopTiles {
+    /// Subgroups per workgroup.
+    pub fn subgroups(&self) -> u32 {
+        (self.tile_m / self.warp_m.max(1)) * (self.tile_n / self.warp_n.max(1))
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        self.subgroups() * SUBGROUP
+    }
+
+    /// A short name for benchmark output, e.g. `coop128x64x32_64x32`.
+    pub fn name(&self) -> String {
+        format!(
+            "coop{}x{}x{}_{}x{}",
+            self.tile_m, self.tile_n, self.tile_k, self.warp_m, self.warp_n
+        )
+    }
+
+    /// Workgroup memory: two f16 stages of A and B, and one f32 accumulator row per
+    /// subgroup.
+    pub fn workgroup_storage_bytes(&self) -> u32 {
+        let a = self.tile_m.max(self.tile_k) * (self.tile_m.min(self.tile_k) + PAD);
+        let b = self.tile_n.max(self.tile_k) * (self.tile_n.min(self.tile_k) + PAD);
+        2 * 2 * (a + b) + 4 * self.subgroups() * 16 * self.warp_n
+    }
+
+    /// Rejects tile shapes the template cannot generate.
+    pub fn validate(&self) -> Result<(), KernelError> {
+        let invalid = |reason: &str| KernelError::InvalidTiles {
+            tiles: self.name(),
+            reason: reason.to_owned(),
+        };
+        if self.warp_m == 0
+            || self.warp_n == 0
+            || !self.warp_m.is_multiple_of(16)
+            || !self.warp_n.is_multiple_of(16)
+        {
+            return Err(invalid(
+                "warp_m and warp_n must be positive multiples of 16",
+            ));
+        }
+        if self.tile_m == 0
+            || self.tile_n == 0
+            || !self.tile_m.is_multiple_of(self.warp_m)
+            || !self.tile_n.is_multiple_of(self.warp_n)
+        {
+            return Err(invalid("the warp tile must divide the workgroup tile"));
+        }
+        if self.tile_k == 0 || !self.tile_k.is_multiple_of(16) || self.tile_k > 64 {
+            return Err(invalid("tile_k must be 16, 32, 48 or 64"));
+        }
+        if self.threads() > 256 {
+            return Err(invalid(
+                "at most 8 subgroups (256 invocations) per workgroup",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The candidates [`choose_coop_tiles`] picks from. 8 subgroups of 32×32 in a 128×64 tile
+/// ran the convolutions of a 64-filter residual net fastest on an H100 (forward 71, grad
+/// input 62, grad weight 47 TFLOP/s at batch 1024; docs/PERFORMANCE.md); the 64×64 ones
+/// serve short row or column counts. All fit 48 KiB of workgroup memory.
+pub const COOP_CANDIDATES: &[CoopTiles] = &[
+    coop(128, 64, 32, 32, 32),
+    coop(64, 64, 32, 32, 32),
+    coop(64, 64, 32, 32, 16),
+];
+
+/// Every configuration `wgzero bench kernels --precision f16 --survey` measures: the
+/// candidates, then variants in k depth, subgroup count and subgroup tile.
+pub const COOP_SURVEY: &[CoopTiles] = &[
+    coop(128, 64, 32, 64, 32),
+    coop(64, 64, 32, 32, 32),
+    coop(64, 64, 32, 32, 16),
+    coop(128, 64, 16, 64, 32),
+    coop(128, 64, 64, 64, 32),
+    coop(128, 64, 32, 32, 32),
+    coop(128, 64, 32, 32, 64),
+    coop(256, 64, 32, 64, 32),
+    coop(256, 64, 16, 64, 32),
+    coop(128, 128, 16, 64, 32),
+    coop(64, 64, 64, 32, 32),
+];
+
+const fn coop(tile_m: u32, tile_n: u32, tile_k: u32, warp_m: u32, warp_n: u32) -> CoopTiles {
+    CoopTiles {
+        tile_m,
+        tile_n,
+        tile_k,
+        warp_m,
+        warp_n,
+    }
+}
+
+/// The tiles for `spec`: the first candidate that keeps an H100 busy (128 workgroups) and
+/// pads at most a quarter of its work (the 128×64 tile ran a 576-row grad weight 30 %
+/// faster than an exactly fitting 64×64 one); failing that, the one with the least padding.
+pub fn choose_coop_tiles(spec: &MatmulSpec) -> CoopTiles {
+    let waste = |tiles: &CoopTiles| {
+        let m = spec.m.div_ceil(tiles.tile_m) * tiles.tile_m;
+        let n = spec.n.div_ceil(tiles.tile_n) * tiles.tile_n;
+        (m as f64 * n as f64) / (spec.m as f64 * spec.n as f64)
+    };
+    let workgroups = |tiles: &CoopTiles| {
+        u64::from(spec.m.div_ceil(tiles.tile_m))
+            * u64::from(spec.n.div_ceil(tiles.tile_n))
+            * u64::from(spec.batch)
+    };
+    COOP_CANDIDATES
+        .iter()
+        .find(|tiles| workgroups(tiles) >= 128 && waste(tiles) <= 1.25)
+        .or_else(|| {
+            COOP_CANDIDATES
+                .iter()
+                .min_by(|x, y| waste(x).total_cmp(&waste(y)))
+        })
+        .copied()
+        .expect("candidates are not empty")
+}
+
+/// Whether the template is worth it for `spec`: a padded tile wastes at most half its work
+/// (a 1-column product, such as a value head, stays on the f32 template).
+pub fn coop_suits(spec: &MatmulSpec) -> bool {
+    spec.m >= 16 && spec.n >= 16 && spec.k >= 16
+}
+
+/// How one operand sits in workgroup memory: its contiguous index innermost.
+struct Layout {
+    /// The outer index (A: m, B: n) is the contiguous one.
+    outer_inner: bool,
+    /// Halves per row of the tile.
+    stride: u32,
+    /// Halves per stage.
+    stage: u32,
+}
+
+fn layout(stager: &Stager, tile_outer: u32, tile_k: u32) -> Layout {
+    let outer_inner = !stager.k_contiguous();
+    let (rows, row_len) = if outer_inner {
+        (tile_k, tile_outer)
+    } else {
+        (tile_outer, tile_k)
+    };
+    Layout {
+        outer_inner,
+        stride: row_len + PAD,
+        stage: rows * (row_len + PAD),
+    }
+}
+
+/// The complete WGSL shader (entry point `main`) computing `spec` on tensor cores.
+/// `scale_a` and `scale_b` must be powers of two.
+pub fn coop_wgsl(
+    spec: &MatmulSpec,
+    tiles: &CoopTiles,
+    scale_a: f32,
+    scale_b: f32,
+) -> Result<String, KernelError> {
+    spec.check()?;
+    tiles.validate()?;
+    for scale in [scale_a, scale_b] {
+        if !(scale.is_finite() && scale > 0.0 && scale.log2().fract() == 0.0) {
+            return Err(KernelError::InvalidTiles {
+                tiles: tiles.name(),
+                reason: format!("operand scale {scale} is not a power of two"),
+            });
+        }
+    }
+    let groups = coop_workgroups(spec, tiles);
+    if groups.iter().any(|&count| count > 65535) {
+        return Err(KernelError::TooManyWorkgroups { workgroups: groups });
+    }
+    let (a, b) = stagers_for(
+        spec,
+        tiles.tile_m,
+        tiles.tile_n,
+        tiles.tile_k,
+        tiles.threads(),
+    );
+    let a_layout = layout(&a, tiles.tile_m, tiles.tile_k);
+    let b_layout = layout(&b, tiles.tile_n, tiles.tile_k);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "// wgzero matmul on cooperative matrices (f16 x f16 -> f32): C[{batch}, {m}, {n}] {op} \
+         epilogue(A x B), k = {k}, tiles {name}, operand scales {scale_a} and {scale_b}\n\
+         // A: {a_op}\n// B: {b_op}\n\nenable f16;\nenable wgpu_cooperative_matrix;\n",
+        batch = spec.batch,
+        m = spec.m,
+        n = spec.n,
+        k = spec.k,
+        op = if spec.accumulate { "+=" } else { "=" },
+        name = tiles.name(),
+        a_op = strip_wgsl(&spec.a),
+        b_op = strip_wgsl(&spec.b),
+    );
+    bindings(&mut out, spec, &a, &b);
+    let _ = writeln!(
+        out,
+        "\nvar<workgroup> a_tile: array<f16, {}>;\nvar<workgroup> b_tile: array<f16, {}>;\n\
+         var<workgroup> c_rows: array<f32, {}>;\n",
+        2 * a_layout.stage,
+        2 * b_layout.stage,
+        tiles.subgroups() * 16 * tiles.warp_n,
+    );
+    functions(&mut out, spec);
+    main_function(
+        &mut out,
+        spec,
+        tiles,
+        (&a, &a_layout),
+        (&b, &b_layout),
+        [scale_a, scale_b],
+    );
+    Ok(out)
+}
+
+/// Workgroups to dispatch: `[column blocks, row blocks, batch]`.
+pub fn coop_workgroups(spec: &MatmulSpec, tiles: &CoopTiles) -> [u32; 3] {
+    [
+        spec.n.div_ceil(tiles.tile_n),
+        spec.m.div_ceil(tiles.tile_m),
+        spec.batch,
+    ]
+}
+
+/// Stores this thread's staged f32 registers into workgroup stage `stage` (a WGSL
+/// expression of the stage's first half) as f16, scaled.
+fn store_half(out: &mut String, stager: &Stager, layout: &Layout, stage: &str, scale: f32) {
+    let name = stager.name();
+    let width = stager.width();
+    let scaled = |register: &str| {
+        if scale == 1.0 {
+            register.to_owned()
+        } else {
+            format!("{register} * {scale:?}")
+        }
+    };
+    for slot in 0..stager.slots() {
+        let (outer_local, k_local) = stager.position(slot);
+        let register = format!("{name}_stage_{slot}");
+        let (major, minor) = if layout.outer_inner {
+            (k_local, outer_local)
+        } else {
+            (outer_local, k_local)
+        };
+        let mut body = format!(
+            "            let base = {stage} + {major} * {stride}u + {minor};\n",
+            stride = layout.stride
+        );
+        if width == 4 {
+            let _ = writeln!(
+                body,
+                "            let h = vec4<f16>({});",
+                scaled(&register)
+            );
+            for (lane, component) in ["x", "y", "z", "w"].iter().enumerate() {
+                let _ = writeln!(
+                    body,
+                    "            {name}_tile[base + {lane}u] = h.{component};"
+                );
+            }
+        } else {
+            let _ = writeln!(
+                body,
+                "            {name}_tile[base] = f16({});",
+                scaled(&register)
+            );
+        }
+        if (slot + 1) * stager.threads > stager.units() {
+            let _ = writeln!(
+                out,
+                "        if (thread + {}u < {}u) {{\n{body}        }}",
+                slot * stager.threads,
+                stager.units()
+            );
+        } else {
+            let _ = writeln!(out, "        {{\n{body}        }}");
+        }
+    }
+}
+
+/// The cooperative load of the 16×16 piece of an operand whose tile-local outer index
+/// starts at `outer` and k at `k` (WGSL expressions).
+fn coop_load(role: &str, name: &str, layout: &Layout, stage: &str, outer: &str, k: &str) -> String {
+    // A is m×k and B is k×n: A's outer index is its row, B's its column.
+    let outer_is_row = role == "A";
+    let (major, minor) = if layout.outer_inner {
+        (k, outer)
+    } else {
+        (outer, k)
+    };
+    // Row-major when the matrix's column index is the innermost one.
+    let minor_is_column = layout.outer_inner != outer_is_row;
+    let function = if minor_is_column {
+        "coopLoadT"
+    } else {
+        "coopLoad"
+    };
+    format!(
+        "{function}<coop_mat16x16<f16, {role}>>(&{name}_tile[{stage} + ({major}) * {stride}u + {minor}], {stride}u)",
+        stride = layout.stride
+    )
+}
+
+fn main_function(
+    out: &mut String,
+    spec: &MatmulSpec,
+    tiles: &CoopTiles,
+    (a, a_layout): (&Stager, &Layout),
+    (b, b_layout): (&Stager, &Layout),
+    [scale_a, scale_b]: [f32; 2],
+) {
+    let warps_n = tiles.tile_n / tiles.warp_n;
+    let (frags_m, frags_n) = (tiles.warp_m / 16, tiles.warp_n / 16);
+    let k_steps = spec.k.div_ceil(tiles.tile_k);
+    let _ = writeln!(
+        out,
+        "@compute @workgroup_size({threads})\n\
+         fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>,\n        \
+         @builtin(subgroup_id) subgroup: u32, @builtin(subgroup_invocation_id) lane: u32,\n        \
+         @builtin(subgroup_size) lanes: u32) {{\n    \
+         let batch = group.z;\n    \
+         let row0 = group.y * {tile_m}u;\n    \
+         let col0 = group.x * {tile_n}u;\n    \
+         let warp_row = (subgroup / {warps_n}u) * {warp_m}u;\n    \
+         let warp_col = (subgroup % {warps_n}u) * {warp_n}u;",
+        threads = tiles.threads(),
+        tile_m = tiles.tile_m,
+        tile_n = tiles.tile_n,
+        warp_m = tiles.warp_m,
+        warp_n = tiles.warp_n,
+    );
+    for i in 0..frags_m {
+        for j in 0..frags_n {
+            let _ = writeln!(out, "    var acc_{i}_{j}: coop_mat16x16<f32, C>;");
+        }
+    }
+    a.declare_registers(out);
+    b.declare_registers(out);
+    let _ = writeln!(out, "    {{");
+    a.load(out, "row0", "0u");
+    b.load(out, "col0", "0u");
+    store_half(out, a, a_layout, "0u", scale_a);
+    store_half(out, b, b_layout, "0u", scale_b);
+    let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+    let _ = writeln!(
+        out,
+        "    for (var step = 0u; step < {k_steps}u; step++) {{\n        \
+         let a_stage = (step & 1u) * {a_stage}u;\n        \
+         let b_stage = (step & 1u) * {b_stage}u;\n        \
+         let has_next = step + 1u < {k_steps}u;\n        \
+         if (has_next) {{\n        \
+         let k_next = (step + 1u) * {tile_k}u;",
+        a_stage = a_layout.stage,
+        b_stage = b_layout.stage,
+        tile_k = tiles.tile_k,
+    );
+    a.load(out, "row0", "k_next");
+    b.load(out, "col0", "k_next");
+    let _ = writeln!(out, "        }}");
+    for kk in (0..tiles.tile_k).step_by(16) {
+        let _ = writeln!(out, "        {{");
+        for j in 0..frags_n {
+            let load = coop_load(
+                "B",
+                "b",
+                b_layout,
+                "b_stage",
+                &format!("warp_col + {}u", j * 16),
+                &format!("{kk}u"),
+            );
+            let _ = writeln!(out, "            let b{j} = {load};");
+        }
+        for i in 0..frags_m {
+            let load = coop_load(
+                "A",
+                "a",
+                a_layout,
+                "a_stage",
+                &format!("warp_row + {}u", i * 16),
+                &format!("{kk}u"),
+            );
+            let _ = writeln!(out, "            let a{i} = {load};");
+            for j in 0..frags_n {
+                let _ = writeln!(
+                    out,
+                    "            acc_{i}_{j} = coopMultiplyAdd(a{i}, b{j}, acc_{i}_{j});"
+                );
+            }
+        }
+        let _ = writeln!(out, "        }}");
+    }
+    let _ = writeln!(out, "        if (has_next) {{");
+    store_half(
+        out,
+        a,
+        a_layout,
+        &format!("({}u - a_stage)", a_layout.stage),
+        scale_a,
+    );
+    store_half(
+        out,
+        b,
+        b_layout,
+        &format!("({}u - b_stage)", b_layout.stage),
+        scale_b,
+    );
+    let _ = writeln!(out, "        }}\n        workgroupBarrier();\n    }}");
+    store_output(out, spec, tiles, 1.0 / (scale_a * scale_b));
+    let _ = writeln!(out, "}}");
+}
+
+/// Each row of 16×16 accumulators goes through the subgroup's f32 staging row; its lanes
+/// then apply the epilogue to four consecutive columns at a time and store them.
+fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale: f32) {
+    let frags_n = tiles.warp_n / 16;
+    let row_len = tiles.warp_n;
+    let quads = 16 * row_len / 4;
+    let vector_output = spec.n.is_multiple_of(4);
+    let batch_offset = if spec.batch > 1 {
+        format!("batch * {}u + ", spec.m * spec.n)
+    } else {
+        String::new()
+    };
+    let unscaled = |value: String| {
+        if unscale == 1.0 {
+            value
+        } else {
+            format!("{value} * {unscale:?}")
+        }
+    };
+    let _ = writeln!(out, "    let c_base = subgroup * {}u;", 16 * row_len);
+    for i in 0..tiles.warp_m / 16 {
+        for j in 0..frags_n {
+            let _ = writeln!(
+                out,
+                "    coopStoreT(acc_{i}_{j}, &c_rows[c_base + {}u], {row_len}u);",
+                j * 16
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    workgroupBarrier();\n    \
+             for (var quad = lane; quad < {quads}u; quad += lanes) {{\n        \
+             let r = quad / {per_row}u;\n        \
+             let c = (quad % {per_row}u) * 4u;\n        \
+             let row = row0 + warp_row + {row_offset}u + r;\n        \
+             let col = col0 + warp_col + c;\n        \
+             let s = c_base + r * {row_len}u + c;",
+            per_row = row_len / 4,
+            row_offset = i * 16,
+        );
+        let mut conditions = Vec::new();
+        if !spec.m.is_multiple_of(tiles.tile_m) {
+            conditions.push(format!("row < {}u", spec.m));
+        }
+        if vector_output {
+            if !spec.n.is_multiple_of(tiles.tile_n) {
+                conditions.push(format!("col < {}u", spec.n));
+            }
+            let values: Vec<String> = (0..4)
+                .map(|lane| {
+                    format!(
+                        "epilogue({}, batch, row, col + {lane}u)",
+                        unscaled(format!("c_rows[s + {lane}u]"))
+                    )
+                })
+                .collect();
+            let index = format!("({batch_offset}row * {}u + col) >> 2u", spec.n);
+            let assignment = if spec.accumulate {
+                format!(
+                    "let index = {index};\n            c_data[index] = c_data[index] + vec4<f32>({});",
+                    values.join(", ")
+                )
+            } else {
+                format!("c_data[{index}] = vec4<f32>({});", values.join(", "))
+            };
+            if conditions.is_empty() {
+                let _ = writeln!(out, "        {{\n            {assignment}\n        }}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "        if ({}) {{\n            {assignment}\n        }}",
+                    conditions.join(" && ")
+                );
+            }
+        } else {
+            for lane in 0..4 {
+                let mut lane_conditions = conditions.clone();
+                lane_conditions.push(format!("col + {lane}u < {}u", spec.n));
+                let value = format!(
+                    "epilogue({}, batch, row, col + {lane}u)",
+                    unscaled(format!("c_rows[s + {lane}u]"))
+                );
+                let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
+                let assignment = if spec.accumulate {
+                    format!("c_data[{index}] = c_data[{index}] + {value};")
+                } else {
+                    format!("c_data[{index}] = {value};")
+                };
+                let _ = writeln!(
+                    out,
+                    "        if ({}) {{ {assignment} }}",
+                    lane_conditions.join(" && ")
+                );
+            }
+        }
+        let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+    }
+}

@@ -1,0 +1,296 @@
+//! The cooperative-matrix (tensor-core) matmul template. Everywhere: every generated shader
+//! passes naga, and bad tiles or scales are errors. On an adapter with f16 cooperative
+//! matrices (`WGZERO_REQUIRE_TENSOR_CORES=1` makes their absence a failure): each product
+//! (dense, transposed, ragged, batched, accumulating into C with a fused epilogue, and the
+//! three convolution passes) matches
+//! - the f32 template run on the same operands rounded to f16 (the same exact products,
+//!   summed in another order: f32 tolerance), which shows the tiling and layouts are right;
+//! - the f32 template on the unrounded operands (itself checked against f64 in
+//!   tests/matmul_kernels.rs and tests/conv_kernels.rs) within f16's rounding (2⁻¹¹
+//!   relative per operand), which with gradient operands of 1e-5 shows the scaling keeps
+//!   them out of f16's subnormal range.
+
+use half::f16;
+use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles};
+use wgzero::graph::kernels::{
+    AdapterCaps, ConvShape, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles,
+    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
+};
+use wgzero::testing::test_gpu;
+
+fn random(len: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0) * scale
+        })
+        .collect()
+}
+
+/// `value` as the template sees it: scaled, rounded to f16, scaled back (exact for powers
+/// of two).
+fn rounded(values: &[f32], scale: f32) -> Vec<f32> {
+    values
+        .iter()
+        .map(|&v| f16::from_f32(v * scale).to_f32() / scale)
+        .collect()
+}
+
+/// One product to check: its spec, operands, operand scales, and C's start (accumulate).
+struct Case {
+    label: String,
+    spec: MatmulSpec,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    scales: [f32; 2],
+    bias: Option<Vec<f32>>,
+}
+
+fn bias_epilogue() -> Epilogue {
+    Epilogue {
+        bindings: vec!["var<storage, read> bias: array<f32>;".to_owned()],
+        body: "fn epilogue(value: f32, batch: u32, row: u32, col: u32) -> f32 {\n    \
+               return max(value + bias[col], 0.0);\n}"
+            .to_owned(),
+    }
+}
+
+fn conv_shape(
+    batch: u32,
+    height: u32,
+    width: u32,
+    in_channels: u32,
+    out_channels: u32,
+    kernel: u32,
+) -> ConvShape {
+    ConvShape {
+        batch,
+        height,
+        width,
+        in_channels,
+        out_channels,
+        kernel,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let dense = |label: &str, spec: MatmulSpec, seed: u64| Case {
+        label: label.to_owned(),
+        a: random(spec.a_len().unwrap() as usize, seed, 1.0),
+        b: random(spec.b_len().unwrap() as usize, seed + 1, 1.0),
+        spec,
+        scales: [1.0, 1.0],
+        bias: None,
+    };
+    cases.push(dense("dense ragged", MatmulSpec::dense(1, 200, 72, 100), 1));
+    cases.push(dense("dense batched", MatmulSpec::dense(3, 48, 40, 64), 3));
+    let transposed = MatmulSpec {
+        a: Operand::strided(true, 0),
+        b: Operand::strided(true, 0),
+        ..MatmulSpec::dense(1, 130, 96, 70)
+    };
+    cases.push(dense("dense transposed", transposed, 5));
+    for accumulate in [false, true] {
+        let spec = MatmulSpec {
+            epilogue: bias_epilogue(),
+            accumulate,
+            ..MatmulSpec::dense(2, 64, 36, 48)
+        };
+        let mut case = dense(&format!("bias relu accumulate {accumulate}"), spec, 7);
+        case.bias = Some(random(36, 9, 1.0));
+        cases.push(case);
+    }
+    // Gradient operands are tiny, as a batch-mean loss makes them, and scaled by 2^14.
+    let gradient = 1e-5;
+    let scale = 16384.0;
+    for (index, shape) in [
+        conv_shape(4, 8, 8, 64, 64, 3),
+        conv_shape(3, 5, 4, 20, 24, 3),
+        conv_shape(2, 4, 4, 7, 17, 3),
+        conv_shape(2, 8, 8, 64, 73, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let seed = 100 + 10 * index as u64;
+        let input = random(shape.input_len() as usize, seed, 1.0);
+        let weight = random(shape.weight_len() as usize, seed + 1, 0.1);
+        let grad_output = random(shape.output_len() as usize, seed + 2, gradient);
+        let name = format!(
+            "{}x{}x{}x{}->{} k{}",
+            shape.batch,
+            shape.height,
+            shape.width,
+            shape.in_channels,
+            shape.out_channels,
+            shape.kernel
+        );
+        cases.push(Case {
+            label: format!("conv forward {name}"),
+            spec: conv2d_forward(&shape).unwrap(),
+            a: input.clone(),
+            b: weight.clone(),
+            scales: [1.0, 1.0],
+            bias: None,
+        });
+        cases.push(Case {
+            label: format!("conv grad input {name}"),
+            spec: conv2d_grad_input(&shape).unwrap(),
+            a: grad_output.clone(),
+            b: weight,
+            scales: [scale, 1.0],
+            bias: None,
+        });
+        for splits in [1, 3] {
+            cases.push(Case {
+                label: format!("conv grad weight {name}, {splits} splits"),
+                spec: conv2d_grad_weight(&shape, splits).unwrap(),
+                a: input.clone(),
+                b: grad_output.clone(),
+                scales: [1.0, scale],
+                bias: None,
+            });
+        }
+    }
+    cases
+}
+
+fn template(tiles: CoopTiles, [scale_a, scale_b]: [f32; 2]) -> Template {
+    Template::Coop {
+        tiles,
+        scale_a,
+        scale_b,
+    }
+}
+
+#[test]
+fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
+    for case in cases() {
+        for tiles in COOP_SURVEY {
+            let wgsl = coop_wgsl(&case.spec, tiles, case.scales[0], case.scales[1])
+                .unwrap_or_else(|error| panic!("{} {}: {error}", case.label, tiles.name()));
+            wgzero::gpu::validate_wgsl(&wgsl, naga::valid::Capabilities::all())
+                .unwrap_or_else(|error| panic!("{} {}: {error}\n{wgsl}", case.label, tiles.name()));
+        }
+    }
+    // The tuner's candidates fit the 48 KiB of workgroup memory Vulkan drivers offer.
+    for tiles in COOP_CANDIDATES {
+        assert!(tiles.workgroup_storage_bytes() <= 49152, "{}", tiles.name());
+    }
+    // A 576-row grad weight in 64 slices takes the 128×64 tile despite its padding.
+    let grad_weight = conv2d_grad_weight(&conv_shape(1024, 8, 8, 64, 64, 3), 64).unwrap();
+    assert_eq!(choose_coop_tiles(&grad_weight), COOP_CANDIDATES[0]);
+    let spec = MatmulSpec::dense(1, 64, 64, 64);
+    let good = COOP_CANDIDATES[0];
+    assert!(coop_wgsl(&spec, &good, 3.0, 1.0).is_err(), "scale 3");
+    assert!(coop_wgsl(&spec, &good, 1.0, 0.0).is_err(), "scale 0");
+    for bad in [
+        CoopTiles { warp_m: 24, ..good },
+        CoopTiles { tile_m: 80, ..good },
+        CoopTiles { tile_k: 8, ..good },
+        CoopTiles {
+            tile_m: 256,
+            tile_n: 128,
+            ..good
+        },
+    ] {
+        assert!(coop_wgsl(&spec, &bad, 1.0, 1.0).is_err(), "{}", bad.name());
+    }
+}
+
+/// Runs `case`'s spec on `a` and `b` with `template`, C starting as `start`.
+fn run(case: &Case, a: &[f32], b: &[f32], template: Template, start: &[f32]) -> Vec<f32> {
+    let gpu = test_gpu().expect("callers check for a GPU");
+    let epilogue: Vec<&[f32]> = case.bias.iter().map(Vec::as_slice).collect();
+    // SAFETY: the loaders read in bounds of operands of the spec's shapes, which a and b
+    // are; the epilogue reads bias[col] with col < n = bias.len().
+    unsafe { run_matmul(&gpu, &case.spec, template, a, b, Some(start), &epilogue) }
+        .unwrap_or_else(|error| panic!("{}: {error}", case.label))
+}
+
+#[test]
+fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16() {
+    let Some(gpu) = test_gpu() else { return };
+    if !AdapterCaps::of(&gpu).tensor_cores {
+        assert!(
+            std::env::var("WGZERO_REQUIRE_TENSOR_CORES").is_err(),
+            "WGZERO_REQUIRE_TENSOR_CORES is set but {} offers no f16 cooperative matrices",
+            gpu.info.name
+        );
+        eprintln!(
+            "skipping: {} offers no f16 cooperative matrices",
+            gpu.info.name
+        );
+        return;
+    }
+    let caps = AdapterCaps::of(&gpu);
+    for case in cases() {
+        let start = random(case.spec.output_len() as usize, 77, 1.0);
+        let start = if case.spec.accumulate {
+            start
+        } else {
+            vec![f32::NAN; start.len()]
+        };
+        let fma = Template::Fma(choose_tiles(&case.spec, &caps));
+        let a16 = rounded(&case.a, case.scales[0]);
+        let b16 = rounded(&case.b, case.scales[1]);
+        let same_terms = run(&case, &a16, &b16, fma, &start);
+        let exact = run(&case, &case.a, &case.b, fma, &start);
+        // |a|·|b| summed: the same kernel on absolute values (no epilogue, no start).
+        let magnitude_case = Case {
+            label: format!("{} magnitude", case.label),
+            spec: MatmulSpec {
+                epilogue: Epilogue::identity(),
+                accumulate: false,
+                ..case.spec.clone()
+            },
+            a: Vec::new(),
+            b: Vec::new(),
+            scales: case.scales,
+            bias: None,
+        };
+        let absolute = |values: &[f32]| values.iter().map(|v| v.abs()).collect::<Vec<_>>();
+        let magnitude = run(
+            &magnitude_case,
+            &absolute(&case.a),
+            &absolute(&case.b),
+            fma,
+            &vec![0.0; start.len()],
+        );
+        let k = case.spec.k as f32;
+        let fitting = COOP_SURVEY
+            .iter()
+            .filter(|tiles| tiles.workgroup_storage_bytes() <= caps.max_workgroup_storage_bytes);
+        for tiles in fitting {
+            let coop = run(
+                &case,
+                &case.a,
+                &case.b,
+                template(*tiles, case.scales),
+                &start,
+            );
+            for (index, &got) in coop.iter().enumerate() {
+                let bound = magnitude[index];
+                let label = format!("{} {} element {index}", case.label, tiles.name());
+                assert!(got.is_finite(), "{label}: {got}");
+                let order = 4.0 * k * f32::EPSILON * bound + 1e-30;
+                assert!(
+                    (got - same_terms[index]).abs() <= order,
+                    "{label}: {got} vs {} on rounded operands",
+                    same_terms[index]
+                );
+                // Each operand rounds by at most 2^-11 relative (both: about 2^-10).
+                let rounding = 2f32.powi(-10) * 1.01 * bound + order;
+                assert!(
+                    (got - exact[index]).abs() <= rounding,
+                    "{label}: {got} vs {} unrounded",
+                    exact[index]
+                );
+            }
+        }
+    }
+}
