@@ -167,8 +167,9 @@ pub fn choose_coop_tiles(spec: &MatmulSpec) -> CoopTiles {
         .expect("candidates are not empty")
 }
 
-/// Whether the template is worth it for `spec`: a padded tile wastes at most half its work
-/// (a 1-column product, such as a value head, stays on the f32 template).
+/// Whether the template is worth it for `spec`: every extent fills at least one 16×16×16
+/// product (narrower ones, such as a value head's single column, stay on the f32
+/// template).
 pub fn coop_suits(spec: &MatmulSpec) -> bool {
     spec.m >= 16 && spec.n >= 16 && spec.k >= 16
 }
