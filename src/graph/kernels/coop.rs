@@ -23,7 +23,7 @@ use std::fmt::Write;
 
 use super::KernelError;
 use super::loaders::Stager;
-use super::matmul::{bindings, functions, stagers_for, strip_wgsl};
+use super::matmul::{Guards, bindings, functions, stagers_for, store_four, strip_wgsl};
 use super::spec::MatmulSpec;
 
 /// Invocations per subgroup the template is written for (NVIDIA's warp).
@@ -317,16 +317,7 @@ fn store_half(out: &mut String, stager: &Stager, layout: &Layout, stage: &str, s
                 scaled(&register)
             );
         }
-        if (slot + 1) * stager.threads > stager.units() {
-            let _ = writeln!(
-                out,
-                "        if (thread + {}u < {}u) {{\n{body}        }}",
-                slot * stager.threads,
-                stager.units()
-            );
-        } else {
-            let _ = writeln!(out, "        {{\n{body}        }}");
-        }
+        stager.emit_slot(out, slot, &body);
     }
 }
 
@@ -467,18 +458,9 @@ fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale:
     let frags_n = tiles.warp_n / 16;
     let row_len = tiles.warp_n;
     let quads = 16 * row_len / 4;
-    let vector_output = spec.n.is_multiple_of(4);
-    let batch_offset = if spec.batch > 1 {
-        format!("batch * {}u + ", spec.m * spec.n)
-    } else {
-        String::new()
-    };
-    let unscaled = |value: String| {
-        if unscale == 1.0 {
-            value
-        } else {
-            format!("{value} * {unscale:?}")
-        }
+    let guards = Guards {
+        rows: !spec.m.is_multiple_of(tiles.tile_m),
+        columns: !spec.n.is_multiple_of(tiles.tile_n),
     };
     let _ = writeln!(out, "    let c_base = subgroup * {}u;", 16 * row_len);
     for i in 0..tiles.warp_m / 16 {
@@ -501,61 +483,14 @@ fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale:
             per_row = row_len / 4,
             row_offset = i * 16,
         );
-        let mut conditions = Vec::new();
-        if !spec.m.is_multiple_of(tiles.tile_m) {
-            conditions.push(format!("row < {}u", spec.m));
-        }
-        if vector_output {
-            if !spec.n.is_multiple_of(tiles.tile_n) {
-                conditions.push(format!("col < {}u", spec.n));
-            }
-            let values: Vec<String> = (0..4)
-                .map(|lane| {
-                    format!(
-                        "epilogue({}, batch, row, col + {lane}u)",
-                        unscaled(format!("c_rows[s + {lane}u]"))
-                    )
-                })
-                .collect();
-            let index = format!("({batch_offset}row * {}u + col) >> 2u", spec.n);
-            let assignment = if spec.accumulate {
-                format!(
-                    "let index = {index};\n            c_data[index] = c_data[index] + vec4<f32>({});",
-                    values.join(", ")
-                )
+        store_four(out, spec, guards, &|lane| {
+            let staged = format!("c_rows[s + {lane}u]");
+            if unscale == 1.0 {
+                staged
             } else {
-                format!("c_data[{index}] = vec4<f32>({});", values.join(", "))
-            };
-            if conditions.is_empty() {
-                let _ = writeln!(out, "        {{\n            {assignment}\n        }}");
-            } else {
-                let _ = writeln!(
-                    out,
-                    "        if ({}) {{\n            {assignment}\n        }}",
-                    conditions.join(" && ")
-                );
+                format!("{staged} * {unscale:?}")
             }
-        } else {
-            for lane in 0..4 {
-                let mut lane_conditions = conditions.clone();
-                lane_conditions.push(format!("col + {lane}u < {}u", spec.n));
-                let value = format!(
-                    "epilogue({}, batch, row, col + {lane}u)",
-                    unscaled(format!("c_rows[s + {lane}u]"))
-                );
-                let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
-                let assignment = if spec.accumulate {
-                    format!("c_data[{index}] = c_data[{index}] + {value};")
-                } else {
-                    format!("c_data[{index}] = {value};")
-                };
-                let _ = writeln!(
-                    out,
-                    "        if ({}) {{ {assignment} }}",
-                    lane_conditions.join(" && ")
-                );
-            }
-        }
+        });
         let _ = writeln!(out, "    }}\n    workgroupBarrier();");
     }
 }

@@ -105,7 +105,7 @@ impl Stager<'_> {
         }
     }
 
-    pub(super) fn units(&self) -> u32 {
+    fn units(&self) -> u32 {
         self.outer_tile * self.k_tile / self.width()
     }
 
@@ -285,16 +285,22 @@ impl Stager<'_> {
                     "            {name}_tile[{stage} + k * {row_vectors}u + (outer >> 2u)][outer & 3u] = {register};"
                 );
             }
-            if (slot + 1) * self.threads > self.units() {
-                let _ = writeln!(
-                    out,
-                    "        if (thread + {}u < {}u) {{\n{body}        }}",
-                    slot * self.threads,
-                    self.units()
-                );
-            } else {
-                let _ = writeln!(out, "        {{\n{body}        }}");
-            }
+            self.emit_slot(out, slot, &body);
+        }
+    }
+
+    /// Writes `body` (statements for slot `slot`) in a block, guarded by the slot's
+    /// existence when the tile's units do not fill every slot of every thread.
+    pub(super) fn emit_slot(&self, out: &mut String, slot: u32, body: &str) {
+        if (slot + 1) * self.threads > self.units() {
+            let _ = writeln!(
+                out,
+                "        if (thread + {}u < {}u) {{\n{body}        }}",
+                slot * self.threads,
+                self.units()
+            );
+        } else {
+            let _ = writeln!(out, "        {{\n{body}        }}");
         }
     }
 }

@@ -286,13 +286,9 @@ fn multiply(out: &mut String, tiles: &Tiles) {
 fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &Tiles) {
     let threads_m = tiles.tile_m / tiles.thread_m;
     let threads_n = tiles.tile_n / tiles.thread_n;
-    let m_guard = !spec.m.is_multiple_of(tiles.tile_m);
-    let n_guard = !spec.n.is_multiple_of(tiles.tile_n);
-    let vector_output = spec.n.is_multiple_of(4);
-    let batch_offset = if spec.batch > 1 {
-        format!("batch * {}u + ", spec.m * spec.n)
-    } else {
-        String::new()
+    let guards = Guards {
+        rows: !spec.m.is_multiple_of(tiles.tile_m),
+        columns: !spec.n.is_multiple_of(tiles.tile_n),
     };
     for row in 0..tiles.thread_m {
         let row_expression = format!(
@@ -301,68 +297,85 @@ fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &Tiles) {
         );
         for group in 0..tiles.thread_n / 4 {
             let col_expression = format!("col0 + {}u + thread_col * 4u", group * 4 * threads_n);
-            let accumulator = format!("acc_{row}_{group}");
             let _ = writeln!(
                 out,
                 "    {{\n        let row = {row_expression};\n        let col = {col_expression};"
             );
-            if vector_output {
-                let mut conditions = Vec::new();
-                if m_guard {
-                    conditions.push(format!("row < {}u", spec.m));
-                }
-                if n_guard {
-                    conditions.push(format!("col < {}u", spec.n));
-                }
-                let values: Vec<String> = (0..4)
-                    .map(|lane| {
-                        format!(
-                            "epilogue({accumulator}.{}, batch, row, col + {lane}u)",
-                            COMPONENTS[lane]
-                        )
-                    })
-                    .collect();
-                let index = divide(&format!("({batch_offset}row * {}u + col)", spec.n), 4);
-                let assignment = if spec.accumulate {
-                    format!(
-                        "let index = {index};\n        c_data[index] = c_data[index] + vec4<f32>({});",
-                        values.join(", ")
-                    )
-                } else {
-                    format!("c_data[{index}] = vec4<f32>({});", values.join(", "))
-                };
-                if conditions.is_empty() {
-                    let _ = writeln!(out, "        {assignment}");
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "        if ({}) {{\n        {assignment}\n        }}",
-                        conditions.join(" && ")
-                    );
-                }
-            } else {
-                for (lane, component) in COMPONENTS.iter().enumerate() {
-                    let mut conditions = Vec::new();
-                    if m_guard {
-                        conditions.push(format!("row < {}u", spec.m));
-                    }
-                    conditions.push(format!("col + {lane}u < {}u", spec.n));
-                    let value =
-                        format!("epilogue({accumulator}.{component}, batch, row, col + {lane}u)");
-                    let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
-                    let assignment = if spec.accumulate {
-                        format!("c_data[{index}] = c_data[{index}] + {value};")
-                    } else {
-                        format!("c_data[{index}] = {value};")
-                    };
-                    let _ = writeln!(
-                        out,
-                        "        if ({}) {{ {assignment} }}",
-                        conditions.join(" && ")
-                    );
-                }
-            }
+            store_four(out, spec, guards, &|lane| {
+                format!("acc_{row}_{group}.{}", COMPONENTS[lane as usize])
+            });
             let _ = writeln!(out, "    }}");
+        }
+    }
+}
+
+/// Which bounds of C a store must check: rows when m is not a multiple of the tile's
+/// rows, columns when n is not one of its columns.
+#[derive(Clone, Copy)]
+pub(super) struct Guards {
+    pub rows: bool,
+    pub columns: bool,
+}
+
+/// Stores (or, with `accumulate`, adds) `epilogue(value(lane), batch, row, col + lane)` for
+/// the four columns `col..col + 4` of row `row` of C (WGSL variables `batch`, `row`, `col`
+/// in scope, `col` a multiple of 4): one vec4 when n is a multiple of 4, else four guarded
+/// scalars. Shared by the f32 and the cooperative-matrix templates.
+pub(super) fn store_four(
+    out: &mut String,
+    spec: &MatmulSpec,
+    guards: Guards,
+    value: &dyn Fn(u32) -> String,
+) {
+    let batch_offset = if spec.batch > 1 {
+        format!("batch * {}u + ", spec.m * spec.n)
+    } else {
+        String::new()
+    };
+    let mut conditions = Vec::new();
+    if guards.rows {
+        conditions.push(format!("row < {}u", spec.m));
+    }
+    let epilogue = |lane: u32| format!("epilogue({}, batch, row, col + {lane}u)", value(lane));
+    if spec.n.is_multiple_of(4) {
+        if guards.columns {
+            conditions.push(format!("col < {}u", spec.n));
+        }
+        let values: Vec<String> = (0..4).map(epilogue).collect();
+        let index = divide(&format!("({batch_offset}row * {}u + col)", spec.n), 4);
+        let assignment = if spec.accumulate {
+            format!(
+                "let index = {index};\n        c_data[index] = c_data[index] + vec4<f32>({});",
+                values.join(", ")
+            )
+        } else {
+            format!("c_data[{index}] = vec4<f32>({});", values.join(", "))
+        };
+        if conditions.is_empty() {
+            let _ = writeln!(out, "        {assignment}");
+        } else {
+            let _ = writeln!(
+                out,
+                "        if ({}) {{\n        {assignment}\n        }}",
+                conditions.join(" && ")
+            );
+        }
+    } else {
+        for lane in 0..4 {
+            let mut lane_conditions = conditions.clone();
+            lane_conditions.push(format!("col + {lane}u < {}u", spec.n));
+            let value = epilogue(lane);
+            let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
+            let assignment = if spec.accumulate {
+                format!("c_data[{index}] = c_data[{index}] + {value};")
+            } else {
+                format!("c_data[{index}] = {value};")
+            };
+            let _ = writeln!(
+                out,
+                "        if ({}) {{ {assignment} }}",
+                lane_conditions.join(" && ")
+            );
         }
     }
 }
