@@ -10,7 +10,11 @@
 //!   relative per operand), which with gradient operands of 1e-5 shows the scaling keeps
 //!   them out of f16's subnormal range.
 
+#[allow(dead_code)]
+mod harness;
+
 use half::f16;
+use harness::Data;
 use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles};
 use wgzero::graph::kernels::{
     AdapterCaps, ConvShape, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles,
@@ -18,16 +22,9 @@ use wgzero::graph::kernels::{
 };
 use wgzero::testing::test_gpu;
 
+/// `len` values uniform on `[-scale, scale)`.
 fn random(len: usize, seed: u64, scale: f32) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0) * scale
-        })
-        .collect()
+    Data::new(seed).uniform(len, -scale, scale)
 }
 
 /// `value` as the template sees it: scaled, rounded to f16, scaled back (exact for powers

@@ -1,11 +1,15 @@
 //! The networks' training steps: the same losses on every backend, and the loss falls when
-//! one batch is learned repeatedly.
+//! one batch is learned repeatedly. A residual net's step compiled with
+//! `Precision::F16TensorCores` follows the CPU interpreter's f32 step within f16's
+//! rounding on an adapter with f16 cooperative matrices (`WGZERO_REQUIRE_TENSOR_CORES=1`
+//! makes their absence a failure); elsewhere that precision must fall back to f32 kernels.
 
 use wgzero::backend::Compute;
+use wgzero::graph::kernels::AdapterCaps;
 use wgzero::graph::optim::{Optimizer, UpdateConfig};
-use wgzero::graph::{CompileOptions, Graph, Program};
+use wgzero::graph::{CompileOptions, Graph, Precision, Program};
 use wgzero::nn::{self, Network, gnn::EdgeGnn, mlp::Mlp, names, resnet::ResNet};
-use wgzero::testing::backends;
+use wgzero::testing::{backends, test_gpu};
 
 fn batch_data(network: &dyn Network, batch: usize) -> Vec<(&'static str, Vec<f32>)> {
     let actions = network.num_actions();
@@ -33,7 +37,14 @@ fn batch_data(network: &dyn Network, batch: usize) -> Vec<(&'static str, Vec<f32
     ]
 }
 
-fn losses(network: &dyn Network, compute: &Compute, batch: usize, steps: usize) -> Vec<f32> {
+/// The training step of `network` (Adam, 3e-3) at `batch`, compiled with `options` on
+/// `compute` and fed [`batch_data`].
+fn training_program(
+    network: &dyn Network,
+    compute: &Compute,
+    batch: usize,
+    options: &CompileOptions,
+) -> Program {
     let graph = Graph::new();
     let update = UpdateConfig {
         optimizer: Optimizer::adam(),
@@ -42,16 +53,29 @@ fn losses(network: &dyn Network, compute: &Compute, batch: usize, steps: usize) 
         clip_global_norm: None,
     };
     nn::training_step(&graph, network, batch, &update).unwrap();
-    let mut program = Program::compile(&graph, compute, &CompileOptions::default()).unwrap();
+    let mut program = Program::compile(&graph, compute, options).unwrap();
     for (name, values) in batch_data(network, batch) {
         program.write(name, &values).unwrap();
     }
+    program
+}
+
+/// The loss of each of `steps` runs of `program`.
+fn run_steps(program: &mut Program, steps: usize) -> Vec<f32> {
     (0..steps)
         .map(|_| {
             program.run().unwrap();
             program.read(names::LOSS).unwrap()[0]
         })
         .collect()
+}
+
+fn losses(network: &dyn Network, compute: &Compute, batch: usize, steps: usize) -> Vec<f32> {
+    let options = CompileOptions::default();
+    run_steps(
+        &mut training_program(network, compute, batch, &options),
+        steps,
+    )
 }
 
 fn check(network: &dyn Network, batch: usize, steps: usize) {
@@ -100,6 +124,72 @@ fn resnet_learns_a_batch_on_every_backend() {
         value_hidden: 8,
     };
     check(&resnet, 4, 20);
+}
+
+#[test]
+fn a_resnet_step_on_tensor_cores_follows_the_f32_step() {
+    const BATCH: usize = 64;
+    const STEPS: usize = 12;
+    let Some(gpu) = test_gpu() else { return };
+    let resnet = ResNet {
+        height: 8,
+        width: 8,
+        input_planes: 12,
+        filters: 32,
+        blocks: 2,
+        policy_planes: 4,
+        value_hidden: 16,
+    };
+    let options = CompileOptions {
+        precision: Precision::F16TensorCores,
+        ..CompileOptions::default()
+    };
+    let mut mixed = training_program(&resnet, &Compute::Gpu(gpu.clone()), BATCH, &options);
+    let Program::Gpu(gpu_program) = &mixed else {
+        unreachable!("compiled for the GPU")
+    };
+    let coop = gpu_program
+        .kernels()
+        .iter()
+        .flat_map(|kernel| &kernel.shaders)
+        .filter(|wgsl| wgsl.contains("enable wgpu_cooperative_matrix"))
+        .count();
+    if !AdapterCaps::of(&gpu).tensor_cores {
+        assert!(
+            std::env::var("WGZERO_REQUIRE_TENSOR_CORES").is_err(),
+            "WGZERO_REQUIRE_TENSOR_CORES is set but {} offers no f16 cooperative matrices",
+            gpu.info.name
+        );
+        // Without them the precision falls back to the f32 kernels.
+        assert_eq!(coop, 0, "tensor-core kernels on {}", gpu.info.name);
+        eprintln!(
+            "skipping: {} offers no f16 cooperative matrices",
+            gpu.info.name
+        );
+        return;
+    }
+    // Forward, grad input and grad weight of the 4 trunk convolutions, the stem's forward
+    // and grad weight (the 1×1 heads are too narrow for 16×16 tiles).
+    assert_eq!(coop, 4 * 3 + 2, "dispatches on tensor cores");
+    let cpu = CompileOptions::default();
+    let reference = run_steps(
+        &mut training_program(&resnet, &Compute::Cpu, BATCH, &cpu),
+        STEPS,
+    );
+    let mixed = run_steps(&mut mixed, STEPS);
+    eprintln!("f32 (CPU): {reference:?}\nf16 tensor cores: {mixed:?}");
+    for (step, (&got, &want)) in mixed.iter().zip(&reference).enumerate() {
+        // f16 operands carry 11 significant bits; a wrong kernel or a lost gradient scale
+        // moves the curve by far more than 1%.
+        assert!(
+            got.is_finite() && (got - want).abs() <= 1e-2 * want.abs(),
+            "loss before step {step}: {got} on tensor cores, {want} in f32"
+        );
+    }
+    assert!(
+        reference[STEPS - 1] < 0.95 * reference[0],
+        "the f32 loss did not fall: {reference:?}"
+    );
 }
 
 #[test]
