@@ -12,7 +12,6 @@ use rand::rngs::StdRng;
 use super::TrainError;
 use super::augment::{random_permutation, relabel_observation, relabel_per_action};
 
-/// One position as the training step consumes it.
 /// How much the search taught the network at one position: KL(target ‖ prior), the
 /// divergence of the search's policy target (`[actions]`) from the network's prior,
 /// `(action, prior)` over the legal moves (renormalised to sum to 1; priors are clamped
@@ -56,6 +55,7 @@ pub fn weight_copies(weight: f32, uniform: f32) -> u32 {
     weight.floor() as u32 + u32::from(uniform < weight.fract())
 }
 
+/// One position as the training step consumes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
     /// `[observation_len]`: the network input, from the mover's view.
