@@ -1,6 +1,8 @@
 //! `wgzero eval`: a checkpoint's optimal-move accuracy (raw policy and with search) and a
 //! match against the random player or another checkpoint, as text or one JSON line.
 
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -403,37 +405,26 @@ fn logits_top(logits: &[f32], legal: &[usize]) -> Vec<(usize, f32)> {
 }
 
 fn count_misses(set: &AccuracySet, policy: &[usize]) -> Vec<MissCount> {
-    let mut counts: Vec<MissCount> = Vec::new();
+    // Keyed in print order: moves played, then wins before draws, then the mover.
+    let mut counts: BTreeMap<(u32, Reverse<i8>, String), MissCount> = BTreeMap::new();
     for (position, chosen) in set.positions().iter().zip(policy) {
         let moves_played = position.state.moves_played();
         let to_move = mark(position.state.to_move()).to_string();
-        let index = match counts.iter().position(|count| {
-            (count.moves_played, &count.to_move, count.value)
-                == (moves_played, &to_move, position.value)
-        }) {
-            Some(index) => index,
-            None => {
-                counts.push(MissCount {
-                    moves_played,
-                    to_move,
-                    value: position.value,
-                    misses: 0,
-                    positions: 0,
-                });
-                counts.len() - 1
-            }
-        };
-        counts[index].positions += 1;
+        let count = counts
+            .entry((moves_played, Reverse(position.value), to_move.clone()))
+            .or_insert(MissCount {
+                moves_played,
+                to_move,
+                value: position.value,
+                misses: 0,
+                positions: 0,
+            });
+        count.positions += 1;
         if !position.optimal_moves.contains(chosen) {
-            counts[index].misses += 1;
+            count.misses += 1;
         }
     }
-    counts.sort_by(|a, b| {
-        (a.moves_played, b.value)
-            .cmp(&(b.moves_played, a.value))
-            .then(a.to_move.cmp(&b.to_move))
-    });
-    counts
+    counts.into_values().collect()
 }
 
 fn print_misses(misses: &[Miss], counts: &[MissCount]) {
