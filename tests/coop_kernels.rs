@@ -178,9 +178,13 @@ fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
     for tiles in COOP_CANDIDATES {
         assert!(tiles.workgroup_storage_bytes() <= 49152, "{}", tiles.name());
     }
-    // A 576-row grad weight in 64 slices takes the 128×64 tile despite its padding.
-    let grad_weight = conv2d_grad_weight(&conv_shape(1024, 8, 8, 64, 64, 3), 64).unwrap();
-    assert_eq!(choose_coop_tiles(&grad_weight), COOP_CANDIDATES[0]);
+    // The forward pass takes the 256-row tile; a 576-row grad weight in 64 slices, which
+    // would pad 256-row tiles by a third, the 128×64 one despite its padding.
+    let shape = conv_shape(1024, 8, 8, 64, 64, 3);
+    let forward = conv2d_forward(&shape).unwrap();
+    assert_eq!(choose_coop_tiles(&forward), COOP_CANDIDATES[0]);
+    let grad_weight = conv2d_grad_weight(&shape, 64).unwrap();
+    assert_eq!(choose_coop_tiles(&grad_weight), COOP_CANDIDATES[1]);
     let spec = MatmulSpec::dense(1, 64, 64, 64);
     let good = COOP_CANDIDATES[0];
     assert!(coop_wgsl(&spec, &good, 3.0, 1.0).is_err(), "scale 3");

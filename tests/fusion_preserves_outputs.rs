@@ -31,10 +31,16 @@ fn close(name: &str, got: &[f32], want: &[f32]) {
 }
 
 /// Builds `build`'s graph for the CPU and for the GPU fused and unfused, feeds the same
-/// inputs, runs `steps` steps and compares every output and every named value.
-fn check(build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>, compared: &[&str], steps: usize) {
-    let Some(gpu) = test_gpu() else { return };
+/// inputs, runs `steps` steps and compares every output and every named value. Returns the
+/// fused GPU program's kernel and dispatch counts (`None` without a GPU).
+fn check(
+    build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>,
+    compared: &[&str],
+    steps: usize,
+) -> Option<(usize, usize)> {
+    let gpu = test_gpu()?;
     let mut results = Vec::new();
+    let mut counts = None;
     for (compute, fuse) in [
         (Compute::Cpu, true),
         (Compute::Gpu(gpu.clone()), false),
@@ -54,6 +60,7 @@ fn check(build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>, compared: &[&str], s
         }
         if fuse && matches!(compute, Compute::Gpu(_)) {
             eprintln!("{}", program.kernel_listing());
+            counts = Some((program.kernels().len(), program.dispatches()));
         }
         for (name, values) in &inputs {
             program.write(name, values).unwrap();
@@ -72,6 +79,7 @@ fn check(build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>, compared: &[&str], s
             close(name, got, want);
         }
     }
+    counts
 }
 
 fn input(graph: &Graph, name: &str, dims: &[usize], seed: u32) -> (Tensor, (String, Vec<f32>)) {
@@ -81,7 +89,7 @@ fn input(graph: &Graph, name: &str, dims: &[usize], seed: u32) -> (Tensor, (Stri
 
 #[test]
 fn policy_value_loss_with_adam() {
-    check(
+    let counts = check(
         |g| {
             let (obs, a) = input(g, "obs", &[6, 10], 1);
             let (target, b) = input(g, "target", &[6, 70], 2);
@@ -118,6 +126,13 @@ fn policy_value_loss_with_adam() {
         &["loss", "probabilities", "w1", "b1", "wp.m", "wv.v"],
         3,
     );
+    // The parameters' independent updates share dispatches (and still match above).
+    if let Some((kernels, dispatches)) = counts {
+        assert!(
+            dispatches < kernels,
+            "{dispatches} dispatches for {kernels} kernels"
+        );
+    }
 }
 
 #[test]

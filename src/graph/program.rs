@@ -101,13 +101,29 @@ impl Program {
         }
     }
 
-    /// The kernel list as text, one kernel per line.
+    /// Dispatches one step records (GPU); 0 on the CPU backend.
+    pub fn dispatches(&self) -> usize {
+        match self {
+            Program::Cpu(_) => 0,
+            Program::Gpu(program) => program.dispatches(),
+        }
+    }
+
+    /// The kernel list as text, one kernel per line; batched kernels name their batch.
     pub fn kernel_listing(&self) -> String {
         self.kernels()
             .iter()
             .enumerate()
             .map(|(index, kernel)| {
-                format!("{index:3} {:<11} {}\n", kernel.kind, kernel.ops.join(" → "))
+                let batch = match &kernel.batch {
+                    Some(run) => format!("   [one dispatch with {}..={}]", run.start, run.end - 1),
+                    None => String::new(),
+                };
+                format!(
+                    "{index:3} {:<11} {}{batch}\n",
+                    kernel.kind,
+                    kernel.ops.join(" → ")
+                )
             })
             .collect()
     }

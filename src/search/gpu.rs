@@ -536,12 +536,7 @@ impl GpuSearch {
 
     /// Dispatches per search and move: what bounds small batches.
     pub fn dispatches_per_move(&self) -> usize {
-        let network = self
-            .network
-            .kernels()
-            .iter()
-            .map(|k| k.shaders.len())
-            .sum::<usize>();
+        let network = self.network.dispatches();
         3 + network + self.config.simulations as usize * (2 + network) + 1
     }
 

@@ -120,11 +120,7 @@ fn time(gpu: &Gpu, program: &GpuProgram, repeats: u32, seconds: f64) -> anyhow::
 }
 
 fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str) -> anyhow::Result<()> {
-    let dispatches = program
-        .kernels()
-        .iter()
-        .map(|k| k.shaders.len())
-        .sum::<usize>();
+    let dispatches = program.dispatches();
     let Some(timer) = Timestamps::new(gpu, dispatches as u32 + 1) else {
         eprintln!("# profile: no timestamps inside passes on this adapter; skipped");
         return Ok(());
@@ -170,12 +166,13 @@ fn report(
         tensor_core_dispatches: program
             .kernels()
             .iter()
+            .filter(|kernel| kernel.batch.is_none())
             .flat_map(|kernel| &kernel.shaders)
             .filter(|wgsl| wgsl.contains("enable wgpu_cooperative_matrix"))
             .count(),
         batch,
         kernels: program.kernels().len(),
-        dispatches: program.kernels().iter().map(|k| k.shaders.len()).sum(),
+        dispatches: program.dispatches(),
         median_ms: median * 1e3,
         min_ms: min * 1e3,
         runs_per_s: 1.0 / median,

@@ -7,9 +7,10 @@
 //! `warp_m x warp_n` part of it, held as 16×16 accumulators. Per k step the workgroup
 //! loads a `tile_k`-deep slice of A and B through the f32 staging of the FMA template
 //! (strided reads or custom loaders such as the convolution's im2col), scales it, rounds it
-//! to f16 and stores it in workgroup memory with its contiguous index innermost; the
-//! subgroups then multiply from there (`coopLoad` column-major or `coopLoadT` row-major,
-//! whichever matches). Loads for the next step are issued before this step's products,
+//! to f16 and stores it in workgroup memory with its contiguous index innermost, four
+//! halves per store (the tiles are `array<vec4<f16>>`); the subgroups then multiply from
+//! there (`coopLoad` column-major or `coopLoadT` row-major, whichever matches, with
+//! pointers and strides in vec4 units). Loads for the next step are issued before this step's products,
 //! into the other of two stages, with one barrier per step. At the end each accumulator
 //! row goes through a small f32 staging area so that every element gets the fused
 //! epilogue, in f32, before it is stored.
@@ -42,6 +43,10 @@ pub struct CoopTiles {
     /// The part of the tile one subgroup computes: multiples of 16 dividing the tile.
     pub warp_m: u32,
     pub warp_n: u32,
+    /// Workgroup-memory stages: 2 (the next slice is stored beside the one being
+    /// multiplied, one barrier per k step) or 1 (half the memory, so twice the k depth
+    /// fits; two barriers per k step).
+    pub stages: u32,
 }
 
 impl CoopTiles {
@@ -55,20 +60,26 @@ impl CoopTiles {
         self.subgroups() * SUBGROUP
     }
 
-    /// A short name for benchmark output, e.g. `coop128x64x32_64x32`.
+    /// A short name for benchmark output, e.g. `coop128x64x32_64x32` (two stages) or
+    /// `coop128x64x64_32x32_s1` (one).
     pub fn name(&self) -> String {
+        let stages = if self.stages == 2 {
+            String::new()
+        } else {
+            format!("_s{}", self.stages)
+        };
         format!(
-            "coop{}x{}x{}_{}x{}",
+            "coop{}x{}x{}_{}x{}{stages}",
             self.tile_m, self.tile_n, self.tile_k, self.warp_m, self.warp_n
         )
     }
 
-    /// Workgroup memory: two f16 stages of A and B, and one f32 accumulator row per
+    /// Workgroup memory: the f16 stages of A and B, and one f32 accumulator row per
     /// subgroup.
     pub fn workgroup_storage_bytes(&self) -> u32 {
         let a = self.tile_m.max(self.tile_k) * (self.tile_m.min(self.tile_k) + PAD);
         let b = self.tile_n.max(self.tile_k) * (self.tile_n.min(self.tile_k) + PAD);
-        2 * 2 * (a + b) + 4 * self.subgroups() * 16 * self.warp_n
+        2 * self.stages * (a + b) + 4 * self.subgroups() * 16 * self.warp_n
     }
 
     /// Rejects tile shapes the template cannot generate.
@@ -93,8 +104,11 @@ impl CoopTiles {
         {
             return Err(invalid("the warp tile must divide the workgroup tile"));
         }
-        if self.tile_k == 0 || !self.tile_k.is_multiple_of(16) || self.tile_k > 64 {
-            return Err(invalid("tile_k must be 16, 32, 48 or 64"));
+        if self.tile_k == 0 || !self.tile_k.is_multiple_of(16) || self.tile_k > 128 {
+            return Err(invalid("tile_k must be a multiple of 16, at most 128"));
+        }
+        if !(1..=2).contains(&self.stages) {
+            return Err(invalid("stages must be 1 or 2"));
         }
         if self.threads() > 256 {
             return Err(invalid(
@@ -105,30 +119,33 @@ impl CoopTiles {
     }
 }
 
-/// The candidates [`choose_coop_tiles`] picks from. 8 subgroups of 32×32 in a 128×64 tile
-/// ran the convolutions of a 64-filter residual net fastest on an H100 (forward 71, grad
-/// input 62, grad weight 47 TFLOP/s at batch 1024; docs/PERFORMANCE.md); the 64×64 ones
-/// serve short row or column counts. All fit 48 KiB of workgroup memory.
+/// The candidates [`choose_coop_tiles`] picks from, all with one workgroup-memory stage
+/// and 64 halves or more per subgroup tile and k step: on an H100 (docs/PERFORMANCE.md)
+/// that beat two stages of 32-deep slices by 13–35 % on the convolutions of a 64-filter
+/// residual net. 256×64 tiles of 64×32 subgroups ran its forward pass and grad input
+/// fastest (83 and 78 TFLOP/s at batch 1024; square matmuls 142 at 4096³), 128×64×64 tiles
+/// of 32×32 subgroups its grad weight (63, where a 576-row product pads a 256-row tile by a
+/// third); the 64×64 one serves short row or column counts. All fit 48 KiB of workgroup
+/// memory.
 pub const COOP_CANDIDATES: &[CoopTiles] = &[
-    coop(128, 64, 32, 32, 32),
-    coop(64, 64, 32, 32, 32),
-    coop(64, 64, 32, 32, 16),
+    single(coop(256, 64, 32, 64, 32)),
+    single(coop(128, 64, 64, 32, 32)),
+    single(coop(64, 64, 64, 32, 16)),
 ];
 
 /// Every configuration `wgzero bench kernels --precision f16 --survey` measures: the
-/// candidates, then variants in k depth, subgroup count and subgroup tile.
+/// candidates, then variants in stages, k depth, subgroup count and subgroup tile
+/// (docs/PERFORMANCE.md has the earlier, wider surveys).
 pub const COOP_SURVEY: &[CoopTiles] = &[
-    coop(128, 64, 32, 64, 32),
-    coop(64, 64, 32, 32, 32),
-    coop(64, 64, 32, 32, 16),
-    coop(128, 64, 16, 64, 32),
-    coop(128, 64, 64, 64, 32),
+    single(coop(256, 64, 32, 64, 32)),
+    single(coop(128, 64, 64, 32, 32)),
+    single(coop(64, 64, 64, 32, 16)),
+    single(coop(64, 64, 64, 32, 32)),
     coop(128, 64, 32, 32, 32),
-    coop(128, 64, 32, 32, 64),
-    coop(256, 64, 32, 64, 32),
     coop(256, 64, 16, 64, 32),
-    coop(128, 128, 16, 64, 32),
-    coop(64, 64, 64, 32, 32),
+    single(coop(128, 64, 32, 32, 32)),
+    single(coop(128, 64, 64, 64, 32)),
+    single(coop(64, 64, 128, 32, 32)),
 ];
 
 const fn coop(tile_m: u32, tile_n: u32, tile_k: u32, warp_m: u32, warp_n: u32) -> CoopTiles {
@@ -138,7 +155,12 @@ const fn coop(tile_m: u32, tile_n: u32, tile_k: u32, warp_m: u32, warp_n: u32) -
         tile_k,
         warp_m,
         warp_n,
+        stages: 2,
     }
+}
+
+const fn single(tiles: CoopTiles) -> CoopTiles {
+    CoopTiles { stages: 1, ..tiles }
 }
 
 /// The tiles for `spec`: the first candidate that keeps an H100 busy (128 workgroups) and
@@ -247,10 +269,10 @@ pub fn coop_wgsl(
     bindings(&mut out, spec, &a, &b);
     let _ = writeln!(
         out,
-        "\nvar<workgroup> a_tile: array<f16, {}>;\nvar<workgroup> b_tile: array<f16, {}>;\n\
+        "\nvar<workgroup> a_tile: array<vec4<f16>, {}>;\nvar<workgroup> b_tile: array<vec4<f16>, {}>;\n\
          var<workgroup> c_rows: array<f32, {}>;\n",
-        2 * a_layout.stage,
-        2 * b_layout.stage,
+        tiles.stages * a_layout.stage / 4,
+        tiles.stages * b_layout.stage / 4,
         tiles.subgroups() * 16 * tiles.warp_n,
     );
     functions(&mut out, spec);
@@ -299,21 +321,16 @@ fn store_half(out: &mut String, stager: &Stager, layout: &Layout, stage: &str, s
             stride = layout.stride
         );
         if width == 4 {
+            // Four halves along the contiguous index: one 8-byte store.
             let _ = writeln!(
                 body,
-                "            let h = vec4<f16>({});",
+                "            {name}_tile[base >> 2u] = vec4<f16>({});",
                 scaled(&register)
             );
-            for (lane, component) in ["x", "y", "z", "w"].iter().enumerate() {
-                let _ = writeln!(
-                    body,
-                    "            {name}_tile[base + {lane}u] = h.{component};"
-                );
-            }
         } else {
             let _ = writeln!(
                 body,
-                "            {name}_tile[base] = f16({});",
+                "            {name}_tile[base >> 2u][base & 3u] = f16({});",
                 scaled(&register)
             );
         }
@@ -339,8 +356,9 @@ fn coop_load(role: &str, name: &str, layout: &Layout, stage: &str, outer: &str, 
         "coopLoad"
     };
     format!(
-        "{function}<coop_mat16x16<f16, {role}>>(&{name}_tile[{stage} + ({major}) * {stride}u + {minor}], {stride}u)",
-        stride = layout.stride
+        "{function}<coop_mat16x16<f16, {role}>>(&{name}_tile[({stage} + ({major}) * {stride}u + {minor}) >> 2u], {vectors}u)",
+        stride = layout.stride,
+        vectors = layout.stride / 4,
     )
 }
 
@@ -385,16 +403,23 @@ fn main_function(
     store_half(out, a, a_layout, "0u", scale_a);
     store_half(out, b, b_layout, "0u", scale_b);
     let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+    let stage_of = |stage: u32| {
+        if tiles.stages == 2 {
+            format!("(step & 1u) * {stage}u")
+        } else {
+            "0u".to_owned()
+        }
+    };
     let _ = writeln!(
         out,
         "    for (var step = 0u; step < {k_steps}u; step++) {{\n        \
-         let a_stage = (step & 1u) * {a_stage}u;\n        \
-         let b_stage = (step & 1u) * {b_stage}u;\n        \
+         let a_stage = {a_stage};\n        \
+         let b_stage = {b_stage};\n        \
          let has_next = step + 1u < {k_steps}u;\n        \
          if (has_next) {{\n        \
          let k_next = (step + 1u) * {tile_k}u;",
-        a_stage = a_layout.stage,
-        b_stage = b_layout.stage,
+        a_stage = stage_of(a_layout.stage),
+        b_stage = stage_of(b_layout.stage),
         tile_k = tiles.tile_k,
     );
     a.load(out, "row0", "k_next");
@@ -432,21 +457,24 @@ fn main_function(
         }
         let _ = writeln!(out, "        }}");
     }
-    let _ = writeln!(out, "        if (has_next) {{");
-    store_half(
-        out,
-        a,
-        a_layout,
-        &format!("({}u - a_stage)", a_layout.stage),
-        scale_a,
-    );
-    store_half(
-        out,
-        b,
-        b_layout,
-        &format!("({}u - b_stage)", b_layout.stage),
-        scale_b,
-    );
+    // Two stages: the next slice goes to the other stage, then one barrier. One stage:
+    // every subgroup must be done with this slice before it is overwritten.
+    let (next_a, next_b, before) = if tiles.stages == 2 {
+        (
+            format!("({}u - a_stage)", a_layout.stage),
+            format!("({}u - b_stage)", b_layout.stage),
+            "",
+        )
+    } else {
+        (
+            "0u".to_owned(),
+            "0u".to_owned(),
+            "            workgroupBarrier();\n",
+        )
+    };
+    let _ = write!(out, "        if (has_next) {{\n{before}");
+    store_half(out, a, a_layout, &next_a, scale_a);
+    store_half(out, b, b_layout, &next_b, scale_b);
     let _ = writeln!(out, "        }}\n        workgroupBarrier();\n    }}");
     store_output(out, spec, tiles, 1.0 / (scale_a * scale_b));
     let _ = writeln!(out, "}}");

@@ -2,11 +2,12 @@
 //! bind groups. `run` records every dispatch into one compute pass and submits once;
 //! values stay on the GPU until `read` asks for them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::contraction::contraction;
-use super::generate::{Binding, generate, segment_table};
+use super::generate::{Binding, generate, pointwise, segment_table};
 use crate::gpu::Gpu;
 use crate::gpu::timing::Timestamps;
 use crate::graph::CompileOptions;
@@ -19,8 +20,9 @@ use crate::graph::plan::{self, BufferPlan, Lifetime};
 
 /// One dispatch of the step.
 struct Step {
-    /// Index of the kernel (in [`GpuProgram::kernels`]) this dispatch belongs to.
-    kernel: usize,
+    /// The kernels (indices in [`GpuProgram::kernels`]) this dispatch belongs to: one, or a
+    /// run of independent pointwise kernels batched into one dispatch.
+    kernels: Range<usize>,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -33,6 +35,9 @@ pub struct KernelInfo {
     pub ops: Vec<String>,
     /// The WGSL of each dispatch of the kernel (two for a split contraction).
     pub shaders: Vec<String>,
+    /// The kernels sharing its one dispatch, when it is batched with other pointwise
+    /// kernels (then `shaders` holds the batch's shader).
+    pub batch: Option<Range<usize>>,
 }
 
 /// A graph compiled for the GPU.
@@ -118,22 +123,43 @@ impl GpuProgram {
         let mut kernels = Vec::new();
         let caps = AdapterCaps::of(gpu);
         let mut scratch_floats = 0u64;
+        // (kernels, their dispatches)
         let mut pending = Vec::new();
-        for (position, kernel) in fusion.kernels.iter().enumerate() {
-            let mut info = KernelInfo {
-                kind: match kernel.kind {
-                    KernelKind::Pointwise => "pointwise".into(),
-                    KernelKind::Reduce { .. } => "reduce".into(),
-                    KernelKind::Segment { .. } => "segment".into(),
-                    KernelKind::Contraction { .. } => "contraction".into(),
-                },
-                ops: kernel
-                    .members
-                    .iter()
-                    .map(|m| nodes[m.index()].op.name())
-                    .collect(),
-                shaders: Vec::new(),
-            };
+        let runs = batches(
+            &nodes,
+            &fusion,
+            &buffer_of,
+            options.fuse,
+            gpu.limits.max_storage_buffers_per_shader_stage as usize,
+        );
+        for run in runs {
+            if run.len() > 1 {
+                let positions: Vec<usize> = run.clone().collect();
+                let batched = pointwise(&nodes, &fusion, &positions);
+                // SAFETY: as for single pointwise kernels below: each part guards its
+                // thread range and indexes tensors bound at their full size.
+                let pipeline = unsafe {
+                    gpu.pipeline_unchecked(
+                        &format!("kernels {}..{}", run.start, run.end),
+                        &batched.wgsl,
+                        "main",
+                    )
+                }?;
+                for position in run.clone() {
+                    let mut info = kernel_info(&nodes, &fusion, position);
+                    info.shaders.push(batched.wgsl.clone());
+                    info.batch = Some(run.clone());
+                    kernels.push(info);
+                }
+                pending.push((
+                    run,
+                    vec![(pipeline, batched.bindings, batched.workgroups, batched.wgsl)],
+                ));
+                continue;
+            }
+            let position = run.start;
+            let kernel = &fusion.kernels[position];
+            let mut info = kernel_info(&nodes, &fusion, position);
             let label = format!("kernel {position}");
             // (pipeline, bindings, workgroups) of each dispatch of this kernel.
             let mut dispatches = Vec::new();
@@ -173,10 +199,10 @@ impl GpuProgram {
                 }
             }
             kernels.push(info);
-            pending.push(dispatches);
+            pending.push((run, dispatches));
         }
         let scratch = gpu.storage_buffer("split partial sums", scratch_floats * 4);
-        for (kernel, dispatches) in pending.into_iter().enumerate() {
+        for (run, dispatches) in pending {
             for (pipeline, bindings, workgroups, wgsl) in dispatches {
                 for binding in &bindings {
                     match binding {
@@ -215,7 +241,7 @@ impl GpuProgram {
                 }
                 let bind_group = gpu.bind_used(&pipeline, &wgsl, "main", &resources)?;
                 steps.push(Step {
-                    kernel,
+                    kernels: run.clone(),
                     pipeline,
                     bind_group,
                     workgroups,
@@ -242,6 +268,11 @@ impl GpuProgram {
     /// The kernels of one step, in order, with the ops fused into each.
     pub fn kernels(&self) -> &[KernelInfo] {
         &self.kernels
+    }
+
+    /// Dispatches one step records.
+    pub fn dispatches(&self) -> usize {
+        self.steps.len()
     }
 
     pub fn peak_bytes(&self) -> u64 {
@@ -309,11 +340,18 @@ impl GpuProgram {
             pass.set_bind_group(0, &step.bind_group, &[]);
             let [x, y, z] = step.workgroups;
             pass.dispatch_workgroups(x, y, z);
-            let info = &self.kernels[step.kernel];
-            timer.mark(
-                pass,
-                format!("{:3} {} {}", step.kernel, info.kind, info.ops.join(" → ")),
-            );
+            let first = step.kernels.start;
+            let label = if step.kernels.len() == 1 {
+                let info = &self.kernels[first];
+                format!("{first:3} {} {}", info.kind, info.ops.join(" → "))
+            } else {
+                format!(
+                    "{first:3}-{} pointwise batch of {} kernels",
+                    step.kernels.end - 1,
+                    step.kernels.len()
+                )
+            };
+            timer.mark(pass, label);
         }
     }
 
@@ -348,6 +386,81 @@ impl GpuProgram {
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.gpu.check()?)
     }
+}
+
+/// Kernel `position` as listed by [`GpuProgram::kernels`], without its shaders yet.
+fn kernel_info(nodes: &[Node], fusion: &FusionPlan, position: usize) -> KernelInfo {
+    let kernel = &fusion.kernels[position];
+    KernelInfo {
+        kind: match kernel.kind {
+            KernelKind::Pointwise => "pointwise".into(),
+            KernelKind::Reduce { .. } => "reduce".into(),
+            KernelKind::Segment { .. } => "segment".into(),
+            KernelKind::Contraction { .. } => "contraction".into(),
+        },
+        ops: kernel
+            .members
+            .iter()
+            .map(|m| nodes[m.index()].op.name())
+            .collect(),
+        shaders: Vec::new(),
+        batch: None,
+    }
+}
+
+/// The kernels in dispatch order, as runs dispatched together: with `fuse`, consecutive
+/// pointwise kernels share one dispatch (see [`pointwise`]) while none of them writes a
+/// buffer another reads or writes (buffers as planned, so that reused slots count) and
+/// together they bind at most `max_buffers` buffers; every other kernel is a run of its
+/// own.
+fn batches(
+    nodes: &[Node],
+    fusion: &FusionPlan,
+    buffer_of: &HashMap<TensorId, usize>,
+    fuse: bool,
+    max_buffers: usize,
+) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    // Of the open run: buffers read, buffers written, and bindings.
+    let mut reads = HashSet::new();
+    let mut writes = HashSet::new();
+    let mut bound = 0;
+    for (position, kernel) in fusion.kernels.iter().enumerate() {
+        let buffers = fusion.buffers(nodes, position);
+        let (written, read): (Vec<TensorId>, Vec<TensorId>) = buffers
+            .tensors
+            .iter()
+            .partition(|id| fusion.materialized[id.index()] && kernel.members.contains(id));
+        let written: HashSet<usize> = written.iter().map(|id| buffer_of[id]).collect();
+        let read: HashSet<usize> = read.iter().map(|id| buffer_of[id]).collect();
+        let batchable = fuse && kernel.kind == KernelKind::Pointwise;
+        let joins = batchable
+            && position > start
+            && written.is_disjoint(&reads)
+            && written.is_disjoint(&writes)
+            && read.is_disjoint(&writes)
+            && bound + buffers.len() <= max_buffers;
+        if !joins && position > start {
+            runs.push(start..position);
+            start = position;
+            reads.clear();
+            writes.clear();
+            bound = 0;
+        }
+        if batchable {
+            reads.extend(read);
+            writes.extend(written);
+            bound += buffers.len();
+        } else {
+            runs.push(position..position + 1);
+            start = position + 1;
+        }
+    }
+    if start < fusion.kernels.len() {
+        runs.push(start..fusion.kernels.len());
+    }
+    runs
 }
 
 /// Lifetimes of materialised tensors in kernel steps, and their buffer slots. Leaves,
