@@ -15,7 +15,7 @@ mod harness;
 
 use half::f16;
 use harness::Data;
-use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles};
+use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles, coop_tiles_named};
 use wgzero::graph::kernels::{
     AdapterCaps, ConvShape, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles,
     choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
@@ -178,6 +178,16 @@ fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
     for tiles in COOP_CANDIDATES {
         assert!(tiles.workgroup_storage_bytes() <= 49152, "{}", tiles.name());
     }
+    // WGZERO_COOP_TILES names a surveyed shape (every candidate is surveyed); an unknown
+    // name lists the known ones.
+    for tiles in COOP_SURVEY.iter().chain(COOP_CANDIDATES) {
+        assert_eq!(coop_tiles_named(&tiles.name()).unwrap(), *tiles);
+    }
+    let unknown = coop_tiles_named("coop1x2x3").unwrap_err().to_string();
+    assert!(
+        unknown.contains("coop1x2x3") && unknown.contains(&COOP_CANDIDATES[0].name()),
+        "{unknown}"
+    );
     // The forward pass takes the 256-row tile; a 576-row grad weight in 64 slices, which
     // would pad 256-row tiles by a third, the 128×64 one despite its padding.
     let shape = conv_shape(1024, 8, 8, 64, 64, 3);

@@ -163,6 +163,33 @@ const fn single(tiles: CoopTiles) -> CoopTiles {
     CoopTiles { stages: 1, ..tiles }
 }
 
+/// The tile shape named by `WGZERO_COOP_TILES`, if set (see [`coop_tiles_named`]), which
+/// then replaces [`choose_coop_tiles`] for every tensor-core product the compiler builds:
+/// for measuring tile shapes inside a program, where kernels run one after another on
+/// inputs that may have left the L2 cache, rather than alone.
+pub fn coop_tiles_override() -> Result<Option<CoopTiles>, KernelError> {
+    match std::env::var("WGZERO_COOP_TILES") {
+        Ok(name) => coop_tiles_named(&name).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The surveyed tile shape called `name` (e.g. `coop128x64x64_32x32_s1`; the survey
+/// includes the candidates); an unknown name is an error that lists the known ones.
+pub fn coop_tiles_named(name: &str) -> Result<CoopTiles, KernelError> {
+    COOP_SURVEY
+        .iter()
+        .find(|tiles| tiles.name() == name)
+        .copied()
+        .ok_or_else(|| {
+            let known: Vec<String> = COOP_SURVEY.iter().map(CoopTiles::name).collect();
+            KernelError::InvalidTiles {
+                tiles: name.to_owned(),
+                reason: format!("WGZERO_COOP_TILES must name one of {}", known.join(", ")),
+            }
+        })
+}
+
 /// The tiles for `spec`: the first candidate that keeps an H100 busy (128 workgroups) and
 /// pads at most a quarter of its work (the 128×64 tile ran a 576-row grad weight 30 %
 /// faster than an exactly fitting 64×64 one); failing that, the one with the least padding.

@@ -18,7 +18,7 @@ pub mod tuning;
 pub use conv::{
     ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, grad_weight_splits,
 };
-pub use coop::{CoopTiles, choose_coop_tiles, coop_suits, coop_wgsl};
+pub use coop::{CoopTiles, choose_coop_tiles, coop_suits, coop_tiles_override, coop_wgsl};
 pub use matmul::{matmul_wgsl, workgroups};
 pub use runner::{MatmulKernel, Template, run_matmul};
 pub use spec::{Epilogue, MatmulSpec, Operand};

@@ -12,7 +12,7 @@ use crate::graph::kernels::conv::grad_weight_splits;
 use crate::graph::kernels::{
     AdapterCaps, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, Template,
     choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
-    coop_suits,
+    coop_suits, coop_tiles_override,
 };
 use crate::graph::program::Precision;
 use crate::graph::shape::Shape;
@@ -279,7 +279,7 @@ pub fn contraction(
                 }
             };
             Template::Coop {
-                tiles: choose_coop_tiles(&spec),
+                tiles: coop_tiles_override()?.unwrap_or_else(|| choose_coop_tiles(&spec)),
                 scale_a: scale(0),
                 scale_b: scale(1),
             }
