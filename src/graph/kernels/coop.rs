@@ -10,10 +10,11 @@
 //! to f16 and stores it in workgroup memory with its contiguous index innermost, four
 //! halves per store (the tiles are `array<vec4<f16>>`); the subgroups then multiply from
 //! there (`coopLoad` column-major or `coopLoadT` row-major, whichever matches, with
-//! pointers and strides in vec4 units). Loads for the next step are issued before this step's products,
-//! into the other of two stages, with one barrier per step. At the end each accumulator
-//! row goes through a small f32 staging area so that every element gets the fused
-//! epilogue, in f32, before it is stored.
+//! pointers and strides in vec4 units). Loads for the next step are issued before this
+//! step's products; with two stages they are stored into the other stage and one barrier
+//! ends the step, with one stage (half the memory) they are stored between two barriers.
+//! At the end each accumulator row goes through a small f32 staging area so that every
+//! element gets the fused epilogue, in f32, before it is stored.
 //!
 //! Precision: products of f16 inputs (10-bit mantissa, as TF32) summed in f32. Operands are
 //! multiplied by `scale_a` / `scale_b` (powers of two, exact) before rounding, and the sum

@@ -411,8 +411,8 @@ fn kernel_info(nodes: &[Node], fusion: &FusionPlan, position: usize) -> KernelIn
 /// The kernels in dispatch order, as runs dispatched together: with `fuse`, consecutive
 /// pointwise kernels share one dispatch (see [`pointwise`]) while none of them writes a
 /// buffer another reads or writes (buffers as planned, so that reused slots count) and
-/// together they bind at most `max_buffers` buffers; every other kernel is a run of its
-/// own.
+/// together they bind at most `max_buffers` buffers and cover fewer than 2^31 elements (a
+/// u32 thread index); every other kernel is a run of its own.
 fn batches(
     nodes: &[Node],
     fusion: &FusionPlan,
@@ -422,10 +422,11 @@ fn batches(
 ) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
     let mut start = 0;
-    // Of the open run: buffers read, buffers written, and bindings.
+    // Of the open run: buffers read, buffers written, bindings and elements.
     let mut reads = HashSet::new();
     let mut writes = HashSet::new();
     let mut bound = 0;
+    let mut elements = 0u64;
     for (position, kernel) in fusion.kernels.iter().enumerate() {
         let buffers = fusion.buffers(nodes, position);
         let (written, read): (Vec<TensorId>, Vec<TensorId>) = buffers
@@ -435,23 +436,27 @@ fn batches(
         let written: HashSet<usize> = written.iter().map(|id| buffer_of[id]).collect();
         let read: HashSet<usize> = read.iter().map(|id| buffer_of[id]).collect();
         let batchable = fuse && kernel.kind == KernelKind::Pointwise;
+        let count = nodes[kernel.members[0].index()].shape.num_elements() as u64;
         let joins = batchable
             && position > start
             && written.is_disjoint(&reads)
             && written.is_disjoint(&writes)
             && read.is_disjoint(&writes)
-            && bound + buffers.len() <= max_buffers;
+            && bound + buffers.len() <= max_buffers
+            && elements + count < 1 << 31;
         if !joins && position > start {
             runs.push(start..position);
             start = position;
             reads.clear();
             writes.clear();
             bound = 0;
+            elements = 0;
         }
         if batchable {
             reads.extend(read);
             writes.extend(written);
             bound += buffers.len();
+            elements += count;
         } else {
             runs.push(position..position + 1);
             start = position + 1;
