@@ -25,7 +25,7 @@ use std::fmt::Write;
 
 use super::KernelError;
 use super::loaders::Stager;
-use super::matmul::{Guards, bindings, functions, stagers_for, store_four, strip_wgsl};
+use super::matmul::{Guards, bindings, describe, functions, stagers_for, store_four};
 use super::spec::MatmulSpec;
 
 /// Invocations per subgroup the template is written for (NVIDIA's warp).
@@ -280,20 +280,14 @@ pub fn coop_wgsl(
     let a_layout = layout(&a, tiles.tile_m, tiles.tile_k);
     let b_layout = layout(&b, tiles.tile_n, tiles.tile_k);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "// wgzero matmul on cooperative matrices (f16 x f16 -> f32): C[{batch}, {m}, {n}] {op} \
-         epilogue(A x B), k = {k}, tiles {name}, operand scales {scale_a} and {scale_b}\n\
-         // A: {a_op}\n// B: {b_op}\n\nenable f16;\nenable wgpu_cooperative_matrix;\n",
-        batch = spec.batch,
-        m = spec.m,
-        n = spec.n,
-        k = spec.k,
-        op = if spec.accumulate { "+=" } else { "=" },
-        name = tiles.name(),
-        a_op = strip_wgsl(&spec.a),
-        b_op = strip_wgsl(&spec.b),
+    describe(
+        &mut out,
+        " on cooperative matrices (f16 x f16 -> f32)",
+        spec,
+        &tiles.name(),
+        &format!(", operand scales {scale_a} and {scale_b}"),
     );
+    out.push_str("\nenable f16;\nenable wgpu_cooperative_matrix;\n\n");
     bindings(&mut out, spec, &a, &b);
     let _ = writeln!(
         out,
@@ -454,28 +448,27 @@ fn main_function(
     b.load(out, "col0", "k_next");
     let _ = writeln!(out, "        }}");
     for kk in (0..tiles.tile_k).step_by(16) {
+        // The 16×16 piece `index` of this subgroup's part of A or B at depth kk.
+        let fragment = |role: &str, index: u32| {
+            let (name, layout, origin) = match role {
+                "A" => ("a", a_layout, "warp_row"),
+                _ => ("b", b_layout, "warp_col"),
+            };
+            coop_load(
+                role,
+                name,
+                layout,
+                &format!("{name}_stage"),
+                &format!("{origin} + {}u", index * 16),
+                &format!("{kk}u"),
+            )
+        };
         let _ = writeln!(out, "        {{");
         for j in 0..frags_n {
-            let load = coop_load(
-                "B",
-                "b",
-                b_layout,
-                "b_stage",
-                &format!("warp_col + {}u", j * 16),
-                &format!("{kk}u"),
-            );
-            let _ = writeln!(out, "            let b{j} = {load};");
+            let _ = writeln!(out, "            let b{j} = {};", fragment("B", j));
         }
         for i in 0..frags_m {
-            let load = coop_load(
-                "A",
-                "a",
-                a_layout,
-                "a_stage",
-                &format!("warp_row + {}u", i * 16),
-                &format!("{kk}u"),
-            );
-            let _ = writeln!(out, "            let a{i} = {load};");
+            let _ = writeln!(out, "            let a{i} = {};", fragment("A", i));
             for j in 0..frags_n {
                 let _ = writeln!(
                     out,

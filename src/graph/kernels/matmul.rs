@@ -93,20 +93,32 @@ pub fn matmul_wgsl(spec: &MatmulSpec, tiles: &Tiles) -> Result<String, KernelErr
     Ok(out)
 }
 
-fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
+/// The comment opening a template's shader: what it computes (`template` names the
+/// variant, `details` follows the tile name) and its operands.
+pub(super) fn describe(
+    out: &mut String,
+    template: &str,
+    spec: &MatmulSpec,
+    tiles: &str,
+    details: &str,
+) {
     let _ = writeln!(
         out,
-        "// wgzero matmul: C[{batch}, {m}, {n}] {op} epilogue(A x B), k = {k}, tiles {name}\n\
-         // A: {a_op}\n// B: {b_op}\n",
+        "// wgzero matmul{template}: C[{batch}, {m}, {n}] {op} epilogue(A x B), k = {k}, \
+         tiles {tiles}{details}\n// A: {a_op}\n// B: {b_op}",
         batch = spec.batch,
         m = spec.m,
         n = spec.n,
         k = spec.k,
         op = if spec.accumulate { "+=" } else { "=" },
-        name = tiles.name(),
         a_op = strip_wgsl(&spec.a),
         b_op = strip_wgsl(&spec.b),
     );
+}
+
+fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
+    describe(out, "", spec, &tiles.name(), "");
+    out.push('\n');
     bindings(out, spec, a, b);
     let stages = if tiles.double_buffer { 2 } else { 1 };
     let _ = writeln!(
@@ -159,7 +171,7 @@ pub(super) fn functions(out: &mut String, spec: &MatmulSpec) {
 }
 
 /// The operand description without its (long) WGSL, for the header comment.
-pub(super) fn strip_wgsl(operand: &Operand) -> String {
+fn strip_wgsl(operand: &Operand) -> String {
     match operand {
         Operand::Strided {
             transposed,
