@@ -8,6 +8,11 @@ use wgzero::graph::kernels::{
 };
 use wgzero::testing::test_gpu;
 
+#[allow(dead_code)]
+mod harness;
+
+use harness::conv_shape;
+
 fn random(len: usize, seed: u64) -> Vec<f32> {
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     (0..len)
@@ -109,22 +114,14 @@ fn tile_choices(spec: &MatmulSpec) -> Vec<Tiles> {
 }
 
 fn shapes() -> Vec<ConvShape> {
-    let shape = |batch, height, width, in_channels, out_channels, kernel| ConvShape {
-        batch,
-        height,
-        width,
-        in_channels,
-        out_channels,
-        kernel,
-    };
     vec![
         // Scalar loaders (odd channel counts), non-square board.
-        shape(2, 5, 4, 3, 5, 3),
+        conv_shape(2, 5, 4, 3, 5, 3),
         // Vector loaders (channels multiple of 4).
-        shape(3, 4, 4, 8, 4, 3),
+        conv_shape(3, 4, 4, 8, 4, 3),
         // 1x1 kernels, mixed.
-        shape(2, 3, 5, 4, 6, 1),
-        shape(1, 3, 3, 5, 8, 1),
+        conv_shape(2, 3, 5, 4, 6, 1),
+        conv_shape(1, 3, 3, 5, 8, 1),
     ]
 }
 

@@ -14,11 +14,11 @@
 mod harness;
 
 use half::f16;
-use harness::Data;
+use harness::{Data, conv_shape};
 use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles, coop_tiles_named};
 use wgzero::graph::kernels::{
-    AdapterCaps, ConvShape, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles,
-    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
+    AdapterCaps, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles, choose_tiles,
+    conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
 };
 use wgzero::testing::test_gpu;
 
@@ -52,24 +52,6 @@ fn bias_epilogue() -> Epilogue {
         body: "fn epilogue(value: f32, batch: u32, row: u32, col: u32) -> f32 {\n    \
                return max(value + bias[col], 0.0);\n}"
             .to_owned(),
-    }
-}
-
-fn conv_shape(
-    batch: u32,
-    height: u32,
-    width: u32,
-    in_channels: u32,
-    out_channels: u32,
-    kernel: u32,
-) -> ConvShape {
-    ConvShape {
-        batch,
-        height,
-        width,
-        in_channels,
-        out_channels,
-        kernel,
     }
 }
 

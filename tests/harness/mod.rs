@@ -7,7 +7,28 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use wgzero::backend::Compute;
+use wgzero::graph::kernels::ConvShape;
 use wgzero::graph::{CompileOptions, Graph, Program};
+
+/// A convolution of `batch` NHWC images of `height × width` with `in_channels`, into
+/// `out_channels`, with a `kernel × kernel` window (the kernel tests' shorthand).
+pub fn conv_shape(
+    batch: u32,
+    height: u32,
+    width: u32,
+    in_channels: u32,
+    out_channels: u32,
+    kernel: u32,
+) -> ConvShape {
+    ConvShape {
+        batch,
+        height,
+        width,
+        in_channels,
+        out_channels,
+        kernel,
+    }
+}
 
 /// Seeded random test data. Every generator avoids exact zeros unless it says otherwise.
 pub struct Data {
