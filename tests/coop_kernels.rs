@@ -17,8 +17,8 @@ use half::f16;
 use harness::{Data, conv_shape};
 use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles, coop_tiles_named};
 use wgzero::graph::kernels::{
-    AdapterCaps, Epilogue, MatmulSpec, Operand, Template, choose_coop_tiles, choose_tiles,
-    conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
+    AdapterCaps, BoardConv, Epilogue, MatmulSpec, Operand, Template, board_wgsl, choose_coop_tiles,
+    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
 };
 use wgzero::testing::test_gpu;
 
@@ -44,6 +44,8 @@ struct Case {
     b: Vec<f32>,
     scales: [f32; 2],
     bias: Option<Vec<f32>>,
+    /// The image of a forward or grad-input 3×3 convolution the board template also runs.
+    board: Option<BoardConv>,
 }
 
 fn bias_epilogue() -> Epilogue {
@@ -64,6 +66,7 @@ fn cases() -> Vec<Case> {
         spec,
         scales: [1.0, 1.0],
         bias: None,
+        board: None,
     };
     cases.push(dense("dense ragged", MatmulSpec::dense(1, 200, 72, 100), 1));
     cases.push(dense("dense batched", MatmulSpec::dense(3, 48, 40, 64), 3));
@@ -91,6 +94,11 @@ fn cases() -> Vec<Case> {
         conv_shape(3, 5, 4, 20, 24, 3),
         conv_shape(2, 4, 4, 7, 17, 3),
         conv_shape(2, 8, 8, 64, 73, 1),
+        // Board-template shapes: a partial block of 16 boards, partial channel chunks and
+        // column tiles; 4×4 and 8×2 boards; a stem-like 120-channel image; 80 columns.
+        conv_shape(17, 8, 8, 20, 24, 3),
+        conv_shape(18, 4, 4, 120, 64, 3),
+        conv_shape(5, 8, 2, 12, 80, 3),
     ]
     .into_iter()
     .enumerate()
@@ -108,21 +116,36 @@ fn cases() -> Vec<Case> {
             shape.out_channels,
             shape.kernel
         );
+        let image = |channels| {
+            let conv = BoardConv {
+                batch: shape.batch,
+                height: shape.height,
+                width: shape.width,
+                channels,
+            };
+            (shape.kernel == 3).then_some(conv)
+        };
+        let forward = conv2d_forward(&shape).unwrap();
+        let board = image(shape.in_channels).filter(|conv| conv.validate(&forward).is_ok());
         cases.push(Case {
             label: format!("conv forward {name}"),
-            spec: conv2d_forward(&shape).unwrap(),
+            spec: forward,
             a: input.clone(),
             b: weight.clone(),
             scales: [1.0, 1.0],
             bias: None,
+            board,
         });
+        let grad_input = conv2d_grad_input(&shape).unwrap();
+        let board = image(shape.out_channels).filter(|conv| conv.validate(&grad_input).is_ok());
         cases.push(Case {
             label: format!("conv grad input {name}"),
-            spec: conv2d_grad_input(&shape).unwrap(),
+            spec: grad_input,
             a: grad_output.clone(),
             b: weight,
             scales: [scale, 1.0],
             bias: None,
+            board,
         });
         for splits in [1, 3] {
             cases.push(Case {
@@ -132,6 +155,7 @@ fn cases() -> Vec<Case> {
                 b: grad_output.clone(),
                 scales: [1.0, scale],
                 bias: None,
+                board: None,
             });
         }
     }
@@ -155,7 +179,57 @@ fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
             wgzero::gpu::validate_wgsl(&wgsl, naga::valid::Capabilities::all())
                 .unwrap_or_else(|error| panic!("{} {}: {error}\n{wgsl}", case.label, tiles.name()));
         }
+        if let Some(conv) = case.board {
+            let wgsl = board_wgsl(&case.spec, &conv, case.scales[0], case.scales[1])
+                .unwrap_or_else(|error| panic!("{} {}: {error}", case.label, conv.name()));
+            wgzero::gpu::validate_wgsl(&wgsl, naga::valid::Capabilities::all())
+                .unwrap_or_else(|error| panic!("{} {}: {error}\n{wgsl}", case.label, conv.name()));
+            assert!(conv.workgroup_storage_bytes() <= 49152, "{}", conv.name());
+        }
     }
+    // Every forward and grad-input 3×3 case of 8×8, 4×4 or 8×2 boards with channels in
+    // fours runs the board template too; the others say why they cannot.
+    let boards = cases().iter().filter(|case| case.board.is_some()).count();
+    assert_eq!(boards, 8, "board cases");
+    let board_spec = |shape| conv2d_forward(&shape).unwrap();
+    let image = |batch, height, width, channels| BoardConv {
+        batch,
+        height,
+        width,
+        channels,
+    };
+    for (shape, conv, reason) in [
+        (
+            conv_shape(3, 5, 4, 20, 24, 3),
+            image(3, 5, 4, 20),
+            "height a multiple",
+        ),
+        (
+            conv_shape(2, 4, 4, 7, 17, 3),
+            image(2, 4, 4, 7),
+            "multiple of 4",
+        ),
+        (
+            conv_shape(2, 6, 6, 8, 8, 3),
+            image(2, 6, 6, 8),
+            "width 2, 4 or 8",
+        ),
+        (
+            conv_shape(2, 8, 8, 8, 8, 3),
+            image(3, 8, 8, 8),
+            "not a 3x3 convolution",
+        ),
+    ] {
+        let error = board_wgsl(&board_spec(shape), &conv, 1.0, 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(reason) && error.contains("coop"), "{error}");
+    }
+    let spec = board_spec(conv_shape(2, 8, 8, 8, 8, 3));
+    assert!(
+        board_wgsl(&spec, &image(2, 8, 8, 8), 3.0, 1.0).is_err(),
+        "scale 3"
+    );
     // The tuner's candidates fit the 48 KiB of workgroup memory Vulkan drivers offer.
     for tiles in COOP_CANDIDATES {
         assert!(tiles.workgroup_storage_bytes() <= 49152, "{}", tiles.name());
@@ -245,6 +319,7 @@ fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16()
             b: Vec::new(),
             scales: case.scales,
             bias: None,
+            board: None,
         };
         let absolute = |values: &[f32]| values.iter().map(|v| v.abs()).collect::<Vec<_>>();
         let magnitude = run(
@@ -254,7 +329,6 @@ fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16()
             fma,
             &vec![0.0; start.len()],
         );
-        let k = case.spec.k as f32;
         let fitting = COOP_SURVEY
             .iter()
             .filter(|tiles| tiles.workgroup_storage_bytes() <= caps.max_workgroup_storage_bytes);
@@ -266,24 +340,47 @@ fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16()
                 template(*tiles, case.scales),
                 &start,
             );
-            for (index, &got) in coop.iter().enumerate() {
-                let bound = magnitude[index];
-                let label = format!("{} {} element {index}", case.label, tiles.name());
-                assert!(got.is_finite(), "{label}: {got}");
-                let order = 4.0 * k * f32::EPSILON * bound + 1e-30;
-                assert!(
-                    (got - same_terms[index]).abs() <= order,
-                    "{label}: {got} vs {} on rounded operands",
-                    same_terms[index]
-                );
-                // Each operand rounds by at most 2^-11 relative (both: about 2^-10).
-                let rounding = 2f32.powi(-10) * 1.01 * bound + order;
-                assert!(
-                    (got - exact[index]).abs() <= rounding,
-                    "{label}: {got} vs {} unrounded",
-                    exact[index]
-                );
-            }
+            check(&case, tiles.name(), &coop, &same_terms, &exact, &magnitude);
         }
+        if let Some(conv) = case.board {
+            let template = Template::Board {
+                conv,
+                scale_a: case.scales[0],
+                scale_b: case.scales[1],
+            };
+            let board = run(&case, &case.a, &case.b, template, &start);
+            check(&case, conv.name(), &board, &same_terms, &exact, &magnitude);
+        }
+    }
+}
+
+/// Checks a tensor-core result `got` of `case` against the f32 template on the rounded
+/// operands (`same_terms`) and on the exact ones, with bounds from `magnitude` (Σ|a||b|).
+fn check(
+    case: &Case,
+    template: String,
+    got: &[f32],
+    same_terms: &[f32],
+    exact: &[f32],
+    magnitude: &[f32],
+) {
+    let k = case.spec.k as f32;
+    for (index, &got) in got.iter().enumerate() {
+        let bound = magnitude[index];
+        let label = format!("{} {template} element {index}", case.label);
+        assert!(got.is_finite(), "{label}: {got}");
+        let order = 4.0 * k * f32::EPSILON * bound + 1e-30;
+        assert!(
+            (got - same_terms[index]).abs() <= order,
+            "{label}: {got} vs {} on rounded operands",
+            same_terms[index]
+        );
+        // Each operand rounds by at most 2^-11 relative (both: about 2^-10).
+        let rounding = 2f32.powi(-10) * 1.01 * bound + order;
+        assert!(
+            (got - exact[index]).abs() <= rounding,
+            "{label}: {got} vs {} unrounded",
+            exact[index]
+        );
     }
 }

@@ -16,8 +16,9 @@ use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
 use wgzero::graph::Precision;
 use wgzero::graph::kernels::{
-    AdapterCaps, ConvShape, MatmulKernel, MatmulSpec, Template, choose_coop_tiles, choose_tiles,
-    conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop, grad_weight_splits, tuning,
+    AdapterCaps, BoardConv, ConvShape, MatmulKernel, MatmulSpec, Template, choose_coop_tiles,
+    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop, grad_weight_splits,
+    tuning,
 };
 
 use super::GlobalOptions;
@@ -182,7 +183,7 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
             let b = random(spec.b_len().unwrap_or(0) as usize, 2);
             let inputs = Inputs::dense(&gpu, &spec, &a, &b);
             let check = |output: &[f32]| dense_spot_check(&spec, &a, &b, output);
-            for (template, tuned) in configs(&spec, &caps, args) {
+            for (template, tuned) in configs(&spec, &caps, args, None) {
                 measure(
                     &gpu, args, "matmul", &shape, &spec, template, tuned, &inputs, None, &check,
                 )?;
@@ -198,11 +199,28 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
 }
 
 /// The tuned config first, then (with `--survey`) every other fitting one, of the
-/// template `--precision` selects.
-fn configs(spec: &MatmulSpec, caps: &AdapterCaps, args: &KernelsArgs) -> Vec<(Template, bool)> {
+/// template `--precision` selects. With f16, a convolution whose `board` image the board
+/// template takes (as programs do) runs on it first, then on the tuned implicit GEMM.
+fn configs(
+    spec: &MatmulSpec,
+    caps: &AdapterCaps,
+    args: &KernelsArgs,
+    board: Option<BoardConv>,
+) -> Vec<(Template, bool)> {
     if args.precision == PrecisionArg::F16 {
         let tuned = choose_coop_tiles(spec);
-        let mut all = vec![(Template::coop(tuned), true)];
+        let mut all = Vec::new();
+        if let Some(conv) = board.filter(|conv| conv.validate(spec).is_ok()) {
+            all.push((
+                Template::Board {
+                    conv,
+                    scale_a: 1.0,
+                    scale_b: 1.0,
+                },
+                true,
+            ));
+        }
+        all.push((Template::coop(tuned), all.is_empty()));
         if args.survey {
             all.extend(
                 coop::COOP_SURVEY
@@ -249,10 +267,16 @@ fn conv_benchmarks(
     let json = serde_json::to_value(shape)?;
     let input = random(shape.input_len() as usize, 3);
     let weight = random(shape.weight_len() as usize, 4);
+    let image = |channels| BoardConv {
+        batch,
+        height: shape.height,
+        width: shape.width,
+        channels,
+    };
     let forward = conv2d_forward(&shape)?;
     let inputs = Inputs::new(gpu, &input, &weight, forward.output_len());
     let check = |output: &[f32]| conv_spot_check(&shape, &input, &weight, output);
-    for (tiles, tuned) in configs(&forward, caps, args) {
+    for (tiles, tuned) in configs(&forward, caps, args, Some(image(shape.in_channels))) {
         measure(
             gpu,
             args,
@@ -270,7 +294,7 @@ fn conv_benchmarks(
         let no_check = |_: &[f32]| None;
         let grad_input = conv2d_grad_input(&shape)?;
         let inputs = Inputs::new(gpu, &input, &weight, grad_input.output_len());
-        for (tiles, tuned) in configs(&grad_input, caps, args) {
+        for (tiles, tuned) in configs(&grad_input, caps, args, Some(image(shape.out_channels))) {
             measure(
                 gpu,
                 args,
@@ -293,7 +317,7 @@ fn conv_benchmarks(
             let grad_weight = conv2d_grad_weight(&shape, splits)?;
             let inputs = Inputs::new(gpu, &input, &grad_output, grad_weight.output_len());
             let name = format!("conv2d_grad_weight_splits{splits}");
-            for (tiles, tuned) in configs(&grad_weight, caps, args) {
+            for (tiles, tuned) in configs(&grad_weight, caps, args, None) {
                 measure(
                     gpu,
                     args,

@@ -212,7 +212,7 @@ impl Stager<'_> {
 
     /// The WGSL expression reading the element(s) at the global position held by the WGSL
     /// variables `outer` and `k` in scope of the load.
-    fn read_expression(&self) -> String {
+    pub(super) fn read_expression(&self) -> String {
         let name = self.name();
         let width = self.width();
         match self.operand {

@@ -7,6 +7,7 @@
 //! Flow: [`MatmulSpec`] (what) + [`choose_tiles`] (how, per [`AdapterCaps`]) →
 //! [`matmul_wgsl`] (the shader) → [`MatmulKernel`] (pipeline, bind, dispatch).
 
+pub mod board;
 pub mod conv;
 pub mod coop;
 mod loaders;
@@ -15,6 +16,7 @@ pub mod runner;
 pub mod spec;
 pub mod tuning;
 
+pub use board::{BoardConv, board_wgsl, board_workgroups};
 pub use conv::{
     ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, grad_weight_splits,
 };

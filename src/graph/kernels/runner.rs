@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::board::{BoardConv, board_wgsl, board_workgroups};
 use super::coop::{CoopTiles, coop_wgsl, coop_workgroups};
 use super::spec::MatmulSpec;
 use super::tuning::{AdapterCaps, Tiles};
@@ -18,6 +19,14 @@ pub enum Template {
     /// multiplied by `scale_a` / `scale_b` before rounding to f16.
     Coop {
         tiles: CoopTiles,
+        scale_a: f32,
+        scale_b: f32,
+    },
+    /// A 3×3 forward or grad-input convolution of small boards on f16 cooperative
+    /// matrices, each input read once per workgroup ([`super::board`]); operands scaled as
+    /// for `Coop`.
+    Board {
+        conv: BoardConv,
         scale_a: f32,
         scale_b: f32,
     },
@@ -41,6 +50,7 @@ impl Template {
         match self {
             Template::Fma(tiles) => tiles.name(),
             Template::Coop { tiles, .. } => tiles.name(),
+            Template::Board { conv, .. } => conv.name(),
         }
     }
 
@@ -49,6 +59,7 @@ impl Template {
         match self {
             Template::Fma(tiles) => tiles.threads(),
             Template::Coop { tiles, .. } => tiles.threads(),
+            Template::Board { conv, .. } => conv.threads(),
         }
     }
 
@@ -57,7 +68,13 @@ impl Template {
         match self {
             Template::Fma(tiles) => tiles.workgroup_storage_bytes(),
             Template::Coop { tiles, .. } => tiles.workgroup_storage_bytes(),
+            Template::Board { conv, .. } => conv.workgroup_storage_bytes(),
         }
+    }
+
+    /// Whether it runs on tensor cores (f16 cooperative matrices).
+    pub fn tensor_cores(&self) -> bool {
+        !matches!(self, Template::Fma(_))
     }
 
     /// The cooperative-matrix template with unscaled operands.
@@ -89,7 +106,7 @@ impl MatmulKernel {
     /// the strided operands and C. Custom loaders and the epilogue are trusted code: they
     /// must only read or write their bindings in bounds for every buffer later bound.
     ///
-    /// A [`Template::Coop`] needs an adapter with [`AdapterCaps::tensor_cores`].
+    /// [`Template::Coop`] and [`Template::Board`] need an adapter with [`AdapterCaps::tensor_cores`].
     pub unsafe fn new(
         gpu: &Gpu,
         spec: MatmulSpec,
@@ -113,23 +130,21 @@ impl MatmulKernel {
                 scale_a,
                 scale_b,
             } => {
-                if !caps.tensor_cores {
-                    return Err(KernelError::NoTensorCores {
-                        adapter: gpu.info.name.clone(),
-                    });
-                }
-                let bytes = tiles.workgroup_storage_bytes();
-                if bytes > caps.max_workgroup_storage_bytes {
-                    return Err(KernelError::ExceedsAdapter {
-                        tiles: tiles.name(),
-                        what: "workgroup storage bytes",
-                        needed: bytes,
-                        available: caps.max_workgroup_storage_bytes,
-                    });
-                }
+                tensor_core_fit(gpu, &caps, &tiles.name(), tiles.workgroup_storage_bytes())?;
                 (
                     coop_wgsl(&spec, tiles, *scale_a, *scale_b)?,
                     coop_workgroups(&spec, tiles),
+                )
+            }
+            Template::Board {
+                conv,
+                scale_a,
+                scale_b,
+            } => {
+                tensor_core_fit(gpu, &caps, &conv.name(), conv.workgroup_storage_bytes())?;
+                (
+                    board_wgsl(&spec, conv, *scale_a, *scale_b)?,
+                    board_workgroups(&spec, conv),
                 )
             }
         };
@@ -195,6 +210,30 @@ impl MatmulKernel {
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
     }
+}
+
+/// Checks that the adapter runs the tensor-core templates and offers `bytes` of workgroup
+/// memory for `tiles`.
+fn tensor_core_fit(
+    gpu: &Gpu,
+    caps: &AdapterCaps,
+    tiles: &str,
+    bytes: u32,
+) -> Result<(), KernelError> {
+    if !caps.tensor_cores {
+        return Err(KernelError::NoTensorCores {
+            adapter: gpu.info.name.clone(),
+        });
+    }
+    if bytes > caps.max_workgroup_storage_bytes {
+        return Err(KernelError::ExceedsAdapter {
+            tiles: tiles.to_owned(),
+            what: "workgroup storage bytes",
+            needed: bytes,
+            available: caps.max_workgroup_storage_bytes,
+        });
+    }
+    Ok(())
 }
 
 /// Uploads `a`, `b`, the epilogue's buffers and C's initial value (`c_initial`, used with

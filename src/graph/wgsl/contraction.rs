@@ -10,7 +10,7 @@ use crate::graph::fuse::{FusionPlan, KernelKind, Source, resolve};
 use crate::graph::ir::{Node, Op, TensorId};
 use crate::graph::kernels::conv::grad_weight_splits;
 use crate::graph::kernels::{
-    AdapterCaps, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, Template,
+    AdapterCaps, BoardConv, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, Template,
     choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
     coop_suits, coop_tiles_override,
 };
@@ -170,6 +170,8 @@ pub fn contraction(
     let mut splits = 1;
     // Which operand is a gradient (scaled on tensor cores), for convolutions.
     let mut conv_gradient = None;
+    // The image a forward or grad-input 3×3 convolution reads, for the board template.
+    let mut board = None;
     let tensor_cores = precision == Precision::F16TensorCores && caps.tensor_cores;
     let (mut spec, a, b) = match central.op {
         Op::MatMul => {
@@ -212,13 +214,21 @@ pub fn contraction(
                 out_channels: out_channels as u32,
                 kernel: size as u32,
             };
+            let image = |channels| BoardConv {
+                batch: shape.batch,
+                height: shape.height,
+                width: shape.width,
+                channels,
+            };
             let spec = match central.op {
                 Op::Conv2d { .. } => {
                     conv_gradient = Some((shape.batch, None));
+                    board = (size == 3).then(|| image(shape.in_channels));
                     conv2d_forward(&shape)?
                 }
                 Op::Conv2dGradInput { .. } => {
                     conv_gradient = Some((shape.batch, Some(0)));
+                    board = (size == 3).then(|| image(shape.out_channels));
                     conv2d_grad_input(&shape)?
                 }
                 _ => {
@@ -278,10 +288,19 @@ pub fn contraction(
                     1.0
                 }
             };
-            Template::Coop {
-                tiles: coop_tiles_override()?.unwrap_or_else(|| choose_coop_tiles(&spec)),
-                scale_a: scale(0),
-                scale_b: scale(1),
+            let forced = coop_tiles_override()?;
+            match board {
+                // A forced tile shape measures the implicit-GEMM template on every product.
+                Some(conv) if forced.is_none() && conv.validate(&spec).is_ok() => Template::Board {
+                    conv,
+                    scale_a: scale(0),
+                    scale_b: scale(1),
+                },
+                _ => Template::Coop {
+                    tiles: forced.unwrap_or_else(|| choose_coop_tiles(&spec)),
+                    scale_a: scale(0),
+                    scale_b: scale(1),
+                },
             }
         }
         _ => Template::Fma(choose_tiles(&spec, caps)),
