@@ -17,8 +17,9 @@ use half::f16;
 use harness::{Data, conv_shape};
 use wgzero::graph::kernels::coop::{COOP_CANDIDATES, COOP_SURVEY, CoopTiles, coop_tiles_named};
 use wgzero::graph::kernels::{
-    AdapterCaps, BoardConv, Epilogue, MatmulSpec, Operand, Template, board_wgsl, choose_coop_tiles,
-    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop_wgsl, run_matmul,
+    AdapterCaps, BoardConv, BoardPass, Epilogue, MatmulSpec, Operand, Template, board_wgsl,
+    choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
+    coop_wgsl, run_matmul,
 };
 use wgzero::testing::test_gpu;
 
@@ -116,8 +117,9 @@ fn cases() -> Vec<Case> {
             shape.out_channels,
             shape.kernel
         );
-        let image = |channels| {
+        let image = |pass, channels| {
             let conv = BoardConv {
+                pass,
                 batch: shape.batch,
                 height: shape.height,
                 width: shape.width,
@@ -126,7 +128,8 @@ fn cases() -> Vec<Case> {
             (shape.kernel == 3).then_some(conv)
         };
         let forward = conv2d_forward(&shape).unwrap();
-        let board = image(shape.in_channels).filter(|conv| conv.validate(&forward).is_ok());
+        let board = image(BoardPass::Image, shape.in_channels)
+            .filter(|conv| conv.validate(&forward).is_ok());
         cases.push(Case {
             label: format!("conv forward {name}"),
             spec: forward,
@@ -137,7 +140,8 @@ fn cases() -> Vec<Case> {
             board,
         });
         let grad_input = conv2d_grad_input(&shape).unwrap();
-        let board = image(shape.out_channels).filter(|conv| conv.validate(&grad_input).is_ok());
+        let board = image(BoardPass::Image, shape.out_channels)
+            .filter(|conv| conv.validate(&grad_input).is_ok());
         cases.push(Case {
             label: format!("conv grad input {name}"),
             spec: grad_input,
@@ -148,14 +152,17 @@ fn cases() -> Vec<Case> {
             board,
         });
         for splits in [1, 3] {
+            let spec = conv2d_grad_weight(&shape, splits).unwrap();
+            let board = image(BoardPass::GradWeight, shape.in_channels)
+                .filter(|conv| conv.validate(&spec).is_ok());
             cases.push(Case {
                 label: format!("conv grad weight {name}, {splits} splits"),
-                spec: conv2d_grad_weight(&shape, splits).unwrap(),
+                spec,
                 a: input.clone(),
                 b: grad_output.clone(),
                 scales: [1.0, scale],
                 bias: None,
-                board: None,
+                board,
             });
         }
     }
@@ -187,12 +194,20 @@ fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
             assert!(conv.workgroup_storage_bytes() <= 49152, "{}", conv.name());
         }
     }
-    // Every forward and grad-input 3×3 case of 8×8, 4×4 or 8×2 boards with channels in
-    // fours runs the board template too; the others say why they cannot.
-    let boards = cases().iter().filter(|case| case.board.is_some()).count();
-    assert_eq!(boards, 8, "board cases");
+    // Every forward and grad-input 3×3 case of 8×8, 4×4 or 8×2 boards, and every grad
+    // weight of boards up to 8 wide, with channels in fours runs the board template too;
+    // the others say why they cannot.
+    let passes = |pass| {
+        cases()
+            .iter()
+            .filter(|case| case.board.is_some_and(|conv| conv.pass == pass))
+            .count()
+    };
+    assert_eq!(passes(BoardPass::Image), 8, "image-pass board cases");
+    assert_eq!(passes(BoardPass::GradWeight), 10, "grad-weight board cases");
     let board_spec = |shape| conv2d_forward(&shape).unwrap();
     let image = |batch, height, width, channels| BoardConv {
+        pass: BoardPass::Image,
         batch,
         height,
         width,
@@ -340,7 +355,15 @@ fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16()
                 template(*tiles, case.scales),
                 &start,
             );
-            check(&case, tiles.name(), &coop, &same_terms, &exact, &magnitude);
+            check(
+                &case,
+                case.spec.k,
+                tiles.name(),
+                &coop,
+                &same_terms,
+                &exact,
+                &magnitude,
+            );
         }
         if let Some(conv) = case.board {
             let template = Template::Board {
@@ -349,22 +372,51 @@ fn coop_products_match_the_f32_template_on_rounded_operands_and_f64_within_f16()
                 scale_b: case.scales[1],
             };
             let board = run(&case, &case.a, &case.b, template, &start);
-            check(&case, conv.name(), &board, &same_terms, &exact, &magnitude);
+            if case.spec.batch == 1 {
+                check(
+                    &case,
+                    case.spec.k,
+                    conv.name(),
+                    &board,
+                    &same_terms,
+                    &exact,
+                    &magnitude,
+                );
+            } else {
+                // Grad weight slices the batch its own way: the slices' sums must agree.
+                let slices = |values: &[f32]| -> Vec<f32> {
+                    let len = (case.spec.m * case.spec.n) as usize;
+                    (0..len)
+                        .map(|i| values.iter().skip(i).step_by(len).sum())
+                        .collect()
+                };
+                check(
+                    &case,
+                    case.spec.k * case.spec.batch,
+                    conv.name(),
+                    &slices(&board),
+                    &slices(&same_terms),
+                    &slices(&exact),
+                    &slices(&magnitude),
+                );
+            }
         }
     }
 }
 
 /// Checks a tensor-core result `got` of `case` against the f32 template on the rounded
-/// operands (`same_terms`) and on the exact ones, with bounds from `magnitude` (Σ|a||b|).
+/// operands (`same_terms`) and on the exact ones, with bounds from `magnitude` (Σ|a||b|)
+/// and the number of terms summed, `depth`.
 fn check(
     case: &Case,
+    depth: u32,
     template: String,
     got: &[f32],
     same_terms: &[f32],
     exact: &[f32],
     magnitude: &[f32],
 ) {
-    let k = case.spec.k as f32;
+    let k = depth as f32;
     for (index, &got) in got.iter().enumerate() {
         let bound = magnitude[index];
         let label = format!("{} {template} element {index}", case.label);

@@ -16,9 +16,9 @@ use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
 use wgzero::graph::Precision;
 use wgzero::graph::kernels::{
-    AdapterCaps, BoardConv, ConvShape, MatmulKernel, MatmulSpec, Template, choose_coop_tiles,
-    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop, grad_weight_splits,
-    tuning,
+    AdapterCaps, BoardConv, BoardPass, ConvShape, MatmulKernel, MatmulSpec, Template,
+    choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop,
+    grad_weight_splits, tuning,
 };
 
 use super::GlobalOptions;
@@ -199,8 +199,8 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
 }
 
 /// The tuned config first, then (with `--survey`) every other fitting one, of the
-/// template `--precision` selects. With f16, a convolution whose `board` image the board
-/// template takes (as programs do) runs on it first, then on the tuned implicit GEMM.
+/// template `--precision` selects. With f16, a convolution pass the board template takes
+/// (`board`, as programs choose it) runs on it first, then on the tuned implicit GEMM.
 fn configs(
     spec: &MatmulSpec,
     caps: &AdapterCaps,
@@ -267,7 +267,8 @@ fn conv_benchmarks(
     let json = serde_json::to_value(shape)?;
     let input = random(shape.input_len() as usize, 3);
     let weight = random(shape.weight_len() as usize, 4);
-    let image = |channels| BoardConv {
+    let image = |pass, channels| BoardConv {
+        pass,
         batch,
         height: shape.height,
         width: shape.width,
@@ -276,7 +277,12 @@ fn conv_benchmarks(
     let forward = conv2d_forward(&shape)?;
     let inputs = Inputs::new(gpu, &input, &weight, forward.output_len());
     let check = |output: &[f32]| conv_spot_check(&shape, &input, &weight, output);
-    for (tiles, tuned) in configs(&forward, caps, args, Some(image(shape.in_channels))) {
+    for (tiles, tuned) in configs(
+        &forward,
+        caps,
+        args,
+        Some(image(BoardPass::Image, shape.in_channels)),
+    ) {
         measure(
             gpu,
             args,
@@ -294,7 +300,12 @@ fn conv_benchmarks(
         let no_check = |_: &[f32]| None;
         let grad_input = conv2d_grad_input(&shape)?;
         let inputs = Inputs::new(gpu, &input, &weight, grad_input.output_len());
-        for (tiles, tuned) in configs(&grad_input, caps, args, Some(image(shape.out_channels))) {
+        for (tiles, tuned) in configs(
+            &grad_input,
+            caps,
+            args,
+            Some(image(BoardPass::Image, shape.out_channels)),
+        ) {
             measure(
                 gpu,
                 args,
@@ -317,7 +328,12 @@ fn conv_benchmarks(
             let grad_weight = conv2d_grad_weight(&shape, splits)?;
             let inputs = Inputs::new(gpu, &input, &grad_output, grad_weight.output_len());
             let name = format!("conv2d_grad_weight_splits{splits}");
-            for (tiles, tuned) in configs(&grad_weight, caps, args, None) {
+            for (tiles, tuned) in configs(
+                &grad_weight,
+                caps,
+                args,
+                Some(image(BoardPass::GradWeight, shape.in_channels)),
+            ) {
                 measure(
                     gpu,
                     args,

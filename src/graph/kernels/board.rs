@@ -1,58 +1,86 @@
 //! The board-resident tensor-core convolution: 3×3 'same' convolutions over small boards
-//! (chess's 8×8), forward and grad input, on cooperative matrices.
+//! (chess's 8×8) on cooperative matrices, all three passes.
 //!
 //! The implicit-GEMM route ([`super::coop`] with the im2col loader) reads every input
-//! element once per tap, nine times in all. Here a workgroup owns 16 boards × one band of
-//! `16 / width` board rows and every output column block of 64; per chunk of 16 image
-//! channels it stages its band's rows, with a one-square halo, **once** in workgroup
-//! memory (f16, zero padded), then multiplies all nine taps from there.
+//! element once per tap, nine times in all. Here a workgroup stages a band of board rows
+//! of 16 boards, with a one-square halo, **once** in workgroup memory (f16, zero padded) and
+//! multiplies all nine taps from there.
 //!
 //! The trick that makes a shifted window a plain cooperative-matrix load: workgroup memory
-//! holds the image as `[row][column][board][channel]`, so one 16×16 A fragment is one
-//! square of the 16 boards (rows = boards, stride 16 halves) × 16 channels, and a tap's
-//! shift only moves the fragment's base. The output row of fragment element (board,
-//! channel) is that board's pixel. Weights (B) are staged per chunk as `[tap][column]
-//! [channel]`: every fragment in either tile is 512 contiguous bytes, free of bank
-//! conflicts.
+//! holds the image as `[row][column][board][channel]` (16 channels of a chunk), so one
+//! 16×16 fragment is one square of the 16 boards × 16 channels, 512 contiguous bytes (free
+//! of bank conflicts), and a tap's shift only moves the fragment's base.
 //!
-//! 8 subgroups: 4 along the 16 squares (4 squares each), 2 along the 64 columns (32
-//! each); 8 accumulators per subgroup. Loads of the next chunk are issued before this
-//! chunk's 72 products per subgroup; a chunk is stored between two barriers. The output
-//! goes through a per-subgroup 16×16 f32 staging area to the fused epilogue, as in the
-//! implicit-GEMM template.
+//! - **Forward and grad input** ([`BoardPass::Image`]): a workgroup owns one band of
+//!   `16 / width` rows (16 squares) of 16 boards × 64 output columns. Per chunk of 16 image
+//!   channels it stages the band with its halo and the chunk's weights (`[tap][column]
+//!   [channel]`). 8 subgroups: 4 along the squares (4 each), 2 along the columns (32 each);
+//!   a fragment row is a board, so an output row is that board's pixel.
+//! - **Grad weight** ([`BoardPass::GradWeight`]): a workgroup owns one chunk of 16 input
+//!   channels × 64 output columns × 9 taps and sums over its slice of the (16 boards, board
+//!   row) steps: per step it stages the input's row and its two neighbours (the halo) and
+//!   the gradient's row (`[square][column block][board][column]`). 8 subgroups: 4 along
+//!   the columns (16 each), 2 over the taps (5 and 4 of them). The A fragment is
+//!   (channels × boards), the B fragment (boards × columns): the sum runs over boards, then
+//!   squares, then steps. Each slice writes its partial sums, as the implicit GEMM's split
+//!   grad weight does ([`super::conv2d_grad_weight`]), for the same summing kernel.
 //!
-//! Shapes: width 2, 4 or 8 with the height a multiple of `16 / width`; image channels a
-//! multiple of 4 (vec4 loads; a partial last chunk reads zeros); any batch and column count
-//! (guarded). Other convolutions use [`super::coop`].
+//! Loads of the next chunk or step are issued before this one's products; a chunk or step
+//! is stored between two barriers. The output goes through a per-subgroup 16×16 f32
+//! staging area to the fused epilogue, as in the implicit-GEMM template.
+//!
+//! Shapes: image channels (and for grad weight output channels) a multiple of 4 (vec4
+//! loads; a partial last chunk reads zeros); any batch and column count (guarded). The image
+//! passes need a width of 2, 4 or 8 with the height a multiple of `16 / width`; grad weight
+//! any width up to 8. Other convolutions use [`super::coop`].
 
 use std::fmt::Write;
 
 use super::KernelError;
 use super::coop::SUBGROUP;
+use super::loaders::Stager;
 use super::matmul::{Guards, bindings, describe, functions, stagers_for, store_four};
 use super::spec::MatmulSpec;
 
-/// Boards per workgroup: the rows of one fragment.
+/// Boards per workgroup: the rows (image passes) or the k depth (grad weight) of one
+/// fragment.
 const BOARDS: u32 = 16;
-/// Image channels per chunk: the k depth of one fragment.
+/// Image channels per chunk: one fragment's k depth (image passes) or rows (grad weight).
 const CHUNK: u32 = 16;
 /// Output columns per workgroup.
 const TILE_N: u32 = 64;
-/// Board squares per workgroup (4 subgroups × 4 fragments).
+/// Board squares per workgroup of an image pass (4 subgroups × 4 fragments).
 const SQUARES: u32 = 16;
-/// Squares (fragments along m) and columns per subgroup.
+/// Squares (fragments along m) and columns per subgroup of an image pass.
 const WARP_SQUARES: u32 = 4;
 const WARP_N: u32 = 32;
-const SUBGROUPS: u32 = (SQUARES / WARP_SQUARES) * (TILE_N / WARP_N);
+/// Taps per subgroup of grad weight (two groups of subgroups share the nine).
+const WARP_TAPS: u32 = 5;
+const SUBGROUPS: u32 = 8;
 const THREADS: u32 = SUBGROUPS * SUBGROUP;
 /// Taps of the 3×3 kernel.
 const TAPS: u32 = 9;
+/// vec4<f16> units per staged square (16 boards × 16 channels).
+const SQUARE_VECTORS: u32 = BOARDS * CHUNK / 4;
 
-/// The image a board-resident convolution pass reads: NHWC, `channels` per pixel (the
-/// contraction per tap: the input's channels for the forward pass, the output's for grad
-/// input).
+/// Which product a board-resident kernel computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum BoardPass {
+    /// Rows are pixels: the forward pass (image = input, B = the weight) or grad input
+    /// (image = grad output, B = the flipped weight), from [`super::conv2d_forward`] /
+    /// [`super::conv2d_grad_input`].
+    Image,
+    /// Rows are (tap, input channel): grad weight from [`super::conv2d_grad_weight`], A =
+    /// the input image, B = grad output; `spec.batch` slices of partial sums.
+    GradWeight,
+}
+
+/// A board-resident convolution pass over NHWC images with `channels` per pixel (the
+/// contraction per tap of an image pass: the input's channels forward, the output's for
+/// grad input; the input's for grad weight).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct BoardConv {
+    pub pass: BoardPass,
     pub batch: u32,
     pub height: u32,
     pub width: u32,
@@ -60,28 +88,36 @@ pub struct BoardConv {
 }
 
 impl BoardConv {
-    /// Board rows per workgroup.
-    fn rows(&self) -> u32 {
-        SQUARES / self.width
+    /// Board rows staged per workgroup (image passes) or step (grad weight), halo included.
+    fn staged_rows(&self) -> u32 {
+        match self.pass {
+            BoardPass::Image => SQUARES / self.width + 2,
+            BoardPass::GradWeight => 3,
+        }
     }
 
-    /// Staged rows and columns: the band and its halo.
-    fn staged(&self) -> (u32, u32) {
-        (self.rows() + 2, self.width + 2)
+    fn staged_columns(&self) -> u32 {
+        self.width + 2
     }
 
-    /// A short name for benchmark output, e.g. `board16x2x8`: boards × rows × columns of
-    /// one workgroup's band.
+    /// A short name for benchmark output: `board16x2x8` (16 boards × a band of 2 rows of
+    /// 8) for an image pass, `board16x1x8_gw` for grad weight (one row per step).
     pub fn name(&self) -> String {
-        format!("board{BOARDS}x{}x{}", self.rows(), self.width)
+        match self.pass {
+            BoardPass::Image => format!("board{BOARDS}x{}x{}", SQUARES / self.width, self.width),
+            BoardPass::GradWeight => format!("board{BOARDS}x1x{}_gw", self.width),
+        }
     }
 
-    /// Workgroup memory: the staged image, the staged weights and the f32 output staging.
+    /// Workgroup memory: the staged image, the staged weights (image passes) or gradient
+    /// row (grad weight), and the f32 output staging.
     pub fn workgroup_storage_bytes(&self) -> u32 {
-        let (rows, columns) = self.staged();
-        let image = rows * columns * BOARDS * CHUNK * 2;
-        let weights = TAPS * TILE_N * CHUNK * 2;
-        image + weights + SUBGROUPS * 16 * 16 * 4
+        let image = self.staged_rows() * self.staged_columns() * SQUARE_VECTORS * 8;
+        let other = match self.pass {
+            BoardPass::Image => TAPS * TILE_N * CHUNK * 2,
+            BoardPass::GradWeight => self.width * BOARDS * TILE_N * 2,
+        };
+        image + other + SUBGROUPS * 16 * 16 * 4
     }
 
     /// Invocations per workgroup.
@@ -94,9 +130,15 @@ impl BoardConv {
         let invalid = |reason: String| KernelError::InvalidConv {
             reason: format!("{reason}; use the implicit-GEMM template (coop) for it"),
         };
-        if ![2, 4, 8].contains(&self.width) || !self.height.is_multiple_of(self.rows()) {
+        let board_fits = match self.pass {
+            BoardPass::Image => {
+                [2, 4, 8].contains(&self.width) && self.height.is_multiple_of(SQUARES / self.width)
+            }
+            BoardPass::GradWeight => (1..=8).contains(&self.width) && self.height > 0,
+        };
+        if !board_fits {
             return Err(invalid(format!(
-                "board {}x{} is not one the board template tiles (width 2, 4 or 8, height a multiple of 16 / width)",
+                "board {}x{} is not one the board template tiles (image passes: width 2, 4 or 8, height a multiple of 16 / width; grad weight: width up to 8)",
                 self.height, self.width
             )));
         }
@@ -107,37 +149,53 @@ impl BoardConv {
             )));
         }
         let pixels = u64::from(self.batch) * u64::from(self.height) * u64::from(self.width);
-        if spec.batch != 1 || u64::from(spec.m) != pixels || spec.k != TAPS * self.channels {
+        let matches = match self.pass {
+            BoardPass::Image => {
+                spec.batch == 1 && u64::from(spec.m) == pixels && spec.k == TAPS * self.channels
+            }
+            BoardPass::GradWeight => {
+                spec.m == TAPS * self.channels
+                    && u64::from(spec.k) * u64::from(spec.batch) >= pixels
+            }
+        };
+        if !matches {
             return Err(invalid(format!(
-                "spec {}x{}x{} (batch {}) is not a 3x3 convolution of {self:?}",
+                "spec {}x{}x{} (batch {}) is not a 3x3 convolution pass of {self:?}",
                 spec.m, spec.n, spec.k, spec.batch
             )));
         }
-        let (_, b) = stagers_for(spec, TILE_N, TILE_N, CHUNK, THREADS);
-        if b.width() != 4 {
+        let (a, b) = stagers(spec);
+        if a.width() != 4 || b.width() != 4 {
             return Err(invalid(
-                "its weight operand cannot be read four at a time".to_owned(),
+                "an operand cannot be read four at a time".to_owned(),
             ));
         }
         Ok(())
     }
 }
 
-/// Workgroups to dispatch: `[column blocks, board blocks × row bands, 1]`; the bands of
-/// one board block are adjacent, so their shared halo rows meet in L2.
-pub fn board_workgroups(spec: &MatmulSpec, conv: &BoardConv) -> [u32; 3] {
-    let bands = conv.height / conv.rows();
-    [
-        spec.n.div_ceil(TILE_N),
-        conv.batch.div_ceil(BOARDS) * bands,
-        1,
-    ]
+fn stagers(spec: &MatmulSpec) -> (Stager<'_>, Stager<'_>) {
+    stagers_for(spec, TILE_N, TILE_N, CHUNK, THREADS)
 }
 
-/// The shader computing `spec` (a 3×3 forward or grad-input convolution of `conv`, from
-/// [`super::conv2d_forward`] / [`super::conv2d_grad_input`]) on cooperative matrices, with
-/// the image multiplied by `scale_a` and the weights by `scale_b` (powers of two) before
-/// rounding to f16.
+/// Workgroups to dispatch. Image passes: `[column blocks, board blocks × row bands, 1]`,
+/// the bands of one board block adjacent so that their shared halo rows meet in L2. Grad
+/// weight: `[column blocks, channel chunks, slices]`.
+pub fn board_workgroups(spec: &MatmulSpec, conv: &BoardConv) -> [u32; 3] {
+    let columns = spec.n.div_ceil(TILE_N);
+    match conv.pass {
+        BoardPass::Image => [
+            columns,
+            conv.batch.div_ceil(BOARDS) * conv.height / (SQUARES / conv.width),
+            1,
+        ],
+        BoardPass::GradWeight => [columns, conv.channels.div_ceil(CHUNK), spec.batch],
+    }
+}
+
+/// The shader computing `spec`, a 3×3 convolution pass of `conv`, on cooperative matrices,
+/// with A's image multiplied by `scale_a` and B by `scale_b` (powers of two) before rounding
+/// to f16.
 pub fn board_wgsl(
     spec: &MatmulSpec,
     conv: &BoardConv,
@@ -157,8 +215,7 @@ pub fn board_wgsl(
     if groups.iter().any(|&count| count > 65535) {
         return Err(KernelError::TooManyWorkgroups { workgroups: groups });
     }
-    let (a, b) = stagers_for(spec, TILE_N, TILE_N, CHUNK, THREADS);
-    let (staged_rows, staged_columns) = conv.staged();
+    let (a, b) = stagers(spec);
     let mut out = String::new();
     describe(
         &mut out,
@@ -172,96 +229,189 @@ pub fn board_wgsl(
     );
     out.push_str("\nenable f16;\nenable wgpu_cooperative_matrix;\n\n");
     bindings(&mut out, spec, &a, &b);
+    let (other, other_len) = match conv.pass {
+        BoardPass::Image => (
+            "// [tap][output column][channel], one chunk of channels.\nvar<workgroup> w_tile",
+            TAPS * TILE_N * CHUNK / 4,
+        ),
+        BoardPass::GradWeight => (
+            "// [square][block of 16 columns][board][column] of the gradient's row.\nvar<workgroup> d_tile",
+            conv.width * BOARDS * TILE_N / 4,
+        ),
+    };
     let _ = writeln!(
         out,
-        "\n// [row][column][board][channel] of the band and its halo, one chunk of channels.\n\
+        "\n// [row][column][board][channel] of the staged rows and their halo, one chunk of channels.\n\
          var<workgroup> x_tile: array<vec4<f16>, {}>;\n\
-         // [tap][output column][channel], one chunk of channels.\n\
-         var<workgroup> w_tile: array<vec4<f16>, {}>;\n\
+         {other}: array<vec4<f16>, {other_len}>;\n\
          var<workgroup> c_rows: array<f32, {}>;\n",
-        staged_rows * staged_columns * BOARDS * CHUNK / 4,
-        TAPS * TILE_N * CHUNK / 4,
+        conv.staged_rows() * conv.staged_columns() * SQUARE_VECTORS,
         SUBGROUPS * 256,
     );
     functions(&mut out, spec);
-    let chunks = conv.channels.div_ceil(CHUNK);
-    let (height, width, channels) = (conv.height, conv.width, conv.channels);
-    let bands = height / conv.rows();
     let _ = writeln!(
         out,
         "@compute @workgroup_size({THREADS})\n\
          fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>,\n        \
          @builtin(subgroup_id) subgroup: u32, @builtin(subgroup_invocation_id) lane: u32,\n        \
          @builtin(subgroup_size) lanes: u32) {{\n    \
-         let batch = 0u;\n    \
+         let col0 = group.x * {TILE_N}u;"
+    );
+    let image = Image {
+        conv,
+        scale: scale_a,
+    };
+    image.declare(&mut out);
+    image.zero_halo(&mut out);
+    match conv.pass {
+        BoardPass::Image => image_pass(&mut out, spec, &image, &b, scale_b),
+        BoardPass::GradWeight => grad_weight_pass(&mut out, spec, &image, scale_b),
+    }
+    let _ = writeln!(out, "}}");
+    Ok(out)
+}
+
+/// The staging of the image's rows (`y0 - 1 ..` of boards `board0 ..`, WGSL variables in
+/// scope of the load) into `x_tile`.
+struct Image<'a> {
+    conv: &'a BoardConv,
+    scale: f32,
+}
+
+impl Image<'_> {
+    fn units(&self) -> u32 {
+        self.conv.staged_rows() * self.conv.width * BOARDS * (CHUNK / 4)
+    }
+
+    fn slots(&self) -> u32 {
+        self.units().div_ceil(THREADS)
+    }
+
+    fn declare(&self, out: &mut String) {
+        for slot in 0..self.slots() {
+            let _ = writeln!(out, "    var x_stage_{slot}: vec4<f32>;");
+        }
+    }
+
+    /// The halo columns are zero for every chunk and step: written once.
+    fn zero_halo(&self, out: &mut String) {
+        let conv = self.conv;
+        let _ = writeln!(
+            out,
+            "    for (var unit = thread; unit < {units}u; unit += {THREADS}u) {{\n        \
+             let quad = unit % 4u;\n        \
+             let board = (unit / 4u) % {BOARDS}u;\n        \
+             let column = ((unit / {per_side}u) % 2u) * {last_column}u;\n        \
+             let row = unit / {per_row}u;\n        \
+             x_tile[((row * {columns}u + column) * {BOARDS}u + board) * 4u + quad] = vec4<f16>(0.0);\n    \
+             }}",
+            units = conv.staged_rows() * 2 * BOARDS * 4,
+            per_side = 4 * BOARDS,
+            per_row = 8 * BOARDS,
+            last_column = conv.width + 1,
+            columns = conv.staged_columns(),
+        );
+    }
+
+    /// A statement block for each of this thread's units: consecutive threads take the four
+    /// quads of a pixel, then the pixels of a row, then boards, then rows.
+    fn per_unit(&self, out: &mut String, body: &str) {
+        let width = self.conv.width;
+        for slot in 0..self.slots() {
+            let guard = if (slot + 1) * THREADS > self.units() {
+                format!("if (thread + {}u < {}u) ", slot * THREADS, self.units())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "        {guard}{{\n            \
+                 let unit = thread + {offset}u;\n            \
+                 let quad = unit % 4u;\n            \
+                 let x = (unit / 4u) % {width}u;\n            \
+                 let board = (unit / {per_board}u) % {BOARDS}u;\n            \
+                 let row = unit / {per_row}u;\n{}        }}",
+                body.replace("SLOT", &slot.to_string()),
+                offset = slot * THREADS,
+                per_board = 4 * width,
+                per_row = 4 * width * BOARDS,
+            );
+        }
+    }
+
+    /// Loads channels `c0 ..` (a WGSL expression) of the staged rows into registers.
+    fn load(&self, out: &mut String, c0: &str) {
+        let BoardConv {
+            batch,
+            height,
+            width,
+            channels,
+            ..
+        } = *self.conv;
+        let body = format!(
+            "            let image = board0 + board;\n            \
+             let channel = {c0} + quad * 4u;\n            \
+             x_stage_SLOT = vec4<f32>(0.0);\n            \
+             if (y0 + row >= 1u && y0 + row <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
+             x_stage_SLOT = a_data[(((image * {height}u + y0 + row - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
+             }}\n"
+        );
+        self.per_unit(out, &body);
+    }
+
+    /// Stores the registers into `x_tile` as f16, scaled.
+    fn store(&self, out: &mut String) {
+        let body = format!(
+            "            x_tile[((row * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n",
+            scaled("x_stage_SLOT", self.scale),
+            columns = self.conv.staged_columns(),
+        );
+        self.per_unit(out, &body);
+    }
+}
+
+fn scaled(register: &str, scale: f32) -> String {
+    if scale == 1.0 {
+        register.to_owned()
+    } else {
+        format!("{register} * {scale:?}")
+    }
+}
+
+/// Forward or grad input: per chunk of image channels, the band and the chunk's weights,
+/// then nine taps of products per subgroup.
+fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, scale_b: f32) {
+    let conv = image.conv;
+    let (width, channels) = (conv.width, conv.channels);
+    let rows = SQUARES / width;
+    let bands = conv.height / rows;
+    let chunks = channels.div_ceil(CHUNK);
+    let columns = conv.staged_columns();
+    let _ = writeln!(
+        out,
+        "    let batch = 0u;\n    \
          let board0 = (group.y / {bands}u) * {BOARDS}u;\n    \
          let y0 = (group.y % {bands}u) * {rows}u;\n    \
-         let col0 = group.x * {TILE_N}u;\n    \
          let warp_square = (subgroup / {warps_n}u) * {WARP_SQUARES}u;\n    \
          let warp_col = (subgroup % {warps_n}u) * {WARP_N}u;",
-        rows = conv.rows(),
         warps_n = TILE_N / WARP_N,
     );
     for i in 0..WARP_SQUARES {
         let square = format!("warp_square + {i}u");
         let _ = writeln!(
             out,
-            "    // Fragment row block {i}: square ({square}) of the band, at tap (0, 0).\n    \
-             let a_base_{i} = ({y} * {staged_columns}u + {x}) * {vectors}u;",
-            y = format_args!("(({square}) / {width}u)"),
-            x = format_args!("(({square}) % {width}u)"),
-            vectors = BOARDS * CHUNK / 4,
+            "    // Fragment row block {i}: square {square} of the band, at tap (0, 0).\n    \
+             let a_base_{i} = ((({square}) / {width}u) * {columns}u + ({square}) % {width}u) * {SQUARE_VECTORS}u;",
         );
         for j in 0..WARP_N / 16 {
             let _ = writeln!(out, "    var acc_{i}_{j}: coop_mat16x16<f32, C>;");
         }
     }
-    let image_slots = staged_rows * width * BOARDS * (CHUNK / 4) / THREADS;
-    for slot in 0..image_slots {
-        let _ = writeln!(out, "    var x_stage_{slot}: vec4<f32>;");
-    }
     for tap in 0..TAPS {
         let _ = writeln!(out, "    var w_stage_{tap}: vec4<f32>;");
     }
-    // The halo columns are zero for every chunk: written once.
-    let halo_units = staged_rows * 2 * BOARDS * (CHUNK / 4);
-    let _ = writeln!(
-        out,
-        "    for (var unit = thread; unit < {halo_units}u; unit += {THREADS}u) {{\n        \
-         let quad = unit % 4u;\n        \
-         let board = (unit / 4u) % {BOARDS}u;\n        \
-         let column = ((unit / {per_row}u) % 2u) * {last_column}u;\n        \
-         let row = unit / {per_row2}u;\n        \
-         x_tile[((row * {staged_columns}u + column) * {BOARDS}u + board) * 4u + quad] = vec4<f16>(0.0);\n    \
-         }}",
-        per_row = 4 * BOARDS,
-        per_row2 = 8 * BOARDS,
-        last_column = width + 1,
-    );
     let load = |out: &mut String, c0: &str| {
-        for slot in 0..image_slots {
-            // Consecutive threads: the four quads of a pixel, then the pixels of a row.
-            let _ = writeln!(
-                out,
-                "        {{\n            \
-                 let unit = thread + {offset}u;\n            \
-                 let quad = unit % 4u;\n            \
-                 let x = (unit / 4u) % {width}u;\n            \
-                 let board = (unit / {per_board}u) % {BOARDS}u;\n            \
-                 let row = unit / {per_row}u;\n            \
-                 let image = board0 + board;\n            \
-                 let channel = {c0} + quad * 4u;\n            \
-                 x_stage_{slot} = vec4<f32>(0.0);\n            \
-                 if (y0 + row >= 1u && y0 + row <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
-                 x_stage_{slot} = a_data[(((image * {height}u + y0 + row - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
-                 }}\n        \
-                 }}",
-                offset = slot * THREADS,
-                per_board = 4 * width,
-                per_row = 4 * width * BOARDS,
-                batch = conv.batch,
-            );
-        }
+        image.load(out, c0);
         let read = b.read_expression();
         for tap in 0..TAPS {
             // One vec4 per thread per tap: (column, four channels) or (four columns,
@@ -284,36 +434,13 @@ pub fn board_wgsl(
             );
         }
     };
-    let scaled = |register: &str, scale: f32| {
-        if scale == 1.0 {
-            register.to_owned()
-        } else {
-            format!("{register} * {scale:?}")
-        }
-    };
     let _ = writeln!(out, "    {{");
-    load(&mut out, "0u");
+    load(out, "0u");
     let _ = writeln!(
         out,
         "    }}\n    for (var chunk = 0u; chunk < {chunks}u; chunk++) {{\n        workgroupBarrier();"
     );
-    for slot in 0..image_slots {
-        let _ = writeln!(
-            out,
-            "        {{\n            \
-             let unit = thread + {offset}u;\n            \
-             let quad = unit % 4u;\n            \
-             let x = (unit / 4u) % {width}u;\n            \
-             let board = (unit / {per_board}u) % {BOARDS}u;\n            \
-             let row = unit / {per_row}u;\n            \
-             x_tile[((row * {staged_columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({value});\n        \
-             }}",
-            offset = slot * THREADS,
-            per_board = 4 * width,
-            per_row = 4 * width * BOARDS,
-            value = scaled(&format!("x_stage_{slot}"), scale_a),
-        );
-    }
+    image.store(out);
     for tap in 0..TAPS {
         let register = scaled(&format!("w_stage_{tap}"), scale_b);
         if b.k_contiguous() {
@@ -345,25 +472,22 @@ pub fn board_wgsl(
          if (chunk + 1u < {chunks}u) {{\n        \
          let c_next = (chunk + 1u) * {CHUNK}u;"
     );
-    load(&mut out, "c_next");
+    load(out, "c_next");
     let _ = writeln!(out, "        }}");
-    let vectors = BOARDS * CHUNK / 4;
     for tap in 0..TAPS {
-        let shift = ((tap / 3) * staged_columns + tap % 3) * vectors;
+        let shift = ((tap / 3) * columns + tap % 3) * SQUARE_VECTORS;
         let _ = writeln!(out, "        {{");
         for j in 0..WARP_N / 16 {
             let _ = writeln!(
                 out,
-                "            let b{j} = coopLoad<coop_mat16x16<f16, B>>(&w_tile[({tap}u * {TILE_N}u + warp_col + {column}u) * {quads}u], {quads}u);",
+                "            let b{j} = coopLoad<coop_mat16x16<f16, B>>(&w_tile[({tap}u * {TILE_N}u + warp_col + {column}u) * 4u], 4u);",
                 column = j * 16,
-                quads = CHUNK / 4,
             );
         }
         for i in 0..WARP_SQUARES {
             let _ = writeln!(
                 out,
-                "            let a{i} = coopLoadT<coop_mat16x16<f16, A>>(&x_tile[a_base_{i} + {shift}u], {quads}u);",
-                quads = CHUNK / 4,
+                "            let a{i} = coopLoadT<coop_mat16x16<f16, A>>(&x_tile[a_base_{i} + {shift}u], 4u);"
             );
             for j in 0..WARP_N / 16 {
                 let _ = writeln!(
@@ -374,44 +498,208 @@ pub fn board_wgsl(
         }
         let _ = writeln!(out, "        }}");
     }
-    let _ = writeln!(out, "    }}");
-    store_output(&mut out, spec, conv, 1.0 / (scale_a * scale_b));
-    let _ = writeln!(out, "}}");
-    Ok(out)
-}
-
-/// Each accumulator goes through the subgroup's 16×16 f32 staging area; its lanes then
-/// apply the epilogue to four consecutive columns of one board's pixel at a time.
-fn store_output(out: &mut String, spec: &MatmulSpec, conv: &BoardConv, unscale: f32) {
+    let _ = writeln!(out, "    }}\n    let c_base = subgroup * 256u;");
     let guards = Guards {
         rows: !conv.batch.is_multiple_of(BOARDS),
         columns: !spec.n.is_multiple_of(TILE_N),
     };
-    let _ = writeln!(out, "    let c_base = subgroup * 256u;");
+    let unscale = 1.0 / (image.scale * scale_b);
     for i in 0..WARP_SQUARES {
         for j in 0..WARP_N / 16 {
-            let _ = writeln!(
-                out,
-                "    coopStoreT(acc_{i}_{j}, &c_rows[c_base], 16u);\n    \
-                 workgroupBarrier();\n    \
-                 for (var quad = lane; quad < 64u; quad += lanes) {{\n        \
-                 let square = warp_square + {i}u;\n        \
+            // Fragment row = board, column = output column.
+            let place = format!(
+                "        let square = warp_square + {i}u;\n        \
                  let row = ((board0 + quad / 4u) * {height}u + y0 + square / {width}u) * {width}u + square % {width}u;\n        \
-                 let col = col0 + warp_col + {column}u + (quad % 4u) * 4u;\n        \
-                 let s = c_base + quad * 4u;",
+                 let col = col0 + warp_col + {column}u + (quad % 4u) * 4u;\n",
                 height = conv.height,
-                width = conv.width,
                 column = j * 16,
             );
-            store_four(out, spec, guards, &|lane| {
-                let staged = format!("c_rows[s + {lane}u]");
-                if unscale == 1.0 {
-                    staged
-                } else {
-                    format!("{staged} * {unscale:?}")
-                }
-            });
-            let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+            store_fragment(
+                out,
+                spec,
+                guards,
+                &format!("acc_{i}_{j}"),
+                &place,
+                None,
+                unscale,
+            );
         }
     }
+}
+
+/// Grad weight: per (16 boards, board row) step of this workgroup's slice, the input row
+/// with its halo and the gradient's row, then per square one gradient fragment times the
+/// input fragment of each of this subgroup's taps.
+fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b: f32) {
+    let conv = image.conv;
+    let BoardConv {
+        batch,
+        height,
+        width,
+        channels,
+        ..
+    } = *conv;
+    let steps = batch.div_ceil(BOARDS) * height;
+    let per_slice = steps.div_ceil(spec.batch);
+    let n = spec.n;
+    let warps_n = TILE_N / 16;
+    let _ = writeln!(
+        out,
+        "    let batch = group.z;\n    \
+         let c0 = group.y * {CHUNK}u;\n    \
+         let warp_col = (subgroup % {warps_n}u) * 16u;\n    \
+         let tap0 = (subgroup / {warps_n}u) * {WARP_TAPS}u;\n    \
+         let first = batch * {per_slice}u;\n    \
+         let last = min(first + {per_slice}u, {steps}u);"
+    );
+    for i in 0..WARP_TAPS {
+        // The fifth tap of the second group does not exist: it multiplies tap 8 again,
+        // and its result is not stored.
+        let _ = writeln!(
+            out,
+            "    let tap_{i} = min(tap0 + {i}u, {last}u);\n    \
+             let a_shift_{i} = ((tap_{i} / 3u) * {columns}u + tap_{i} % 3u) * {SQUARE_VECTORS}u;\n    \
+             var acc_{i}: coop_mat16x16<f32, C>;",
+            last = TAPS - 1,
+            columns = conv.staged_columns(),
+        );
+    }
+    // The gradient's row: W squares × 16 boards × 64 columns, one vec4 of columns a unit.
+    let d_slots = width;
+    for slot in 0..d_slots {
+        let _ = writeln!(out, "    var d_stage_{slot}: vec4<f32>;");
+    }
+    let d_unit = |out: &mut String, body: &str| {
+        for slot in 0..d_slots {
+            let _ = writeln!(
+                out,
+                "        {{\n            \
+                 let unit = thread + {offset}u;\n            \
+                 let quad = unit % {quads}u;\n            \
+                 let x = (unit / {quads}u) % {width}u;\n            \
+                 let board = unit / {per_board}u;\n{}        }}",
+                body.replace("SLOT", &slot.to_string()),
+                offset = slot * THREADS,
+                quads = TILE_N / 4,
+                per_board = TILE_N / 4 * width,
+            );
+        }
+    };
+    let load = |out: &mut String, step: &str| {
+        let _ = writeln!(
+            out,
+            "        let board0 = ({step} / {height}u) * {BOARDS}u;\n        \
+             let y0 = {step} % {height}u;"
+        );
+        image.load(out, "c0");
+        d_unit(
+            out,
+            &format!(
+                "            let image = board0 + board;\n            \
+                 let col = col0 + quad * 4u;\n            \
+                 d_stage_SLOT = vec4<f32>(0.0);\n            \
+                 if (image < {batch}u && col < {n}u) {{\n                \
+                 d_stage_SLOT = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
+                 }}\n"
+            ),
+        );
+    };
+    let _ = writeln!(out, "    if (first < last) {{");
+    load(out, "first");
+    let _ = writeln!(
+        out,
+        "    }}\n    for (var step = first; step < last; step++) {{\n        workgroupBarrier();"
+    );
+    image.store(out);
+    d_unit(
+        out,
+        &format!(
+            "            d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n",
+            scaled("d_stage_SLOT", scale_b),
+            blocks = TILE_N / 16,
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "        workgroupBarrier();\n        \
+         if (step + 1u < last) {{\n        \
+         let next = step + 1u;"
+    );
+    load(out, "next");
+    let _ = writeln!(out, "        }}");
+    for x in 0..width {
+        let _ = writeln!(
+            out,
+            "        {{\n            \
+             let b = coopLoadT<coop_mat16x16<f16, B>>(&d_tile[(({x}u * {blocks}u + warp_col / 16u) * {BOARDS}u) * 4u], 4u);",
+            blocks = TILE_N / 16,
+        );
+        for i in 0..WARP_TAPS {
+            let _ = writeln!(
+                out,
+                "            acc_{i} = coopMultiplyAdd(coopLoad<coop_mat16x16<f16, A>>(&x_tile[a_shift_{i} + {offset}u], 4u), b, acc_{i});",
+                offset = x * SQUARE_VECTORS,
+            );
+        }
+        let _ = writeln!(out, "        }}");
+    }
+    let _ = writeln!(out, "    }}\n    let c_base = subgroup * 256u;");
+    let guards = Guards {
+        rows: false,
+        columns: !n.is_multiple_of(TILE_N),
+    };
+    for i in 0..WARP_TAPS {
+        // Fragment row = input channel, column = output column.
+        let place = format!(
+            "        let channel = c0 + quad / 4u;\n        \
+             let row = tap_{i} * {channels}u + channel;\n        \
+             let col = col0 + warp_col + (quad % 4u) * 4u;\n"
+        );
+        let condition = format!("tap0 + {i}u < {TAPS}u && channel < {channels}u");
+        store_fragment(
+            out,
+            spec,
+            guards,
+            &format!("acc_{i}"),
+            &place,
+            Some(&condition),
+            1.0 / (image.scale * scale_b),
+        );
+    }
+}
+
+/// Stores accumulator `acc` through the subgroup's staging area: its 16 rows × 4 quads of
+/// columns, each placed by the statements `place` (defining `row` and `col` from `quad`),
+/// and stored where `condition` holds.
+fn store_fragment(
+    out: &mut String,
+    spec: &MatmulSpec,
+    guards: Guards,
+    acc: &str,
+    place: &str,
+    condition: Option<&str>,
+    unscale: f32,
+) {
+    let _ = writeln!(
+        out,
+        "    coopStoreT({acc}, &c_rows[c_base], 16u);\n    \
+         workgroupBarrier();\n    \
+         for (var quad = lane; quad < 64u; quad += lanes) {{\n{place}        \
+         let s = c_base + quad * 4u;"
+    );
+    if let Some(condition) = condition {
+        let _ = writeln!(out, "        if ({condition}) {{");
+    }
+    store_four(out, spec, guards, &|lane| {
+        let staged = format!("c_rows[s + {lane}u]");
+        if unscale == 1.0 {
+            staged
+        } else {
+            format!("{staged} * {unscale:?}")
+        }
+    });
+    if condition.is_some() {
+        let _ = writeln!(out, "        }}");
+    }
+    let _ = writeln!(out, "    }}\n    workgroupBarrier();");
 }

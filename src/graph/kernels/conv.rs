@@ -267,7 +267,9 @@ pub fn grad_weight_splits(shape: &ConvShape, caps: &super::AdapterCaps) -> u32 {
 /// Gradient of the weight: A = im2col(input)^T (binding 0), B = grad_output `[pixels,
 /// cout]` (binding 1), C = `[splits, taps * cin, cout]` (binding 2): with `splits == 1`
 /// exactly the weight gradient in the weight's layout, else one partial sum per slice of
-/// `pixels.div_ceil(splits)` pixels, to be summed over the first axis.
+/// `pixels.div_ceil(splits)` pixels, to be summed over the first axis. (The board template,
+/// [`super::board`], cuts the same spec's slices along its own steps: only their sum is the
+/// same.)
 pub fn conv2d_grad_weight(shape: &ConvShape, splits: u32) -> Result<MatmulSpec, KernelError> {
     shape.check()?;
     if splits == 0 || splits > shape.pixels() {

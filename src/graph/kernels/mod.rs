@@ -16,7 +16,7 @@ pub mod runner;
 pub mod spec;
 pub mod tuning;
 
-pub use board::{BoardConv, board_wgsl, board_workgroups};
+pub use board::{BoardConv, BoardPass, board_wgsl, board_workgroups};
 pub use conv::{
     ConvShape, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, grad_weight_splits,
 };

@@ -22,9 +22,9 @@ pub enum Template {
         scale_a: f32,
         scale_b: f32,
     },
-    /// A 3×3 forward or grad-input convolution of small boards on f16 cooperative
-    /// matrices, each input read once per workgroup ([`super::board`]); operands scaled as
-    /// for `Coop`.
+    /// A 3×3 convolution pass over small boards on f16 cooperative matrices, each input
+    /// row staged once per workgroup for all nine taps ([`super::board`]); operands scaled
+    /// as for `Coop`.
     Board {
         conv: BoardConv,
         scale_a: f32,
