@@ -122,13 +122,15 @@ fn reductions_over_contiguous_and_scattered_axes() {
 
 #[test]
 fn long_reductions_match_f64() {
-    let cases: [(&[usize], &[isize]); 9] = [
+    let cases: [(&[usize], &[isize]); 10] = [
         (&[65, 33], &[0]),
         (&[65, 33], &[1]),
         (&[1000, 7], &[0]),
         (&[7, 1000], &[1]),
         (&[17, 130], &[0, 1]),
         (&[3, 1, 5], &[1]),
+        // A few long contiguous rows: the GPU splits each into chunks.
+        (&[3, 5000], &[1]),
         // Above the CPU backend's threshold for splitting loops across threads.
         (&[65, 33, 17], &[1]),
         (&[65, 33, 17], &[0, 2]),

@@ -374,20 +374,41 @@ pub(super) fn store_four(
         }
     } else {
         for lane in 0..4 {
-            let mut lane_conditions = conditions.clone();
-            lane_conditions.push(format!("col + {lane}u < {}u", spec.n));
-            let value = epilogue(lane);
-            let index = format!("{batch_offset}row * {}u + col + {lane}u", spec.n);
-            let assignment = if spec.accumulate {
-                format!("c_data[{index}] = c_data[{index}] + {value};")
-            } else {
-                format!("c_data[{index}] = {value};")
-            };
-            let _ = writeln!(
-                out,
-                "        if ({}) {{ {assignment} }}",
-                lane_conditions.join(" && ")
-            );
+            store_one(out, spec, guards.rows, &format!(" + {lane}u"), &value(lane));
         }
     }
+}
+
+/// Stores (or adds) `epilogue(value, batch, row, col + offset)` to C (WGSL variables
+/// `batch`, `row`, `col` in scope; `offset` is "" or " + <n>u"), checking the column, and
+/// the row when `check_row`.
+pub(super) fn store_one(
+    out: &mut String,
+    spec: &MatmulSpec,
+    check_row: bool,
+    offset: &str,
+    value: &str,
+) {
+    let batch_offset = if spec.batch > 1 {
+        format!("batch * {}u + ", spec.m * spec.n)
+    } else {
+        String::new()
+    };
+    let mut conditions = Vec::new();
+    if check_row {
+        conditions.push(format!("row < {}u", spec.m));
+    }
+    conditions.push(format!("col{offset} < {}u", spec.n));
+    let value = format!("epilogue({value}, batch, row, col{offset})");
+    let index = format!("{batch_offset}row * {}u + col{offset}", spec.n);
+    let assignment = if spec.accumulate {
+        format!("c_data[{index}] = c_data[{index}] + {value};")
+    } else {
+        format!("c_data[{index}] = {value};")
+    };
+    let _ = writeln!(
+        out,
+        "        if ({}) {{ {assignment} }}",
+        conditions.join(" && ")
+    );
 }
