@@ -25,9 +25,7 @@ use std::fmt::Write;
 
 use super::KernelError;
 use super::loaders::Stager;
-use super::matmul::{
-    Guards, bindings, describe, functions, stagers_for, store_four, store_one,
-};
+use super::matmul::{Guards, bindings, describe, functions, stagers_for, store_four};
 use super::spec::MatmulSpec;
 
 /// Invocations per subgroup the template is written for (NVIDIA's warp).
@@ -522,45 +520,29 @@ fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale:
                 j * 16
             );
         }
-        let staged = |offset: &str| {
-            let staged = format!("c_rows[s{offset}]");
+        // A lane stores four consecutive columns (one vec4 when rows are aligned). Lanes
+        // storing consecutive columns of unaligned rows instead ran a 73-column policy head
+        // 1.6x slower on an H100 (docs/rejected-optimizations.md).
+        let _ = writeln!(
+            out,
+            "    workgroupBarrier();\n    \
+             for (var quad = lane; quad < {quads}u; quad += lanes) {{\n        \
+             let r = quad / {per_row}u;\n        \
+             let c = (quad % {per_row}u) * 4u;\n        \
+             let row = row0 + warp_row + {row_offset}u + r;\n        \
+             let col = col0 + warp_col + c;\n        \
+             let s = c_base + r * {row_len}u + c;",
+            per_row = row_len / 4,
+            row_offset = i * 16,
+        );
+        store_four(out, spec, guards, &|lane| {
+            let staged = format!("c_rows[s + {lane}u]");
             if unscale == 1.0 {
                 staged
             } else {
                 format!("{staged} * {unscale:?}")
             }
-        };
-        if spec.n.is_multiple_of(4) {
-            // A lane stores one vec4 of four consecutive columns.
-            let _ = writeln!(
-                out,
-                "    workgroupBarrier();\n    \
-                 for (var quad = lane; quad < {quads}u; quad += lanes) {{\n        \
-                 let r = quad / {per_row}u;\n        \
-                 let c = (quad % {per_row}u) * 4u;\n        \
-                 let row = row0 + warp_row + {row_offset}u + r;\n        \
-                 let col = col0 + warp_col + c;\n        \
-                 let s = c_base + r * {row_len}u + c;",
-                per_row = row_len / 4,
-                row_offset = i * 16,
-            );
-            store_four(out, spec, guards, &|lane| staged(&format!(" + {lane}u")));
-        } else {
-            // Rows are not vec4-aligned: consecutive lanes store consecutive columns, so
-            // that each store instruction of the subgroup writes whole lines.
-            let _ = writeln!(
-                out,
-                "    workgroupBarrier();\n    \
-                 for (var element = lane; element < {elements}u; element += lanes) {{\n        \
-                 let r = element / {row_len}u;\n        \
-                 let row = row0 + warp_row + {row_offset}u + r;\n        \
-                 let col = col0 + warp_col + element % {row_len}u;\n        \
-                 let s = c_base + element;",
-                elements = 16 * row_len,
-                row_offset = i * 16,
-            );
-            store_one(out, spec, guards.rows, "", &staged(""));
-        }
+        });
         let _ = writeln!(out, "    }}\n    workgroupBarrier();");
     }
 }

@@ -382,7 +382,7 @@ pub(super) fn store_four(
 /// Stores (or adds) `epilogue(value, batch, row, col + offset)` to C (WGSL variables
 /// `batch`, `row`, `col` in scope; `offset` is "" or " + <n>u"), checking the column, and
 /// the row when `check_row`.
-pub(super) fn store_one(
+fn store_one(
     out: &mut String,
     spec: &MatmulSpec,
     check_row: bool,
