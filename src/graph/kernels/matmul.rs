@@ -382,13 +382,7 @@ pub(super) fn store_four(
 /// Stores (or adds) `epilogue(value, batch, row, col + offset)` to C (WGSL variables
 /// `batch`, `row`, `col` in scope; `offset` is "" or " + <n>u"), checking the column, and
 /// the row when `check_row`.
-fn store_one(
-    out: &mut String,
-    spec: &MatmulSpec,
-    check_row: bool,
-    offset: &str,
-    value: &str,
-) {
+fn store_one(out: &mut String, spec: &MatmulSpec, check_row: bool, offset: &str, value: &str) {
     let batch_offset = if spec.batch > 1 {
         format!("batch * {}u + ", spec.m * spec.n)
     } else {

@@ -2,10 +2,13 @@
 //! template, specialised on shapes, with pluggable operand loaders (strided matrices,
 //! implicit-GEMM convolution) and a fused pointwise epilogue, plus the choice of its tile
 //! shape per adapter. Convolution forward and both backward passes run through the same
-//! template. See `docs/kernel-archetypes.md`.
+//! template. On tensor cores the same specs run on the cooperative-matrix variant
+//! ([`coop`]), and 3×3 convolutions of small boards on the board-resident one
+//! ([`board`]). See `docs/kernel-archetypes.md`.
 //!
-//! Flow: [`MatmulSpec`] (what) + [`choose_tiles`] (how, per [`AdapterCaps`]) →
-//! [`matmul_wgsl`] (the shader) → [`MatmulKernel`] (pipeline, bind, dispatch).
+//! Flow: [`MatmulSpec`] (what) + [`Template`] (how: [`choose_tiles`] per [`AdapterCaps`],
+//! [`choose_coop_tiles`], or a [`BoardConv`]) → the shader ([`matmul_wgsl`],
+//! [`coop_wgsl`], [`board_wgsl`]) → [`MatmulKernel`] (pipeline, bind, dispatch).
 
 pub mod board;
 pub mod conv;
