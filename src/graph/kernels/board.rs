@@ -313,9 +313,10 @@ impl Image<'_> {
         );
     }
 
-    /// A statement block for each of this thread's units: consecutive threads take the four
-    /// quads of a pixel, then the pixels of a row, then boards, then rows.
-    fn per_unit(&self, out: &mut String, body: &str) {
+    /// A statement block for each of this thread's units, `body` given the unit's
+    /// register: consecutive threads take the four quads of a pixel, then the pixels of a
+    /// row, then boards, then rows.
+    fn per_unit(&self, out: &mut String, body: &dyn Fn(&str) -> String) {
         let width = self.conv.width;
         for slot in 0..self.slots() {
             let guard = if (slot + 1) * THREADS > self.units() {
@@ -331,7 +332,7 @@ impl Image<'_> {
                  let x = (unit / 4u) % {width}u;\n            \
                  let board = (unit / {per_board}u) % {BOARDS}u;\n            \
                  let row = unit / {per_row}u;\n{}        }}",
-                body.replace("SLOT", &slot.to_string()),
+                body(&format!("x_stage_{slot}")),
                 offset = slot * THREADS,
                 per_board = 4 * width,
                 per_row = 4 * width * BOARDS,
@@ -348,25 +349,27 @@ impl Image<'_> {
             channels,
             ..
         } = *self.conv;
-        let body = format!(
-            "            let image = board0 + board;\n            \
-             let channel = {c0} + quad * 4u;\n            \
-             x_stage_SLOT = vec4<f32>(0.0);\n            \
-             if (y0 + row >= 1u && y0 + row <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
-             x_stage_SLOT = a_data[(((image * {height}u + y0 + row - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
-             }}\n"
-        );
-        self.per_unit(out, &body);
+        self.per_unit(out, &|register| {
+            format!(
+                "            let image = board0 + board;\n            \
+                 let channel = {c0} + quad * 4u;\n            \
+                 {register} = vec4<f32>(0.0);\n            \
+                 if (y0 + row >= 1u && y0 + row <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
+                 {register} = a_data[(((image * {height}u + y0 + row - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
+                 }}\n"
+            )
+        });
     }
 
     /// Stores the registers into `x_tile` as f16, scaled.
     fn store(&self, out: &mut String) {
-        let body = format!(
-            "            x_tile[((row * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n",
-            scaled("x_stage_SLOT", self.scale),
-            columns = self.conv.staged_columns(),
-        );
-        self.per_unit(out, &body);
+        self.per_unit(out, &|register| {
+            format!(
+                "            x_tile[((row * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n",
+                scaled(register, self.scale),
+                columns = self.conv.staged_columns(),
+            )
+        });
     }
 }
 
@@ -569,7 +572,7 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
     for slot in 0..d_slots {
         let _ = writeln!(out, "    var d_stage_{slot}: vec4<f32>;");
     }
-    let d_unit = |out: &mut String, body: &str| {
+    let d_unit = |out: &mut String, body: &dyn Fn(&str) -> String| {
         for slot in 0..d_slots {
             let _ = writeln!(
                 out,
@@ -578,7 +581,7 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
                  let quad = unit % {quads}u;\n            \
                  let x = (unit / {quads}u) % {width}u;\n            \
                  let board = unit / {per_board}u;\n{}        }}",
-                body.replace("SLOT", &slot.to_string()),
+                body(&format!("d_stage_{slot}")),
                 offset = slot * THREADS,
                 quads = TILE_N / 4,
                 per_board = TILE_N / 4 * width,
@@ -592,17 +595,16 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
              let y0 = {step} % {height}u;"
         );
         image.load(out, "c0");
-        d_unit(
-            out,
-            &format!(
+        d_unit(out, &|register| {
+            format!(
                 "            let image = board0 + board;\n            \
                  let col = col0 + quad * 4u;\n            \
-                 d_stage_SLOT = vec4<f32>(0.0);\n            \
+                 {register} = vec4<f32>(0.0);\n            \
                  if (image < {batch}u && col < {n}u) {{\n                \
-                 d_stage_SLOT = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
+                 {register} = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
                  }}\n"
-            ),
-        );
+            )
+        });
     };
     let _ = writeln!(out, "    if (first < last) {{");
     load(out, "first");
@@ -611,14 +613,13 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
         "    }}\n    for (var step = first; step < last; step++) {{\n        workgroupBarrier();"
     );
     image.store(out);
-    d_unit(
-        out,
-        &format!(
+    d_unit(out, &|register| {
+        format!(
             "            d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n",
-            scaled("d_stage_SLOT", scale_b),
+            scaled(register, scale_b),
             blocks = TILE_N / 16,
-        ),
-    );
+        )
+    });
     let _ = writeln!(
         out,
         "        workgroupBarrier();\n        \

@@ -165,9 +165,10 @@ const fn single(tiles: CoopTiles) -> CoopTiles {
 }
 
 /// The tile shape named by `WGZERO_COOP_TILES`, if set (see [`coop_tiles_named`]), which
-/// then replaces [`choose_coop_tiles`] for every tensor-core product the compiler builds:
-/// for measuring tile shapes inside a program, where kernels run one after another on
-/// inputs that may have left the L2 cache, rather than alone.
+/// then replaces [`choose_coop_tiles`] for every tensor-core product the compiler builds,
+/// 3×3 convolutions included (instead of the board template, [`super::board`]): for
+/// measuring tile shapes inside a program, where kernels run one after another on inputs
+/// that may have left the L2 cache, rather than alone.
 pub fn coop_tiles_override() -> Result<Option<CoopTiles>, KernelError> {
     match std::env::var("WGZERO_COOP_TILES") {
         Ok(name) => coop_tiles_named(&name).map(Some),

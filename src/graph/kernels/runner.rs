@@ -72,11 +72,6 @@ impl Template {
         }
     }
 
-    /// Whether it runs on tensor cores (f16 cooperative matrices).
-    pub fn tensor_cores(&self) -> bool {
-        !matches!(self, Template::Fma(_))
-    }
-
     /// The cooperative-matrix template with unscaled operands.
     pub fn coop(tiles: CoopTiles) -> Self {
         Template::Coop {
