@@ -151,12 +151,16 @@ fn a_resnet_step_on_tensor_cores_follows_the_f32_step() {
     let Program::Gpu(gpu_program) = &mixed else {
         unreachable!("compiled for the GPU")
     };
-    let coop = gpu_program
-        .kernels()
-        .iter()
-        .flat_map(|kernel| &kernel.shaders)
-        .filter(|wgsl| wgsl.contains("enable wgpu_cooperative_matrix"))
-        .count();
+    // Shaders of the program whose text contains `marker`.
+    let shaders_with = |marker: &str| {
+        gpu_program
+            .kernels()
+            .iter()
+            .flat_map(|kernel| &kernel.shaders)
+            .filter(|wgsl| wgsl.contains(marker))
+            .count()
+    };
+    let coop = shaders_with("enable wgpu_cooperative_matrix");
     if !AdapterCaps::of(&gpu).tensor_cores {
         assert!(
             std::env::var("WGZERO_REQUIRE_TENSOR_CORES").is_err(),
@@ -175,13 +179,11 @@ fn a_resnet_step_on_tensor_cores_follows_the_f32_step() {
     // and grad weight (the 1×1 heads are too narrow for 16×16 tiles); the 3×3 ones on the
     // board template.
     assert_eq!(coop, 4 * 3 + 2, "dispatches on tensor cores");
-    let board = gpu_program
-        .kernels()
-        .iter()
-        .flat_map(|kernel| &kernel.shaders)
-        .filter(|wgsl| wgsl.contains("board-resident"))
-        .count();
-    assert_eq!(board, coop, "3×3 passes on the board template");
+    assert_eq!(
+        shaders_with("board-resident"),
+        coop,
+        "3×3 passes on the board template"
+    );
     let cpu = CompileOptions::default();
     let reference = run_steps(
         &mut training_program(&resnet, &Compute::Cpu, BATCH, &cpu),

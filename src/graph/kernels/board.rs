@@ -37,7 +37,7 @@
 use std::fmt::Write;
 
 use super::KernelError;
-use super::coop::SUBGROUP;
+use super::coop::{ENABLES, SUBGROUP, bad_scale, entry_point, scaled};
 use super::loaders::Stager;
 use super::matmul::{Guards, bindings, describe, functions, stagers_for, store_four};
 use super::spec::MatmulSpec;
@@ -204,12 +204,8 @@ pub fn board_wgsl(
 ) -> Result<String, KernelError> {
     spec.check()?;
     conv.validate(spec)?;
-    for scale in [scale_a, scale_b] {
-        if !(scale.is_finite() && scale > 0.0 && scale.log2().fract() == 0.0) {
-            return Err(KernelError::InvalidConv {
-                reason: format!("operand scale {scale} is not a power of two"),
-            });
-        }
+    if let Some(reason) = bad_scale([scale_a, scale_b]) {
+        return Err(KernelError::InvalidConv { reason });
     }
     let groups = board_workgroups(spec, conv);
     if groups.iter().any(|&count| count > 65535) {
@@ -227,7 +223,7 @@ pub fn board_wgsl(
             conv.batch, conv.height, conv.width, conv.channels
         ),
     );
-    out.push_str("\nenable f16;\nenable wgpu_cooperative_matrix;\n\n");
+    out.push_str(ENABLES);
     bindings(&mut out, spec, &a, &b);
     let (other, other_len) = match conv.pass {
         BoardPass::Image => (
@@ -249,14 +245,8 @@ pub fn board_wgsl(
         SUBGROUPS * 256,
     );
     functions(&mut out, spec);
-    let _ = writeln!(
-        out,
-        "@compute @workgroup_size({THREADS})\n\
-         fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>,\n        \
-         @builtin(subgroup_id) subgroup: u32, @builtin(subgroup_invocation_id) lane: u32,\n        \
-         @builtin(subgroup_size) lanes: u32) {{\n    \
-         let col0 = group.x * {TILE_N}u;"
-    );
+    entry_point(&mut out, THREADS);
+    let _ = writeln!(out, "    let col0 = group.x * {TILE_N}u;");
     let image = Image {
         conv,
         scale: scale_a,
@@ -370,14 +360,6 @@ impl Image<'_> {
                 columns = self.conv.staged_columns(),
             )
         });
-    }
-}
-
-fn scaled(register: &str, scale: f32) -> String {
-    if scale == 1.0 {
-        register.to_owned()
-    } else {
-        format!("{register} * {scale:?}")
     }
 }
 
@@ -692,12 +674,7 @@ fn store_fragment(
         let _ = writeln!(out, "        if ({condition}) {{");
     }
     store_four(out, spec, guards, &|lane| {
-        let staged = format!("c_rows[s + {lane}u]");
-        if unscale == 1.0 {
-            staged
-        } else {
-            format!("{staged} * {unscale:?}")
-        }
+        scaled(&format!("c_rows[s + {lane}u]"), unscale)
     });
     if condition.is_some() {
         let _ = writeln!(out, "        }}");

@@ -259,13 +259,11 @@ pub fn coop_wgsl(
 ) -> Result<String, KernelError> {
     spec.check()?;
     tiles.validate()?;
-    for scale in [scale_a, scale_b] {
-        if !(scale.is_finite() && scale > 0.0 && scale.log2().fract() == 0.0) {
-            return Err(KernelError::InvalidTiles {
-                tiles: tiles.name(),
-                reason: format!("operand scale {scale} is not a power of two"),
-            });
-        }
+    if let Some(reason) = bad_scale([scale_a, scale_b]) {
+        return Err(KernelError::InvalidTiles {
+            tiles: tiles.name(),
+            reason,
+        });
     }
     let groups = coop_workgroups(spec, tiles);
     if groups.iter().any(|&count| count > 65535) {
@@ -288,7 +286,7 @@ pub fn coop_wgsl(
         &tiles.name(),
         &format!(", operand scales {scale_a} and {scale_b}"),
     );
-    out.push_str("\nenable f16;\nenable wgpu_cooperative_matrix;\n\n");
+    out.push_str(ENABLES);
     bindings(&mut out, spec, &a, &b);
     let _ = writeln!(
         out,
@@ -324,13 +322,6 @@ pub fn coop_workgroups(spec: &MatmulSpec, tiles: &CoopTiles) -> [u32; 3] {
 fn store_half(out: &mut String, stager: &Stager, layout: &Layout, stage: &str, scale: f32) {
     let name = stager.name();
     let width = stager.width();
-    let scaled = |register: &str| {
-        if scale == 1.0 {
-            register.to_owned()
-        } else {
-            format!("{register} * {scale:?}")
-        }
-    };
     for slot in 0..stager.slots() {
         let (outer_local, k_local) = stager.position(slot);
         let register = format!("{name}_stage_{slot}");
@@ -348,13 +339,13 @@ fn store_half(out: &mut String, stager: &Stager, layout: &Layout, stage: &str, s
             let _ = writeln!(
                 body,
                 "            {name}_tile[base >> 2u] = vec4<f16>({});",
-                scaled(&register)
+                scaled(&register, scale)
             );
         } else {
             let _ = writeln!(
                 body,
                 "            {name}_tile[base >> 2u][base & 3u] = f16({});",
-                scaled(&register)
+                scaled(&register, scale)
             );
         }
         stager.emit_slot(out, slot, &body);
@@ -396,18 +387,14 @@ fn main_function(
     let warps_n = tiles.tile_n / tiles.warp_n;
     let (frags_m, frags_n) = (tiles.warp_m / 16, tiles.warp_n / 16);
     let k_steps = spec.k.div_ceil(tiles.tile_k);
+    entry_point(out, tiles.threads());
     let _ = writeln!(
         out,
-        "@compute @workgroup_size({threads})\n\
-         fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>,\n        \
-         @builtin(subgroup_id) subgroup: u32, @builtin(subgroup_invocation_id) lane: u32,\n        \
-         @builtin(subgroup_size) lanes: u32) {{\n    \
-         let batch = group.z;\n    \
+        "    let batch = group.z;\n    \
          let row0 = group.y * {tile_m}u;\n    \
          let col0 = group.x * {tile_n}u;\n    \
          let warp_row = (subgroup / {warps_n}u) * {warp_m}u;\n    \
          let warp_col = (subgroup % {warps_n}u) * {warp_n}u;",
-        threads = tiles.threads(),
         tile_m = tiles.tile_m,
         tile_n = tiles.tile_n,
         warp_m = tiles.warp_m,
@@ -537,13 +524,41 @@ fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale:
             row_offset = i * 16,
         );
         store_four(out, spec, guards, &|lane| {
-            let staged = format!("c_rows[s + {lane}u]");
-            if unscale == 1.0 {
-                staged
-            } else {
-                format!("{staged} * {unscale:?}")
-            }
+            scaled(&format!("c_rows[s + {lane}u]"), unscale)
         });
         let _ = writeln!(out, "    }}\n    workgroupBarrier();");
     }
+}
+
+/// The extensions a tensor-core shader enables (opening its declarations).
+pub(super) const ENABLES: &str = "\nenable f16;\nenable wgpu_cooperative_matrix;\n\n";
+
+/// Why operand scales cannot be used, if they cannot: each must be a finite positive power
+/// of two, so that scaling before the f16 rounding and unscaling after are exact.
+pub(super) fn bad_scale(scales: [f32; 2]) -> Option<String> {
+    scales
+        .into_iter()
+        .find(|scale| !(scale.is_finite() && *scale > 0.0 && scale.log2().fract() == 0.0))
+        .map(|scale| format!("operand scale {scale} is not a power of two"))
+}
+
+/// `value * factor` in WGSL, or `value` when the factor is 1.
+pub(super) fn scaled(value: &str, factor: f32) -> String {
+    if factor == 1.0 {
+        value.to_owned()
+    } else {
+        format!("{value} * {factor:?}")
+    }
+}
+
+/// Opens a tensor-core shader's `main` with `threads` invocations and the builtins the
+/// templates use (`thread`, `group`, `subgroup`, `lane`, `lanes`).
+pub(super) fn entry_point(out: &mut String, threads: u32) {
+    let _ = writeln!(
+        out,
+        "@compute @workgroup_size({threads})\n\
+         fn main(@builtin(local_invocation_index) thread: u32, @builtin(workgroup_id) group: vec3<u32>,\n        \
+         @builtin(subgroup_id) subgroup: u32, @builtin(subgroup_invocation_id) lane: u32,\n        \
+         @builtin(subgroup_size) lanes: u32) {{"
+    );
 }
