@@ -122,7 +122,7 @@ fn reductions_over_contiguous_and_scattered_axes() {
 
 #[test]
 fn long_reductions_match_f64() {
-    let cases: [(&[usize], &[isize]); 10] = [
+    let cases: [(&[usize], &[isize]); 13] = [
         (&[65, 33], &[0]),
         (&[65, 33], &[1]),
         (&[1000, 7], &[0]),
@@ -131,6 +131,11 @@ fn long_reductions_match_f64() {
         (&[3, 1, 5], &[1]),
         // A few long contiguous rows: the GPU splits each into chunks.
         (&[3, 5000], &[1]),
+        // Column sums of a few columns that divide a workgroup (bias gradients): the
+        // GPU's first pass combines row lanes in a workgroup; chunks end mid-way.
+        (&[1000, 8], &[0]),
+        (&[33, 130, 64], &[0, 1]),
+        (&[4099, 2], &[0]),
         // Above the CPU backend's threshold for splitting loops across threads.
         (&[65, 33, 17], &[1]),
         (&[65, 33, 17], &[0, 2]),

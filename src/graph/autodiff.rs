@@ -76,6 +76,7 @@ fn dependence(graph: &Graph, wrt: &[Tensor]) -> Vec<bool> {
 }
 
 /// Panics unless every contribution is `grad` or reads it through nodes built by the rule.
+/// A constant `grad` (a fill) may give constant contributions: ops on fills fold when built.
 fn check_consumes(
     graph: &Graph,
     grad: Tensor,
@@ -83,6 +84,7 @@ fn check_consumes(
     contributions: &[(usize, Tensor)],
     op: &Op,
 ) {
+    let constant = graph.fill_value(grad).is_some();
     let nodes = graph.nodes();
     let mut reads_grad = vec![false; nodes.len()];
     reads_grad[grad.id.index()] = true;
@@ -90,8 +92,9 @@ fn check_consumes(
         reads_grad[index] = nodes[index].inputs.iter().any(|i| reads_grad[i.index()]);
     }
     for (_, contribution) in contributions {
+        let folded = constant && matches!(nodes[contribution.id.index()].op, Op::Fill { .. });
         assert!(
-            reads_grad[contribution.id.index()],
+            reads_grad[contribution.id.index()] || folded,
             "the backward rule of {} does not consume its incoming gradient",
             op.name()
         );
@@ -139,7 +142,10 @@ fn backward_rule(
                 UnaryOp::Log => graph.div(g, x0),
                 UnaryOp::Tanh => graph.mul(g, graph.sub(one(), graph.square(y))),
                 UnaryOp::Sigmoid => graph.mul(g, graph.mul(y, graph.sub(one(), y))),
-                UnaryOp::Relu => graph.select(graph.greater(y, zero()), g, zero()),
+                // relu(x) is nonzero exactly where x > 0, so the output is the mask itself:
+                // one node reading y and g, which fuses into the epilogue of the kernel
+                // producing g (a `greater` beside it would leave the chain).
+                UnaryOp::Relu => graph.select(y, g, zero()),
                 UnaryOp::Sqrt => graph.div(graph.scale(g, 0.5), y),
                 UnaryOp::Rsqrt => graph.mul(g, graph.scale(graph.mul(y, graph.square(y)), -0.5)),
                 UnaryOp::Square => graph.mul(g, graph.scale(x0, 2.0)),

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::cpu::pointwise::{binary_value, unary_value};
 use super::ir::{BinaryOp, Graph, Init, Op, ReduceOp, Tensor, UnaryOp};
 use super::shape::Shape;
 
@@ -77,6 +78,9 @@ impl Graph {
     // ---- pointwise ----
 
     pub fn unary(&self, op: UnaryOp, x: Tensor) -> Tensor {
+        if let Some(value) = self.fill_value(x) {
+            return self.fill(unary_value(op, value), x.shape);
+        }
         self.push(Op::Unary(op), &[x], x.shape)
     }
 
@@ -87,7 +91,32 @@ impl Graph {
                 a.shape, b.shape
             )
         });
+        if let (Some(a), Some(b)) = (self.fill_value(a), self.fill_value(b)) {
+            return self.fill(binary_value(op, a, b), shape);
+        }
         self.push(Op::Binary(op), &[a, b], shape)
+    }
+
+    /// The value of `x` if it is a fill, directly or through single-input views: ops on
+    /// fills alone fold into fills when built (a loss's `1 · 1/n` would otherwise be a
+    /// one-element kernel of its own, and its readers could not inline it).
+    pub(crate) fn fill_value(&self, x: Tensor) -> Option<f32> {
+        let nodes = self.nodes();
+        let mut current = x.id;
+        loop {
+            let node = &nodes[current.index()];
+            match node.op {
+                Op::Fill { value } => return Some(value),
+                Op::Reshape
+                | Op::Permute { .. }
+                | Op::Expand
+                | Op::Slice { .. }
+                | Op::StopGradient => {
+                    current = node.inputs[0];
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// `if condition != 0 { if_true } else { if_false }`, broadcast.
@@ -100,6 +129,13 @@ impl Graph {
                     condition.shape, if_true.shape, if_false.shape
                 )
             });
+        if let (Some(condition), Some(if_true), Some(if_false)) = (
+            self.fill_value(condition),
+            self.fill_value(if_true),
+            self.fill_value(if_false),
+        ) {
+            return self.fill(if condition != 0.0 { if_true } else { if_false }, shape);
+        }
         self.push(Op::Select, &[condition, if_true, if_false], shape)
     }
 

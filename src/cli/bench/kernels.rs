@@ -92,9 +92,17 @@ pub struct KernelsArgs {
     /// Per-kernel GPU time of one MLP forward and one training step.
     #[arg(long)]
     profile: bool,
+    /// With --profile, dispatch every kernel this many times back to back and report the
+    /// mean: each kernel on warm caches, as the kernel benchmarks time it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    profile_repeats: u32,
     /// Print the training step's kernel list (with the ops fused into each) on stderr.
     #[arg(long)]
     list_kernels: bool,
+    /// Write the training step's WGSL into DIR (one file per shader, named by kernel
+    /// index and kind) and skip its timing: inspects batch-1024 shaders on a slow adapter.
+    #[arg(long, value_name = "DIR")]
+    dump_shaders: Option<std::path::PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -158,7 +166,7 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
             args.precision.into(),
             args.repeats,
             args.seconds_per_repeat,
-            args.profile,
+            args.profile.then_some(args.profile_repeats),
         )?;
     }
     if runs(Only::Train) {
@@ -168,8 +176,9 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
             args.precision.into(),
             args.repeats,
             args.seconds_per_repeat,
-            args.profile,
+            args.profile.then_some(args.profile_repeats),
             args.list_kernels,
+            args.dump_shaders.as_deref(),
         )?;
     }
     if runs(Only::Matmul) {

@@ -5,9 +5,11 @@
 //! and submitted once, wall clock around submit and wait; the median window is reported.
 //! `--profile` adds a per-kernel breakdown of one run from GPU timestamps.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Context;
 use serde::Serialize;
 use wgzero::gpu::Gpu;
 use wgzero::gpu::timing::Timestamps;
@@ -44,6 +46,8 @@ struct KernelTime {
     kernel: String,
     ms: f64,
     share: f64,
+    /// Back-to-back dispatches each time is the mean of (1: the kernel within the run).
+    repeats: u32,
 }
 
 /// 2 × multiply-adds of every live matrix product and convolution in `graph`.
@@ -119,7 +123,9 @@ fn time(gpu: &Gpu, program: &GpuProgram, repeats: u32, seconds: f64) -> anyhow::
     Ok((samples[samples.len() / 2], samples[0]))
 }
 
-fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str) -> anyhow::Result<()> {
+/// Per-kernel GPU times of one run, each dispatch repeated `repeats` times (see
+/// [`GpuProgram::record_dispatches_timed`]) and reported per dispatch.
+fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str, repeats: u32) -> anyhow::Result<()> {
     let dispatches = program.dispatches();
     let Some(timer) = Timestamps::new(gpu, dispatches as u32 + 1) else {
         eprintln!("# profile: no timestamps inside passes on this adapter; skipped");
@@ -131,11 +137,14 @@ fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str) -> anyhow::Result<
     {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
         timer.mark(&mut pass, "start");
-        program.record_dispatches_timed(&mut pass, &timer);
+        program.record_dispatches_timed(&mut pass, &timer, repeats);
     }
     timer.resolve(&mut encoder);
     gpu.queue.submit([encoder.finish()]);
     let mut intervals = timer.read(gpu)?;
+    for (_, seconds) in &mut intervals {
+        *seconds /= f64::from(repeats);
+    }
     let total: f64 = intervals.iter().map(|(_, s)| s).sum();
     intervals.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (kernel, seconds) in intervals.into_iter().take(200) {
@@ -145,6 +154,7 @@ fn profile(gpu: &Gpu, program: &GpuProgram, of: &'static str) -> anyhow::Result<
             kernel,
             ms: seconds * 1e3,
             share: seconds / total,
+            repeats,
         };
         println!("{}", serde_json::to_string(&line)?);
     }
@@ -192,7 +202,7 @@ pub fn mlp_forward(
     precision: Precision,
     repeats: u32,
     seconds: f64,
-    with_profile: bool,
+    profile_repeats: Option<u32>,
 ) -> anyhow::Result<()> {
     let edges = 15;
     let graph = Graph::new();
@@ -234,9 +244,32 @@ pub fn mlp_forward(
         batch,
         timing,
     )?;
-    if with_profile {
-        profile(gpu, &program_full, "mlp_inference_with_heads")?;
+    if let Some(repeats) = profile_repeats {
+        profile(gpu, &program_full, "mlp_inference_with_heads", repeats)?;
     }
+    Ok(())
+}
+
+/// Writes every shader of `program` into `dir` as `NNN_kind[_pass].wgsl`.
+fn write_shaders(program: &Program, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create --dump-shaders directory {}", dir.display()))?;
+    let mut written = 0;
+    for (index, kernel) in program.kernels().iter().enumerate() {
+        if kernel.batch.as_ref().is_some_and(|run| run.start != index) {
+            continue;
+        }
+        for (pass, wgsl) in kernel.shaders.iter().enumerate() {
+            let path = dir.join(format!("{index:03}_{}_{pass}.wgsl", kernel.kind));
+            std::fs::write(&path, wgsl)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written += 1;
+        }
+    }
+    eprintln!(
+        "# train_step: wrote {written} shaders into {}",
+        dir.display()
+    );
     Ok(())
 }
 
@@ -248,8 +281,9 @@ pub fn train_step(
     precision: Precision,
     repeats: u32,
     seconds: f64,
-    with_profile: bool,
+    profile_repeats: Option<u32>,
     list_kernels: bool,
+    dump_shaders: Option<&Path>,
 ) -> anyhow::Result<()> {
     let network = ResNet::chess_benchmark();
     let graph = Graph::new();
@@ -260,13 +294,16 @@ pub fn train_step(
         clip_global_norm: None,
     };
     nn::training_step(&graph, &network, batch, &update)?;
-    let mut program = compile(&graph, gpu, precision)?;
+    let program = Program::Gpu(compile(&graph, gpu, precision)?);
     if list_kernels {
-        eprint!(
-            "{}",
-            Program::Gpu(compile(&graph, gpu, precision)?).kernel_listing()
-        );
+        eprint!("{}", program.kernel_listing());
     }
+    if let Some(dir) = dump_shaders {
+        return write_shaders(&program, dir);
+    }
+    let Program::Gpu(mut program) = program else {
+        unreachable!("compiled for the GPU")
+    };
     // Realistic inputs: sparse binary planes, a legal mask, a policy over it, values.
     let actions = network.num_actions();
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -300,8 +337,8 @@ pub fn train_step(
     report(gpu, "train_step", &graph, &program, batch, timing)?;
     let loss = program.read(names::LOSS)?[0];
     eprintln!("# train_step: loss after the timed steps {loss}");
-    if with_profile {
-        profile(gpu, &program, "train_step")?;
+    if let Some(repeats) = profile_repeats {
+        profile(gpu, &program, "train_step", repeats)?;
     }
     Ok(())
 }

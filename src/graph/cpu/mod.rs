@@ -4,7 +4,7 @@
 
 mod layout;
 mod linalg;
-mod pointwise;
+pub(crate) mod pointwise;
 mod reduce;
 mod strided;
 

@@ -336,11 +336,77 @@ const SPLIT_OUTPUTS: u64 = 1 << 14;
 const SPLIT_THREADS: u64 = 1 << 20;
 /// The fewest rows one thread of the first pass sums.
 const SPLIT_ROWS: u64 = 16;
+/// Threads a grouped first pass (below) aims for, and the most rows one thread sums.
+const GROUPED_THREADS: u64 = 1 << 18;
+const GROUPED_MAX_ROWS: u64 = 64;
 /// Contiguous rows (`inner == 1`) are reduced one workgroup per row unless there are fewer
 /// than this many rows of at least `FEW_ROWS_LENGTH` elements (one workgroup summed the
 /// 65,536 elements of a value head's bias gradient in 64 µs on an H100).
 const FEW_ROWS: u64 = 256;
 const FEW_ROWS_LENGTH: u64 = 4096;
+/// Loads in flight per thread in the reduction loops (one accumulator each).
+const UNROLL: u32 = 4;
+
+/// `UNROLL` guarded loop steps: step `lane` sets `ii` to `index(lane)` when `guard(lane)`
+/// holds, evaluates the prologue `per_input` and folds the reduced input into `acc{lane}`.
+fn unrolled_steps(
+    op: ReduceOp,
+    per_input: &str,
+    x: &str,
+    index: impl Fn(u32) -> String,
+    guard: impl Fn(u32) -> String,
+) -> String {
+    let body = per_input
+        .replace("\n    ", "\n        ")
+        .replace("    let", "        let");
+    let mut steps = String::new();
+    for lane in 0..UNROLL {
+        let _ = writeln!(
+            steps,
+            "        if {guard} {{\n            let ii = {index};\n{body}            acc{lane} = {step};\n        }}",
+            guard = guard(lane),
+            index = index(lane),
+            step = combine(op, &format!("acc{lane}"), &format!("({x})")),
+        );
+    }
+    steps
+}
+
+/// Declares the `UNROLL` accumulators.
+fn accumulators(identity: &str) -> String {
+    (0..UNROLL)
+        .map(|lane| format!("    var acc{lane} = {identity};\n"))
+        .collect()
+}
+
+/// The `UNROLL` accumulators combined.
+fn combined(op: ReduceOp) -> String {
+    combine(
+        op,
+        &combine(op, "acc0", "acc1"),
+        &combine(op, "acc2", "acc3"),
+    )
+}
+
+/// A workgroup tree over `partial` from `lid < width` for `width` = 128, 64, … down to
+/// `last` (a power of two): afterwards `partial[0..last]` holds the combined values of the
+/// lanes `lid ≡ i (mod last)`, and `acc` of thread `lid < last` the same.
+fn tree(op: ReduceOp, partial: &str, last: u32) -> String {
+    let merge = combine(op, "acc", &format!("{partial}[lid + width]"));
+    format!(
+        "    {partial}[lid] = acc;
+    workgroupBarrier();
+    for (var width = {half}u; width >= {last}u; width >>= 1u) {{
+        if lid < width {{
+            acc = {merge};
+            {partial}[lid] = acc;
+        }}
+        workgroupBarrier();
+    }}
+",
+        half = WORKGROUP / 2,
+    )
+}
 
 fn reduction(
     nodes: &[Node],
@@ -375,7 +441,7 @@ fn reduction(
     for &member in &prologue {
         emitter.member(member, &input_index, &mut per_input);
     }
-    let step = combine(op, "acc", &reduced_input(&emitter, node, &input_index));
+    let x = reduced_input(&emitter, node, &input_index);
     let mut finish = String::new();
     let output_index = Ix::var("oi");
     let _ = writeln!(finish, "    let v{} = acc;", node.0);
@@ -385,19 +451,29 @@ fn reduction(
     }
     let outputs = outer * inner;
     let declarations = &layout.declarations;
+    let accumulators = accumulators(&identity);
+    let all = combined(op);
     // A few long rows (a single-channel head's bias gradient: one row of 65,536) would
     // leave all but a few workgroups idle: they take the split path below.
     let few_long_rows = outputs < FEW_ROWS && length >= FEW_ROWS_LENGTH;
     if inner == 1 && length >= 64 && !few_long_rows {
-        // One workgroup per output row: threads stride over the row, then a tree combine.
+        // One workgroup per output row: threads stride over the row, `UNROLL` loads in
+        // flight each, then a tree combine.
         let (workgroups, _) = grid(outputs * u64::from(WORKGROUP));
         let group = if workgroups[1] > 1 {
             format!("(wid.x + wid.y * {MAX_GROUPS}u)")
         } else {
             "wid.x".to_owned()
         };
-        let half = WORKGROUP / 2;
-        let merge = combine(op, "acc", "partial[lid + width]");
+        let stride = WORKGROUP * UNROLL;
+        let steps = unrolled_steps(
+            op,
+            &per_input,
+            &x,
+            |lane| format!("oi * {length}u + r + {}u", lane * WORKGROUP),
+            |lane| format!("r + {}u < {length}u", lane * WORKGROUP),
+        );
+        let tree = tree(op, "partial", 1);
         let wgsl = format!(
             "{declarations}
 var<workgroup> partial: array<f32, {WORKGROUP}>;
@@ -408,21 +484,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if oi >= {outputs}u {{
         return;
     }}
-    var acc = {identity};
-    for (var r = lid; r < {length}u; r += {WORKGROUP}u) {{
-        let ii = oi * {length}u + r;
-{per_input}        acc = {step};
-    }}
-    partial[lid] = acc;
-    workgroupBarrier();
-    for (var width = {half}u; width > 0u; width >>= 1u) {{
-        if lid < width {{
-            acc = {merge};
-            partial[lid] = acc;
-        }}
-        workgroupBarrier();
-    }}
-    if lid == 0u {{
+{accumulators}    for (var r = lid; r < {length}u; r += {stride}u) {{
+{steps}    }}
+    var acc = {all};
+{tree}    if lid == 0u {{
 {finish}    }}
 }}
 "
@@ -437,44 +502,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Few outputs over long reductions (bias gradients: 64 columns over 65,536 rows) would
     // leave most of the GPU idle: split the rows into chunks, sum each chunk in a first
     // pass (prologue included), then sum the chunks and apply the epilogue.
-    let chunks = if outputs < SPLIT_OUTPUTS && length >= 256 {
-        (SPLIT_THREADS / outputs)
-            .min(length.div_ceil(SPLIT_ROWS))
-            .max(2)
-    } else {
-        1
-    };
-    if chunks > 1 {
-        let chunk = length.div_ceil(chunks);
+    if outputs < SPLIT_OUTPUTS && length >= 256 {
         let scratch_slot = layout.bindings.len();
         let scratch = format!(
             "@group(0) @binding({scratch_slot}) var<storage, read_write> partial: array<f32>;"
         );
-        // Pass 1: four rows per loop turn into four accumulators, so that four loads are
-        // in flight per thread instead of one.
-        let x = reduced_input(&emitter, node, &input_index);
-        let mut unrolled = String::new();
-        for lane in 0..4u32 {
-            let guard = if lane == 0 {
-                String::new()
-            } else {
-                format!("if r + {lane}u < end ")
-            };
-            let _ = writeln!(
-                unrolled,
-                "        {guard}{{\n            let ii = (outer * {length}u + r + {lane}u) * {inner}u + column;\n{body}            acc{lane} = {step};\n        }}",
-                body = per_input
-                    .replace("\n    ", "\n        ")
-                    .replace("    let", "        let"),
-                step = combine(op, &format!("acc{lane}"), &format!("({x})")),
+        let grouped = outer == 1 && u64::from(WORKGROUP) % inner == 0;
+        let (partials, first_groups, chunks) = if grouped {
+            // Pass 1, grouped: a workgroup is `lanes` row lanes × `inner` columns (a warp
+            // reads whole rows, coalesced); each thread sums rows `lane + lanes·j` of the
+            // group's chunk, then the lanes combine in a workgroup tree, so that only one
+            // partial per column and workgroup goes to memory.
+            let lanes = u64::from(WORKGROUP) / inner;
+            let per_thread = (length * inner)
+                .div_ceil(GROUPED_THREADS)
+                .clamp(u64::from(UNROLL), GROUPED_MAX_ROWS)
+                .next_multiple_of(u64::from(UNROLL));
+            let chunk = lanes * per_thread;
+            let chunks = length.div_ceil(chunk);
+            let steps = unrolled_steps(
+                op,
+                &per_input,
+                &x,
+                |lane| format!("(r + {}u) * {inner}u + column", u64::from(lane) * lanes),
+                |lane| format!("r + {}u < end", u64::from(lane) * lanes),
             );
-        }
-        let (first_groups, first_thread) = grid(chunks * outputs);
-        let partials = format!(
-            "{declarations}{scratch}
+            let tree = tree(op, "shared_partial", inner as u32);
+            let wgsl = format!(
+                "{declarations}{scratch}
+var<workgroup> shared_partial: array<f32, {WORKGROUP}>;
+
+@compute @workgroup_size({WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let part = wid.x;
+    let column = lid % {inner}u;
+    let lane = lid / {inner}u;
+{accumulators}    let end = min((part + 1u) * {chunk}u, {length}u);
+    for (var r = part * {chunk}u + lane; r < end; r += {stride}u) {{
+{steps}    }}
+    var acc = {all};
+{tree}    if lid < {inner}u {{
+        partial[column * {chunks}u + part] = acc;
+    }}
+}}
+",
+                stride = lanes * u64::from(UNROLL),
+            );
+            (wgsl, [chunks as u32, 1, 1], chunks)
+        } else {
+            // Pass 1, a thread per (chunk, output), reading `UNROLL` rows per loop turn.
+            let chunks = (SPLIT_THREADS / outputs)
+                .min(length.div_ceil(SPLIT_ROWS))
+                .max(2);
+            let chunk = length.div_ceil(chunks);
+            let steps = unrolled_steps(
+                op,
+                &per_input,
+                &x,
+                |lane| format!("(outer * {length}u + r + {lane}u) * {inner}u + column"),
+                |lane| format!("r + {lane}u < end"),
+            );
+            let (groups, thread) = grid(chunks * outputs);
+            let wgsl = format!(
+                "{declarations}{scratch}
 @compute @workgroup_size({WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    let t = {first_thread};
+    let t = {thread};
     if t >= {total}u {{
         return;
     }}
@@ -482,28 +575,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
     let oi = t % {outputs}u;
     let outer = oi / {inner}u;
     let column = oi % {inner}u;
-    var acc0 = {identity};
-    var acc1 = {identity};
-    var acc2 = {identity};
-    var acc3 = {identity};
-    let end = min((part + 1u) * {chunk}u, {length}u);
-    for (var r = part * {chunk}u; r < end; r += 4u) {{
-{unrolled}    }}
+{accumulators}    let end = min((part + 1u) * {chunk}u, {length}u);
+    for (var r = part * {chunk}u; r < end; r += {UNROLL}u) {{
+{steps}    }}
     partial[oi * {chunks}u + part] = {all};
 }}
 ",
-            total = chunks * outputs,
-            all = combine(
-                op,
-                &combine(op, "acc0", "acc1"),
-                &combine(op, "acc2", "acc3")
-            ),
-        );
+                total = chunks * outputs,
+            );
+            (wgsl, groups, chunks)
+        };
         // Pass 2: one workgroup per output sums its chunks (stored contiguously by pass
         // 1, so that these reads coalesce), then a tree.
-        let half = WORKGROUP / 2;
         let gather = combine(op, "acc", &format!("partial[oi * {chunks}u + c]"));
-        let merge = combine(op, "acc", "shared_partial[lid + width]");
+        let tree = tree(op, "shared_partial", 1);
         let finishing = format!(
             "{declarations}{scratch}
 var<workgroup> shared_partial: array<f32, {WORKGROUP}>;
@@ -518,16 +603,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = lid; c < {chunks}u; c += {WORKGROUP}u) {{
         acc = {gather};
     }}
-    shared_partial[lid] = acc;
-    workgroupBarrier();
-    for (var width = {half}u; width > 0u; width >>= 1u) {{
-        if lid < width {{
-            acc = {merge};
-            shared_partial[lid] = acc;
-        }}
-        workgroupBarrier();
-    }}
-    if lid == 0u {{
+{tree}    if lid == 0u {{
 {finish}    }}
 }}
 "
@@ -553,6 +629,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     // One thread per output; consecutive threads read consecutive inner elements.
     let (workgroups, thread) = grid(outputs);
+    let step = combine(op, "acc", &x);
     let wgsl = format!(
         "{declarations}
 @compute @workgroup_size({WORKGROUP})

@@ -333,13 +333,22 @@ impl GpuProgram {
     }
 
     /// [`GpuProgram::record_dispatches`] with a timestamp after every kernel, labelled with
-    /// the kernel's index and ops (for per-kernel profiles).
-    pub fn record_dispatches_timed(&self, pass: &mut wgpu::ComputePass, timer: &Timestamps) {
+    /// the kernel's index and ops (for per-kernel profiles). With `repeats` > 1 each
+    /// dispatch runs that many times back to back before its timestamp (the kernel on warm
+    /// caches, as kernel benchmarks time it; the values computed are then meaningless).
+    pub fn record_dispatches_timed(
+        &self,
+        pass: &mut wgpu::ComputePass,
+        timer: &Timestamps,
+        repeats: u32,
+    ) {
         for step in &self.steps {
             pass.set_pipeline(&step.pipeline);
             pass.set_bind_group(0, &step.bind_group, &[]);
             let [x, y, z] = step.workgroups;
-            pass.dispatch_workgroups(x, y, z);
+            for _ in 0..repeats.max(1) {
+                pass.dispatch_workgroups(x, y, z);
+            }
             let first = step.kernels.start;
             let label = if step.kernels.len() == 1 {
                 let info = &self.kernels[first];
