@@ -172,13 +172,15 @@ pub fn run(global: &GlobalOptions, args: &KernelsArgs) -> anyhow::Result<()> {
     if runs(Only::Train) {
         super::programs::train_step(
             &gpu,
-            args.train_batch,
-            args.precision.into(),
-            args.repeats,
-            args.seconds_per_repeat,
-            args.profile.then_some(args.profile_repeats),
-            args.list_kernels,
-            args.dump_shaders.as_deref(),
+            &super::programs::TrainBench {
+                batch: args.train_batch,
+                precision: args.precision.into(),
+                repeats: args.repeats,
+                seconds: args.seconds_per_repeat,
+                profile_repeats: args.profile.then_some(args.profile_repeats),
+                list_kernels: args.list_kernels,
+                dump_shaders: args.dump_shaders.as_deref(),
+            },
         )?;
     }
     if runs(Only::Matmul) {

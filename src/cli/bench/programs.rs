@@ -273,18 +273,30 @@ fn write_shaders(program: &Program, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `bench kernels --only train` measures and prints.
+pub struct TrainBench<'a> {
+    pub batch: usize,
+    pub precision: Precision,
+    pub repeats: u32,
+    pub seconds: f64,
+    /// Per-kernel profile, each dispatch repeated this many times.
+    pub profile_repeats: Option<u32>,
+    pub list_kernels: bool,
+    pub dump_shaders: Option<&'a Path>,
+}
+
 /// One AlphaZero training step of the benchmark residual net (8×8×119 input, 64
 /// filters, 3 blocks, 4672 policy logits) with Adam.
-pub fn train_step(
-    gpu: &Arc<Gpu>,
-    batch: usize,
-    precision: Precision,
-    repeats: u32,
-    seconds: f64,
-    profile_repeats: Option<u32>,
-    list_kernels: bool,
-    dump_shaders: Option<&Path>,
-) -> anyhow::Result<()> {
+pub fn train_step(gpu: &Arc<Gpu>, bench: &TrainBench) -> anyhow::Result<()> {
+    let &TrainBench {
+        batch,
+        precision,
+        repeats,
+        seconds,
+        profile_repeats,
+        list_kernels,
+        dump_shaders,
+    } = bench;
     let network = ResNet::chess_benchmark();
     let graph = Graph::new();
     let update = UpdateConfig {
