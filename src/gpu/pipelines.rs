@@ -147,6 +147,22 @@ impl Gpu {
         entry_point: &str,
         buffers: &[&wgpu::Buffer],
     ) -> Result<wgpu::BindGroup, GpuError> {
+        let ranges: Vec<wgpu::BufferBinding> = buffers
+            .iter()
+            .map(|buffer| buffer.as_entire_buffer_binding())
+            .collect();
+        self.bind_used_ranges(pipeline, wgsl, entry_point, &ranges)
+    }
+
+    /// [`Gpu::bind_used`] with buffer ranges (offsets aligned to the adapter's
+    /// `min_storage_buffer_offset_alignment`).
+    pub fn bind_used_ranges(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        wgsl: &str,
+        entry_point: &str,
+        ranges: &[wgpu::BufferBinding],
+    ) -> Result<wgpu::BindGroup, GpuError> {
         let used = used_bindings(wgsl, entry_point).map_err(|message| GpuError::Shader {
             label: entry_point.to_owned(),
             message,
@@ -154,11 +170,11 @@ impl Gpu {
         let entries: Vec<wgpu::BindGroupEntry> = used
             .iter()
             .filter_map(|&binding| {
-                buffers
+                ranges
                     .get(binding as usize)
-                    .map(|buffer| wgpu::BindGroupEntry {
+                    .map(|range| wgpu::BindGroupEntry {
                         binding,
-                        resource: buffer.as_entire_binding(),
+                        resource: wgpu::BindingResource::Buffer(range.clone()),
                     })
             })
             .collect();

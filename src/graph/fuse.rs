@@ -417,6 +417,13 @@ impl Grouping<'_> {
             if !pull.is_empty() && !takes_pull {
                 continue;
             }
+            // The space is the kernel's as it stands: pulled nodes sort before its members,
+            // so `accepts` on the trial would measure a pulled node's own size instead.
+            if kernel.kind == KernelKind::Pointwise
+                && self.nodes[kernel.members[0].index()].shape.num_elements() != count
+            {
+                continue;
+            }
             for &p in pull {
                 self.kernel_of[p.index()] = Some(candidate);
             }

@@ -37,6 +37,8 @@ struct ProgramLine<'a> {
     gflop_per_run: f64,
     tflops: f64,
     peak_buffer_bytes: u64,
+    /// Partial sums of split kernels, beside the planned buffers.
+    scratch_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -190,6 +192,7 @@ fn report(
         gflop_per_run: flops / 1e9,
         tflops: flops / median / 1e12,
         peak_buffer_bytes: program.peak_bytes(),
+        scratch_bytes: program.scratch_bytes(),
     };
     println!("{}", serde_json::to_string(&line)?);
     Ok(())

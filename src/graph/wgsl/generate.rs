@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::index::{BufferNames, Ix, literal, value_at_flat};
+use super::merge::FINISHING_MAIN;
 use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, is_view_like};
 use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
 
@@ -21,8 +22,11 @@ pub enum Binding {
     GatherTable(TensorId),
     /// The CSR table of a scatter-add node: segment offsets, then input positions (u32).
     SegmentTable(TensorId),
-    /// The program's scratch buffer of partial sums (split contractions).
+    /// The program's scratch buffer of partial sums (split contractions and reductions).
     Scratch,
+    /// A region of the scratch buffer (what the program binds for `Scratch`): byte offset
+    /// and length.
+    ScratchRegion { offset: u64, bytes: u64 },
 }
 
 /// A generated kernel: source, what to bind, and how many workgroups to launch.
@@ -93,7 +97,9 @@ fn layout(nodes: &[Node], plan: &FusionPlan, positions: &[usize], extra: &[Bindi
                 (name, "u32", "read")
             }
             Binding::SegmentTable(_) => (format!("s{slot}"), "u32", "read"),
-            Binding::Scratch => unreachable!("only split contractions bind the scratch buffer"),
+            Binding::Scratch | Binding::ScratchRegion { .. } => {
+                unreachable!("only split kernels bind the scratch buffer")
+            }
         };
         let _ = writeln!(
             declarations,
@@ -507,6 +513,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let scratch = format!(
             "@group(0) @binding({scratch_slot}) var<storage, read_write> partial: array<f32>;"
         );
+        // The second pass only reads the partial sums (merged with other finishing passes,
+        // it may share the scratch buffer with them: one usage per dispatch).
+        let scratch_read = scratch.replace("read_write", "read");
         let grouped = outer == 1 && u64::from(WORKGROUP) % inner == 0;
         let (partials, first_groups, chunks) = if grouped {
             // Pass 1, grouped: a workgroup is `lanes` row lanes × `inner` columns (a warp
@@ -590,11 +599,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
         let gather = combine(op, "acc", &format!("partial[oi * {chunks}u + c]"));
         let tree = tree(op, "shared_partial", 1);
         let finishing = format!(
-            "{declarations}{scratch}
+            "{declarations}{scratch_read}
 var<workgroup> shared_partial: array<f32, {WORKGROUP}>;
 
 @compute @workgroup_size({WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+{FINISHING_MAIN}
     let oi = wid.x;
     if oi >= {outputs}u {{
         return;

@@ -4,6 +4,7 @@
 mod contraction;
 mod generate;
 mod index;
+mod merge;
 mod program;
 
 pub use program::{GpuProgram, KernelInfo};

@@ -7,9 +7,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::contraction::contraction;
-use super::generate::{Binding, generate, pointwise, segment_table};
-use crate::gpu::Gpu;
+use super::generate::{Binding, Generated, MAX_GROUPS, generate, pointwise, segment_table};
+use super::merge::{Part, merge};
 use crate::gpu::timing::Timestamps;
+use crate::gpu::used_bindings;
+use crate::gpu::{Gpu, GpuError};
 use crate::graph::CompileOptions;
 use crate::graph::GraphError;
 use crate::graph::fuse::{self, FusionPlan, KernelKind, Source, resolve};
@@ -20,9 +22,9 @@ use crate::graph::plan::{self, BufferPlan, Lifetime};
 
 /// One dispatch of the step.
 struct Step {
-    /// The kernels (indices in [`GpuProgram::kernels`]) this dispatch belongs to: one, or a
-    /// run of independent pointwise kernels batched into one dispatch.
-    kernels: Range<usize>,
+    /// The kernel(s) it runs, for profiles: one kernel's index and ops, a batch of
+    /// pointwise kernels, or merged finishing passes.
+    label: String,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -47,9 +49,10 @@ pub struct GpuProgram {
     /// Buffer of every materialised tensor.
     buffer_of: HashMap<TensorId, usize>,
     buffers: Vec<wgpu::Buffer>,
-    /// Gather and segment tables and the split partial sums, kept with the program.
+    /// Gather and segment tables, kept with the program.
     _tables: Vec<wgpu::Buffer>,
-    _scratch: wgpu::Buffer,
+    /// The split kernels' partial sums.
+    scratch: wgpu::Buffer,
     steps: Vec<Step>,
     /// (value tensor, target tensor): copied at the end of each run.
     assigns: Vec<(TensorId, TensorId)>,
@@ -96,7 +99,38 @@ impl GpuProgram {
                 _ => {}
             }
         }
-        let (plan, buffer_of) = plan_buffers(&nodes, &fusion, &outputs, &assigns);
+        // Contractions, reductions and segment sums are built before the buffer plan: a
+        // split one's finishing pass may be deferred and merged with others (merge.rs),
+        // which extends the lifetimes of the tensors that pass binds.
+        let caps = AdapterCaps::of(gpu);
+        let mut built: HashMap<usize, Built> = HashMap::new();
+        for (position, kernel) in fusion.kernels.iter().enumerate() {
+            if kernel.kind == KernelKind::Pointwise {
+                continue;
+            }
+            built.insert(
+                position,
+                build(gpu, &nodes, &fusion, position, &caps, options.precision)?,
+            );
+        }
+        let mut extended = Vec::new();
+        for (&position, kernel) in &built {
+            let Some(finisher) = kernel.finisher.as_ref().filter(|part| part.mergeable()) else {
+                continue;
+            };
+            let needed_at = first_reader(&nodes, &fusion, position);
+            let used =
+                used_bindings(&finisher.wgsl, "main").map_err(|message| GpuError::Shader {
+                    label: format!("kernel {position} finish"),
+                    message,
+                })?;
+            for index in used {
+                if let Binding::Tensor(id) = finisher.bindings[index as usize] {
+                    extended.push((id, needed_at));
+                }
+            }
+        }
+        let (plan, buffer_of) = plan_buffers(&nodes, &fusion, &outputs, &assigns, &extended);
         let buffers: Vec<wgpu::Buffer> = plan
             .slot_bytes
             .iter()
@@ -117,22 +151,51 @@ impl GpuProgram {
             gpu.queue
                 .write_buffer(&buffers[slot], 0, bytemuck::cast_slice(&values));
         }
+        // Every split kernel gets a region of the scratch buffer of its own, so that its
+        // partial sums survive until its (possibly deferred) finishing pass.
+        let alignment = u64::from(gpu.limits.min_storage_buffer_offset_alignment).max(4);
+        let mut scratch_bytes = 0u64;
+        let mut positions: Vec<usize> = built.keys().copied().collect();
+        positions.sort_unstable();
+        for position in positions {
+            let kernel = built.get_mut(&position).expect("listed");
+            if kernel.scratch_floats == 0 {
+                continue;
+            }
+            let region = Binding::ScratchRegion {
+                offset: scratch_bytes,
+                bytes: kernel.scratch_floats * 4,
+            };
+            scratch_bytes = (scratch_bytes + kernel.scratch_floats * 4).next_multiple_of(alignment);
+            for part in kernel
+                .dispatches
+                .iter_mut()
+                .map(|(_, part)| part)
+                .chain(&mut kernel.finisher)
+            {
+                for binding in &mut part.bindings {
+                    if *binding == Binding::Scratch {
+                        *binding = region.clone();
+                    }
+                }
+            }
+        }
 
-        let mut tables = Vec::new();
-        let mut steps = Vec::new();
         let mut kernels = Vec::new();
-        let caps = AdapterCaps::of(gpu);
-        let mut scratch_floats = 0u64;
-        // (kernels, their dispatches)
-        let mut pending = Vec::new();
-        let runs = batches(
-            &nodes,
-            &fusion,
-            &buffer_of,
-            options.fuse,
-            gpu.limits.max_storage_buffers_per_shader_stage as usize,
-        );
+        // (label, its dispatches)
+        let mut pending: Vec<Labelled> = Vec::new();
+        // Finishing passes waiting to be merged: (first kernel reading the result, kernel,
+        // pass).
+        let mut deferred: Vec<(usize, usize, Part)> = Vec::new();
+        let max_buffers = gpu.limits.max_storage_buffers_per_shader_stage as usize;
+        let runs = batches(&nodes, &fusion, &buffer_of, options.fuse, max_buffers);
         for run in runs {
+            if deferred
+                .iter()
+                .any(|(needed_at, _, _)| *needed_at < run.end)
+            {
+                flush(gpu, &mut deferred, max_buffers, &mut pending, &mut kernels)?;
+            }
             if run.len() > 1 {
                 let positions: Vec<usize> = run.clone().collect();
                 let batched = pointwise(&nodes, &fusion, &positions);
@@ -152,65 +215,95 @@ impl GpuProgram {
                     kernels.push(info);
                 }
                 pending.push((
-                    run,
-                    vec![(pipeline, batched.bindings, batched.workgroups, batched.wgsl)],
+                    format!(
+                        "{:3}-{} pointwise batch of {} kernels",
+                        run.start,
+                        run.end - 1,
+                        run.len()
+                    ),
+                    vec![(pipeline, Part::from(batched))],
                 ));
                 continue;
             }
             let position = run.start;
-            let kernel = &fusion.kernels[position];
             let mut info = kernel_info(&nodes, &fusion, position);
-            let label = format!("kernel {position}");
-            // (pipeline, bindings, workgroups) of each dispatch of this kernel.
-            let mut dispatches = Vec::new();
-            if let KernelKind::Contraction { .. } = kernel.kind {
-                let built = contraction(&nodes, &fusion, position, &caps, options.precision)
-                    .map_err(GraphError::Kernel)?;
-                // SAFETY: the template's accesses are in bounds by construction; the
-                // epilogue reads its bindings at indices of tensors of the bound shapes.
-                let compiled =
-                    unsafe { MatmulKernel::new(gpu, built.spec.clone(), built.template) }
-                        .map_err(GraphError::Kernel)?;
-                info.shaders.push(compiled.wgsl.clone());
-                dispatches.push((
-                    compiled.pipeline,
-                    built.template_bindings(),
-                    compiled.workgroups,
-                    compiled.wgsl,
-                ));
-                if let Some((wgsl, bindings, workgroups)) = built.sum() {
-                    // SAFETY: the sum kernel guards its index against the element count.
-                    let pipeline =
-                        unsafe { gpu.pipeline_unchecked(&format!("{label} sum"), &wgsl, "main") }?;
-                    info.shaders.push(wgsl.clone());
-                    scratch_floats = scratch_floats.max(built.scratch_len());
-                    dispatches.push((pipeline, bindings, workgroups, wgsl));
+            let label = format!("{position:3} {} {}", info.kind, info.ops.join(" → "));
+            let dispatches = match built.remove(&position) {
+                Some(kernel) => {
+                    info.shaders
+                        .extend(kernel.dispatches.iter().map(|(_, part)| part.wgsl.clone()));
+                    let mut dispatches = kernel.dispatches;
+                    if let Some(finisher) = kernel.finisher {
+                        info.shaders.push(finisher.wgsl.clone());
+                        if finisher.mergeable() {
+                            let needed_at = first_reader(&nodes, &fusion, position);
+                            deferred.push((needed_at, position, finisher));
+                        } else {
+                            // SAFETY: the finishing pass guards its index against the
+                            // element count and reads its partial sums' region.
+                            let pipeline = unsafe {
+                                gpu.pipeline_unchecked(
+                                    &format!("kernel {position} finish"),
+                                    &finisher.wgsl,
+                                    "main",
+                                )
+                            }?;
+                            dispatches.push((pipeline, finisher));
+                        }
+                    }
+                    dispatches
                 }
-            } else {
-                let (generated, scratch) = generate(&nodes, &fusion, position);
-                scratch_floats = scratch_floats.max(scratch);
-                for part in generated {
-                    // SAFETY: generated kernels guard the thread index against the element
-                    // count, and every index they form is a coordinate of a tensor bound
-                    // at its full size (the scratch buffer at its planned size).
-                    let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
-                    info.shaders.push(part.wgsl.clone());
-                    dispatches.push((pipeline, part.bindings, part.workgroups, part.wgsl));
+                None => {
+                    let (generated, _) = generate(&nodes, &fusion, position);
+                    let mut dispatches = Vec::new();
+                    for part in generated {
+                        // SAFETY: generated kernels guard the thread index against the
+                        // element count, and every index they form is a coordinate of a
+                        // tensor bound at its full size.
+                        let pipeline = unsafe {
+                            gpu.pipeline_unchecked(
+                                &format!("kernel {position}"),
+                                &part.wgsl,
+                                "main",
+                            )
+                        }?;
+                        info.shaders.push(part.wgsl.clone());
+                        dispatches.push((pipeline, Part::from(part)));
+                    }
+                    dispatches
                 }
-            }
+            };
             kernels.push(info);
-            pending.push((run, dispatches));
+            pending.push((label, dispatches));
         }
-        let scratch = gpu.storage_buffer("split partial sums", scratch_floats * 4);
-        for (run, dispatches) in pending {
-            for (pipeline, bindings, workgroups, wgsl) in dispatches {
+        flush(gpu, &mut deferred, max_buffers, &mut pending, &mut kernels)?;
+
+        let scratch = gpu.storage_buffer("split partial sums", scratch_bytes.max(4));
+        let mut tables = Vec::new();
+        let mut steps = Vec::new();
+        for (label, dispatches) in pending {
+            for (pipeline, part) in dispatches {
+                let Part {
+                    wgsl,
+                    bindings,
+                    workgroups,
+                } = part;
+                let mut resources: Vec<wgpu::BufferBinding> = Vec::new();
                 for binding in &bindings {
-                    match binding {
+                    let buffer = match binding {
+                        Binding::Tensor(id) => buffers[buffer_of[id]].as_entire_buffer_binding(),
+                        Binding::Scratch => scratch.as_entire_buffer_binding(),
+                        &Binding::ScratchRegion { offset, bytes } => wgpu::BufferBinding {
+                            buffer: &scratch,
+                            offset,
+                            size: std::num::NonZeroU64::new(bytes),
+                        },
                         Binding::GatherTable(id) => {
                             let Op::Gather { indices, .. } = &nodes[id.index()].op else {
                                 unreachable!("gather table of a non-gather node")
                             };
                             tables.push(gpu.upload("gather indices", indices));
+                            continue;
                         }
                         Binding::SegmentTable(id) => {
                             let node = &nodes[id.index()];
@@ -219,29 +312,31 @@ impl GpuProgram {
                             };
                             let table = segment_table(indices, node.shape.dims()[*axis]);
                             tables.push(gpu.upload("segment table", &table));
+                            continue;
                         }
-                        Binding::Tensor(_) | Binding::Scratch => {}
-                    }
+                    };
+                    resources.push(buffer);
                 }
+                // Tables were uploaded above; bind them in order.
                 let mut next_table = tables.len()
                     - bindings
                         .iter()
                         .filter(|b| matches!(b, Binding::GatherTable(_) | Binding::SegmentTable(_)))
                         .count();
-                let mut resources: Vec<&wgpu::Buffer> = Vec::new();
+                let mut ranges = Vec::with_capacity(bindings.len());
+                let mut plain = resources.into_iter();
                 for binding in &bindings {
                     match binding {
-                        Binding::Tensor(id) => resources.push(&buffers[buffer_of[id]]),
-                        Binding::Scratch => resources.push(&scratch),
-                        _ => {
-                            resources.push(&tables[next_table]);
+                        Binding::GatherTable(_) | Binding::SegmentTable(_) => {
+                            ranges.push(tables[next_table].as_entire_buffer_binding());
                             next_table += 1;
                         }
+                        _ => ranges.push(plain.next().expect("one range per binding")),
                     }
                 }
-                let bind_group = gpu.bind_used(&pipeline, &wgsl, "main", &resources)?;
+                let bind_group = gpu.bind_used_ranges(&pipeline, &wgsl, "main", &ranges)?;
                 steps.push(Step {
-                    kernels: run.clone(),
+                    label: label.clone(),
                     pipeline,
                     bind_group,
                     workgroups,
@@ -255,7 +350,7 @@ impl GpuProgram {
             buffer_of,
             buffers,
             _tables: tables,
-            _scratch: scratch,
+            scratch,
             steps,
             assigns,
             names,
@@ -277,6 +372,12 @@ impl GpuProgram {
 
     pub fn peak_bytes(&self) -> u64 {
         self.plan.peak_bytes()
+    }
+
+    /// Bytes of the split kernels' partial sums, beside the planned buffers (every split
+    /// kernel has a region of its own, so that deferred finishing passes can find them).
+    pub fn scratch_bytes(&self) -> u64 {
+        self.scratch.size()
     }
 
     /// The buffer holding the input, parameter, state or output called `name` (for kernels
@@ -349,18 +450,7 @@ impl GpuProgram {
             for _ in 0..repeats.max(1) {
                 pass.dispatch_workgroups(x, y, z);
             }
-            let first = step.kernels.start;
-            let label = if step.kernels.len() == 1 {
-                let info = &self.kernels[first];
-                format!("{first:3} {} {}", info.kind, info.ops.join(" → "))
-            } else {
-                format!(
-                    "{first:3}-{} pointwise batch of {} kernels",
-                    step.kernels.end - 1,
-                    step.kernels.len()
-                )
-            };
-            timer.mark(pass, label);
+            timer.mark(pass, step.label.clone());
         }
     }
 
@@ -395,6 +485,149 @@ impl GpuProgram {
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.gpu.check()?)
     }
+}
+
+/// A pipeline and the part it runs.
+type Dispatch = (Arc<wgpu::ComputePipeline>, Part);
+/// Dispatches under one profile label.
+type Labelled = (String, Vec<Dispatch>);
+
+/// A contraction, reduction or segment kernel ready to dispatch: its pipelines (in order),
+/// and a split one's finishing pass and partial-sum floats.
+struct Built {
+    dispatches: Vec<Dispatch>,
+    finisher: Option<Part>,
+    scratch_floats: u64,
+}
+
+impl From<Generated> for Part {
+    fn from(generated: Generated) -> Self {
+        Part {
+            wgsl: generated.wgsl,
+            bindings: generated.bindings,
+            workgroups: generated.workgroups,
+        }
+    }
+}
+
+fn build(
+    gpu: &Gpu,
+    nodes: &[Node],
+    fusion: &FusionPlan,
+    position: usize,
+    caps: &AdapterCaps,
+    precision: crate::graph::Precision,
+) -> Result<Built, GraphError> {
+    if let KernelKind::Contraction { .. } = fusion.kernels[position].kind {
+        let built =
+            contraction(nodes, fusion, position, caps, precision).map_err(GraphError::Kernel)?;
+        // SAFETY: the template's accesses are in bounds by construction; the epilogue reads
+        // its bindings at indices of tensors of the bound shapes.
+        let compiled = unsafe { MatmulKernel::new(gpu, built.spec.clone(), built.template) }
+            .map_err(GraphError::Kernel)?;
+        let first = Part {
+            wgsl: compiled.wgsl,
+            bindings: built.template_bindings(),
+            workgroups: compiled.workgroups,
+        };
+        return Ok(Built {
+            dispatches: vec![(compiled.pipeline, first)],
+            finisher: built.sum().map(|(wgsl, bindings, workgroups)| Part {
+                wgsl,
+                bindings,
+                workgroups,
+            }),
+            scratch_floats: built.scratch_len(),
+        });
+    }
+    let (mut generated, scratch_floats) = generate(nodes, fusion, position);
+    let finisher = (scratch_floats > 0 && generated.len() == 2)
+        .then(|| generated.pop().map(Part::from))
+        .flatten();
+    let mut dispatches = Vec::new();
+    for part in generated {
+        // SAFETY: generated kernels guard the thread index against the element count, and
+        // every index they form is a coordinate of a tensor bound at its full size (the
+        // scratch buffer's region at its planned size).
+        let pipeline =
+            unsafe { gpu.pipeline_unchecked(&format!("kernel {position}"), &part.wgsl, "main") }?;
+        dispatches.push((pipeline, Part::from(part)));
+    }
+    Ok(Built {
+        dispatches,
+        finisher,
+        scratch_floats,
+    })
+}
+
+/// The first kernel after `position` that reads a value kernel `position` writes (the end
+/// of the step if none does): where its deferred finishing pass must have run.
+fn first_reader(nodes: &[Node], fusion: &FusionPlan, position: usize) -> usize {
+    let written: Vec<TensorId> = fusion.kernels[position]
+        .members
+        .iter()
+        .copied()
+        .filter(|id| fusion.materialized[id.index()])
+        .collect();
+    (position + 1..fusion.kernels.len())
+        .find(|&later| {
+            fusion
+                .buffers(nodes, later)
+                .tensors
+                .iter()
+                .any(|id| written.contains(id))
+        })
+        .unwrap_or(fusion.kernels.len())
+}
+
+/// Dispatches the `deferred` finishing passes now: merged into as few dispatches as the
+/// adapter's binding and grid limits allow. Each merged shader is listed with the first
+/// kernel it finishes.
+fn flush(
+    gpu: &Gpu,
+    deferred: &mut Vec<(usize, usize, Part)>,
+    max_buffers: usize,
+    pending: &mut Vec<Labelled>,
+    kernels: &mut [KernelInfo],
+) -> Result<(), GraphError> {
+    let mut groups: Vec<Vec<(usize, Part)>> = Vec::new();
+    let (mut bound, mut workgroups) = (0, 0u64);
+    for (_, position, part) in deferred.drain(..) {
+        let fits = bound + part.declared_bindings() <= max_buffers
+            && workgroups + u64::from(part.workgroups[0]) <= u64::from(MAX_GROUPS);
+        if groups.is_empty() || !fits {
+            groups.push(Vec::new());
+            (bound, workgroups) = (0, 0);
+        }
+        bound += part.declared_bindings();
+        workgroups += u64::from(part.workgroups[0]);
+        groups.last_mut().expect("pushed").push((position, part));
+    }
+    for group in groups {
+        let positions: Vec<usize> = group.iter().map(|(position, _)| *position).collect();
+        let parts: Vec<Part> = group.into_iter().map(|(_, part)| part).collect();
+        let merged = if parts.len() == 1 {
+            parts.into_iter().next().expect("one part")
+        } else {
+            let merged = merge(&parts);
+            kernels[positions[0]].shaders.push(merged.wgsl.clone());
+            merged
+        };
+        let list = positions
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // SAFETY: each part guards its own indices as when dispatched alone; a workgroup
+        // runs exactly one part, at that part's own workgroup index.
+        let pipeline =
+            unsafe { gpu.pipeline_unchecked(&format!("finishing {list}"), &merged.wgsl, "main") }?;
+        pending.push((
+            format!("finishing passes of kernels {list}"),
+            vec![(pipeline, merged)],
+        ));
+    }
+    Ok(())
 }
 
 /// Kernel `position` as listed by [`GpuProgram::kernels`], without its shaders yet.
@@ -484,6 +717,7 @@ fn plan_buffers(
     fusion: &FusionPlan,
     outputs: &HashMap<String, TensorId>,
     assigns: &[(TensorId, TensorId)],
+    extended: &[(TensorId, usize)],
 ) -> (BufferPlan, HashMap<TensorId, usize>) {
     let end = fusion.kernels.len();
     let mut first: HashMap<TensorId, usize> = HashMap::new();
@@ -493,6 +727,11 @@ fn plan_buffers(
             first.entry(id).or_insert(position);
             last.insert(id, position);
         }
+    }
+    // Deferred finishing passes use what they bind until (at most) these kernels.
+    for &(id, until) in extended {
+        let entry = last.entry(id).or_insert(until);
+        *entry = (*entry).max(until);
     }
     let mut tensors: Vec<TensorId> = (0..nodes.len())
         .map(|index| TensorId(index as u32))
