@@ -1,20 +1,27 @@
 #!/bin/bash
-# The full training step on the H100 in one call: the tensor-core network tests, the f16
-# step profiled (within the run, and each kernel repeated 20 times on warm caches), timed
-# twice, the f32 step profiled, and the JAX reference step.
+# Correctness on the H100, then the train step (f16 with profile, f16, f32), the tuned f16
+# conv and matmul kernels, and the JAX twin, in one call.
 set -u
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
 D=.device-bin/main
 export WGZERO_REQUIRE_GPU=1 WGZERO_REQUIRE_TENSOR_CORES=1
-for t in networks fusion_preserves_outputs; do
-  timeout 300 $D/$t > $OUT/test_$t.txt 2>&1; echo "$t rc=$?"; grep -E "test result|panicked" $OUT/test_$t.txt | head -3
+for t in coop_kernels networks fusion_preserves_outputs; do
+  $D/$t > $OUT/tests.txt 2>&1; echo "$t rc=$?"; grep -E "test result|panicked" $OUT/tests.txt | head -3
 done
 {
-timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile
-timeout 60 $D/wgzero bench kernels --only train --precision f16
+$D/wgzero bench kernels --only train --precision f16 --profile
+$D/wgzero bench kernels --only train --precision f16
+$D/wgzero bench kernels --only train --precision f32
 } > $OUT/train.jsonl 2>&1
-timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --profile-repeats 20 > $OUT/train_repeated.jsonl 2>&1
-timeout 60 $D/wgzero bench kernels --only train --precision f32 --profile > $OUT/train_f32.jsonl 2>&1
+{
+$D/wgzero bench kernels --only conv --conv-backward --precision f16
+$D/wgzero bench kernels --only matmul --sizes 1024,2048,4096,8192 --precision f16
+} > $OUT/kernels.jsonl 2>&1
 timeout 90 python3 $D/jax_train_step.py --seconds 5 > $OUT/jax.jsonl 2>&1
-grep -h '"bench":"train_step"' $OUT/train*.jsonl | cut -c1-300
+$D/wgzero bench kernels --only train --precision f16 >> $OUT/train.jsonl 2>&1
+grep -h '"bench":"train' $OUT/train.jsonl | cut -c1-300
+grep -h '^{' $OUT/kernels.jsonl | python3 -c "
+import json,sys
+for l in sys.stdin:
+    r=json.loads(l); print(r.get('name'), r.get('shape'), r.get('tiles'), round(r['median_ms'],4), round(r.get('tflops',0),1), r.get('spot_check_error'))"
 grep train_step_jax $OUT/jax.jsonl

@@ -48,7 +48,8 @@ struct KernelTime {
     kernel: String,
     ms: f64,
     share: f64,
-    /// Back-to-back dispatches each time is the mean of (1: the kernel within the run).
+    /// How many back-to-back dispatches `ms` is the mean of (1: the kernel as it runs
+    /// within the step).
     repeats: u32,
 }
 
