@@ -417,11 +417,9 @@ impl Grouping<'_> {
             if !pull.is_empty() && !takes_pull {
                 continue;
             }
-            // The space is the kernel's as it stands: pulled nodes sort before its members,
-            // so `accepts` on the trial would measure a pulled node's own size instead.
-            if kernel.kind == KernelKind::Pointwise
-                && self.nodes[kernel.members[0].index()].shape.num_elements() != count
-            {
+            // Measured on the kernel as it stands: pulled nodes sort before its members, so
+            // the trial's first member could be a pulled node of another size.
+            if space(self.nodes, kernel) != count {
                 continue;
             }
             for &p in pull {
@@ -551,8 +549,19 @@ fn memberable(
     Some(found.into_iter().collect())
 }
 
-/// Whether `kernel` (at position `position`) can take pointwise node `id` with `count`
-/// elements without reading more than `read_budget` distinct buffers.
+/// The element count of the space a node joining `kernel` is evaluated in.
+fn space(nodes: &[Node], kernel: &Kernel) -> usize {
+    match kernel.kind {
+        KernelKind::Pointwise => nodes[kernel.members[0].index()].shape.num_elements(),
+        KernelKind::Reduce { node }
+        | KernelKind::Segment { node }
+        | KernelKind::Contraction { node } => nodes[node.index()].shape.num_elements(),
+    }
+}
+
+/// Whether `kernel` (at position `position`; its space already checked to have `count`
+/// elements) can take pointwise node `id` without reading more than `read_budget` distinct
+/// buffers.
 #[allow(clippy::too_many_arguments)]
 fn accepts(
     nodes: &[Node],
@@ -564,16 +573,6 @@ fn accepts(
     count: usize,
     read_budget: usize,
 ) -> bool {
-    // The element count of the space the node would be evaluated in.
-    let space = match kernel.kind {
-        KernelKind::Pointwise => nodes[kernel.members[0].index()].shape.num_elements(),
-        KernelKind::Reduce { node }
-        | KernelKind::Segment { node }
-        | KernelKind::Contraction { node } => nodes[node.index()].shape.num_elements(),
-    };
-    if space != count {
-        return false;
-    }
     let existing = kernel_reads(nodes, kernel_of, kernel, position);
     let epilogue_reads_before = existing.len();
     let mut reads: Vec<TensorId> = existing.tensors;

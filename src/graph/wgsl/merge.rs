@@ -30,14 +30,20 @@ pub struct Part {
 }
 
 impl Part {
+    /// The module before the entry point and the entry point's body, if the part has the
+    /// form [`merge`] takes.
+    fn module_and_body(&self) -> Option<(&str, &str)> {
+        if self.workgroups[1] != 1 || self.workgroups[2] != 1 {
+            return None;
+        }
+        self.wgsl.split_once(&format!(
+            "@compute @workgroup_size({WORKGROUP})\n{FINISHING_MAIN}"
+        ))
+    }
+
     /// Whether [`merge`] can take the part.
     pub fn mergeable(&self) -> bool {
-        self.workgroups[1] == 1
-            && self.workgroups[2] == 1
-            && self.wgsl.contains(FINISHING_MAIN)
-            && self.wgsl.contains(&format!(
-                "@compute @workgroup_size({WORKGROUP})\n{FINISHING_MAIN}"
-            ))
+        self.module_and_body().is_some()
     }
 
     /// Storage bindings the part declares.
@@ -87,16 +93,9 @@ pub fn merge(parts: &[Part]) -> Part {
     let mut bindings = Vec::new();
     let mut first_group = 0u32;
     for (j, part) in parts.iter().enumerate() {
-        assert!(
-            part.mergeable(),
-            "part {j} is not a mergeable finishing pass"
-        );
         let (module, body) = part
-            .wgsl
-            .split_once(&format!(
-                "@compute @workgroup_size({WORKGROUP})\n{FINISHING_MAIN}"
-            ))
-            .expect("checked by mergeable");
+            .module_and_body()
+            .unwrap_or_else(|| panic!("part {j} is not a mergeable finishing pass"));
         let mut renames = HashMap::new();
         let mut rest = String::new();
         let mut binding_lines = Vec::new();

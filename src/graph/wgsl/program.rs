@@ -114,11 +114,12 @@ impl GpuProgram {
             );
         }
         let mut extended = Vec::new();
-        for (&position, kernel) in &built {
+        for (&position, kernel) in &mut built {
             let Some(finisher) = kernel.finisher.as_ref().filter(|part| part.mergeable()) else {
                 continue;
             };
             let needed_at = first_reader(&nodes, &fusion, position);
+            kernel.deferred_until = Some(needed_at);
             let used =
                 used_bindings(&finisher.wgsl, "main").map_err(|message| GpuError::Shader {
                     label: format!("kernel {position} finish"),
@@ -235,8 +236,7 @@ impl GpuProgram {
                     let mut dispatches = kernel.dispatches;
                     if let Some(finisher) = kernel.finisher {
                         info.shaders.push(finisher.wgsl.clone());
-                        if finisher.mergeable() {
-                            let needed_at = first_reader(&nodes, &fusion, position);
+                        if let Some(needed_at) = kernel.deferred_until {
                             deferred.push((needed_at, position, finisher));
                         } else {
                             // SAFETY: the finishing pass guards its index against the
@@ -288,22 +288,14 @@ impl GpuProgram {
                     bindings,
                     workgroups,
                 } = part;
-                let mut resources: Vec<wgpu::BufferBinding> = Vec::new();
+                let first_table = tables.len();
                 for binding in &bindings {
-                    let buffer = match binding {
-                        Binding::Tensor(id) => buffers[buffer_of[id]].as_entire_buffer_binding(),
-                        Binding::Scratch => scratch.as_entire_buffer_binding(),
-                        &Binding::ScratchRegion { offset, bytes } => wgpu::BufferBinding {
-                            buffer: &scratch,
-                            offset,
-                            size: std::num::NonZeroU64::new(bytes),
-                        },
+                    match binding {
                         Binding::GatherTable(id) => {
                             let Op::Gather { indices, .. } = &nodes[id.index()].op else {
                                 unreachable!("gather table of a non-gather node")
                             };
                             tables.push(gpu.upload("gather indices", indices));
-                            continue;
                         }
                         Binding::SegmentTable(id) => {
                             let node = &nodes[id.index()];
@@ -312,28 +304,29 @@ impl GpuProgram {
                             };
                             let table = segment_table(indices, node.shape.dims()[*axis]);
                             tables.push(gpu.upload("segment table", &table));
-                            continue;
                         }
-                    };
-                    resources.push(buffer);
-                }
-                // Tables were uploaded above; bind them in order.
-                let mut next_table = tables.len()
-                    - bindings
-                        .iter()
-                        .filter(|b| matches!(b, Binding::GatherTable(_) | Binding::SegmentTable(_)))
-                        .count();
-                let mut ranges = Vec::with_capacity(bindings.len());
-                let mut plain = resources.into_iter();
-                for binding in &bindings {
-                    match binding {
-                        Binding::GatherTable(_) | Binding::SegmentTable(_) => {
-                            ranges.push(tables[next_table].as_entire_buffer_binding());
-                            next_table += 1;
-                        }
-                        _ => ranges.push(plain.next().expect("one range per binding")),
+                        _ => {}
                     }
                 }
+                let mut next_table = first_table;
+                let ranges: Vec<wgpu::BufferBinding> = bindings
+                    .iter()
+                    .map(|binding| match binding {
+                        Binding::Tensor(id) => buffers[buffer_of[id]].as_entire_buffer_binding(),
+                        Binding::Scratch => {
+                            unreachable!("split kernels bind their own scratch regions")
+                        }
+                        &Binding::ScratchRegion { offset, bytes } => wgpu::BufferBinding {
+                            buffer: &scratch,
+                            offset,
+                            size: std::num::NonZeroU64::new(bytes),
+                        },
+                        Binding::GatherTable(_) | Binding::SegmentTable(_) => {
+                            next_table += 1;
+                            tables[next_table - 1].as_entire_buffer_binding()
+                        }
+                    })
+                    .collect();
                 let bind_group = gpu.bind_used_ranges(&pipeline, &wgsl, "main", &ranges)?;
                 steps.push(Step {
                     label: label.clone(),
@@ -498,6 +491,9 @@ struct Built {
     dispatches: Vec<Dispatch>,
     finisher: Option<Part>,
     scratch_floats: u64,
+    /// For a mergeable finisher: the first kernel reading its results, before which the
+    /// deferred pass runs (set once the finisher is known to be mergeable).
+    deferred_until: Option<usize>,
 }
 
 impl From<Generated> for Part {
@@ -538,6 +534,7 @@ fn build(
                 workgroups,
             }),
             scratch_floats: built.scratch_len(),
+            deferred_until: None,
         });
     }
     let (mut generated, scratch_floats) = generate(nodes, fusion, position);
@@ -557,6 +554,7 @@ fn build(
         dispatches,
         finisher,
         scratch_floats,
+        deferred_until: None,
     })
 }
 
