@@ -18,16 +18,19 @@
 //!   a fragment row is a board, so an output row is that board's pixel.
 //! - **Grad weight** ([`BoardPass::GradWeight`]): a workgroup owns one chunk of 16 input
 //!   channels × 64 output columns × 9 taps and sums over its slice of the (16 boards, board
-//!   row) steps: per step it stages the input's row and its two neighbours (the halo) and
-//!   the gradient's row (`[square][column block][board][column]`). 8 subgroups: 4 along
+//!   row) steps: per step it needs the input's row and its two neighbours (the halo), held
+//!   in a ring of three staged rows (a step down the rows of a block of boards stages only
+//!   the new one: a third of the image loads), and the gradient's row (`[square][column
+//!   block][board][column]`). 8 subgroups: 4 along
 //!   the columns (16 each), 2 over the taps (5 and 4 of them). The A fragment is
 //!   (channels × boards), the B fragment (boards × columns): the sum runs over boards, then
 //!   squares, then steps. Each slice writes its partial sums, as the implicit GEMM's split
 //!   grad weight does ([`super::conv2d_grad_weight`]), for the same summing kernel.
 //!
-//! Loads of the next chunk or step are issued before this one's products; a chunk or step
-//! is stored between two barriers. The output goes through a per-subgroup 16×16 f32
-//! staging area to the fused epilogue, as in the implicit-GEMM template.
+//! Image passes issue the loads of the next chunk before this one's products; grad weight
+//! loads each step's rows between its two barriers. The output goes through a per-subgroup
+//! 16×16 f32 staging area to the fused epilogue, as in the implicit-GEMM template
+//! (`coop::store_staged`).
 //!
 //! Shapes: image channels (and for grad weight output channels) a multiple of 4 (vec4
 //! loads; a partial last chunk reads zeros); any batch and column count (guarded). The image
@@ -37,9 +40,9 @@
 use std::fmt::Write;
 
 use super::KernelError;
-use super::coop::{ENABLES, SUBGROUP, bad_scale, entry_point, scaled};
+use super::coop::{ENABLES, SUBGROUP, StagedRow, bad_scale, entry_point, scaled, store_staged};
 use super::loaders::Stager;
-use super::matmul::{Guards, bindings, describe, functions, stagers_for, store_four};
+use super::matmul::{Guards, bindings, describe, functions, stagers_for};
 use super::spec::MatmulSpec;
 
 /// Boards per workgroup: the rows (image passes) or the k depth (grad weight) of one
@@ -251,7 +254,6 @@ pub fn board_wgsl(
         conv,
         scale: scale_a,
     };
-    image.declare(&mut out);
     image.zero_halo(&mut out);
     match conv.pass {
         BoardPass::Image => image_pass(&mut out, spec, &image, &b, scale_b),
@@ -368,6 +370,7 @@ impl Image<'_> {
 fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, scale_b: f32) {
     let conv = image.conv;
     let (width, channels) = (conv.width, conv.channels);
+    image.declare(out);
     let rows = SQUARES / width;
     let bands = conv.height / rows;
     let chunks = channels.div_ceil(CHUNK);
@@ -489,27 +492,25 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
         columns: !spec.n.is_multiple_of(TILE_N),
     };
     let unscale = 1.0 / (image.scale * scale_b);
+    let mut staged = Vec::new();
     for i in 0..WARP_SQUARES {
         for j in 0..WARP_N / 16 {
             // Fragment row = board, column = output column.
             let place = format!(
                 "        let square = warp_square + {i}u;\n        \
-                 let row = ((board0 + quad / 4u) * {height}u + y0 + square / {width}u) * {width}u + square % {width}u;\n        \
-                 let col = col0 + warp_col + {column}u + (quad % 4u) * 4u;\n",
+                 let row = ((board0 + r) * {height}u + y0 + square / {width}u) * {width}u + square % {width}u;\n        \
+                 let col = col0 + warp_col + {column}u + c;\n",
                 height = conv.height,
                 column = j * 16,
             );
-            store_fragment(
-                out,
-                spec,
-                guards,
-                &format!("acc_{i}_{j}"),
-                &place,
-                None,
-                unscale,
-            );
+            staged.push(StagedRow {
+                accumulators: vec![format!("acc_{i}_{j}")],
+                place,
+                condition: None,
+            });
         }
     }
+    store_staged(out, spec, guards, &staged, unscale);
 }
 
 /// Grad weight: per (16 boards, board row) step of this workgroup's slice, the input row
@@ -543,10 +544,8 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
         let _ = writeln!(
             out,
             "    let tap_{i} = min(tap0 + {i}u, {last}u);\n    \
-             let a_shift_{i} = ((tap_{i} / 3u) * {columns}u + tap_{i} % 3u) * {SQUARE_VECTORS}u;\n    \
              var acc_{i}: coop_mat16x16<f32, C>;",
             last = TAPS - 1,
-            columns = conv.staged_columns(),
         );
     }
     // The gradient's row: W squares × 16 boards × 64 columns, one vec4 of columns a unit.
@@ -570,46 +569,85 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
             );
         }
     };
-    let load = |out: &mut String, step: &str| {
-        let _ = writeln!(
-            out,
-            "        let board0 = ({step} / {height}u) * {BOARDS}u;\n        \
-             let y0 = {step} % {height}u;"
-        );
-        image.load(out, "c0");
-        d_unit(out, &|register| {
-            format!(
+    // The image rows sit in a ring of three slots: source row `y` in slot `(y + 1) % 3`.
+    // Steps run down the rows of a block of boards, so a step after the first of its block
+    // stages one new row (`y0 + 1`) over the one no longer needed; the first stages all
+    // three. Loads go straight to workgroup memory (prefetching them one step ahead in
+    // registers measured no faster on an H100).
+    let ring = |out: &mut String, rows: u32, offset: u32| {
+        let units = rows * width * BOARDS * 4;
+        let per_row = width * BOARDS * 4;
+        let unit = |out: &mut String, slot: u32| {
+            let _ = writeln!(
+                out,
+                "            let unit = thread + {}u;\n            \
+                 let quad = unit % 4u;\n            \
+                 let x = (unit / 4u) % {width}u;\n            \
+                 let board = (unit / {per_board}u) % {BOARDS}u;\n            \
+                 let ys = y0 + unit / {per_row}u + {offset}u;",
+                slot * THREADS,
+                per_board = 4 * width,
+            );
+        };
+        let slots = units.div_ceil(THREADS);
+        for slot in 0..slots {
+            let _ = writeln!(out, "        var ring_{slot} = vec4<f32>(0.0);\n        {{");
+            unit(out, slot);
+            let _ = writeln!(
+                out,
                 "            let image = board0 + board;\n            \
-                 let col = col0 + quad * 4u;\n            \
-                 {register} = vec4<f32>(0.0);\n            \
-                 if (image < {batch}u && col < {n}u) {{\n                \
-                 {register} = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
-                 }}\n"
-            )
-        });
+                 let channel = c0 + quad * 4u;\n            \
+                 if (unit < {units}u && ys >= 1u && ys <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
+                 ring_{slot} = a_data[(((image * {height}u + ys - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
+                 }}\n        }}"
+            );
+        }
+        for slot in 0..slots {
+            let _ = writeln!(out, "        {{");
+            unit(out, slot);
+            let _ = writeln!(
+                out,
+                "            if (unit < {units}u) {{\n                \
+                 x_tile[(((ys % 3u) * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n            \
+                 }}\n        }}",
+                scaled(&format!("ring_{slot}"), image.scale),
+                columns = conv.staged_columns(),
+            );
+        }
     };
-    let _ = writeln!(out, "    if (first < last) {{");
-    load(out, "first");
     let _ = writeln!(
         out,
-        "    }}\n    for (var step = first; step < last; step++) {{\n        workgroupBarrier();"
+        "    for (var step = first; step < last; step++) {{\n        \
+         let board0 = (step / {height}u) * {BOARDS}u;\n        \
+         let y0 = step % {height}u;\n        \
+         workgroupBarrier();\n        \
+         if (step == first || y0 == 0u) {{"
     );
-    image.store(out);
+    ring(out, 3, 0);
+    let _ = writeln!(out, "        }} else {{");
+    ring(out, 1, 2);
+    let _ = writeln!(out, "        }}");
     d_unit(out, &|register| {
         format!(
-            "            d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n",
+            "            let image = board0 + board;\n            \
+             let col = col0 + quad * 4u;\n            \
+             {register} = vec4<f32>(0.0);\n            \
+             if (image < {batch}u && col < {n}u) {{\n                \
+             {register} = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
+             }}\n            \
+             d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n",
             scaled(register, scale_b),
             blocks = TILE_N / 16,
         )
     });
-    let _ = writeln!(
-        out,
-        "        workgroupBarrier();\n        \
-         if (step + 1u < last) {{\n        \
-         let next = step + 1u;"
-    );
-    load(out, "next");
-    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "        workgroupBarrier();");
+    for i in 0..WARP_TAPS {
+        let _ = writeln!(
+            out,
+            "        let a_shift_{i} = (((y0 + tap_{i} / 3u) % 3u) * {columns}u + tap_{i} % 3u) * {SQUARE_VECTORS}u;",
+            columns = conv.staged_columns(),
+        );
+    }
     for x in 0..width {
         let _ = writeln!(
             out,
@@ -631,53 +669,20 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
         rows: false,
         columns: !n.is_multiple_of(TILE_N),
     };
+    let mut staged = Vec::new();
     for i in 0..WARP_TAPS {
         // Fragment row = input channel, column = output column.
         let place = format!(
-            "        let channel = c0 + quad / 4u;\n        \
+            "        let channel = c0 + r;\n        \
              let row = tap_{i} * {channels}u + channel;\n        \
-             let col = col0 + warp_col + (quad % 4u) * 4u;\n"
+             let col = col0 + warp_col + c;\n"
         );
         let condition = format!("tap0 + {i}u < {TAPS}u && channel < {channels}u");
-        store_fragment(
-            out,
-            spec,
-            guards,
-            &format!("acc_{i}"),
-            &place,
-            Some(&condition),
-            1.0 / (image.scale * scale_b),
-        );
+        staged.push(StagedRow {
+            accumulators: vec![format!("acc_{i}")],
+            place,
+            condition: Some(condition),
+        });
     }
-}
-
-/// Stores accumulator `acc` through the subgroup's staging area: its 16 rows × 4 quads of
-/// columns, each placed by the statements `place` (defining `row` and `col` from `quad`),
-/// and stored where `condition` holds.
-fn store_fragment(
-    out: &mut String,
-    spec: &MatmulSpec,
-    guards: Guards,
-    acc: &str,
-    place: &str,
-    condition: Option<&str>,
-    unscale: f32,
-) {
-    let _ = writeln!(
-        out,
-        "    coopStoreT({acc}, &c_rows[c_base], 16u);\n    \
-         workgroupBarrier();\n    \
-         for (var quad = lane; quad < 64u; quad += lanes) {{\n{place}        \
-         let s = c_base + quad * 4u;"
-    );
-    if let Some(condition) = condition {
-        let _ = writeln!(out, "        if ({condition}) {{");
-    }
-    store_four(out, spec, guards, &|lane| {
-        scaled(&format!("c_rows[s + {lane}u]"), unscale)
-    });
-    if condition.is_some() {
-        let _ = writeln!(out, "        }}");
-    }
-    let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+    store_staged(out, spec, guards, &staged, 1.0 / (image.scale * scale_b));
 }

@@ -489,44 +489,101 @@ fn main_function(
     let _ = writeln!(out, "}}");
 }
 
-/// Each row of 16×16 accumulators goes through the subgroup's f32 staging row; its lanes
-/// then apply the epilogue to four consecutive columns at a time and store them.
+/// Each row of 16×16 accumulators goes through the subgroup's f32 staging row, then to
+/// the epilogue and C ([`store_staged`]).
 fn store_output(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale: f32) {
-    let frags_n = tiles.warp_n / 16;
-    let row_len = tiles.warp_n;
-    let quads = 16 * row_len / 4;
     let guards = Guards {
         rows: !spec.m.is_multiple_of(tiles.tile_m),
         columns: !spec.n.is_multiple_of(tiles.tile_n),
     };
-    let _ = writeln!(out, "    let c_base = subgroup * {}u;", 16 * row_len);
-    for i in 0..tiles.warp_m / 16 {
-        for j in 0..frags_n {
+    let _ = writeln!(out, "    let c_base = subgroup * {}u;", 16 * tiles.warp_n);
+    let rows: Vec<StagedRow> = (0..tiles.warp_m / 16)
+        .map(|i| StagedRow {
+            accumulators: (0..tiles.warp_n / 16).map(|j| format!("acc_{i}_{j}")).collect(),
+            place: format!(
+                "        let row = row0 + warp_row + {}u + r;\n        let col = col0 + warp_col + c;\n",
+                i * 16
+            ),
+            condition: None,
+        })
+        .collect();
+    store_staged(out, spec, guards, &rows, unscale);
+}
+
+/// One row of 16×16 accumulators side by side, to store through the staging area: the
+/// statements `place` define `row` and `col` of C from `r` (the fragment row) and `c` (the
+/// column in the staged row), and values are stored where `condition` holds.
+pub(super) struct StagedRow {
+    pub accumulators: Vec<String>,
+    pub place: String,
+    pub condition: Option<String>,
+}
+
+/// Stores `rows` through the subgroup's f32 staging area at `c_base` in two phases. First
+/// each row in turn is stored there (`coopStoreT`) and read back into the lanes' registers,
+/// four consecutive columns at a time (the accumulators die as they are read). Then every
+/// lane applies the epilogue to its values and stores them (one vec4 store when C's rows
+/// are a multiple of 4 wide), with no barrier between, so that the loads an epilogue makes
+/// (a residual, a mask) are all in flight at once rather than one row after another: on an
+/// H100 the residual and mask epilogues of the board convolutions took 9–12 µs less
+/// (docs/PERFORMANCE.md).
+pub(super) fn store_staged(
+    out: &mut String,
+    spec: &MatmulSpec,
+    guards: Guards,
+    rows: &[StagedRow],
+    unscale: f32,
+) {
+    let row_len = 16 * rows[0].accumulators.len() as u32;
+    // vec4s per lane and staged row.
+    let per_lane = 16 * row_len / 128;
+    for (i, row) in rows.iter().enumerate() {
+        for (j, accumulator) in row.accumulators.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "    coopStoreT(acc_{i}_{j}, &c_rows[c_base + {}u], {row_len}u);",
+                "    coopStoreT({accumulator}, &c_rows[c_base + {}u], {row_len}u);",
                 j * 16
             );
         }
-        // A lane stores four consecutive columns (one vec4 when rows are aligned). Lanes
-        // storing consecutive columns of unaligned rows instead ran a 73-column policy head
-        // 1.6x slower on an H100 (docs/rejected-optimizations.md).
-        let _ = writeln!(
-            out,
-            "    workgroupBarrier();\n    \
-             for (var quad = lane; quad < {quads}u; quad += lanes) {{\n        \
-             let r = quad / {per_row}u;\n        \
-             let c = (quad % {per_row}u) * 4u;\n        \
-             let row = row0 + warp_row + {row_offset}u + r;\n        \
-             let col = col0 + warp_col + c;\n        \
-             let s = c_base + r * {row_len}u + c;",
-            per_row = row_len / 4,
-            row_offset = i * 16,
-        );
-        store_four(out, spec, guards, &|lane| {
-            scaled(&format!("c_rows[s + {lane}u]"), unscale)
-        });
-        let _ = writeln!(out, "    }}\n    workgroupBarrier();");
+        let _ = writeln!(out, "    workgroupBarrier();");
+        for t in 0..per_lane {
+            let at = |offset: u32| format!("c_rows[c_base + lane * 4u + {}u]", t * 128 + offset);
+            let _ = writeln!(
+                out,
+                "    let out_{i}_{t} = vec4<f32>({}, {}, {}, {});",
+                at(0),
+                at(1),
+                at(2),
+                at(3)
+            );
+        }
+        let _ = writeln!(out, "    workgroupBarrier();");
+    }
+    for (i, row) in rows.iter().enumerate() {
+        for t in 0..per_lane {
+            // A lane stores four consecutive columns. Lanes storing consecutive columns of
+            // unaligned rows instead ran a 73-column policy head 1.5x slower on an H100
+            // (docs/rejected-optimizations.md).
+            let _ = write!(
+                out,
+                "    {{\n        let quad = {}u + lane;\n        \
+                 let r = quad / {per_row}u;\n        \
+                 let c = (quad % {per_row}u) * 4u;\n{}",
+                t * 32,
+                row.place,
+                per_row = row_len / 4,
+            );
+            if let Some(condition) = &row.condition {
+                let _ = writeln!(out, "        if ({condition}) {{");
+            }
+            store_four(out, spec, guards, &|lane| {
+                scaled(&format!("out_{i}_{t}[{lane}]"), unscale)
+            });
+            if row.condition.is_some() {
+                let _ = writeln!(out, "        }}");
+            }
+            let _ = writeln!(out, "    }}");
+        }
     }
 }
 
