@@ -535,7 +535,8 @@ pub(super) fn store_staged(
     unscale: f32,
 ) {
     let row_len = 16 * rows[0].accumulators.len() as u32;
-    // vec4s per lane and staged row.
+    // vec4s per lane and staged row, for subgroups of exactly 32 (which the tensor-core
+    // templates require: `gpu::adapters::offers_tensor_cores`).
     let per_lane = 16 * row_len / 128;
     for (i, row) in rows.iter().enumerate() {
         for (j, accumulator) in row.accumulators.iter().enumerate() {
