@@ -254,6 +254,7 @@ pub fn board_wgsl(
         conv,
         scale: scale_a,
     };
+    image.declare(&mut out);
     image.zero_halo(&mut out);
     match conv.pass {
         BoardPass::Image => image_pass(&mut out, spec, &image, &b, scale_b),
@@ -270,17 +271,32 @@ struct Image<'a> {
     scale: f32,
 }
 
+/// Which staged rows a load or store covers: `count` rows from source row `y0 + first - 1`.
+/// In a ring (grad weight), source row `y` sits in slot `(y + 1) % 3`; otherwise row `r` of
+/// the selection sits in slot `r`.
+#[derive(Clone, Copy)]
+struct Rows {
+    count: u32,
+    first: u32,
+    ring: bool,
+}
+
 impl Image<'_> {
-    fn units(&self) -> u32 {
-        self.conv.staged_rows() * self.conv.width * BOARDS * (CHUNK / 4)
+    /// Every staged row, each in its own slot.
+    fn all_rows(&self) -> Rows {
+        Rows {
+            count: self.conv.staged_rows(),
+            first: 0,
+            ring: false,
+        }
     }
 
-    fn slots(&self) -> u32 {
-        self.units().div_ceil(THREADS)
+    fn units(&self, rows: Rows) -> u32 {
+        rows.count * self.conv.width * BOARDS * (CHUNK / 4)
     }
 
     fn declare(&self, out: &mut String) {
-        for slot in 0..self.slots() {
+        for slot in 0..self.units(self.all_rows()).div_ceil(THREADS) {
             let _ = writeln!(out, "    var x_stage_{slot}: vec4<f32>;");
         }
     }
@@ -305,14 +321,15 @@ impl Image<'_> {
         );
     }
 
-    /// A statement block for each of this thread's units, `body` given the unit's
-    /// register: consecutive threads take the four quads of a pixel, then the pixels of a
-    /// row, then boards, then rows.
-    fn per_unit(&self, out: &mut String, body: &dyn Fn(&str) -> String) {
+    /// A statement block for each of this thread's units of `rows`, `body` given the
+    /// unit's register: consecutive threads take the four quads of a pixel, then the pixels
+    /// of a row, then boards, then rows (`row` in the selection, `ys` = source row + 1).
+    fn per_unit(&self, out: &mut String, rows: Rows, body: &dyn Fn(&str) -> String) {
         let width = self.conv.width;
-        for slot in 0..self.slots() {
-            let guard = if (slot + 1) * THREADS > self.units() {
-                format!("if (thread + {}u < {}u) ", slot * THREADS, self.units())
+        let units = self.units(rows);
+        for slot in 0..units.div_ceil(THREADS) {
+            let guard = if (slot + 1) * THREADS > units {
+                format!("if (thread + {}u < {units}u) ", slot * THREADS)
             } else {
                 String::new()
             };
@@ -323,17 +340,19 @@ impl Image<'_> {
                  let quad = unit % 4u;\n            \
                  let x = (unit / 4u) % {width}u;\n            \
                  let board = (unit / {per_board}u) % {BOARDS}u;\n            \
-                 let row = unit / {per_row}u;\n{}        }}",
+                 let row = unit / {per_row}u;\n            \
+                 let ys = y0 + row + {first}u;\n{}        }}",
                 body(&format!("x_stage_{slot}")),
                 offset = slot * THREADS,
                 per_board = 4 * width,
                 per_row = 4 * width * BOARDS,
+                first = rows.first,
             );
         }
     }
 
-    /// Loads channels `c0 ..` (a WGSL expression) of the staged rows into registers.
-    fn load(&self, out: &mut String, c0: &str) {
+    /// Loads channels `c0 ..` (a WGSL expression) of `rows` into registers.
+    fn load(&self, out: &mut String, c0: &str, rows: Rows) {
         let BoardConv {
             batch,
             height,
@@ -341,23 +360,24 @@ impl Image<'_> {
             channels,
             ..
         } = *self.conv;
-        self.per_unit(out, &|register| {
+        self.per_unit(out, rows, &|register| {
             format!(
                 "            let image = board0 + board;\n            \
                  let channel = {c0} + quad * 4u;\n            \
                  {register} = vec4<f32>(0.0);\n            \
-                 if (y0 + row >= 1u && y0 + row <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
-                 {register} = a_data[(((image * {height}u + y0 + row - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
+                 if (ys >= 1u && ys <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
+                 {register} = a_data[(((image * {height}u + ys - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
                  }}\n"
             )
         });
     }
 
-    /// Stores the registers into `x_tile` as f16, scaled.
-    fn store(&self, out: &mut String) {
-        self.per_unit(out, &|register| {
+    /// Stores the registers of `rows` into their slots of `x_tile` as f16, scaled.
+    fn store(&self, out: &mut String, rows: Rows) {
+        let slot = if rows.ring { "ys % 3u" } else { "row" };
+        self.per_unit(out, rows, &|register| {
             format!(
-                "            x_tile[((row * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n",
+                "            x_tile[((({slot}) * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n",
                 scaled(register, self.scale),
                 columns = self.conv.staged_columns(),
             )
@@ -370,7 +390,6 @@ impl Image<'_> {
 fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, scale_b: f32) {
     let conv = image.conv;
     let (width, channels) = (conv.width, conv.channels);
-    image.declare(out);
     let rows = SQUARES / width;
     let bands = conv.height / rows;
     let chunks = channels.div_ceil(CHUNK);
@@ -399,7 +418,7 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
         let _ = writeln!(out, "    var w_stage_{tap}: vec4<f32>;");
     }
     let load = |out: &mut String, c0: &str| {
-        image.load(out, c0);
+        image.load(out, c0, image.all_rows());
         let read = b.read_expression();
         for tap in 0..TAPS {
             // One vec4 per thread per tap: (column, four channels) or (four columns,
@@ -428,7 +447,7 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
         out,
         "    }}\n    for (var chunk = 0u; chunk < {chunks}u; chunk++) {{\n        workgroupBarrier();"
     );
-    image.store(out);
+    image.store(out, image.all_rows());
     for tap in 0..TAPS {
         let register = scaled(&format!("w_stage_{tap}"), scale_b);
         if b.k_contiguous() {
@@ -548,72 +567,19 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
             last = TAPS - 1,
         );
     }
-    // The gradient's row: W squares × 16 boards × 64 columns, one vec4 of columns a unit.
-    let d_slots = width;
-    for slot in 0..d_slots {
-        let _ = writeln!(out, "    var d_stage_{slot}: vec4<f32>;");
-    }
-    let d_unit = |out: &mut String, body: &dyn Fn(&str) -> String| {
-        for slot in 0..d_slots {
-            let _ = writeln!(
-                out,
-                "        {{\n            \
-                 let unit = thread + {offset}u;\n            \
-                 let quad = unit % {quads}u;\n            \
-                 let x = (unit / {quads}u) % {width}u;\n            \
-                 let board = unit / {per_board}u;\n{}        }}",
-                body(&format!("d_stage_{slot}")),
-                offset = slot * THREADS,
-                quads = TILE_N / 4,
-                per_board = TILE_N / 4 * width,
-            );
-        }
-    };
     // The image rows sit in a ring of three slots: source row `y` in slot `(y + 1) % 3`.
     // Steps run down the rows of a block of boards, so a step after the first of its block
     // stages one new row (`y0 + 1`) over the one no longer needed; the first stages all
     // three. Loads go straight to workgroup memory (prefetching them one step ahead in
     // registers measured no faster on an H100).
-    let ring = |out: &mut String, rows: u32, offset: u32| {
-        let units = rows * width * BOARDS * 4;
-        let per_row = width * BOARDS * 4;
-        let unit = |out: &mut String, slot: u32| {
-            let _ = writeln!(
-                out,
-                "            let unit = thread + {}u;\n            \
-                 let quad = unit % 4u;\n            \
-                 let x = (unit / 4u) % {width}u;\n            \
-                 let board = (unit / {per_board}u) % {BOARDS}u;\n            \
-                 let ys = y0 + unit / {per_row}u + {offset}u;",
-                slot * THREADS,
-                per_board = 4 * width,
-            );
+    let ring = |out: &mut String, count: u32, first: u32| {
+        let rows = Rows {
+            count,
+            first,
+            ring: true,
         };
-        let slots = units.div_ceil(THREADS);
-        for slot in 0..slots {
-            let _ = writeln!(out, "        var ring_{slot} = vec4<f32>(0.0);\n        {{");
-            unit(out, slot);
-            let _ = writeln!(
-                out,
-                "            let image = board0 + board;\n            \
-                 let channel = c0 + quad * 4u;\n            \
-                 if (unit < {units}u && ys >= 1u && ys <= {height}u && image < {batch}u && channel < {channels}u) {{\n                \
-                 ring_{slot} = a_data[(((image * {height}u + ys - 1u) * {width}u + x) * {channels}u + channel) >> 2u];\n            \
-                 }}\n        }}"
-            );
-        }
-        for slot in 0..slots {
-            let _ = writeln!(out, "        {{");
-            unit(out, slot);
-            let _ = writeln!(
-                out,
-                "            if (unit < {units}u) {{\n                \
-                 x_tile[(((ys % 3u) * {columns}u + x + 1u) * {BOARDS}u + board) * 4u + quad] = vec4<f16>({});\n            \
-                 }}\n        }}",
-                scaled(&format!("ring_{slot}"), image.scale),
-                columns = conv.staged_columns(),
-            );
-        }
+        image.load(out, "c0", rows);
+        image.store(out, rows);
     };
     let _ = writeln!(
         out,
@@ -627,19 +593,30 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
     let _ = writeln!(out, "        }} else {{");
     ring(out, 1, 2);
     let _ = writeln!(out, "        }}");
-    d_unit(out, &|register| {
-        format!(
-            "            let image = board0 + board;\n            \
+    // The gradient's row: W squares × 16 boards × 64 columns, one vec4 of columns a unit.
+    for slot in 0..width {
+        let _ = writeln!(
+            out,
+            "        {{\n            \
+             let unit = thread + {offset}u;\n            \
+             let quad = unit % {quads}u;\n            \
+             let x = (unit / {quads}u) % {width}u;\n            \
+             let board = unit / {per_board}u;\n            \
+             let image = board0 + board;\n            \
              let col = col0 + quad * 4u;\n            \
-             {register} = vec4<f32>(0.0);\n            \
+             var value = vec4<f32>(0.0);\n            \
              if (image < {batch}u && col < {n}u) {{\n                \
-             {register} = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
+             value = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
              }}\n            \
-             d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n",
-            scaled(register, scale_b),
+             d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n        \
+             }}",
+            scaled("value", scale_b),
+            offset = slot * THREADS,
+            quads = TILE_N / 4,
+            per_board = TILE_N / 4 * width,
             blocks = TILE_N / 16,
-        )
-    });
+        );
+    }
     let _ = writeln!(out, "        workgroupBarrier();");
     for i in 0..WARP_TAPS {
         let _ = writeln!(
