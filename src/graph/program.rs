@@ -109,6 +109,15 @@ impl Program {
         }
     }
 
+    /// What each dispatch of one step runs (GPU): see [`GpuProgram::dispatch_labels`];
+    /// none on the CPU backend.
+    pub fn dispatch_labels(&self) -> Vec<&str> {
+        match self {
+            Program::Cpu(_) => Vec::new(),
+            Program::Gpu(program) => program.dispatch_labels(),
+        }
+    }
+
     /// The kernel list as text, one kernel per line; batched kernels name their batch.
     pub fn kernel_listing(&self) -> String {
         self.kernels()

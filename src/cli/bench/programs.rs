@@ -313,6 +313,10 @@ pub fn train_step(gpu: &Arc<Gpu>, bench: &TrainBench) -> anyhow::Result<()> {
     let program = Program::Gpu(compile(&graph, gpu, precision)?);
     if list_kernels {
         eprint!("{}", program.kernel_listing());
+        // Independent kernels merged into one dispatch are joined by " + ".
+        for (index, label) in program.dispatch_labels().iter().enumerate() {
+            eprintln!("# dispatch {index:2}: {}", label.trim());
+        }
     }
     if let Some(dir) = dump_shaders {
         return write_shaders(&program, dir);

@@ -230,11 +230,11 @@ pub fn board_wgsl(
     bindings(&mut out, spec, &a, &b);
     let (other, other_len) = match conv.pass {
         BoardPass::Image => (
-            "// [tap][output column][channel], one chunk of channels.\nvar<workgroup> w_tile",
+            "// [tap][output column][channel], one chunk of channels.\nvar<workgroup> b_tile",
             TAPS * TILE_N * CHUNK / 4,
         ),
         BoardPass::GradWeight => (
-            "// [square][block of 16 columns][board][column] of the gradient's row.\nvar<workgroup> d_tile",
+            "// [square][block of 16 columns][board][column] of the gradient's row.\nvar<workgroup> b_tile",
             conv.width * BOARDS * TILE_N / 4,
         ),
     };
@@ -453,7 +453,7 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
         if b.k_contiguous() {
             let _ = writeln!(
                 out,
-                "        w_tile[({tap}u * {TILE_N}u + thread / 4u) * 4u + thread % 4u] = vec4<f16>({register});"
+                "        b_tile[({tap}u * {TILE_N}u + thread / 4u) * 4u + thread % 4u] = vec4<f16>({register});"
             );
         } else {
             let _ = writeln!(
@@ -466,7 +466,7 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
             for lane in 0..4 {
                 let _ = writeln!(
                     out,
-                    "            w_tile[(column + {offset}u) >> 2u][channel & 3u] = value[{lane}];",
+                    "            b_tile[(column + {offset}u) >> 2u][channel & 3u] = value[{lane}];",
                     offset = lane * CHUNK,
                 );
             }
@@ -487,7 +487,7 @@ fn image_pass(out: &mut String, spec: &MatmulSpec, image: &Image, b: &Stager, sc
         for j in 0..WARP_N / 16 {
             let _ = writeln!(
                 out,
-                "            let b{j} = coopLoad<coop_mat16x16<f16, B>>(&w_tile[({tap}u * {TILE_N}u + warp_col + {column}u) * 4u], 4u);",
+                "            let b{j} = coopLoad<coop_mat16x16<f16, B>>(&b_tile[({tap}u * {TILE_N}u + warp_col + {column}u) * 4u], 4u);",
                 column = j * 16,
             );
         }
@@ -608,7 +608,7 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
              if (image < {batch}u && col < {n}u) {{\n                \
              value = b_data[(((image * {height}u + y0) * {width}u + x) * {n}u + col) >> 2u];\n            \
              }}\n            \
-             d_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n        \
+             b_tile[((x * {blocks}u + quad / 4u) * {BOARDS}u + board) * 4u + quad % 4u] = vec4<f16>({});\n        \
              }}",
             scaled("value", scale_b),
             offset = slot * THREADS,
@@ -629,7 +629,7 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
         let _ = writeln!(
             out,
             "        {{\n            \
-             let b = coopLoadT<coop_mat16x16<f16, B>>(&d_tile[(({x}u * {blocks}u + warp_col / 16u) * {BOARDS}u) * 4u], 4u);",
+             let b = coopLoadT<coop_mat16x16<f16, B>>(&b_tile[(({x}u * {blocks}u + warp_col / 16u) * {BOARDS}u) * 4u], 4u);",
             blocks = TILE_N / 16,
         );
         for i in 0..WARP_TAPS {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::contraction::contraction;
 use super::generate::{Binding, Generated, MAX_GROUPS, generate, pointwise, segment_table};
-use super::merge::{Part, merge};
+use super::merge::{Part, merge, workgroup_bytes};
 use crate::gpu::timing::Timestamps;
 use crate::gpu::used_bindings;
 use crate::gpu::{Gpu, GpuError};
@@ -277,6 +277,13 @@ impl GpuProgram {
             pending.push((label, dispatches));
         }
         flush(gpu, &mut deferred, max_buffers, &mut pending, &mut kernels)?;
+        if options.fuse {
+            let limits = MergeLimits {
+                buffers: max_buffers,
+                workgroup_bytes: u64::from(gpu.limits.max_compute_workgroup_storage_size),
+            };
+            pending = merge_independent(gpu, pending, &buffer_of, limits)?;
+        }
 
         let scratch = gpu.storage_buffer("split partial sums", scratch_bytes.max(4));
         let mut tables = Vec::new();
@@ -351,6 +358,13 @@ impl GpuProgram {
             plan,
             kernels,
         })
+    }
+
+    /// What each dispatch of the step runs, in order: a kernel's index and ops, a batch of
+    /// pointwise kernels, merged finishing passes, or independent dispatches merged into one
+    /// (joined by " + ").
+    pub fn dispatch_labels(&self) -> Vec<&str> {
+        self.steps.iter().map(|step| step.label.as_str()).collect()
     }
 
     /// The kernels of one step, in order, with the ops fused into each.
@@ -592,13 +606,13 @@ fn flush(
     let (mut bound, mut workgroups) = (0, 0u64);
     for (_, position, part) in deferred.drain(..) {
         let fits = bound + part.declared_bindings() <= max_buffers
-            && workgroups + u64::from(part.workgroups[0]) <= u64::from(MAX_GROUPS);
+            && workgroups + part.groups() <= u64::from(MAX_GROUPS);
         if groups.is_empty() || !fits {
             groups.push(Vec::new());
             (bound, workgroups) = (0, 0);
         }
         bound += part.declared_bindings();
-        workgroups += u64::from(part.workgroups[0]);
+        workgroups += part.groups();
         groups.last_mut().expect("pushed").push((position, part));
     }
     for group in groups {
@@ -626,6 +640,135 @@ fn flush(
         ));
     }
     Ok(())
+}
+
+/// A buffer, or a byte range of the scratch buffer, that a dispatch binds.
+#[derive(Clone, Copy)]
+enum Resource {
+    Slot(usize),
+    Scratch { start: u64, end: u64 },
+}
+
+impl Resource {
+    fn overlaps(self, other: Resource) -> bool {
+        match (self, other) {
+            (Resource::Slot(a), Resource::Slot(b)) => a == b,
+            (Resource::Scratch { start, end }, Resource::Scratch { start: s, end: e }) => {
+                start < e && s < end
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What `part` binds, each with whether it may write there. Gather and segment tables are
+/// read-only uploads of their own.
+fn accesses(part: &Part, buffer_of: &HashMap<TensorId, usize>) -> Vec<(Resource, bool)> {
+    part.bindings
+        .iter()
+        .enumerate()
+        .filter_map(|(index, binding)| {
+            let resource = match binding {
+                Binding::Tensor(id) => Resource::Slot(buffer_of[id]),
+                &Binding::ScratchRegion { offset, bytes } => Resource::Scratch {
+                    start: offset,
+                    end: offset + bytes,
+                },
+                Binding::Scratch => Resource::Scratch {
+                    start: 0,
+                    end: u64::MAX,
+                },
+                Binding::GatherTable(_) | Binding::SegmentTable(_) => return None,
+            };
+            Some((resource, part.writes(index)))
+        })
+        .collect()
+}
+
+/// Whether two dispatches touch a common buffer where either may write: they must then run
+/// one after the other.
+fn conflict(x: &[(Resource, bool)], y: &[(Resource, bool)]) -> bool {
+    x.iter()
+        .any(|&(a, wa)| y.iter().any(|&(b, wb)| (wa || wb) && a.overlaps(b)))
+}
+
+/// What one merged dispatch may use.
+#[derive(Clone, Copy)]
+struct MergeLimits {
+    buffers: usize,
+    workgroup_bytes: u64,
+}
+
+/// Merges every run of consecutive dispatches that touch no buffer another of the run
+/// writes (buffers as planned, so that reused slots count) into one dispatch (merge.rs),
+/// as far as the adapter's bindings, workgroup memory and grid limits allow, among
+/// dispatches of one workgroup size. In the backward pass of a residual net a layer's
+/// grad input, grad weight and bias gradient all read only its output's gradient: three
+/// dispatches become one.
+fn merge_independent(
+    gpu: &Gpu,
+    pending: Vec<Labelled>,
+    buffer_of: &HashMap<TensorId, usize>,
+    limits: MergeLimits,
+) -> Result<Vec<Labelled>, GraphError> {
+    struct Open {
+        labels: Vec<String>,
+        dispatches: Vec<Dispatch>,
+        accesses: Vec<Vec<(Resource, bool)>>,
+    }
+    let close = |open: Open, merged: &mut Vec<Labelled>| -> Result<(), GraphError> {
+        if open.dispatches.len() == 1 {
+            merged.push((open.labels.join(" + "), open.dispatches));
+            return Ok(());
+        }
+        let parts: Vec<Part> = open.dispatches.into_iter().map(|(_, part)| part).collect();
+        let part = merge(&parts);
+        let label = open.labels.join(" + ");
+        // SAFETY: each part guards its own indices as when dispatched alone; a workgroup
+        // runs exactly one part, at that part's own workgroup index.
+        let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
+        merged.push((label, vec![(pipeline, part)]));
+        Ok(())
+    };
+    let mut merged = Vec::new();
+    let mut open: Option<Open> = None;
+    for (label, dispatches) in pending {
+        for (pipeline, part) in dispatches {
+            let access = accesses(&part, buffer_of);
+            let joins = open.as_ref().is_some_and(|open| {
+                let parts: Vec<Part> = open
+                    .dispatches
+                    .iter()
+                    .map(|(_, part)| part.clone())
+                    .chain(std::iter::once(part.clone()))
+                    .collect();
+                part.mergeable()
+                    && open.dispatches[0].1.mergeable()
+                    && part.workgroup_size() == open.dispatches[0].1.workgroup_size()
+                    && !open.accesses.iter().any(|other| conflict(other, &access))
+                    && parts.iter().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
+                    && parts.iter().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
+                    && workgroup_bytes(&parts).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
+            });
+            if !joins && let Some(done) = open.take() {
+                close(done, &mut merged)?;
+            }
+            let open = open.get_or_insert_with(|| Open {
+                labels: Vec::new(),
+                dispatches: Vec::new(),
+                accesses: Vec::new(),
+            });
+            if open.labels.last() != Some(&label) {
+                open.labels.push(label.clone());
+            }
+            open.dispatches.push((pipeline, part));
+            open.accesses.push(access);
+        }
+    }
+    if let Some(done) = open {
+        close(done, &mut merged)?;
+    }
+    Ok(merged)
 }
 
 /// Kernel `position` as listed by [`GpuProgram::kernels`], without its shaders yet.
