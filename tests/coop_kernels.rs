@@ -87,6 +87,15 @@ fn cases() -> Vec<Case> {
         case.bias = Some(random(36, 9, 1.0));
         cases.push(case);
     }
+    // Rows of 73 columns with a bias by column: tiles holding whole rows store them as
+    // blocks of contiguous vec4s, each element's row and column found again.
+    let spec = MatmulSpec {
+        epilogue: bias_epilogue(),
+        ..MatmulSpec::dense(2, 48, 73, 40)
+    };
+    let mut case = dense("bias relu 73 columns", spec, 8);
+    case.bias = Some(random(73, 10, 1.0));
+    cases.push(case);
     // Gradient operands are tiny, as a batch-mean loss makes them, and scaled by 2^14.
     let gradient = 1e-5;
     let scale = 16384.0;
@@ -266,6 +275,20 @@ fn every_coop_shader_passes_naga_and_bad_parameters_are_errors() {
     assert_eq!(choose_coop_tiles(&forward), COOP_CANDIDATES[0]);
     let grad_weight = conv2d_grad_weight(&shape, 64).unwrap();
     assert_eq!(choose_coop_tiles(&grad_weight), COOP_CANDIDATES[1]);
+    // A 73-column policy head's forward takes the 80-column tile, whose subgroups hold
+    // whole rows. Its grad weight, split in slices, takes the least padded tile of 256
+    // invocations instead, however many slices.
+    let policy = conv_shape(1024, 8, 8, 64, 73, 1);
+    let wide = coop_tiles_named("coop64x80x64_16x80_s1").unwrap();
+    assert_eq!(choose_coop_tiles(&conv2d_forward(&policy).unwrap()), wide);
+    for slices in [64, 256] {
+        let spec = conv2d_grad_weight(&policy, slices).unwrap();
+        assert_eq!(
+            choose_coop_tiles(&spec),
+            COOP_CANDIDATES[2],
+            "{slices} slices"
+        );
+    }
     let spec = MatmulSpec::dense(1, 64, 64, 64);
     let good = COOP_CANDIDATES[0];
     assert!(coop_wgsl(&spec, &good, 3.0, 1.0).is_err(), "scale 3");

@@ -227,7 +227,7 @@ pub fn board_wgsl(
         ),
     );
     out.push_str(ENABLES);
-    bindings(&mut out, spec, &a, &b);
+    bindings(&mut out, spec, &a, &b, false);
     let (other, other_len) = match conv.pass {
         BoardPass::Image => (
             "// [tap][output column][channel], one chunk of channels.\nvar<workgroup> b_tile",

@@ -126,12 +126,15 @@ impl CoopTiles {
 /// residual net. 256×64 tiles of 64×32 subgroups ran its forward pass and grad input
 /// fastest (83 and 78 TFLOP/s at batch 1024; square matmuls 142 at 4096³), 128×64×64 tiles
 /// of 32×32 subgroups its grad weight (63, where a 576-row product pads a 256-row tile by a
-/// third); the 64×64 one serves short row or column counts. All fit 48 KiB of workgroup
-/// memory.
+/// third); the 64×64 one serves short row or column counts; the 64×80 one, whose
+/// subgroups hold whole rows 65 to 80 columns wide, a chess policy head's 73 columns
+/// (stored as contiguous blocks of rows, [`store_whole_rows`]). All fit 48 KiB of
+/// workgroup memory.
 pub const COOP_CANDIDATES: &[CoopTiles] = &[
     single(coop(256, 64, 32, 64, 32)),
     single(coop(128, 64, 64, 32, 32)),
     single(coop(64, 64, 64, 32, 16)),
+    single(coop(64, 80, 64, 16, 80)),
 ];
 
 /// Every configuration `wgzero bench kernels --precision f16 --survey` measures: the
@@ -141,6 +144,7 @@ pub const COOP_SURVEY: &[CoopTiles] = &[
     single(coop(256, 64, 32, 64, 32)),
     single(coop(128, 64, 64, 32, 32)),
     single(coop(64, 64, 64, 32, 16)),
+    single(coop(64, 80, 64, 16, 80)),
     single(coop(64, 64, 64, 32, 32)),
     coop(128, 64, 32, 32, 32),
     coop(256, 64, 16, 64, 32),
@@ -195,6 +199,11 @@ pub fn coop_tiles_named(name: &str) -> Result<CoopTiles, KernelError> {
 /// The tiles for `spec`: the first candidate that keeps an H100 busy (128 workgroups) and
 /// pads at most a quarter of its work (the 128×64 tile ran a 576-row grad weight 30 %
 /// faster than an exactly fitting 64×64 one); failing that, the one with the least padding.
+/// Split products (`batch` > 1: slices of a weight gradient) take only tiles of 256
+/// invocations, the size of the board and reduction kernels, so that they can share a
+/// dispatch with those: the policy head's grad weight on the 128-invocation whole-row tile
+/// took 54 µs in the H100 step and ran alone, against 47 µs merged with its grad input
+/// on 64×64 tiles (docs/PERFORMANCE.md).
 pub fn choose_coop_tiles(spec: &MatmulSpec) -> CoopTiles {
     let waste = |tiles: &CoopTiles| {
         let m = spec.m.div_ceil(tiles.tile_m) * tiles.tile_m;
@@ -206,14 +215,14 @@ pub fn choose_coop_tiles(spec: &MatmulSpec) -> CoopTiles {
             * u64::from(spec.n.div_ceil(tiles.tile_n))
             * u64::from(spec.batch)
     };
-    COOP_CANDIDATES
-        .iter()
+    let candidates = || {
+        COOP_CANDIDATES
+            .iter()
+            .filter(|tiles| spec.batch == 1 || tiles.threads() == 256)
+    };
+    candidates()
         .find(|tiles| workgroups(tiles) >= 128 && waste(tiles) <= 1.25)
-        .or_else(|| {
-            COOP_CANDIDATES
-                .iter()
-                .min_by(|x, y| waste(x).total_cmp(&waste(y)))
-        })
+        .or_else(|| candidates().min_by(|x, y| waste(x).total_cmp(&waste(y))))
         .copied()
         .expect("candidates are not empty")
 }
@@ -287,7 +296,7 @@ pub fn coop_wgsl(
         &format!(", operand scales {scale_a} and {scale_b}"),
     );
     out.push_str(ENABLES);
-    bindings(&mut out, spec, &a, &b);
+    bindings(&mut out, spec, &a, &b, whole_rows(spec, tiles));
     let _ = writeln!(
         out,
         "\nvar<workgroup> a_tile: array<vec4<f16>, {}>;\nvar<workgroup> b_tile: array<vec4<f16>, {}>;\n\
@@ -485,8 +494,79 @@ fn main_function(
     store_half(out, a, a_layout, &next_a, scale_a);
     store_half(out, b, b_layout, &next_b, scale_b);
     let _ = writeln!(out, "        }}\n        workgroupBarrier();\n    }}");
-    store_output(out, spec, tiles, 1.0 / (scale_a * scale_b));
+    if whole_rows(spec, tiles) {
+        store_whole_rows(out, spec, tiles, 1.0 / (scale_a * scale_b));
+    } else {
+        store_output(out, spec, tiles, 1.0 / (scale_a * scale_b));
+    }
     let _ = writeln!(out, "}}");
+}
+
+/// Whether each subgroup holds whole rows of C that are not whole vec4s (`n` not a
+/// multiple of 4, at most one subgroup tile wide), in blocks of 16 rows that start at a
+/// multiple of 16: each block is then `16 n` contiguous floats starting at a multiple of 4,
+/// which [`store_whole_rows`] stores as aligned vec4s.
+fn whole_rows(spec: &MatmulSpec, tiles: &CoopTiles) -> bool {
+    !spec.n.is_multiple_of(4)
+        && spec.n <= tiles.warp_n
+        && tiles.warp_n == tiles.tile_n
+        && spec.m.is_multiple_of(16)
+        && !spec.accumulate
+}
+
+/// Stores C block by block of 16 rows: a block's accumulators go to the subgroup's f32
+/// staging row, then the lanes walk the block's `16 n` contiguous floats four at a time,
+/// find each one's row and column, apply the epilogue, and store one aligned vec4 (where
+/// rows of 73 floats would otherwise take four scalar stores, each subgroup store touching
+/// eight rows).
+fn store_whole_rows(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unscale: f32) {
+    let n = spec.n;
+    let row_len = tiles.warp_n;
+    let batch_offset = if spec.batch > 1 {
+        format!("batch * {}u + ", spec.m * n / 4)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "    let c_base = subgroup * {}u;", 16 * row_len);
+    for i in 0..tiles.warp_m / 16 {
+        for j in 0..row_len / 16 {
+            let _ = writeln!(
+                out,
+                "    coopStoreT(acc_{i}_{j}, &c_rows[c_base + {}u], {row_len}u);",
+                j * 16
+            );
+        }
+        let values: Vec<String> = (0..4)
+            .map(|e| {
+                let value = scaled(
+                    &format!("c_rows[c_base + (f{e} / {n}u) * {row_len}u + f{e} % {n}u]"),
+                    unscale,
+                );
+                format!("epilogue({value}, batch, block + f{e} / {n}u, f{e} % {n}u)")
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "    workgroupBarrier();
+    {{
+                     let block = row0 + warp_row + {first}u;
+                     if (block < {m}u) {{
+                         for (var q = lane; q < {quads}u; q += 32u) {{
+                             let f0 = q * 4u;
+                             let f1 = f0 + 1u;
+                             let f2 = f0 + 2u;
+                             let f3 = f0 + 3u;
+                             c_data[{batch_offset}(block / 4u) * {n}u + q] = vec4<f32>({values});
+                         }}
+                     }}
+                 }}
+                 workgroupBarrier();",
+            first = i * 16,
+            m = spec.m,
+            quads = 4 * n,
+            values = values.join(", "),
+        );
+    }
 }
 
 /// Each row of 16×16 accumulators goes through the subgroup's f32 staging row, then to

@@ -119,7 +119,7 @@ pub(super) fn describe(
 fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &Stager) {
     describe(out, "", spec, &tiles.name(), "");
     out.push('\n');
-    bindings(out, spec, a, b);
+    bindings(out, spec, a, b, false);
     let stages = if tiles.double_buffer { 2 } else { 1 };
     let _ = writeln!(
         out,
@@ -135,8 +135,10 @@ fn header(out: &mut String, spec: &MatmulSpec, tiles: &Tiles, a: &Stager, b: &St
 }
 
 /// The storage bindings of A, B, C (vec4 when n allows) and the epilogue's buffers.
-pub(super) fn bindings(out: &mut String, spec: &MatmulSpec, a: &Stager, b: &Stager) {
-    let c_type = if spec.n.is_multiple_of(4) {
+/// The storage bindings: A, B, C (vec4s when C's rows, or with `c_vec4` the blocks a
+/// template stores, are whole vec4s), then the epilogue's.
+pub(super) fn bindings(out: &mut String, spec: &MatmulSpec, a: &Stager, b: &Stager, c_vec4: bool) {
+    let c_type = if c_vec4 || spec.n.is_multiple_of(4) {
         "array<vec4<f32>>"
     } else {
         "array<f32>"
