@@ -699,74 +699,96 @@ struct MergeLimits {
     workgroup_bytes: u64,
 }
 
-/// Merges every run of consecutive dispatches that touch no buffer another of the run
-/// writes (buffers as planned, so that reused slots count) into one dispatch (merge.rs),
-/// as far as the adapter's bindings, workgroup memory and grid limits allow, among
-/// dispatches of one workgroup size. In the backward pass of a residual net a layer's
-/// grad input, grad weight and bias gradient all read only its output's gradient: three
-/// dispatches become one.
+/// Dispatches a merge may look ahead for a partner (see [`merge_independent`]).
+const MERGE_WINDOW: usize = 8;
+
+/// A dispatch waiting to be merged: its profile label, pipeline, part and what it binds.
+struct Queued {
+    label: String,
+    dispatch: Dispatch,
+    accesses: Vec<(Resource, bool)>,
+}
+
+/// Merges dispatches that touch no buffer another of them writes (buffers as planned, so
+/// that reused slots count) into one dispatch (merge.rs), as far as the adapter's
+/// bindings, workgroup memory and grid limits allow, among dispatches of one workgroup
+/// size. Each merged dispatch starts at the first dispatch not yet taken and takes, in
+/// order, every later one among the next [`MERGE_WINDOW`] that fits and conflicts neither
+/// with it nor with the dispatches it moves ahead of: in the backward pass of a residual
+/// net a layer's grad input, grad weight and bias gradient all read only its output's
+/// gradient, and the value head's small kernels join the policy loss's.
 fn merge_independent(
     gpu: &Gpu,
     pending: Vec<Labelled>,
     buffer_of: &HashMap<TensorId, usize>,
     limits: MergeLimits,
 ) -> Result<Vec<Labelled>, GraphError> {
-    struct Open {
-        labels: Vec<String>,
-        dispatches: Vec<Dispatch>,
-        accesses: Vec<Vec<(Resource, bool)>>,
-    }
-    let close = |open: Open, merged: &mut Vec<Labelled>| -> Result<(), GraphError> {
-        if open.dispatches.len() == 1 {
-            merged.push((open.labels.join(" + "), open.dispatches));
-            return Ok(());
+    let mut queue: std::collections::VecDeque<Queued> = pending
+        .into_iter()
+        .flat_map(|(label, dispatches)| {
+            dispatches
+                .into_iter()
+                .map(move |dispatch| (label.clone(), dispatch))
+        })
+        .map(|(label, dispatch)| Queued {
+            accesses: accesses(&dispatch.1, buffer_of),
+            label,
+            dispatch,
+        })
+        .collect();
+    let fits = |group: &[Queued], next: &Queued| {
+        let first = &group[0].dispatch.1;
+        let part = &next.dispatch.1;
+        let parts: Vec<Part> = group
+            .iter()
+            .chain(std::iter::once(next))
+            .map(|queued| queued.dispatch.1.clone())
+            .collect();
+        part.mergeable()
+            && first.mergeable()
+            && part.workgroup_size() == first.workgroup_size()
+            && !group
+                .iter()
+                .any(|member| conflict(&member.accesses, &next.accesses))
+            && parts.iter().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
+            && parts.iter().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
+            && workgroup_bytes(&parts).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
+    };
+    let mut merged = Vec::new();
+    while let Some(first) = queue.pop_front() {
+        let mut group = vec![first];
+        let mut index = 0;
+        while index < queue.len().min(MERGE_WINDOW) {
+            let overtakes = |queued: &Queued| {
+                queue
+                    .iter()
+                    .take(index)
+                    .any(|skipped| conflict(&skipped.accesses, &queued.accesses))
+            };
+            if fits(&group, &queue[index]) && !overtakes(&queue[index]) {
+                group.push(queue.remove(index).expect("index in range"));
+            } else {
+                index += 1;
+            }
         }
-        let parts: Vec<Part> = open.dispatches.into_iter().map(|(_, part)| part).collect();
+        let mut labels: Vec<String> = Vec::new();
+        for queued in &group {
+            if labels.last() != Some(&queued.label) {
+                labels.push(queued.label.clone());
+            }
+        }
+        let label = labels.join(" + ");
+        if group.len() == 1 {
+            let queued = group.pop().expect("one dispatch");
+            merged.push((label, vec![queued.dispatch]));
+            continue;
+        }
+        let parts: Vec<Part> = group.into_iter().map(|queued| queued.dispatch.1).collect();
         let part = merge(&parts);
-        let label = open.labels.join(" + ");
         // SAFETY: each part guards its own indices as when dispatched alone; a workgroup
         // runs exactly one part, at that part's own workgroup index.
         let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
         merged.push((label, vec![(pipeline, part)]));
-        Ok(())
-    };
-    let mut merged = Vec::new();
-    let mut open: Option<Open> = None;
-    for (label, dispatches) in pending {
-        for (pipeline, part) in dispatches {
-            let access = accesses(&part, buffer_of);
-            let joins = open.as_ref().is_some_and(|open| {
-                let parts: Vec<Part> = open
-                    .dispatches
-                    .iter()
-                    .map(|(_, part)| part.clone())
-                    .chain(std::iter::once(part.clone()))
-                    .collect();
-                part.mergeable()
-                    && open.dispatches[0].1.mergeable()
-                    && part.workgroup_size() == open.dispatches[0].1.workgroup_size()
-                    && !open.accesses.iter().any(|other| conflict(other, &access))
-                    && parts.iter().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
-                    && parts.iter().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
-                    && workgroup_bytes(&parts).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
-            });
-            if !joins && let Some(done) = open.take() {
-                close(done, &mut merged)?;
-            }
-            let open = open.get_or_insert_with(|| Open {
-                labels: Vec::new(),
-                dispatches: Vec::new(),
-                accesses: Vec::new(),
-            });
-            if open.labels.last() != Some(&label) {
-                open.labels.push(label.clone());
-            }
-            open.dispatches.push((pipeline, part));
-            open.accesses.push(access);
-        }
-    }
-    if let Some(done) = open {
-        close(done, &mut merged)?;
     }
     Ok(merged)
 }
