@@ -1,8 +1,9 @@
 #!/bin/bash
 # A/B of the training step in one call: the tensor-core tests of the new build, its f16
-# step profiled inside the step and with every kernel repeated 20 times, then the old
-# binary (.device-bin/main/wgzero_base, built from the commit before) and the new one
-# alternating three times, the new f32 step, and the JAX twin. Run-to-run spread on the
+# step profiled inside the step (with its kernel and dispatch lists) and with every
+# kernel repeated 20 times, then the old binary (.device-bin/main/wgzero_base, built from
+# the commit before) and the new one alternating three times, the new f32 step, and the
+# JAX twin. Run-to-run spread on the
 # H100 is about ±50 µs, so only an A/B within one call compares two builds.
 set -u
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
@@ -11,7 +12,7 @@ export WGZERO_REQUIRE_GPU=1 WGZERO_REQUIRE_TENSOR_CORES=1
 for t in networks fusion_preserves_outputs coop_kernels; do
   timeout 200 $D/$t > $OUT/test_$t.txt 2>&1; echo "$t rc=$?"; grep -E "test result|panicked" $OUT/test_$t.txt | head -3
 done
-{ timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile; timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --profile-repeats 20; } > $OUT/profile.jsonl 2>&1
+{ timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --list-kernels; timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --profile-repeats 20; } > $OUT/profile.jsonl 2>&1
 for i in 1 2 3; do for b in wgzero_base wgzero; do
   timeout 60 $D/$b bench kernels --only train --precision f16 | grep '"train_step"' >> $OUT/ab.jsonl
   echo $b >> $OUT/ab.jsonl
