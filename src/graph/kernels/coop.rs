@@ -547,20 +547,19 @@ fn store_whole_rows(out: &mut String, spec: &MatmulSpec, tiles: &CoopTiles, unsc
             .collect();
         let _ = writeln!(
             out,
-            "    workgroupBarrier();
-    {{
-                     let block = row0 + warp_row + {first}u;
-                     if (block < {m}u) {{
-                         for (var q = lane; q < {quads}u; q += 32u) {{
-                             let f0 = q * 4u;
-                             let f1 = f0 + 1u;
-                             let f2 = f0 + 2u;
-                             let f3 = f0 + 3u;
-                             c_data[{batch_offset}(block / 4u) * {n}u + q] = vec4<f32>({values});
-                         }}
-                     }}
-                 }}
-                 workgroupBarrier();",
+            "    workgroupBarrier();\n    {{\n        \
+             let block = row0 + warp_row + {first}u;\n        \
+             if (block < {m}u) {{\n            \
+             for (var q = lane; q < {quads}u; q += 32u) {{\n                \
+             let f0 = q * 4u;\n                \
+             let f1 = f0 + 1u;\n                \
+             let f2 = f0 + 2u;\n                \
+             let f3 = f0 + 3u;\n                \
+             c_data[{batch_offset}(block / 4u) * {n}u + q] = vec4<f32>({values});\n            \
+             }}\n        \
+             }}\n    \
+             }}\n    \
+             workgroupBarrier();",
             first = i * 16,
             m = spec.m,
             quads = 4 * n,

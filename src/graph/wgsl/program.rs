@@ -23,7 +23,8 @@ use crate::graph::plan::{self, BufferPlan, Lifetime};
 /// One dispatch of the step.
 struct Step {
     /// The kernel(s) it runs, for profiles: one kernel's index and ops, a batch of
-    /// pointwise kernels, or merged finishing passes.
+    /// pointwise kernels, merged finishing passes, or several of these merged (joined by
+    /// " + ").
     label: String,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
@@ -714,9 +715,9 @@ struct Queued {
 /// bindings, workgroup memory and grid limits allow, among dispatches of one workgroup
 /// size. Each merged dispatch starts at the first dispatch not yet taken and takes, in
 /// order, every later one among the next [`MERGE_WINDOW`] that fits and conflicts neither
-/// with it nor with the dispatches it moves ahead of: in the backward pass of a residual
+/// with it nor with the dispatches it moves ahead of. In the backward pass of a residual
 /// net a layer's grad input, grad weight and bias gradient all read only its output's
-/// gradient, and the value head's small kernels join the policy loss's.
+/// gradient and run as one; the value head's last bias gradient joins the policy head's.
 fn merge_independent(
     gpu: &Gpu,
     pending: Vec<Labelled>,
