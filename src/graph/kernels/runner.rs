@@ -108,41 +108,7 @@ impl MatmulKernel {
         template: impl Into<Template>,
     ) -> Result<Self, KernelError> {
         let template = template.into();
-        let caps = AdapterCaps::of(gpu);
-        if spec.storage_buffers() > caps.max_storage_buffers_per_stage {
-            return Err(KernelError::TooManyBindings {
-                needed: spec.storage_buffers(),
-                available: caps.max_storage_buffers_per_stage,
-            });
-        }
-        let (wgsl, workgroups) = match &template {
-            Template::Fma(tiles) => {
-                tiles.check(&caps)?;
-                (matmul_wgsl(&spec, tiles)?, workgroups(&spec, tiles))
-            }
-            Template::Coop {
-                tiles,
-                scale_a,
-                scale_b,
-            } => {
-                tensor_core_fit(gpu, &caps, &tiles.name(), tiles.workgroup_storage_bytes())?;
-                (
-                    coop_wgsl(&spec, tiles, *scale_a, *scale_b)?,
-                    coop_workgroups(&spec, tiles),
-                )
-            }
-            Template::Board {
-                conv,
-                scale_a,
-                scale_b,
-            } => {
-                tensor_core_fit(gpu, &caps, &conv.name(), conv.workgroup_storage_bytes())?;
-                (
-                    board_wgsl(&spec, conv, *scale_a, *scale_b)?,
-                    board_workgroups(&spec, conv),
-                )
-            }
-        };
+        let (wgsl, workgroups) = Self::shader(gpu, &spec, template)?;
         let label = format!(
             "matmul {}x{}x{} {}",
             spec.m,
@@ -158,6 +124,51 @@ impl MatmulKernel {
             template,
             wgsl,
             pipeline,
+        })
+    }
+
+    /// The shader computing `spec` with `template` and its workgroup grid, after the
+    /// checks of [`Self::new`], without building a pipeline (for callers that build it
+    /// later, or merge it with others first).
+    pub fn shader(
+        gpu: &Gpu,
+        spec: &MatmulSpec,
+        template: Template,
+    ) -> Result<(String, [u32; 3]), KernelError> {
+        let caps = AdapterCaps::of(gpu);
+        if spec.storage_buffers() > caps.max_storage_buffers_per_stage {
+            return Err(KernelError::TooManyBindings {
+                needed: spec.storage_buffers(),
+                available: caps.max_storage_buffers_per_stage,
+            });
+        }
+        Ok(match &template {
+            Template::Fma(tiles) => {
+                tiles.check(&caps)?;
+                (matmul_wgsl(spec, tiles)?, workgroups(spec, tiles))
+            }
+            Template::Coop {
+                tiles,
+                scale_a,
+                scale_b,
+            } => {
+                tensor_core_fit(gpu, &caps, &tiles.name(), tiles.workgroup_storage_bytes())?;
+                (
+                    coop_wgsl(spec, tiles, *scale_a, *scale_b)?,
+                    coop_workgroups(spec, tiles),
+                )
+            }
+            Template::Board {
+                conv,
+                scale_a,
+                scale_b,
+            } => {
+                tensor_core_fit(gpu, &caps, &conv.name(), conv.workgroup_storage_bytes())?;
+                (
+                    board_wgsl(spec, conv, *scale_a, *scale_b)?,
+                    board_workgroups(spec, conv),
+                )
+            }
         })
     }
 

@@ -172,7 +172,7 @@ impl Part {
 
     /// Workgroup memory the part declares, if every variable's size is known.
     pub fn workgroup_bytes(&self) -> Option<u64> {
-        workgroup_bytes(std::slice::from_ref(self))
+        workgroup_bytes([self])
     }
 
     /// Storage bindings the part declares.
@@ -198,10 +198,10 @@ struct Workgroup {
     renames: Vec<HashMap<String, String>>,
 }
 
-fn plan_workgroup(parts: &[Part]) -> Workgroup {
+fn plan_workgroup<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Workgroup {
     let mut variables: BTreeMap<String, String> = BTreeMap::new();
     let mut renames = Vec::new();
-    for (j, part) in parts.iter().enumerate() {
+    for (j, part) in parts.into_iter().enumerate() {
         let mut own = HashMap::new();
         for variable in part.wgsl.lines().filter_map(shared) {
             let ty = variable.ty.to_owned();
@@ -229,7 +229,7 @@ fn plan_workgroup(parts: &[Part]) -> Workgroup {
 }
 
 /// The workgroup memory of one shader running `parts`, if every variable's size is known.
-pub fn workgroup_bytes(parts: &[Part]) -> Option<u64> {
+pub fn workgroup_bytes<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Option<u64> {
     plan_workgroup(parts)
         .variables
         .values()

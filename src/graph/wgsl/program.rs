@@ -169,12 +169,7 @@ impl GpuProgram {
                 bytes: kernel.scratch_floats * 4,
             };
             scratch_bytes = (scratch_bytes + kernel.scratch_floats * 4).next_multiple_of(alignment);
-            for part in kernel
-                .dispatches
-                .iter_mut()
-                .map(|(_, part)| part)
-                .chain(&mut kernel.finisher)
-            {
+            for part in kernel.dispatches.iter_mut().chain(&mut kernel.finisher) {
                 for binding in &mut part.bindings {
                     if *binding == Binding::Scratch {
                         *binding = region.clone();
@@ -196,20 +191,11 @@ impl GpuProgram {
                 .iter()
                 .any(|(needed_at, _, _)| *needed_at < run.end)
             {
-                flush(gpu, &mut deferred, max_buffers, &mut pending, &mut kernels)?;
+                flush(&mut deferred, max_buffers, &mut pending, &mut kernels);
             }
             if run.len() > 1 {
                 let positions: Vec<usize> = run.clone().collect();
                 let batched = pointwise(&nodes, &fusion, &positions);
-                // SAFETY: as for single pointwise kernels below: each part guards its
-                // thread range and indexes tensors bound at their full size.
-                let pipeline = unsafe {
-                    gpu.pipeline_unchecked(
-                        &format!("kernels {}..{}", run.start, run.end),
-                        &batched.wgsl,
-                        "main",
-                    )
-                }?;
                 for position in run.clone() {
                     let mut info = kernel_info(&nodes, &fusion, position);
                     info.shaders.push(batched.wgsl.clone());
@@ -223,7 +209,7 @@ impl GpuProgram {
                         run.end - 1,
                         run.len()
                     ),
-                    vec![(pipeline, Part::from(batched))],
+                    vec![Part::from(batched)],
                 ));
                 continue;
             }
@@ -233,64 +219,49 @@ impl GpuProgram {
             let dispatches = match built.remove(&position) {
                 Some(kernel) => {
                     info.shaders
-                        .extend(kernel.dispatches.iter().map(|(_, part)| part.wgsl.clone()));
+                        .extend(kernel.dispatches.iter().map(|part| part.wgsl.clone()));
                     let mut dispatches = kernel.dispatches;
                     if let Some(finisher) = kernel.finisher {
                         info.shaders.push(finisher.wgsl.clone());
-                        if let Some(needed_at) = kernel.deferred_until {
-                            deferred.push((needed_at, position, finisher));
-                        } else {
-                            // SAFETY: the finishing pass guards its index against the
-                            // element count and reads its partial sums' region.
-                            let pipeline = unsafe {
-                                gpu.pipeline_unchecked(
-                                    &format!("kernel {position} finish"),
-                                    &finisher.wgsl,
-                                    "main",
-                                )
-                            }?;
-                            dispatches.push((pipeline, finisher));
+                        match kernel.deferred_until {
+                            Some(needed_at) => deferred.push((needed_at, position, finisher)),
+                            None => dispatches.push(finisher),
                         }
                     }
                     dispatches
                 }
                 None => {
                     let (generated, _) = generate(&nodes, &fusion, position);
-                    let mut dispatches = Vec::new();
-                    for part in generated {
-                        // SAFETY: generated kernels guard the thread index against the
-                        // element count, and every index they form is a coordinate of a
-                        // tensor bound at its full size.
-                        let pipeline = unsafe {
-                            gpu.pipeline_unchecked(
-                                &format!("kernel {position}"),
-                                &part.wgsl,
-                                "main",
-                            )
-                        }?;
-                        info.shaders.push(part.wgsl.clone());
-                        dispatches.push((pipeline, Part::from(part)));
-                    }
-                    dispatches
+                    info.shaders
+                        .extend(generated.iter().map(|part| part.wgsl.clone()));
+                    generated.into_iter().map(Part::from).collect()
                 }
             };
             kernels.push(info);
             pending.push((label, dispatches));
         }
-        flush(gpu, &mut deferred, max_buffers, &mut pending, &mut kernels)?;
+        flush(&mut deferred, max_buffers, &mut pending, &mut kernels);
         if options.fuse {
             let limits = MergeLimits {
                 buffers: max_buffers,
                 workgroup_bytes: u64::from(gpu.limits.max_compute_workgroup_storage_size),
             };
-            pending = merge_independent(gpu, pending, &buffer_of, limits)?;
+            pending = merge_independent(pending, &buffer_of, limits);
         }
 
         let scratch = gpu.storage_buffer("split partial sums", scratch_bytes.max(4));
         let mut tables = Vec::new();
         let mut steps = Vec::new();
-        for (label, dispatches) in pending {
-            for (pipeline, part) in dispatches {
+        for (label, parts) in pending {
+            for part in parts {
+                // Pipelines are built only now, once merges are known, so that no part
+                // merged into another is compiled for nothing.
+                // SAFETY: generated kernels guard their thread index against the element
+                // count and index tensors bound at their full size (scratch regions at
+                // their planned size); the templates' accesses are in bounds by
+                // construction and their epilogues read tensors of the bound shapes; a
+                // merged shader runs each part at that part's own workgroup index.
+                let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
                 let Part {
                     wgsl,
                     bindings,
@@ -495,15 +466,13 @@ impl GpuProgram {
     }
 }
 
-/// A pipeline and the part it runs.
-type Dispatch = (Arc<wgpu::ComputePipeline>, Part);
 /// Dispatches under one profile label.
-type Labelled = (String, Vec<Dispatch>);
+type Labelled = (String, Vec<Part>);
 
-/// A contraction, reduction or segment kernel ready to dispatch: its pipelines (in order),
-/// and a split one's finishing pass and partial-sum floats.
+/// A contraction, reduction or segment kernel ready to dispatch: its dispatches (in
+/// order), and a split one's finishing pass and partial-sum floats.
 struct Built {
-    dispatches: Vec<Dispatch>,
+    dispatches: Vec<Part>,
     finisher: Option<Part>,
     scratch_floats: u64,
     /// For a mergeable finisher: the first kernel reading its results, before which the
@@ -532,17 +501,15 @@ fn build(
     if let KernelKind::Contraction { .. } = fusion.kernels[position].kind {
         let built =
             contraction(nodes, fusion, position, caps, precision).map_err(GraphError::Kernel)?;
-        // SAFETY: the template's accesses are in bounds by construction; the epilogue reads
-        // its bindings at indices of tensors of the bound shapes.
-        let compiled = unsafe { MatmulKernel::new(gpu, built.spec.clone(), built.template) }
-            .map_err(GraphError::Kernel)?;
+        let (wgsl, workgroups) =
+            MatmulKernel::shader(gpu, &built.spec, built.template).map_err(GraphError::Kernel)?;
         let first = Part {
-            wgsl: compiled.wgsl,
+            wgsl,
             bindings: built.template_bindings(),
-            workgroups: compiled.workgroups,
+            workgroups,
         };
         return Ok(Built {
-            dispatches: vec![(compiled.pipeline, first)],
+            dispatches: vec![first],
             finisher: built.sum().map(|(wgsl, bindings, workgroups)| Part {
                 wgsl,
                 bindings,
@@ -556,17 +523,8 @@ fn build(
     let finisher = (scratch_floats > 0 && generated.len() == 2)
         .then(|| generated.pop().map(Part::from))
         .flatten();
-    let mut dispatches = Vec::new();
-    for part in generated {
-        // SAFETY: generated kernels guard the thread index against the element count, and
-        // every index they form is a coordinate of a tensor bound at its full size (the
-        // scratch buffer's region at its planned size).
-        let pipeline =
-            unsafe { gpu.pipeline_unchecked(&format!("kernel {position}"), &part.wgsl, "main") }?;
-        dispatches.push((pipeline, Part::from(part)));
-    }
     Ok(Built {
-        dispatches,
+        dispatches: generated.into_iter().map(Part::from).collect(),
         finisher,
         scratch_floats,
         deferred_until: None,
@@ -597,12 +555,11 @@ fn first_reader(nodes: &[Node], fusion: &FusionPlan, position: usize) -> usize {
 /// adapter's binding and grid limits allow. Each merged shader is listed with the first
 /// kernel it finishes.
 fn flush(
-    gpu: &Gpu,
     deferred: &mut Vec<(usize, usize, Part)>,
     max_buffers: usize,
     pending: &mut Vec<Labelled>,
     kernels: &mut [KernelInfo],
-) -> Result<(), GraphError> {
+) {
     let mut groups: Vec<Vec<(usize, Part)>> = Vec::new();
     let (mut bound, mut workgroups) = (0, 0u64);
     for (_, position, part) in deferred.drain(..) {
@@ -631,16 +588,8 @@ fn flush(
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        // SAFETY: each part guards its own indices as when dispatched alone; a workgroup
-        // runs exactly one part, at that part's own workgroup index.
-        let pipeline =
-            unsafe { gpu.pipeline_unchecked(&format!("finishing {list}"), &merged.wgsl, "main") }?;
-        pending.push((
-            format!("finishing passes of kernels {list}"),
-            vec![(pipeline, merged)],
-        ));
+        pending.push((format!("finishing passes of kernels {list}"), vec![merged]));
     }
-    Ok(())
 }
 
 /// A buffer, or a byte range of the scratch buffer, that a dispatch binds.
@@ -703,10 +652,10 @@ struct MergeLimits {
 /// Dispatches a merge may look ahead for a partner (see [`merge_independent`]).
 const MERGE_WINDOW: usize = 8;
 
-/// A dispatch waiting to be merged: its profile label, pipeline, part and what it binds.
+/// A dispatch waiting to be merged: its profile label, part and what it binds.
 struct Queued {
     label: String,
-    dispatch: Dispatch,
+    part: Part,
     accesses: Vec<(Resource, bool)>,
 }
 
@@ -719,41 +668,32 @@ struct Queued {
 /// net a layer's grad input, grad weight and bias gradient all read only its output's
 /// gradient and run as one; the value head's last bias gradient joins the policy head's.
 fn merge_independent(
-    gpu: &Gpu,
     pending: Vec<Labelled>,
     buffer_of: &HashMap<TensorId, usize>,
     limits: MergeLimits,
-) -> Result<Vec<Labelled>, GraphError> {
+) -> Vec<Labelled> {
     let mut queue: std::collections::VecDeque<Queued> = pending
         .into_iter()
-        .flat_map(|(label, dispatches)| {
-            dispatches
-                .into_iter()
-                .map(move |dispatch| (label.clone(), dispatch))
-        })
-        .map(|(label, dispatch)| Queued {
-            accesses: accesses(&dispatch.1, buffer_of),
+        .flat_map(|(label, parts)| parts.into_iter().map(move |part| (label.clone(), part)))
+        .map(|(label, part)| Queued {
+            accesses: accesses(&part, buffer_of),
             label,
-            dispatch,
+            part,
         })
         .collect();
     let fits = |group: &[Queued], next: &Queued| {
-        let first = &group[0].dispatch.1;
-        let part = &next.dispatch.1;
-        let parts: Vec<Part> = group
-            .iter()
-            .chain(std::iter::once(next))
-            .map(|queued| queued.dispatch.1.clone())
-            .collect();
+        let first = &group[0].part;
+        let part = &next.part;
+        let parts = || group.iter().chain(std::iter::once(next)).map(|q| &q.part);
         part.mergeable()
             && first.mergeable()
             && part.workgroup_size() == first.workgroup_size()
             && !group
                 .iter()
                 .any(|member| conflict(&member.accesses, &next.accesses))
-            && parts.iter().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
-            && parts.iter().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
-            && workgroup_bytes(&parts).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
+            && parts().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
+            && parts().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
+            && workgroup_bytes(parts()).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
     };
     let mut merged = Vec::new();
     while let Some(first) = queue.pop_front() {
@@ -781,17 +721,13 @@ fn merge_independent(
         let label = labels.join(" + ");
         if group.len() == 1 {
             let queued = group.pop().expect("one dispatch");
-            merged.push((label, vec![queued.dispatch]));
+            merged.push((label, vec![queued.part]));
             continue;
         }
-        let parts: Vec<Part> = group.into_iter().map(|queued| queued.dispatch.1).collect();
-        let part = merge(&parts);
-        // SAFETY: each part guards its own indices as when dispatched alone; a workgroup
-        // runs exactly one part, at that part's own workgroup index.
-        let pipeline = unsafe { gpu.pipeline_unchecked(&label, &part.wgsl, "main") }?;
-        merged.push((label, vec![(pipeline, part)]));
+        let parts: Vec<Part> = group.into_iter().map(|queued| queued.part).collect();
+        merged.push((label, vec![merge(&parts)]));
     }
-    Ok(merged)
+    merged
 }
 
 /// Kernel `position` as listed by [`GpuProgram::kernels`], without its shaders yet.
