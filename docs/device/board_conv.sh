@@ -2,13 +2,8 @@
 # The board-resident convolution on the H100: its correctness tests, the conv kernels
 # (board template against the tuned implicit GEMM), and the train step with it (profiled)
 # and with the implicit GEMM forced (WGZERO_COOP_TILES), in one call.
-set -u
-for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
-D=.device-bin/main
-export WGZERO_REQUIRE_GPU=1 WGZERO_REQUIRE_TENSOR_CORES=1
-for t in coop_kernels networks fusion_preserves_outputs; do
-  timeout 300 $D/$t > $OUT/test_$t.txt 2>&1; echo "$t rc=$?"; grep -E "test result|panicked" $OUT/test_$t.txt | head -3
-done
+source "$(dirname "$0")/tensor_core_tests.sh"
+tests 300 coop_kernels networks fusion_preserves_outputs
 timeout 120 $D/wgzero bench kernels --only conv --conv-backward --precision f16 --conv-batches 1024,4096 > $OUT/conv.jsonl 2>&1
 {
 timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile

@@ -3,15 +3,10 @@
 # step profiled inside the step (with its kernel and dispatch lists) and with every
 # kernel repeated 20 times, then the old binary (.device-bin/main/wgzero_base, built from
 # the commit before) and the new one alternating three times, the new f32 step, and the
-# JAX twin. Run-to-run spread on the
-# H100 is about ±50 µs, so only an A/B within one call compares two builds.
-set -u
-for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
-D=.device-bin/main
-export WGZERO_REQUIRE_GPU=1 WGZERO_REQUIRE_TENSOR_CORES=1
-for t in networks fusion_preserves_outputs coop_kernels; do
-  timeout 200 $D/$t > $OUT/test_$t.txt 2>&1; echo "$t rc=$?"; grep -E "test result|panicked" $OUT/test_$t.txt | head -3
-done
+# JAX twin. Run-to-run spread on the H100 is about ±50 µs, so only an A/B within one call
+# compares two builds.
+source "$(dirname "$0")/tensor_core_tests.sh"
+tests 200 networks fusion_preserves_outputs coop_kernels
 { timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --list-kernels; timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --profile-repeats 20; } > $OUT/profile.jsonl 2>&1
 for i in 1 2 3; do for b in wgzero_base wgzero; do
   timeout 60 $D/$b bench kernels --only train --precision f16 | grep '"train_step"' >> $OUT/ab.jsonl
