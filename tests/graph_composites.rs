@@ -1,7 +1,8 @@
 //! The composite ops (built from primitives in `composite.rs`) on every backend against f64
 //! references written from their textbook definitions: softmax and log-softmax with and
 //! without a legality mask (single-legal rows, large logits), layer norm, soft-target
-//! cross-entropy, mean squared error and the linear layer at ranks 2 to 4.
+//! cross-entropy, mean squared error, the linear layer at ranks 2 to 4, and sibling
+//! convolutions (several layers over one input as one product) with their gradients.
 
 #[allow(dead_code)]
 mod harness;
@@ -276,6 +277,125 @@ fn linear_applies_weight_and_bias_over_the_last_axis() {
                 &want,
                 Tolerance::accumulated(inputs),
             );
+        }
+    });
+}
+
+/// `conv2d(x, w) + b` in f64 over NHWC `x` (`dims`) and HWIO `w` (`kernel`², same padding).
+fn conv_reference(x: &[f32], dims: [usize; 4], w: &[f32], b: &[f32], kernel: usize) -> Vec<f64> {
+    let [n, h, wd, c] = dims;
+    let out = b.len();
+    let pad = kernel / 2;
+    let mut y = Vec::with_capacity(n * h * wd * out);
+    for image in 0..n {
+        for row in 0..h {
+            for col in 0..wd {
+                for o in 0..out {
+                    let mut total = f64::from(b[o]);
+                    for (ky, kx) in (0..kernel).flat_map(|ky| (0..kernel).map(move |kx| (ky, kx))) {
+                        let (sy, sx) = (row + ky, col + kx);
+                        if sy < pad || sx < pad || sy - pad >= h || sx - pad >= wd {
+                            continue;
+                        }
+                        let pixel = ((image * h + sy - pad) * wd + sx - pad) * c;
+                        for i in 0..c {
+                            total += f64::from(x[pixel + i])
+                                * f64::from(w[((ky * kernel + kx) * c + i) * out + o]);
+                        }
+                    }
+                    y.push(total);
+                }
+            }
+        }
+    }
+    y
+}
+
+#[test]
+fn sibling_convs_match_separate_convolutions_and_their_gradients() {
+    let dims = [2, 4, 5, 3];
+    // (kernel size, output channels of each layer)
+    let cases: [(usize, &[usize]); 2] = [(1, &[5, 1]), (3, &[2, 3, 1])];
+    on_every_backend(|compute| {
+        for (kernel, outs) in cases {
+            let mut data = Data::new(36);
+            let x_values = data.uniform(element_count(&dims), -1.0, 1.0);
+            let layers: Vec<(Vec<f32>, Vec<f32>)> = outs
+                .iter()
+                .map(|&out| {
+                    let w = data.uniform(kernel * kernel * dims[3] * out, -1.0, 1.0);
+                    (w, data.uniform(out, -1.0, 1.0))
+                })
+                .collect();
+            // Forward: each output against the f64 convolution.
+            let g = Graph::new();
+            let x = g.input("x", dims);
+            let params: Vec<_> = outs
+                .iter()
+                .enumerate()
+                .map(|(i, &out)| {
+                    (
+                        g.input(&format!("w{i}"), [kernel, kernel, dims[3], out]),
+                        g.input(&format!("b{i}"), [out]),
+                    )
+                })
+                .collect();
+            let outputs = g.sibling_convs(x, &params);
+            assert_eq!(outputs.len(), outs.len());
+            // Backward: the sum of each output times a fixed tensor, so that every layer's
+            // weight gradient differs; compared with the same loss over separate convs.
+            let separate =
+                |graph: &Graph, x, layer: &(_, _)| graph.add(graph.conv2d(x, layer.0), layer.1);
+            let loss_of = |ys: &[wgzero::graph::Tensor]| {
+                let terms: Vec<_> = ys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &y)| g.sum_all(g.mul(y, g.scale(g.tanh(y), 1.0 + i as f32))))
+                    .collect();
+                terms[1..]
+                    .iter()
+                    .fold(terms[0], |total, &t| g.add(total, t))
+            };
+            let separate_outputs: Vec<_> = params.iter().map(|p| separate(&g, x, p)).collect();
+            let weights: Vec<_> = params.iter().map(|p| p.0).collect();
+            let grads =
+                wgzero::graph::autodiff::gradients(&g, loss_of(&outputs), &weights).unwrap();
+            let want_grads =
+                wgzero::graph::autodiff::gradients(&g, loss_of(&separate_outputs), &weights)
+                    .unwrap();
+            for (i, &y) in outputs.iter().enumerate() {
+                g.output(&format!("y{i}"), y);
+                g.output(&format!("grad{i}"), grads[i]);
+                g.output(&format!("want_grad{i}"), want_grads[i]);
+            }
+            let names: Vec<(String, String)> = (0..outs.len())
+                .map(|i| (format!("w{i}"), format!("b{i}")))
+                .collect();
+            let mut feeds: Vec<(&str, &[f32])> = vec![("x", &x_values)];
+            for ((w_name, b_name), (w, b)) in names.iter().zip(&layers) {
+                feeds.push((w_name, w));
+                feeds.push((b_name, b));
+            }
+            let program = run(&g, compute, &feeds);
+            for (i, (w, b)) in layers.iter().enumerate() {
+                let what = format!("sibling {kernel}x{kernel} layer {i} of {outs:?}");
+                assert_close(
+                    &what,
+                    &read(&program, &format!("y{i}")),
+                    &conv_reference(&x_values, dims, w, b, kernel),
+                    Tolerance::accumulated(kernel * kernel * dims[3]),
+                );
+                let want: Vec<f64> = read(&program, &format!("want_grad{i}"))
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect();
+                assert_close(
+                    &format!("{what}, weight gradient"),
+                    &read(&program, &format!("grad{i}")),
+                    &want,
+                    Tolerance::accumulated(element_count(&dims)),
+                );
+            }
         }
     });
 }

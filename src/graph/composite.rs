@@ -74,6 +74,29 @@ impl Graph {
         self.mean_all(self.square(self.sub(prediction, target)))
     }
 
+    /// Convolutions of one input by several layers, `(weight, bias)` each, computed as one
+    /// convolution by their weights side by side and sliced apart: one product over `x`
+    /// instead of one per layer, and in the backward pass one grad input and one grad
+    /// weight. The parameters stay separate tensors. The layers must share the kernel
+    /// size; each output is `conv2d(x, weight) + bias`.
+    pub fn sibling_convs(&self, x: Tensor, layers: &[(Tensor, Tensor)]) -> Vec<Tensor> {
+        let weights: Vec<Tensor> = layers.iter().map(|layer| layer.0).collect();
+        let biases: Vec<Tensor> = layers.iter().map(|layer| layer.1).collect();
+        let both = self.add(
+            self.conv2d(x, self.concat(&weights, -1)),
+            self.concat(&biases, -1),
+        );
+        let mut start = 0;
+        biases
+            .iter()
+            .map(|bias| {
+                let len = bias.shape.dim(-1);
+                start += len;
+                self.slice(both, -1, start - len, len)
+            })
+            .collect()
+    }
+
     /// `x × weight + bias` over the last axis of `x`; `x` may have batch axes.
     pub fn linear(&self, x: Tensor, weight: Tensor, bias: Option<Tensor>) -> Tensor {
         let product = if x.shape.rank() == 2 {

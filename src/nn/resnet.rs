@@ -37,6 +37,18 @@ impl ResNet {
     }
 
     fn conv(graph: &Graph, name: &str, x: Tensor, kernel: usize, out: usize, init: Init) -> Tensor {
+        let (weight, bias) = Self::conv_parameters(graph, name, x, kernel, out, init);
+        graph.add(graph.conv2d(x, weight), bias)
+    }
+
+    fn conv_parameters(
+        graph: &Graph,
+        name: &str,
+        x: Tensor,
+        kernel: usize,
+        out: usize,
+        init: Init,
+    ) -> (Tensor, Tensor) {
         let channels = x.shape.dim(-1);
         let weight = graph.parameter(
             &format!("{name}.weight"),
@@ -44,7 +56,7 @@ impl ResNet {
             init,
         );
         let bias = graph.parameter(&format!("{name}.bias"), [out], Init::Zeros);
-        graph.add(graph.conv2d(x, weight), bias)
+        (weight, bias)
     }
 }
 
@@ -97,9 +109,16 @@ impl Network for ResNet {
         let small = Init::Normal {
             std: (1.0 / f as f32).sqrt() * 0.1,
         };
-        let policy = Self::conv(graph, "policy", x, 1, self.policy_planes, small);
+        // The two heads' 1×1 convolutions run as one product (`Graph::sibling_convs`): the
+        // value plane takes one of the spare columns of the policy head's tiles (73 of 80).
+        let policy = Self::conv_parameters(graph, "policy", x, 1, self.policy_planes, small);
+        let value = Self::conv_parameters(graph, "value.conv", x, 1, 1, he_normal(f));
+        let [policy, value_conv] = graph
+            .sibling_convs(x, &[policy, value])
+            .try_into()
+            .expect("two layers in, two out");
         let policy_logits = graph.reshape(policy, [batch, self.num_actions()]);
-        let value_plane = graph.relu(Self::conv(graph, "value.conv", x, 1, 1, he_normal(f)));
+        let value_plane = graph.relu(value_conv);
         let squares = self.height * self.width;
         let flat = graph.reshape(value_plane, [batch, squares]);
         let hidden_weight = graph.parameter(
