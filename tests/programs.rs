@@ -76,6 +76,54 @@ fn unknown_names_are_refused_by_write_and_read() {
     });
 }
 
+/// Two independent chains, each a row sum and then the sum of its squares. Planned in
+/// order, the second row sum would reuse the first's buffer once that is dead, which
+/// orders it after the first chain's second reduction; small tensors keep buffers of
+/// their own, so each chain's kernels run beside the other's: two dispatches, not four.
+#[test]
+fn independent_chains_of_small_tensors_share_dispatches() {
+    let (rows, len) = (48, 40);
+    on_every_backend(|compute| {
+        let g = Graph::new();
+        let mut expected = Vec::new();
+        let mut inputs = Vec::new();
+        for (chain, name) in ["x", "z"].into_iter().enumerate() {
+            let x = g.input(name, [rows, len]);
+            let values = Data::new(90 + chain as u64).uniform(rows * len, -1.0, 1.0);
+            let sums = g.sum(g.exp(x), &[-1], false);
+            g.output(&format!("y{chain}"), g.sum(g.square(sums), &[-1], false));
+            expected.push(
+                values
+                    .chunks(len)
+                    .map(|row| row.iter().map(|&v| f64::from(v).exp()).sum::<f64>().powi(2))
+                    .sum::<f64>(),
+            );
+            inputs.push((name, values));
+        }
+        let mut program = compile(&g, compute);
+        if let Compute::Gpu(_) = compute {
+            assert_eq!(
+                program.dispatches(),
+                2,
+                "dispatches: {:?}",
+                program.dispatch_labels()
+            );
+        }
+        for (name, values) in &inputs {
+            program.write(name, values).unwrap();
+        }
+        program.run().unwrap();
+        for (chain, want) in expected.iter().enumerate() {
+            let got = read(&program, &format!("y{chain}"))[0];
+            assert!(
+                (f64::from(got) - want).abs() <= 1e-4 * want.abs(),
+                "on {}: y{chain} = {got}, want {want}",
+                compute.name()
+            );
+        }
+    });
+}
+
 #[test]
 fn the_buffer_plan_reuses_dead_intermediates_in_a_long_chain() {
     const LINKS: usize = 40;

@@ -810,8 +810,16 @@ fn batches(
     runs
 }
 
+/// Tensors up to this size get buffers of their own. A shared buffer orders the kernels
+/// that use it: one that overwrites a slot cannot run in the same dispatch as an earlier
+/// kernel still reading it, which kept the loss's row reductions apart. Sharing small
+/// buffers saves little, and costs memory where a small tensor takes a large free slot
+/// (best fit) that a large tensor then has to do without: the chess training step's plan
+/// went from 337 to 305 MB with this.
+const OWN_SLOT_BYTES: u64 = 1 << 20;
+
 /// Lifetimes of materialised tensors in kernel steps, and their buffer slots. Leaves,
-/// outputs and assigned values are pinned.
+/// outputs, assigned values and tensors of at most [`OWN_SLOT_BYTES`] are pinned.
 fn plan_buffers(
     nodes: &[Node],
     fusion: &FusionPlan,
@@ -842,12 +850,14 @@ fn plan_buffers(
     let lifetimes: Vec<Lifetime> = tensors
         .iter()
         .map(|&id| {
+            let bytes = nodes[id.index()].shape.num_elements() as u64 * 4;
             let pinned = is_leaf(&nodes[id.index()].op)
                 || output_ids.contains(&id)
-                || assigns.iter().any(|(value, _)| *value == id);
+                || assigns.iter().any(|(value, _)| *value == id)
+                || bytes <= OWN_SLOT_BYTES;
             Lifetime {
                 tensor: id,
-                bytes: nodes[id.index()].shape.num_elements() as u64 * 4,
+                bytes,
                 first: if pinned {
                     0
                 } else {
