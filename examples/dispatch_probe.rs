@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use wgzero::gpu::Gpu;
 use wgzero::graph::kernels::{
-    BoardConv, BoardPass, ConvShape, Epilogue, MatmulKernel, MatmulSpec, Template, conv2d_forward,
+    BoardConv, ConvShape, Epilogue, MatmulKernel, MatmulSpec, Template, conv2d_forward,
 };
 
 /// Dispatches per submit (`WGZERO_PROBE_DISPATCHES` overrides it, e.g. for a quick run
@@ -106,13 +106,7 @@ fn board_conv(gpu: &Gpu, bias_scale: f32) -> anyhow::Result<Option<Kernel>> {
         ..conv2d_forward(&conv)?
     };
     let template = Template::Board {
-        conv: BoardConv {
-            pass: BoardPass::Image,
-            batch: 1024,
-            height: 8,
-            width: 8,
-            channels: 64,
-        },
+        conv: BoardConv::forward(&conv),
         scale_a: 1.0,
         scale_b: 1.0,
     };

@@ -11,7 +11,7 @@ use wgzero::gpu::Gpu;
 use wgzero::gpu::timing::Timestamps;
 use wgzero::graph::kernels::coop::{COOP_CANDIDATES, choose_coop_tiles};
 use wgzero::graph::kernels::{
-    BoardConv, BoardPass, ConvShape, Epilogue, MatmulKernel, MatmulSpec, Template, conv2d_forward,
+    BoardConv, ConvShape, Epilogue, MatmulKernel, MatmulSpec, Template, conv2d_forward,
 };
 
 /// Dispatches per timed pass, and timed passes (the median counts).
@@ -183,13 +183,7 @@ fn main() -> anyhow::Result<()> {
     let trunk = shape(1024, 64, 64, 3);
     let spec = conv2d_forward(&trunk)?;
     let board = Template::Board {
-        conv: BoardConv {
-            pass: BoardPass::Image,
-            batch: 1024,
-            height: 8,
-            width: 8,
-            channels: 64,
-        },
+        conv: BoardConv::forward(&trunk),
         scale_a: 1.0,
         scale_b: 1.0,
     };

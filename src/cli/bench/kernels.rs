@@ -16,9 +16,9 @@ use wgzero::backend::{self, Compute};
 use wgzero::gpu::Gpu;
 use wgzero::graph::Precision;
 use wgzero::graph::kernels::{
-    AdapterCaps, BoardConv, BoardPass, ConvShape, MatmulKernel, MatmulSpec, Template,
-    choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop,
-    grad_weight_splits, tuning,
+    AdapterCaps, BoardConv, ConvShape, MatmulKernel, MatmulSpec, Template, choose_coop_tiles,
+    choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight, coop, grad_weight_splits,
+    tuning,
 };
 
 use super::GlobalOptions;
@@ -278,22 +278,10 @@ fn conv_benchmarks(
     let json = serde_json::to_value(shape)?;
     let input = random(shape.input_len() as usize, 3);
     let weight = random(shape.weight_len() as usize, 4);
-    let image = |pass, channels| BoardConv {
-        pass,
-        batch,
-        height: shape.height,
-        width: shape.width,
-        channels,
-    };
     let forward = conv2d_forward(&shape)?;
     let inputs = Inputs::new(gpu, &input, &weight, forward.output_len());
     let check = |output: &[f32]| conv_spot_check(&shape, &input, &weight, output);
-    for (tiles, tuned) in configs(
-        &forward,
-        caps,
-        args,
-        Some(image(BoardPass::Image, shape.in_channels)),
-    ) {
+    for (tiles, tuned) in configs(&forward, caps, args, Some(BoardConv::forward(&shape))) {
         measure(
             gpu,
             args,
@@ -311,12 +299,8 @@ fn conv_benchmarks(
         let no_check = |_: &[f32]| None;
         let grad_input = conv2d_grad_input(&shape)?;
         let inputs = Inputs::new(gpu, &input, &weight, grad_input.output_len());
-        for (tiles, tuned) in configs(
-            &grad_input,
-            caps,
-            args,
-            Some(image(BoardPass::Image, shape.out_channels)),
-        ) {
+        for (tiles, tuned) in configs(&grad_input, caps, args, Some(BoardConv::grad_input(&shape)))
+        {
             measure(
                 gpu,
                 args,
@@ -343,7 +327,7 @@ fn conv_benchmarks(
                 &grad_weight,
                 caps,
                 args,
-                Some(image(BoardPass::GradWeight, shape.in_channels)),
+                Some(BoardConv::grad_weight(&shape)),
             ) {
                 measure(
                     gpu,

@@ -40,6 +40,7 @@
 use std::fmt::Write;
 
 use super::KernelError;
+use super::conv::ConvShape;
 use super::coop::{ENABLES, SUBGROUP, StagedRow, bad_scale, entry_point, scaled, store_staged};
 use super::loaders::Stager;
 use super::matmul::{Guards, bindings, describe, functions, stagers_for};
@@ -91,6 +92,33 @@ pub struct BoardConv {
 }
 
 impl BoardConv {
+    /// The forward pass of `shape`, as [`super::conv2d_forward`] specifies it: the image is
+    /// the input.
+    pub fn forward(shape: &ConvShape) -> Self {
+        Self::of(shape, BoardPass::Image, shape.in_channels)
+    }
+
+    /// Grad input of `shape` ([`super::conv2d_grad_input`]): the image is the output's
+    /// gradient.
+    pub fn grad_input(shape: &ConvShape) -> Self {
+        Self::of(shape, BoardPass::Image, shape.out_channels)
+    }
+
+    /// Grad weight of `shape` ([`super::conv2d_grad_weight`]): the image is the input.
+    pub fn grad_weight(shape: &ConvShape) -> Self {
+        Self::of(shape, BoardPass::GradWeight, shape.in_channels)
+    }
+
+    fn of(shape: &ConvShape, pass: BoardPass, channels: u32) -> Self {
+        Self {
+            pass,
+            batch: shape.batch,
+            height: shape.height,
+            width: shape.width,
+            channels,
+        }
+    }
+
     /// Board rows staged per workgroup (image passes) or step (grad weight), halo included.
     fn staged_rows(&self) -> u32 {
         match self.pass {

@@ -10,9 +10,9 @@ use crate::graph::fuse::{FusionPlan, KernelKind, Source, resolve};
 use crate::graph::ir::{Node, Op, TensorId};
 use crate::graph::kernels::conv::grad_weight_splits;
 use crate::graph::kernels::{
-    AdapterCaps, BoardConv, BoardPass, ConvShape, Epilogue, KernelError, MatmulSpec, Operand,
-    Template, choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input,
-    conv2d_grad_weight, coop_suits, coop_tiles_override,
+    AdapterCaps, BoardConv, ConvShape, Epilogue, KernelError, MatmulSpec, Operand, Template,
+    choose_coop_tiles, choose_tiles, conv2d_forward, conv2d_grad_input, conv2d_grad_weight,
+    coop_suits, coop_tiles_override,
 };
 use crate::graph::program::Precision;
 use crate::graph::shape::Shape;
@@ -222,27 +222,20 @@ pub fn contraction(
                 out_channels: out_channels as u32,
                 kernel: size as u32,
             };
-            let image = |pass, channels| BoardConv {
-                pass,
-                batch: shape.batch,
-                height: shape.height,
-                width: shape.width,
-                channels,
-            };
             let spec = match central.op {
                 Op::Conv2d { .. } => {
                     conv_gradient = Some((shape.batch, None));
-                    board = (size == 3).then(|| image(BoardPass::Image, shape.in_channels));
+                    board = (size == 3).then(|| BoardConv::forward(&shape));
                     conv2d_forward(&shape)?
                 }
                 Op::Conv2dGradInput { .. } => {
                     conv_gradient = Some((shape.batch, Some(0)));
-                    board = (size == 3).then(|| image(BoardPass::Image, shape.out_channels));
+                    board = (size == 3).then(|| BoardConv::grad_input(&shape));
                     conv2d_grad_input(&shape)?
                 }
                 _ => {
                     conv_gradient = Some((shape.batch, Some(1)));
-                    board = (size == 3).then(|| image(BoardPass::GradWeight, shape.in_channels));
+                    board = (size == 3).then(|| BoardConv::grad_weight(&shape));
                     splits = grad_weight_splits(&shape, caps);
                     if tensor_cores {
                         // Slices of a power-of-two pixel count divide the board batches
