@@ -561,16 +561,16 @@ fn flush(
     kernels: &mut [KernelInfo],
 ) {
     let mut groups: Vec<Vec<(usize, Part)>> = Vec::new();
-    let (mut bound, mut workgroups) = (0, 0u64);
     for (_, position, part) in deferred.drain(..) {
-        let fits = bound + part.declared_bindings() <= max_buffers
-            && workgroups + part.groups() <= u64::from(MAX_GROUPS);
-        if groups.is_empty() || !fits {
+        let fits = groups.last().is_some_and(|group| {
+            bindings_and_grid_fit(
+                group.iter().map(|(_, member)| member).chain([&part]),
+                max_buffers,
+            )
+        });
+        if !fits {
             groups.push(Vec::new());
-            (bound, workgroups) = (0, 0);
         }
-        bound += part.declared_bindings();
-        workgroups += part.groups();
         groups.last_mut().expect("pushed").push((position, part));
     }
     for group in groups {
@@ -590,6 +590,16 @@ fn flush(
             .join(", ");
         pending.push((format!("finishing passes of kernels {list}"), vec![merged]));
     }
+}
+
+/// Whether `parts` fit one merged dispatch: together they bind at most `max_buffers`
+/// buffers and have at most [`MAX_GROUPS`] workgroups.
+fn bindings_and_grid_fit<'a>(
+    parts: impl Iterator<Item = &'a Part> + Clone,
+    max_buffers: usize,
+) -> bool {
+    parts.clone().map(Part::declared_bindings).sum::<usize>() <= max_buffers
+        && parts.map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
 }
 
 /// A buffer, or a byte range of the scratch buffer, that a dispatch binds.
@@ -691,8 +701,7 @@ fn merge_independent(
             && !group
                 .iter()
                 .any(|member| conflict(&member.accesses, &next.accesses))
-            && parts().map(Part::declared_bindings).sum::<usize>() <= limits.buffers
-            && parts().map(Part::groups).sum::<u64>() <= u64::from(MAX_GROUPS)
+            && bindings_and_grid_fit(parts(), limits.buffers)
             && workgroup_bytes(parts()).is_some_and(|bytes| bytes <= limits.workgroup_bytes)
     };
     let mut merged = Vec::new();
