@@ -528,6 +528,28 @@ fn composite_gradients() {
             g.soft_cross_entropy(t[0], g.constant(&targets, [3, 6]), Some(m))
         },
     );
+    // Both differentiable operands: the targets (masked, so that illegal entries stay 0,
+    // and scaled so that the row losses stay about 1, short of the epilogue's tanh
+    // saturation) and the logits.
+    let operands = [
+        Operand::new("logits", &[3, 6], &mut data),
+        Operand::positive("targets", &[3, 6], &mut data),
+    ];
+    gradcheck(
+        "soft_cross_entropy by logits and targets, with a mask",
+        &operands,
+        |g, t| {
+            let m = g.constant(&mask, [3, 6]);
+            g.soft_cross_entropy(t[0], g.scale(g.mul(t[1], m), 0.2), Some(m))
+        },
+    );
+    let operands = [
+        Operand::new("logits", &[2, 3, 5], &mut data),
+        Operand::positive("targets", &[2, 3, 5], &mut data),
+    ];
+    gradcheck("soft_cross_entropy without a mask", &operands, |g, t| {
+        g.soft_cross_entropy(t[0], g.scale(t[1], 0.2), None)
+    });
     let x = Operand::new("x", &[3, 7], &mut data);
     gradcheck("layer_norm", &[x], |g, t| g.layer_norm(t[0], 1e-5));
     let prediction = Operand::new("prediction", &[3, 4], &mut data);

@@ -1,7 +1,8 @@
 //! The composite ops (built from primitives in `composite.rs`) on every backend against f64
 //! references written from their textbook definitions: softmax and log-softmax with and
-//! without a legality mask (single-legal rows, large logits), layer norm, soft-target
-//! cross-entropy, mean squared error, the linear layer at ranks 2 to 4, and sibling
+//! without a legality mask (single-legal rows, large logits), layer norm, the soft-target
+//! cross-entropy primitive and its gradient (fully masked rows, rows longer than a
+//! workgroup's loop turn), mean squared error, the linear layer at ranks 2 to 4, and sibling
 //! convolutions (several layers over one input as one product) with their gradients.
 
 #[allow(dead_code)]
@@ -137,32 +138,69 @@ fn layer_norm_gives_zero_mean_unit_variance_rows() {
     });
 }
 
+/// Logits `[rows, columns]` in (−3, 3), an optional mask (`legal` probability, one legal
+/// entry per row at least, except that row 0 of a masked case with several rows is fully
+/// masked) and soft targets: random distributions over each row's legal entries (all zero
+/// in a fully masked row).
+fn cross_entropy_case(
+    rows: usize,
+    columns: usize,
+    legal: Option<f64>,
+    seed: u64,
+) -> (Vec<f32>, Option<Vec<f32>>, Vec<f32>) {
+    let mut data = Data::new(seed);
+    let logits = data.uniform(rows * columns, -3.0, 3.0);
+    let mut mask_values = legal.map(|p| data.mask(rows, columns, p));
+    if let Some(mask) = &mut mask_values
+        && rows > 1
+    {
+        mask[..columns].fill(0.0);
+    }
+    let mut targets = data.uniform(rows * columns, 0.1, 1.0);
+    for (row, values) in targets.chunks_mut(columns).enumerate() {
+        if let Some(mask) = &mask_values {
+            for (c, v) in values.iter_mut().enumerate() {
+                *v *= mask[row * columns + c];
+            }
+        }
+        let total: f32 = values.iter().sum();
+        if total > 0.0 {
+            values.iter_mut().for_each(|v| *v /= total);
+        }
+    }
+    (logits, mask_values, targets)
+}
+
+/// (rows, columns, legal probability): rows shorter than a workgroup, rows of several
+/// unrolled loop turns (the training step's are 4,672 long) and a single entry.
+const CROSS_ENTROPY_CASES: [(usize, usize, Option<f64>); 6] = [
+    (6, 9, None),
+    (5, 33, Some(0.4)),
+    (1, 1, None),
+    (3, 1500, Some(0.3)),
+    (2, 4672, None),
+    (4, 1030, Some(0.05)),
+];
+
 #[test]
 fn soft_cross_entropy_matches_f64_with_and_without_a_mask() {
     on_every_backend(|compute| {
-        for (rows, columns, legal) in [(6, 9, None), (5, 33, Some(0.4)), (1, 1, None)] {
-            let mut data = Data::new(33);
-            let logits = data.uniform(rows * columns, -3.0, 3.0);
-            let mask_values = legal.map(|p| data.mask(rows, columns, p));
-            // Soft targets: random distributions over the legal entries of each row.
-            let mut targets = data.uniform(rows * columns, 0.1, 1.0);
-            for (row, values) in targets.chunks_mut(columns).enumerate() {
-                if let Some(mask) = &mask_values {
-                    for (c, v) in values.iter_mut().enumerate() {
-                        *v *= mask[row * columns + c];
-                    }
-                }
-                let total: f32 = values.iter().sum();
-                values.iter_mut().for_each(|v| *v /= total);
-            }
+        for (rows, columns, legal) in CROSS_ENTROPY_CASES {
+            let (logits, mask_values, targets) = cross_entropy_case(rows, columns, legal, 33);
             let g = Graph::new();
-            let x = g.input("logits", [rows, columns]);
-            let t = g.input("targets", [rows, columns]);
+            // Rank 3 where the rows split evenly: the op works along the last axis.
+            let dims: Vec<usize> = if rows % 2 == 0 {
+                vec![2, rows / 2, columns]
+            } else {
+                vec![rows, columns]
+            };
+            let x = g.input("logits", dims.as_slice());
+            let t = g.input("targets", dims.as_slice());
             let mask = mask_values
                 .as_ref()
-                .map(|_| g.input("mask", [rows, columns]));
+                .map(|_| g.input("mask", dims.as_slice()));
             let loss = g.soft_cross_entropy(x, t, mask);
-            assert_eq!(loss.shape.dims(), [rows]);
+            assert_eq!(loss.shape.dims(), &dims[..dims.len() - 1]);
             g.output("loss", loss);
             let mut feeds: Vec<(&str, &[f32])> = vec![("logits", &logits), ("targets", &targets)];
             if let Some(m) = &mask_values {
@@ -185,6 +223,57 @@ fn soft_cross_entropy_matches_f64_with_and_without_a_mask() {
             assert_close(
                 &format!("soft_cross_entropy on [{rows}, {columns}] with legal fraction {legal:?}"),
                 &read(&program, "loss"),
+                &want,
+                Tolerance::accumulated(columns),
+            );
+        }
+    });
+}
+
+/// The gradient primitive against its definition `softmax · Σ target − target` (0 where
+/// masked) in f64, with the logits read through a slice of a wider tensor (as the network's
+/// policy logits are sliced from its heads' output).
+#[test]
+fn soft_cross_entropy_grad_matches_f64_with_and_without_a_mask() {
+    on_every_backend(|compute| {
+        for (rows, columns, legal) in CROSS_ENTROPY_CASES {
+            let (logits, mask_values, targets) = cross_entropy_case(rows, columns, legal, 35);
+            let wide: Vec<f32> = logits
+                .chunks(columns)
+                .flat_map(|row| [&[7.0, -7.0][..], row, &[9.0]].concat())
+                .collect();
+            let g = Graph::new();
+            let x = g.slice(g.input("wide", [rows, columns + 3]), -1, 2, columns);
+            let t = g.input("targets", [rows, columns]);
+            let mask = mask_values
+                .as_ref()
+                .map(|_| g.input("mask", [rows, columns]));
+            g.output("grad", g.soft_cross_entropy_grad(x, t, mask));
+            let mut feeds: Vec<(&str, &[f32])> = vec![("wide", &wide), ("targets", &targets)];
+            if let Some(m) = &mask_values {
+                feeds.push(("mask", m));
+            }
+            let program = run(&g, compute, &feeds);
+            let (probabilities, _) = softmax_reference(&logits, mask_values.as_deref(), columns);
+            let want: Vec<f64> = (0..rows * columns)
+                .map(|i| {
+                    let row = i / columns;
+                    let total: f64 = targets[row * columns..(row + 1) * columns]
+                        .iter()
+                        .map(|&v| f64::from(v))
+                        .sum();
+                    if mask_values.as_ref().is_some_and(|m| m[i] == 0.0) {
+                        0.0
+                    } else {
+                        probabilities[i] * total - f64::from(targets[i])
+                    }
+                })
+                .collect();
+            assert_close(
+                &format!(
+                    "soft_cross_entropy_grad on [{rows}, {columns}] with legal fraction {legal:?}"
+                ),
+                &read(&program, "grad"),
                 &want,
                 Tolerance::accumulated(columns),
             );

@@ -272,12 +272,29 @@ fn backward_rule(
             (0, graph.conv2d_grad_input(g, x(1))),
             (1, graph.conv2d_grad_weight(x(0), g, *kernel)),
         ],
+        Op::SoftCrossEntropy => {
+            let (logits, target, mask) = (x(0), x(1), x(2));
+            // One gradient per row, spread over the row's entries.
+            let per_row = graph.expand(
+                graph.reshape(g, logits.shape.with_dim(y.shape.rank(), 1)),
+                logits.shape,
+            );
+            let d_logits = graph.soft_cross_entropy_grad(logits, target, Some(mask));
+            let log_probabilities = graph.log_softmax(logits, Some(mask));
+            vec![
+                (0, graph.mul(per_row, d_logits)),
+                (1, graph.neg(graph.mul(per_row, log_probabilities))),
+            ]
+        }
         Op::Gather { axis, indices } => {
             let size = x(0).shape.dims()[*axis];
             vec![(0, graph.scatter_add(g, *axis as isize, indices, size))]
         }
         Op::ScatterAdd { axis, indices } => vec![(0, graph.gather(g, *axis as isize, indices))],
-        Op::Conv2dGradInput { .. } | Op::Conv2dGradWeight { .. } | Op::Assign { .. } => {
+        Op::Conv2dGradInput { .. }
+        | Op::Conv2dGradWeight { .. }
+        | Op::SoftCrossEntropyGrad
+        | Op::Assign { .. } => {
             return Err(GraphError::NotDifferentiable(format!(
                 "{} has no backward rule (second derivatives and assigns are not supported)",
                 node.op.name()

@@ -480,6 +480,55 @@ impl Graph {
         )
     }
 
+    // ---- losses ----
+
+    /// Cross-entropy against soft targets along the last axis, per row:
+    /// `−Σ target · log_softmax(logits)`, the softmax over the entries where `mask` is
+    /// nonzero (all of them without a mask). Masked entries must have target 0. One
+    /// primitive ([`Op::SoftCrossEntropy`]), so that the GPU reads each row once instead of
+    /// running the half-dozen reductions and pointwise passes of its composite form.
+    pub fn soft_cross_entropy(
+        &self,
+        logits: Tensor,
+        target: Tensor,
+        mask: Option<Tensor>,
+    ) -> Tensor {
+        let inputs = self.cross_entropy_inputs("soft_cross_entropy", logits, target, mask);
+        let rows = &logits.shape.dims()[..logits.shape.rank() - 1];
+        self.push(Op::SoftCrossEntropy, &inputs, Shape::new(rows))
+    }
+
+    /// The gradient of [`Graph::soft_cross_entropy`]'s row loss by the logits, per unit of
+    /// row gradient ([`Op::SoftCrossEntropyGrad`]).
+    pub fn soft_cross_entropy_grad(
+        &self,
+        logits: Tensor,
+        target: Tensor,
+        mask: Option<Tensor>,
+    ) -> Tensor {
+        let inputs = self.cross_entropy_inputs("soft_cross_entropy_grad", logits, target, mask);
+        self.push(Op::SoftCrossEntropyGrad, &inputs, logits.shape)
+    }
+
+    /// `[logits, target, mask]` with a mask of ones standing in for none.
+    fn cross_entropy_inputs(
+        &self,
+        op: &str,
+        logits: Tensor,
+        target: Tensor,
+        mask: Option<Tensor>,
+    ) -> [Tensor; 3] {
+        let mask = mask.unwrap_or_else(|| self.fill(1.0, logits.shape));
+        assert!(
+            logits.shape.rank() >= 1 && target.shape == logits.shape && mask.shape == logits.shape,
+            "{op}: logits {:?}, target {:?} and mask {:?} must have one shape of rank ≥ 1",
+            logits.shape,
+            target.shape,
+            mask.shape
+        );
+        [logits, target, mask]
+    }
+
     // ---- indexing ----
 
     /// Output index `i` along `axis` reads input index `indices[i]`.

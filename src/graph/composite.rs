@@ -1,4 +1,4 @@
-//! Ops built from primitives: means, softmax, layer norm, losses. Their gradients come from
+//! Ops built from primitives: means, softmax, layer norm, the mean squared error. Their gradients come from
 //! the primitives' rules, and fusion turns each into a few kernels.
 
 use super::ir::{Graph, Tensor};
@@ -55,18 +55,6 @@ impl Graph {
         let centred = self.sub(x, self.mean(x, &[-1], true));
         let variance = self.mean(self.square(centred), &[-1], true);
         self.mul(centred, self.rsqrt(self.shift(variance, epsilon)))
-    }
-
-    /// Cross-entropy against soft targets along the last axis, per row:
-    /// `−Σ target · log_softmax(logits)`. Masked entries must have target 0.
-    pub fn soft_cross_entropy(
-        &self,
-        logits: Tensor,
-        target: Tensor,
-        mask: Option<Tensor>,
-    ) -> Tensor {
-        let log_probabilities = self.log_softmax(logits, mask);
-        self.neg(self.sum(self.mul(target, log_probabilities), &[-1], false))
     }
 
     /// Mean squared error over every element, as a scalar.

@@ -1,8 +1,8 @@
 //! Fusion: grouping the graph's nodes into kernels.
 //!
 //! - Pointwise chains over one iteration space become one kernel (several outputs allowed).
-//! - Pointwise ops after a reduction, segment sum, matrix product or convolution fold into
-//!   that kernel as an epilogue; a pointwise group feeding only a reduction or segment sum
+//! - Pointwise ops after a reduction, segment sum, row op, matrix product or convolution
+//!   fold into that kernel as an epilogue; a pointwise group feeding only a reduction or segment sum
 //!   folds into it as a prologue (computed on the fly inside the reduction loop).
 //! - View ops (reshape, permute, expand, slice, concat) and gathers are never kernels of
 //!   their own: their consumers read through them with rewritten indices.
@@ -27,6 +27,9 @@ pub enum KernelKind {
     Segment { node: TensorId },
     /// Matrix product or convolution; members after `node` are a single-output epilogue.
     Contraction { node: TensorId },
+    /// A row-wise op over the last axis (the soft cross-entropy and its gradient), a
+    /// workgroup per row; members after `node` are an epilogue per output element.
+    Rows { node: TensorId },
 }
 
 #[derive(Clone, Debug)]
@@ -132,10 +135,13 @@ pub fn resolve(
 /// for a reduction or segment sum, which reads its input element by element.
 pub fn read_space(nodes: &[Node], kernel: &Kernel, member: TensorId) -> usize {
     match kernel.kind {
-        KernelKind::Reduce { node } | KernelKind::Segment { node } if node == member => nodes
-            [nodes[member.index()].inputs[0].index()]
-        .shape
-        .num_elements(),
+        KernelKind::Reduce { node } | KernelKind::Segment { node } | KernelKind::Rows { node }
+            if node == member =>
+        {
+            nodes[nodes[member.index()].inputs[0].index()]
+                .shape
+                .num_elements()
+        }
         _ => nodes[member.index()].shape.num_elements(),
     }
 }
@@ -293,6 +299,7 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         let kind = match node.op {
             Op::Reduce { .. } => KernelKind::Reduce { node: id },
             Op::ScatterAdd { .. } => KernelKind::Segment { node: id },
+            Op::SoftCrossEntropy | Op::SoftCrossEntropyGrad => KernelKind::Rows { node: id },
             _ => KernelKind::Contraction { node: id },
         };
         let mut members = vec![id];
@@ -408,9 +415,9 @@ impl Grouping<'_> {
                 KernelKind::Pointwise => true,
                 // A reduction's epilogue runs per output element, so floating nodes of
                 // that size fit (after the reduction, where the epilogue sits).
-                KernelKind::Reduce { node } | KernelKind::Segment { node } => {
-                    pull.iter().all(|&p| p > node)
-                }
+                KernelKind::Reduce { node }
+                | KernelKind::Segment { node }
+                | KernelKind::Rows { node } => pull.iter().all(|&p| p > node),
                 // A contraction's epilogue is one chain, with no room beside it.
                 KernelKind::Contraction { .. } => false,
             };
@@ -555,6 +562,7 @@ fn space(nodes: &[Node], kernel: &Kernel) -> usize {
         KernelKind::Pointwise => nodes[kernel.members[0].index()].shape.num_elements(),
         KernelKind::Reduce { node }
         | KernelKind::Segment { node }
+        | KernelKind::Rows { node }
         | KernelKind::Contraction { node } => nodes[node.index()].shape.num_elements(),
     }
 }

@@ -143,6 +143,14 @@ pub enum Op {
     Conv2dGradInput { kernel: usize },
     /// `[input, grad_output]` → gradient of a `Conv2d` with respect to its weight.
     Conv2dGradWeight { kernel: usize },
+    /// `[logits, target, mask]`, all of one shape → per row of the last axis (which the
+    /// output drops), `−Σ target · log_softmax(logits)`, the softmax taken over the entries
+    /// where `mask` is nonzero (the others count as logit `MASKED_LOGIT`).
+    SoftCrossEntropy,
+    /// `[logits, target, mask]` → the gradient of `SoftCrossEntropy`'s row loss by the
+    /// logits, per unit of row gradient: `softmax · Σ target − target` where `mask` is
+    /// nonzero, 0 elsewhere. Same shape as the logits.
+    SoftCrossEntropyGrad,
     /// `[x]`: output index `i` along `axis` reads input index `indices[i]`.
     Gather { axis: usize, indices: Arc<[u32]> },
     /// `[x]`: input index `i` along `axis` is added into output index `indices[i]`
@@ -212,6 +220,8 @@ impl Op {
             Op::Conv2d { kernel } => format!("conv{kernel}x{kernel}"),
             Op::Conv2dGradInput { kernel } => format!("conv{kernel}x{kernel}_grad_input"),
             Op::Conv2dGradWeight { kernel } => format!("conv{kernel}x{kernel}_grad_weight"),
+            Op::SoftCrossEntropy => "soft_cross_entropy".into(),
+            Op::SoftCrossEntropyGrad => "soft_cross_entropy_grad".into(),
             Op::Gather { axis, .. } => format!("gather(axis {axis})"),
             Op::ScatterAdd { axis, .. } => format!("scatter_add(axis {axis})"),
             Op::Assign { target } => format!("assign(to %{})", target.0),

@@ -235,6 +235,16 @@ impl CpuProgram {
                 let ((x, x_shape), (g, g_shape)) = (input(0), input(1));
                 linalg::conv2d_grad_weight(x, x_shape, g, g_shape, *kernel, out, scratch);
             }
+            Op::SoftCrossEntropy | Op::SoftCrossEntropyGrad => {
+                let ((logits, logits_shape), (target, _), (mask, _)) =
+                    (input(0), input(1), input(2));
+                let length = logits_shape.dim(-1);
+                if let Op::SoftCrossEntropy = node.op {
+                    reduce::soft_cross_entropy(logits, target, mask, length, out);
+                } else {
+                    reduce::soft_cross_entropy_grad(logits, target, mask, length, out);
+                }
+            }
             Op::Gather { axis, indices } => {
                 let (x, x_shape) = input(0);
                 linalg::gather(x, x_shape, *axis, indices, out);

@@ -747,6 +747,7 @@ fn kernel_info(nodes: &[Node], fusion: &FusionPlan, position: usize) -> KernelIn
             KernelKind::Pointwise => "pointwise".into(),
             KernelKind::Reduce { .. } => "reduce".into(),
             KernelKind::Segment { .. } => "segment".into(),
+            KernelKind::Rows { .. } => "rows".into(),
             KernelKind::Contraction { .. } => "contraction".into(),
         },
         ops: kernel
