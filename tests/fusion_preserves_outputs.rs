@@ -32,12 +32,13 @@ fn close(name: &str, got: &[f32], want: &[f32]) {
 
 /// Builds `build`'s graph for the CPU and for the GPU fused and unfused, feeds the same
 /// inputs, runs `steps` steps and compares every output and every named value. Returns the
-/// fused GPU program's kernel and dispatch counts (`None` without a GPU).
+/// fused GPU program's kernel and dispatch counts and its kernel listing (`None` without a
+/// GPU).
 fn check(
     build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>,
     compared: &[&str],
     steps: usize,
-) -> Option<(usize, usize)> {
+) -> Option<(usize, usize, String)> {
     let gpu = test_gpu()?;
     let mut results = Vec::new();
     let mut counts = None;
@@ -59,8 +60,9 @@ fn check(
                 .unwrap_or_else(|e| panic!("{e}\n{wgsl}"));
         }
         if fuse && matches!(compute, Compute::Gpu(_)) {
-            eprintln!("{}", program.kernel_listing());
-            counts = Some((program.kernels().len(), program.dispatches()));
+            let listing = program.kernel_listing();
+            eprintln!("{listing}");
+            counts = Some((program.kernels().len(), program.dispatches(), listing));
         }
         for (name, values) in &inputs {
             program.write(name, values).unwrap();
@@ -127,10 +129,15 @@ fn policy_value_loss_with_adam() {
         3,
     );
     // The parameters' independent updates share dispatches (and still match above).
-    if let Some((kernels, dispatches)) = counts {
+    if let Some((kernels, dispatches, listing)) = counts {
         assert!(
             dispatches < kernels,
             "{dispatches} dispatches for {kernels} kernels"
+        );
+        // The loss and its gradient by the logits come from one pass over each row.
+        assert!(
+            listing.contains("soft_cross_entropy → soft_cross_entropy_grad"),
+            "{listing}"
         );
     }
 }

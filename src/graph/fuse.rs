@@ -27,9 +27,14 @@ pub enum KernelKind {
     Segment { node: TensorId },
     /// Matrix product or convolution; members after `node` are a single-output epilogue.
     Contraction { node: TensorId },
-    /// A row-wise op over the last axis (the soft cross-entropy and its gradient), a
-    /// workgroup per row; members after `node` are an epilogue per output element.
-    Rows { node: TensorId },
+    /// A row-wise op over the last axis (the soft cross-entropy or its gradient), a
+    /// workgroup per row; members after `node` are an epilogue per output element. A
+    /// gradient kernel may also compute `loss`, the soft cross-entropy of the same inputs,
+    /// from the same pass over each row.
+    Rows {
+        node: TensorId,
+        loss: Option<TensorId>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -135,7 +140,9 @@ pub fn resolve(
 /// for a reduction or segment sum, which reads its input element by element.
 pub fn read_space(nodes: &[Node], kernel: &Kernel, member: TensorId) -> usize {
     match kernel.kind {
-        KernelKind::Reduce { node } | KernelKind::Segment { node } | KernelKind::Rows { node }
+        KernelKind::Reduce { node }
+        | KernelKind::Segment { node }
+        | KernelKind::Rows { node, .. }
             if node == member =>
         {
             nodes[nodes[member.index()].inputs[0].index()]
@@ -299,9 +306,24 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         let kind = match node.op {
             Op::Reduce { .. } => KernelKind::Reduce { node: id },
             Op::ScatterAdd { .. } => KernelKind::Segment { node: id },
-            Op::SoftCrossEntropy | Op::SoftCrossEntropyGrad => KernelKind::Rows { node: id },
+            Op::SoftCrossEntropy | Op::SoftCrossEntropyGrad => KernelKind::Rows {
+                node: id,
+                loss: None,
+            },
             _ => KernelKind::Contraction { node: id },
         };
+        if fuse && let Some(position) = state.loss_kernel(id) {
+            // The gradient joins its loss's kernel, where its inputs are already available.
+            let kernel = state.kernels[position].as_mut().expect("live kernel");
+            let loss = kernel.members[0];
+            kernel.kind = KernelKind::Rows {
+                node: id,
+                loss: Some(loss),
+            };
+            kernel.members.push(id);
+            state.kernel_of[id.index()] = Some(position);
+            continue;
+        }
         let mut members = vec![id];
         if fuse
             && matches!(kind, KernelKind::Reduce { .. } | KernelKind::Segment { .. })
@@ -399,6 +421,31 @@ impl Grouping<'_> {
         candidates
     }
 
+    /// For soft cross-entropy gradient `id`, the kernel computing the loss over the same
+    /// inputs (autodiff builds the gradient from the loss's own), if that kernel computes
+    /// nothing else yet: one pass over each row then gives both.
+    fn loss_kernel(&self, id: TensorId) -> Option<usize> {
+        let node = &self.nodes[id.index()];
+        if node.op != Op::SoftCrossEntropyGrad {
+            return None;
+        }
+        self.kernels.iter().position(|kernel| {
+            kernel.as_ref().is_some_and(|kernel| {
+                let [member] = kernel.members[..] else {
+                    return false;
+                };
+                let candidate = &self.nodes[member.index()];
+                kernel.kind
+                    == KernelKind::Rows {
+                        node: member,
+                        loss: None,
+                    }
+                    && candidate.op == Op::SoftCrossEntropy
+                    && candidate.inputs == node.inputs
+            })
+        })
+    }
+
     fn has_candidates(&self, id: TensorId) -> bool {
         !self.candidates(id).is_empty()
     }
@@ -417,7 +464,7 @@ impl Grouping<'_> {
                 // that size fit (after the reduction, where the epilogue sits).
                 KernelKind::Reduce { node }
                 | KernelKind::Segment { node }
-                | KernelKind::Rows { node } => pull.iter().all(|&p| p > node),
+                | KernelKind::Rows { node, .. } => pull.iter().all(|&p| p > node),
                 // A contraction's epilogue is one chain, with no room beside it.
                 KernelKind::Contraction { .. } => false,
             };
@@ -562,7 +609,7 @@ fn space(nodes: &[Node], kernel: &Kernel) -> usize {
         KernelKind::Pointwise => nodes[kernel.members[0].index()].shape.num_elements(),
         KernelKind::Reduce { node }
         | KernelKind::Segment { node }
-        | KernelKind::Rows { node }
+        | KernelKind::Rows { node, .. }
         | KernelKind::Contraction { node } => nodes[node.index()].shape.num_elements(),
     }
 }
