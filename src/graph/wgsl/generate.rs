@@ -771,6 +771,11 @@ const COMBINE_ROWS: &str = "fn combine_rows(a: vec4<f32>, b: vec4<f32>) -> vec4<
 }
 ";
 
+/// Gradient rows of at most this many workgroup-wide turns keep their entries in registers
+/// between the two passes (19 for the training step's 4,672 moves) instead of reading them
+/// again.
+const RESIDENT_TURNS: u32 = 24;
+
 /// A workgroup per row of a soft cross-entropy or its gradient (`node`, with the `loss` of
 /// the same inputs beside a gradient if fusion put it there): one pass over the row
 /// gathers [`COMBINE_ROWS`]'s statistics (`UNROLL` loads in flight per thread), a tree
@@ -847,16 +852,82 @@ fn rows(
             })
             .collect::<String>()
     };
-    let gather = lanes(&|lane| {
-        format!(
-            "    acc{lane} = combine_rows(acc{lane}, vec4<f32>({masked}, 1.0f, {target}, 0.0f));"
-        )
-    });
+    let stride = WORKGROUP * UNROLL;
+    let turns = length.div_ceil(u64::from(WORKGROUP)) as u32;
+    let resident = central.op == Op::SoftCrossEntropyGrad && turns <= RESIDENT_TURNS;
+    // Column `lid + turn · WORKGROUP` of a resident row, and its bounds check unless the
+    // whole turn is inside the row.
+    let guard = |turn: u32| {
+        let column = format!("lid + {}u", turn * WORKGROUP);
+        let guard = (u64::from(turn + 1) * u64::from(WORKGROUP) > length)
+            .then(|| format!("{column} < {length}u"));
+        (column, guard)
+    };
+    // Pass 1: the row's statistics into `acc0..`.
+    let gather = if resident {
+        // Every entry of the thread loaded first (all loads in flight), kept in registers
+        // for pass 2, then folded in.
+        let mut loads = String::new();
+        let mut folds = String::new();
+        for turn in 0..turns {
+            let (column, guard) = guard(turn);
+            let load = format!(
+                "let ii = row * {length}u + {column};\n        x{turn} = {masked};\n        t{turn} = {target};\n        legal{turn} = {legal};"
+            );
+            let fold = format!(
+                "acc{lane} = combine_rows(acc{lane}, vec4<f32>(x{turn}, 1.0f, t{turn}, 0.0f));",
+                lane = turn % UNROLL
+            );
+            let _ = writeln!(
+                loads,
+                "    var x{turn} = 0.0f;\n    var t{turn} = 0.0f;\n    var legal{turn} = false;"
+            );
+            match guard {
+                Some(guard) => {
+                    let _ = writeln!(loads, "    if {guard} {{\n        {load}\n    }}");
+                    let _ = writeln!(folds, "    if {guard} {{\n        {fold}\n    }}");
+                }
+                None => {
+                    let _ = writeln!(loads, "    {{\n        {load}\n    }}");
+                    let _ = writeln!(folds, "    {fold}");
+                }
+            }
+        }
+        loads + &folds
+    } else {
+        let steps = lanes(&|lane| {
+            format!(
+                "    acc{lane} = combine_rows(acc{lane}, vec4<f32>({masked}, 1.0f, {target}, 0.0f));"
+            )
+        });
+        format!("    for (var r = lid; r < {length}u; r += {stride}u) {{\n{steps}    }}\n")
+    };
     let finishing = match central.op {
         Op::SoftCrossEntropy => format!(
             "    if lid == 0u {{\n    let oi = row;\n{}    }}\n",
             finish(LOSS)
         ),
+        Op::SoftCrossEntropyGrad if resident => {
+            let mut steps = String::new();
+            for turn in 0..turns {
+                let (column, guard) = guard(turn);
+                let body: String = format!(
+                    "let ii = row * {length}u + {column};\nlet oi = ii;\n{}",
+                    finish(&format!(
+                        "select(0.0f, exp(x{turn} - stats.x) * scale - t{turn}, legal{turn})"
+                    ))
+                );
+                let body: String = body
+                    .lines()
+                    .map(|line| format!("        {}\n", line.trim_start()))
+                    .collect();
+                let guard = guard.map_or_else(String::new, |guard| format!("if {guard} "));
+                let _ = writeln!(steps, "    {guard}{{\n{body}    }}");
+            }
+            format!(
+                "{beside}    let stats = row_stats[0];\n    let scale = stats.z / stats.y;\n{steps}"
+            )
+        }
         Op::SoftCrossEntropyGrad => {
             let per_entry = format!(
                 "    let oi = ii;\n{}",
@@ -870,7 +941,6 @@ fn rows(
     for (var r = lid; r < {length}u; r += {stride}u) {{
 {steps}    }}
 ",
-                stride = WORKGROUP * UNROLL,
                 steps = lanes(&|_| per_entry.clone()),
             )
         }
@@ -894,9 +964,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if row >= {rows}u {{
         return;
     }}
-{accumulators}    for (var r = lid; r < {length}u; r += {stride}u) {{
-{gather}    }}
-    var acc = {all};
+{accumulators}{gather}    var acc = {all};
     row_stats[lid] = acc;
     workgroupBarrier();
     for (var width = {half}u; width >= 1u; width >>= 1u) {{
@@ -913,7 +981,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         all = (1..UNROLL).fold("acc0".to_owned(), |all, lane| {
             format!("combine_rows({all}, acc{lane})")
         }),
-        stride = WORKGROUP * UNROLL,
         half = WORKGROUP / 2,
     );
     Generated {
