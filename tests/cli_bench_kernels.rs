@@ -89,6 +89,57 @@ fn prints_one_checked_json_line_per_measurement() {
     assert!(conv["spot_check_error"].as_f64().is_some());
 }
 
+/// `--dump-shaders` writes every kernel's shader and every dispatch's shader as run (merged
+/// ones too), one per dispatch that `--list-kernels` names, each a valid shader.
+#[test]
+fn dump_shaders_writes_every_dispatch_as_run() {
+    if test_gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = wgzero(&[
+        "--backend",
+        "gpu",
+        "bench",
+        "kernels",
+        "--only",
+        "train",
+        "--train-batch",
+        "2",
+        "--list-kernels",
+        "--dump-shaders",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let listed = stderr
+        .lines()
+        .filter(|l| l.starts_with("# dispatch"))
+        .count();
+    let merged = stderr
+        .lines()
+        .filter(|l| l.starts_with("# dispatch") && l.contains(" + "))
+        .count();
+    assert!(merged > 0, "no merged dispatch to check: {stderr}");
+    let mut dispatches = 0;
+    let mut kernels = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let wgsl = std::fs::read_to_string(&path).unwrap();
+        wgzero::gpu::validate_wgsl(&wgsl, naga::valid::Capabilities::empty())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("dispatch_") {
+            assert!(wgsl.starts_with("// dispatch "), "{name} has no header");
+            dispatches += 1;
+        } else {
+            kernels += 1;
+        }
+    }
+    assert_eq!(dispatches, listed, "{stderr}");
+    assert!(kernels > 0);
+}
+
 #[test]
 fn the_cpu_backend_is_refused_with_a_hint() {
     let output = wgzero(&["--backend", "cpu", "bench", "kernels"]);

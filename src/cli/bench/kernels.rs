@@ -99,8 +99,9 @@ pub struct KernelsArgs {
     /// Print the training step's kernel list (with the ops fused into each) on stderr.
     #[arg(long)]
     list_kernels: bool,
-    /// Write the training step's WGSL into DIR (one file per shader, named by kernel
-    /// index and kind) and skip its timing: inspects batch-1024 shaders on a slow adapter.
+    /// Write the training step's WGSL into DIR (one file per kernel shader, named by
+    /// kernel index and kind, and one per dispatch as run, merged ones included) and skip
+    /// its timing: inspects batch-1024 shaders on a slow adapter.
     #[arg(long, value_name = "DIR")]
     dump_shaders: Option<std::path::PathBuf>,
 }

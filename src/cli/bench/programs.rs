@@ -254,21 +254,31 @@ pub fn mlp_forward(
     Ok(())
 }
 
-/// Writes every shader of `program` into `dir` as `NNN_kind[_pass].wgsl`.
-fn write_shaders(program: &Program, dir: &Path) -> anyhow::Result<()> {
+/// Writes every kernel's shaders of `program` into `dir` as `NNN_kind_pass.wgsl`, and every
+/// dispatch's shader as run (merged ones included) as `dispatch_NN.wgsl`, headed by what
+/// it runs.
+fn write_shaders(program: &GpuProgram, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create --dump-shaders directory {}", dir.display()))?;
+    let write = |name: String, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    };
     let mut written = 0;
     for (index, kernel) in program.kernels().iter().enumerate() {
         if kernel.batch.as_ref().is_some_and(|run| run.start != index) {
             continue;
         }
         for (pass, wgsl) in kernel.shaders.iter().enumerate() {
-            let path = dir.join(format!("{index:03}_{}_{pass}.wgsl", kernel.kind));
-            std::fs::write(&path, wgsl)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write(format!("{index:03}_{}_{pass}.wgsl", kernel.kind), wgsl)?;
             written += 1;
         }
+    }
+    let labels = program.dispatch_labels();
+    for (index, wgsl) in program.dispatch_shaders().into_iter().enumerate() {
+        let header = format!("// dispatch {index}: {}\n", labels[index].trim());
+        write(format!("dispatch_{index:02}.wgsl"), &(header + wgsl))?;
+        written += 1;
     }
     eprintln!(
         "# train_step: wrote {written} shaders into {}",
@@ -318,12 +328,12 @@ pub fn train_step(gpu: &Arc<Gpu>, bench: &TrainBench) -> anyhow::Result<()> {
             eprintln!("# dispatch {index:2}: {}", label.trim());
         }
     }
-    if let Some(dir) = dump_shaders {
-        return write_shaders(&program, dir);
-    }
     let Program::Gpu(mut program) = program else {
         unreachable!("compiled for the GPU")
     };
+    if let Some(dir) = dump_shaders {
+        return write_shaders(&program, dir);
+    }
     // Realistic inputs: sparse binary planes, a legal mask, a policy over it, values.
     let actions = network.num_actions();
     let mut x = 0x2545_f491_4f6c_dd1du64;

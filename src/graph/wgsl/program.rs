@@ -26,6 +26,8 @@ struct Step {
     /// pointwise kernels, merged finishing passes, or several of these merged (joined by
     /// " + ").
     label: String,
+    /// The shader as run (after merging), for `--dump-shaders`.
+    wgsl: String,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -309,6 +311,7 @@ impl GpuProgram {
                 let bind_group = gpu.bind_used_ranges(&pipeline, &wgsl, "main", &ranges)?;
                 steps.push(Step {
                     label: label.clone(),
+                    wgsl: wgsl.clone(),
                     pipeline,
                     bind_group,
                     workgroups,
@@ -337,6 +340,11 @@ impl GpuProgram {
     /// (joined by " + ").
     pub fn dispatch_labels(&self) -> Vec<&str> {
         self.steps.iter().map(|step| step.label.as_str()).collect()
+    }
+
+    /// The WGSL each dispatch of one step runs, in order: merged dispatches as merged.
+    pub fn dispatch_shaders(&self) -> Vec<&str> {
+        self.steps.iter().map(|step| step.wgsl.as_str()).collect()
     }
 
     /// The kernels of one step, in order, with the ops fused into each.
