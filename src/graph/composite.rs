@@ -68,14 +68,22 @@ impl Graph {
     /// weight. The parameters stay separate tensors. The layers must share the kernel
     /// size; each output is `conv2d(x, weight) + bias`.
     pub fn sibling_convs(&self, x: Tensor, layers: &[(Tensor, Tensor)]) -> Vec<Tensor> {
-        let weights: Vec<Tensor> = layers.iter().map(|layer| layer.0).collect();
-        let biases: Vec<Tensor> = layers.iter().map(|layer| layer.1).collect();
+        let mut weights: Vec<Tensor> = layers.iter().map(|layer| layer.0).collect();
+        let mut biases: Vec<Tensor> = layers.iter().map(|layer| layer.1).collect();
+        // Zero columns up to a multiple of 4 keep the output's rows 16-byte aligned, so
+        // that kernels move them as vec4s (the chess heads: 73 + 1 → 76 columns).
+        let width: usize = biases.iter().map(|bias| bias.shape.dim(-1)).sum();
+        let padding = width.next_multiple_of(4) - width;
+        if padding > 0 {
+            weights.push(self.fill(0.0, weights[0].shape.with_dim(3, padding)));
+            biases.push(self.fill(0.0, [padding]));
+        }
         let both = self.add(
             self.conv2d(x, self.concat(&weights, -1)),
             self.concat(&biases, -1),
         );
         let mut start = 0;
-        biases
+        biases[..layers.len()]
             .iter()
             .map(|bias| {
                 let len = bias.shape.dim(-1);

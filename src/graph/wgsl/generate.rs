@@ -780,7 +780,8 @@ const RESIDENT_TURNS: u32 = 24;
 /// the same inputs beside a gradient if fusion put it there): one pass over the row
 /// gathers [`COMBINE_ROWS`]'s statistics (`UNROLL` loads in flight per thread), a tree
 /// combines them; the loss is then `Σt · log Σexp − Σt·(x − m)`, and the gradient a second
-/// pass over the row (from cache) computing `softmax · Σt − t` and the epilogue.
+/// pass over the row computing `softmax · Σt − t` and the epilogue, from the entries the
+/// first pass kept in registers (rows of up to [`RESIDENT_TURNS`] turns) or read again.
 fn rows(
     nodes: &[Node],
     plan: &FusionPlan,
