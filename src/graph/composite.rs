@@ -1,5 +1,6 @@
-//! Ops built from primitives: means, softmax, layer norm, the mean squared error. Their gradients come from
-//! the primitives' rules, and fusion turns each into a few kernels.
+//! Ops built from primitives: means, softmax, layer norm, the mean squared error, sibling
+//! convolutions, linear layers. Their gradients come from the primitives' rules, and fusion
+//! turns each into a few kernels.
 
 use super::ir::{Graph, Tensor};
 
@@ -66,7 +67,8 @@ impl Graph {
     /// convolution by their weights side by side and sliced apart: one product over `x`
     /// instead of one per layer, and in the backward pass one grad input and one grad
     /// weight. The parameters stay separate tensors. The layers must share the kernel
-    /// size; each output is `conv2d(x, weight) + bias`.
+    /// size; each output is `conv2d(x, weight) + bias`. The joint product gets zero columns
+    /// up to a multiple of 4.
     pub fn sibling_convs(&self, x: Tensor, layers: &[(Tensor, Tensor)]) -> Vec<Tensor> {
         let mut weights: Vec<Tensor> = layers.iter().map(|layer| layer.0).collect();
         let mut biases: Vec<Tensor> = layers.iter().map(|layer| layer.1).collect();
