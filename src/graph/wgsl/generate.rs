@@ -114,6 +114,25 @@ fn layout(nodes: &[Node], plan: &FusionPlan, positions: &[usize], extra: &[Bindi
     }
 }
 
+impl Layout {
+    /// An emitter for the members of kernel `position` that reads and stores through these
+    /// bindings.
+    fn emitter<'a>(
+        &'a self,
+        nodes: &'a [Node],
+        plan: &'a FusionPlan,
+        position: usize,
+    ) -> Emitter<'a> {
+        Emitter {
+            nodes,
+            plan,
+            position,
+            names: &self.names,
+            stores: true,
+        }
+    }
+}
+
 fn unary(op: UnaryOp, x: &str) -> String {
     match op {
         UnaryOp::Neg => format!("(-{x})"),
@@ -252,13 +271,7 @@ pub fn pointwise(nodes: &[Node], plan: &FusionPlan, positions: &[usize]) -> Gene
             "batching a non-pointwise kernel"
         );
         let count = nodes[kernel.members[0].index()].shape.num_elements() as u64;
-        let emitter = Emitter {
-            nodes,
-            plan,
-            position,
-            names: &layout.names,
-            stores: true,
-        };
+        let emitter = layout.emitter(nodes, plan, position);
         let mut members = String::new();
         for &member in &kernel.members {
             emitter.member(member, &index, &mut members);
@@ -432,13 +445,7 @@ fn reduction(
     let length: u64 = dims[start..end].iter().product::<usize>() as u64;
     let inner: u64 = dims[end..].iter().product::<usize>() as u64;
     let layout = layout(nodes, plan, &[position], &[]);
-    let emitter = Emitter {
-        nodes,
-        plan,
-        position,
-        names: &layout.names,
-        stores: true,
-    };
+    let emitter = layout.emitter(nodes, plan, position);
     let (prologue, epilogue) = split_members(kernel, node);
     let identity = match op {
         ReduceOp::Sum => literal(0.0),
@@ -703,13 +710,7 @@ fn segment(nodes: &[Node], plan: &FusionPlan, position: usize, node: TensorId) -
     let outputs = out_shape.num_elements() as u64;
     let layout = layout(nodes, plan, &[position], &[Binding::SegmentTable(node)]);
     let table = format!("s{}", layout.bindings.len() - 1);
-    let emitter = Emitter {
-        nodes,
-        plan,
-        position,
-        names: &layout.names,
-        stores: true,
-    };
+    let emitter = layout.emitter(nodes, plan, position);
     let (prologue, epilogue) = split_members(kernel, node);
     let mut per_input = String::new();
     let input_index = Ix::var("ii");
@@ -795,13 +796,7 @@ fn rows(
     let length = logits_shape.dim(-1) as u64;
     let rows = logits_shape.num_elements() as u64 / length;
     let layout = layout(nodes, plan, &[position], &[]);
-    let emitter = Emitter {
-        nodes,
-        plan,
-        position,
-        names: &layout.names,
-        stores: true,
-    };
+    let emitter = layout.emitter(nodes, plan, position);
     let index = Ix::var("ii");
     let load = |input: usize| {
         value_at_flat(
