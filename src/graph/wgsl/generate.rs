@@ -1,11 +1,12 @@
-//! WGSL for fused pointwise, reduction, segment-sum and row (soft cross-entropy) kernels. Matrix products and
-//! convolutions come from the templates in `graph::kernels` (see `contraction.rs`).
+//! WGSL for fused pointwise, reduction and segment-sum kernels. Row kernels (the soft
+//! cross-entropy) are in `rows.rs`; matrix products and convolutions come from the
+//! templates in `graph::kernels` (see `contraction.rs`).
 
 use std::fmt::Write;
 
 use super::index::{BufferNames, Ix, literal, value_at_flat};
 use super::merge::FINISHING_MAIN;
-use crate::graph::composite::MASKED_LOGIT;
+use super::rows::rows;
 use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, is_view_like};
 use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
 
@@ -55,14 +56,19 @@ pub fn grid(threads: u64) -> ([u32; 3], String) {
 
 /// Bindings of one dispatch (a kernel, or a batch of pointwise kernels) and the WGSL
 /// declarations for them.
-struct Layout {
-    names: BufferNames,
-    declarations: String,
-    bindings: Vec<Binding>,
+pub(super) struct Layout {
+    pub names: BufferNames,
+    pub declarations: String,
+    pub bindings: Vec<Binding>,
 }
 
 /// The bindings of kernels `positions` of `plan`, dispatched together, then `extra`.
-fn layout(nodes: &[Node], plan: &FusionPlan, positions: &[usize], extra: &[Binding]) -> Layout {
+pub(super) fn layout(
+    nodes: &[Node],
+    plan: &FusionPlan,
+    positions: &[usize],
+    extra: &[Binding],
+) -> Layout {
     let mut tensors = Vec::new();
     let mut tables = Vec::new();
     for &position in positions {
@@ -117,7 +123,7 @@ fn layout(nodes: &[Node], plan: &FusionPlan, positions: &[usize], extra: &[Bindi
 impl Layout {
     /// An emitter for the members of kernel `position` that reads and stores through these
     /// bindings.
-    fn emitter<'a>(
+    pub(super) fn emitter<'a>(
         &'a self,
         nodes: &'a [Node],
         plan: &'a FusionPlan,
@@ -230,7 +236,7 @@ impl Emitter<'_> {
         )
     }
 
-    fn store(&self, id: TensorId, index: &Ix, body: &mut String) {
+    pub(super) fn store(&self, id: TensorId, index: &Ix, body: &mut String) {
         if self.stores && self.plan.materialized[id.index()] {
             let name = &self.names.tensors[&id];
             let _ = writeln!(body, "    {name}[{}] = v{};", index.render(), id.0);
@@ -309,7 +315,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
 
 /// Splits members of a reduction-like kernel into the prologue (before `node`) and the
 /// epilogue (after it).
-fn split_members(kernel: &Kernel, node: TensorId) -> (Vec<TensorId>, Vec<TensorId>) {
+pub(super) fn split_members(kernel: &Kernel, node: TensorId) -> (Vec<TensorId>, Vec<TensorId>) {
     let prologue = kernel
         .members
         .iter()
@@ -366,7 +372,7 @@ const GROUPED_MAX_ROWS: u64 = 64;
 const FEW_ROWS: u64 = 256;
 const FEW_ROWS_LENGTH: u64 = 4096;
 /// Loads in flight per thread in the reduction loops (one accumulator each).
-const UNROLL: u32 = 4;
+pub(super) const UNROLL: u32 = 4;
 
 /// `UNROLL` guarded loop steps: step `lane` sets `ii` to `index(lane)` when `guard(lane)`
 /// holds, evaluates the prologue `per_input` and folds the reduced input into `acc{lane}`.
@@ -394,7 +400,7 @@ fn unrolled_steps(
 }
 
 /// Declares the `UNROLL` accumulators.
-fn accumulators(identity: &str) -> String {
+pub(super) fn accumulators(identity: &str) -> String {
     (0..UNROLL)
         .map(|lane| format!("    var acc{lane} = {identity};\n"))
         .collect()
@@ -748,236 +754,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
         declarations = layout.declarations,
         span = size * inner,
         offsets = size + 1,
-    );
-    Generated {
-        wgsl,
-        bindings: layout.bindings,
-        workgroups,
-    }
-}
-
-/// A soft cross-entropy row's statistics as `vec4(m, Σ exp(x − m), Σ t, Σ t·(x − m))` for
-/// the masked logits `x` and targets `t` seen so far, `m` their maximum: combining two
-/// rebases both on the larger maximum, so that rows are summed in one pass (online
-/// softmax) in any order. Exponents are never positive, so nothing overflows; the
-/// identity's `m` is the lowest finite float, so that its rebasing terms are 0, not NaN.
-const COMBINE_ROWS: &str = "fn combine_rows(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
-    let top = max(a.x, b.x);
-    return vec4<f32>(
-        top,
-        a.y * exp(a.x - top) + b.y * exp(b.x - top),
-        a.z + b.z,
-        a.w + a.z * (a.x - top) + b.w + b.z * (b.x - top),
-    );
-}
-";
-
-/// Gradient rows of at most this many workgroup-wide turns keep their entries in registers
-/// between the two passes (19 for the training step's 4,672 moves) instead of reading them
-/// again.
-const RESIDENT_TURNS: u32 = 24;
-
-/// A workgroup per row of a soft cross-entropy or its gradient (`node`, with the `loss` of
-/// the same inputs beside a gradient if fusion put it there): one pass over the row
-/// gathers [`COMBINE_ROWS`]'s statistics (`UNROLL` loads in flight per thread), a tree
-/// combines them; the loss is then `Σt · log Σexp − Σt·(x − m)`, and the gradient a second
-/// pass over the row computing `softmax · Σt − t` and the epilogue, from the entries the
-/// first pass kept in registers (rows of up to [`RESIDENT_TURNS`] turns) or read again.
-fn rows(
-    nodes: &[Node],
-    plan: &FusionPlan,
-    position: usize,
-    node: TensorId,
-    loss: Option<TensorId>,
-) -> Generated {
-    let kernel = &plan.kernels[position];
-    let central = &nodes[node.index()];
-    let logits_shape = nodes[central.inputs[0].index()].shape;
-    let length = logits_shape.dim(-1) as u64;
-    let rows = logits_shape.num_elements() as u64 / length;
-    let layout = layout(nodes, plan, &[position], &[]);
-    let emitter = layout.emitter(nodes, plan, position);
-    let index = Ix::var("ii");
-    let load = |input: usize| {
-        value_at_flat(
-            nodes,
-            &plan.kernel_of,
-            Some(position),
-            &layout.names,
-            central.inputs[input],
-            &index,
-            logits_shape,
-        )
-    };
-    let (logit, target, mask) = (load(0), load(1), load(2));
-    let legal = format!("{mask} != 0.0f");
-    let masked = format!("select({}, {logit}, {legal})", literal(MASKED_LOGIT));
-    let (_, epilogue) = split_members(kernel, node);
-    let output = Ix::var("oi");
-    const LOSS: &str = "acc.z * log(acc.y) - acc.w";
-    // The loss of a gradient kernel: stored, no epilogue (fusion adds it only alone).
-    let beside = loss.map_or_else(String::new, |loss| {
-        let mut text = format!(
-            "    if lid == 0u {{\n    let oi = row;\n    let v{} = {LOSS};\n",
-            loss.0
-        );
-        emitter.store(loss, &output, &mut text);
-        text + "    }\n"
-    });
-    // `let v<node> = value;`, its store and the epilogue, at output index `oi`.
-    let finish = |value: &str| {
-        let mut text = format!("    let v{} = {value};\n", node.0);
-        emitter.store(node, &output, &mut text);
-        for &member in &epilogue {
-            emitter.member(member, &output, &mut text);
-        }
-        text
-    };
-    // `UNROLL` guarded steps over a row, step `lane` at entry `r + lane · WORKGROUP`.
-    let lanes = |body: &dyn Fn(u32) -> String| {
-        (0..UNROLL)
-            .map(|lane| {
-                let offset = lane * WORKGROUP;
-                let body: String = body(lane)
-                    .lines()
-                    .map(|line| format!("        {line}\n"))
-                    .collect();
-                format!(
-                    "        if r + {offset}u < {length}u {{\n            let ii = row * {length}u + r + {offset}u;\n{body}        }}\n"
-                )
-            })
-            .collect::<String>()
-    };
-    let stride = WORKGROUP * UNROLL;
-    let turns = length.div_ceil(u64::from(WORKGROUP)) as u32;
-    let resident = central.op == Op::SoftCrossEntropyGrad && turns <= RESIDENT_TURNS;
-    // Column `lid + turn · WORKGROUP` of a resident row, and its bounds check unless the
-    // whole turn is inside the row.
-    let guard = |turn: u32| {
-        let column = format!("lid + {}u", turn * WORKGROUP);
-        let guard = (u64::from(turn + 1) * u64::from(WORKGROUP) > length)
-            .then(|| format!("{column} < {length}u"));
-        (column, guard)
-    };
-    // Pass 1: the row's statistics into `acc0..`.
-    let gather = if resident {
-        // Every entry of the thread loaded first (all loads in flight), kept in registers
-        // for pass 2, then folded in.
-        let mut loads = String::new();
-        let mut folds = String::new();
-        for turn in 0..turns {
-            let (column, guard) = guard(turn);
-            let load = format!(
-                "let ii = row * {length}u + {column};\n        x{turn} = {masked};\n        t{turn} = {target};\n        legal{turn} = {legal};"
-            );
-            let fold = format!(
-                "acc{lane} = combine_rows(acc{lane}, vec4<f32>(x{turn}, 1.0f, t{turn}, 0.0f));",
-                lane = turn % UNROLL
-            );
-            let _ = writeln!(
-                loads,
-                "    var x{turn} = 0.0f;\n    var t{turn} = 0.0f;\n    var legal{turn} = false;"
-            );
-            match guard {
-                Some(guard) => {
-                    let _ = writeln!(loads, "    if {guard} {{\n        {load}\n    }}");
-                    let _ = writeln!(folds, "    if {guard} {{\n        {fold}\n    }}");
-                }
-                None => {
-                    let _ = writeln!(loads, "    {{\n        {load}\n    }}");
-                    let _ = writeln!(folds, "    {fold}");
-                }
-            }
-        }
-        loads + &folds
-    } else {
-        let steps = lanes(&|lane| {
-            format!(
-                "    acc{lane} = combine_rows(acc{lane}, vec4<f32>({masked}, 1.0f, {target}, 0.0f));"
-            )
-        });
-        format!("    for (var r = lid; r < {length}u; r += {stride}u) {{\n{steps}    }}\n")
-    };
-    let finishing = match central.op {
-        Op::SoftCrossEntropy => format!(
-            "    if lid == 0u {{\n    let oi = row;\n{}    }}\n",
-            finish(LOSS)
-        ),
-        Op::SoftCrossEntropyGrad if resident => {
-            let mut steps = String::new();
-            for turn in 0..turns {
-                let (column, guard) = guard(turn);
-                let body: String = format!(
-                    "let ii = row * {length}u + {column};\nlet oi = ii;\n{}",
-                    finish(&format!(
-                        "select(0.0f, exp(x{turn} - stats.x) * scale - t{turn}, legal{turn})"
-                    ))
-                );
-                let body: String = body
-                    .lines()
-                    .map(|line| format!("        {}\n", line.trim_start()))
-                    .collect();
-                let guard = guard.map_or_else(String::new, |guard| format!("if {guard} "));
-                let _ = writeln!(steps, "    {guard}{{\n{body}    }}");
-            }
-            format!(
-                "{beside}    let stats = row_stats[0];\n    let scale = stats.z / stats.y;\n{steps}"
-            )
-        }
-        Op::SoftCrossEntropyGrad => {
-            let per_entry = format!(
-                "    let oi = ii;\n{}",
-                finish(&format!(
-                    "select(0.0f, exp({masked} - stats.x) * scale - {target}, {legal})"
-                ))
-            );
-            format!(
-                "{beside}    let stats = row_stats[0];
-    let scale = stats.z / stats.y;
-    for (var r = lid; r < {length}u; r += {stride}u) {{
-{steps}    }}
-",
-                steps = lanes(&|_| per_entry.clone()),
-            )
-        }
-        ref other => unreachable!("{} is not a row op", other.name()),
-    };
-    let (workgroups, _) = grid(rows * u64::from(WORKGROUP));
-    let group = if workgroups[1] > 1 {
-        format!("(wid.x + wid.y * {MAX_GROUPS}u)")
-    } else {
-        "wid.x".to_owned()
-    };
-    let identity = format!("vec4<f32>({}, 0.0f, 0.0f, 0.0f)", literal(f32::MIN));
-    let wgsl = format!(
-        "{declarations}
-var<workgroup> row_stats: array<vec4<f32>, {WORKGROUP}>;
-
-{COMBINE_ROWS}
-@compute @workgroup_size({WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let row = {group};
-    if row >= {rows}u {{
-        return;
-    }}
-{accumulators}{gather}    var acc = {all};
-    row_stats[lid] = acc;
-    workgroupBarrier();
-    for (var width = {half}u; width >= 1u; width >>= 1u) {{
-        if lid < width {{
-            acc = combine_rows(acc, row_stats[lid + width]);
-            row_stats[lid] = acc;
-        }}
-        workgroupBarrier();
-    }}
-{finishing}}}
-",
-        declarations = layout.declarations,
-        accumulators = accumulators(&identity),
-        all = (1..UNROLL).fold("acc0".to_owned(), |all, lane| {
-            format!("combine_rows({all}, acc{lane})")
-        }),
-        half = WORKGROUP / 2,
     );
     Generated {
         wgsl,

@@ -3,7 +3,7 @@
 //! (3 µs back to back), and a dispatch that cannot fill the GPU leaves it idle while its
 //! last workgroups finish; merged, the dispatches share one barrier and their workgroups
 //! run side by side. Used for the deferred finishing passes of split kernels and for runs
-//! of independent dispatches ([`super::program`] decides which may merge).
+//! of independent dispatches ([`super::schedule`] decides which may merge).
 //!
 //! [`merge`] makes one shader of several parts: its workgroups are the parts' workgroups
 //! one after another (each part's grid flattened), and each workgroup calls the entry

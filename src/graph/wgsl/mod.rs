@@ -6,5 +6,7 @@ mod generate;
 mod index;
 mod merge;
 mod program;
+mod rows;
+mod schedule;
 
 pub use program::{GpuProgram, KernelInfo};
