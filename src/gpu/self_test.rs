@@ -25,7 +25,7 @@ pub fn reference(input: &[u32], salt: u32) -> Vec<u32> {
         .collect()
 }
 
-/// Runs the kernel over `count` pseudo-random inputs and compares with [`reference`].
+/// Runs the kernel over `count` pseudo-random inputs and compares with [`reference()`].
 /// Returns the number of elements checked.
 pub fn self_test(gpu: &Gpu, count: u32, salt: u32) -> Result<u32, GpuError> {
     let input: Vec<u32> = (0..count)

@@ -1,6 +1,6 @@
 //! Vertex relabelling: the symmetry group S_n of the clique game, for data augmentation.
 //!
-//! Relabelling vertex v as `map[v]` sends edge {u, v} to {map[u], map[v]} and keeps every
+//! Relabelling vertex v as `map[v]` sends edge `{u, v}` to `{map[u], map[v]}` and keeps every
 //! rule, so a position, its legal moves, its value and its policy all transform together:
 //! `policy_of(permuted state)[permute_action(a)] == policy_of(state)[a]`.
 

@@ -128,7 +128,7 @@ impl CoopTiles {
 /// of 32×32 subgroups its grad weight (63, where a 576-row product pads a 256-row tile by a
 /// third); the 64×64 one serves short row or column counts; the 64×80 one, whose
 /// subgroups hold whole rows 65 to 80 columns wide, a chess policy head's 73 columns
-/// (stored as contiguous blocks of rows, [`store_whole_rows`]). All fit 48 KiB of
+/// (stored as contiguous blocks of rows, `store_whole_rows`). All fit 48 KiB of
 /// workgroup memory.
 pub const COOP_CANDIDATES: &[CoopTiles] = &[
     single(coop(256, 64, 32, 64, 32)),

@@ -73,7 +73,7 @@ fn is_leaf(op: &Op) -> bool {
 impl GpuProgram {
     /// Compiles `graph` for `gpu`: fusion, the kernels that are not pointwise (built first,
     /// as deferring their finishing passes extends lifetimes), the buffer plan and its
-    /// buffers, scratch regions, the dispatch order with merges ([`schedule`]), and last
+    /// buffers, scratch regions, the dispatch order with merges (`schedule.rs`), and last
     /// every pipeline and bind group.
     pub fn compile(
         graph: &Graph,

@@ -21,7 +21,7 @@ use crate::graph::kernels::{AdapterCaps, MatmulKernel};
 /// Dispatches under one profile label.
 pub(super) type Labelled = (String, Vec<Part>);
 
-/// A contraction, reduction or segment kernel ready to dispatch: its dispatches (in
+/// A contraction, reduction, segment or row kernel ready to dispatch: its dispatches (in
 /// order), and a split one's finishing pass and partial-sum floats.
 pub(super) struct Built {
     dispatches: Vec<Part>,
