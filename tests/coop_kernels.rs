@@ -126,18 +126,10 @@ fn cases() -> Vec<Case> {
             shape.out_channels,
             shape.kernel
         );
-        let image = |pass, channels| {
-            let conv = BoardConv {
-                pass,
-                batch: shape.batch,
-                height: shape.height,
-                width: shape.width,
-                channels,
-            };
-            (shape.kernel == 3).then_some(conv)
-        };
+        let three_by_three = shape.kernel == 3;
         let forward = conv2d_forward(&shape).unwrap();
-        let board = image(BoardPass::Image, shape.in_channels)
+        let board = three_by_three
+            .then(|| BoardConv::forward(&shape))
             .filter(|conv| conv.validate(&forward).is_ok());
         cases.push(Case {
             label: format!("conv forward {name}"),
@@ -149,7 +141,8 @@ fn cases() -> Vec<Case> {
             board,
         });
         let grad_input = conv2d_grad_input(&shape).unwrap();
-        let board = image(BoardPass::Image, shape.out_channels)
+        let board = three_by_three
+            .then(|| BoardConv::grad_input(&shape))
             .filter(|conv| conv.validate(&grad_input).is_ok());
         cases.push(Case {
             label: format!("conv grad input {name}"),
@@ -162,7 +155,8 @@ fn cases() -> Vec<Case> {
         });
         for splits in [1, 3] {
             let spec = conv2d_grad_weight(&shape, splits).unwrap();
-            let board = image(BoardPass::GradWeight, shape.in_channels)
+            let board = three_by_three
+                .then(|| BoardConv::grad_weight(&shape))
                 .filter(|conv| conv.validate(&spec).is_ok());
             cases.push(Case {
                 label: format!("conv grad weight {name}, {splits} splits"),

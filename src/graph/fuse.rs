@@ -2,8 +2,9 @@
 //!
 //! - Pointwise chains over one iteration space become one kernel (several outputs allowed).
 //! - Pointwise ops after a reduction, segment sum, row op, matrix product or convolution
-//!   fold into that kernel as an epilogue; a pointwise group feeding only a reduction or segment sum
-//!   folds into it as a prologue (computed on the fly inside the reduction loop).
+//!   fold into that kernel as an epilogue; a pointwise group feeding only a reduction or
+//!   segment sum folds into it as a prologue (computed on the fly inside the reduction
+//!   loop).
 //! - View ops (reshape, permute, expand, slice, concat) and gathers are never kernels of
 //!   their own: their consumers read through them with rewritten indices.
 //! - Fills are inlined as literals; leaves (inputs, parameters, states, constants) are
