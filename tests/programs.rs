@@ -288,6 +288,97 @@ fn assigns_commit_after_the_run_and_persist() {
     });
 }
 
+/// Copies left at the end of each run: the GPU backend stores an assign's value straight
+/// into its target where every read of the target still sees the old value.
+fn copies(program: &Program) -> Option<usize> {
+    match program {
+        Program::Gpu(program) => Some(program.assign_copies()),
+        Program::Cpu(_) => None,
+    }
+}
+
+/// An SGD-with-momentum step: the momentum and the weights are updated in place (no copy
+/// on the GPU), though another kernel (the gradient's) reads the weights first, and the
+/// values match hand-computed ones run after run.
+#[test]
+fn updates_read_only_by_their_own_kernels_are_stored_in_place() {
+    on_every_backend(|compute| {
+        let g = Graph::new();
+        let w = g.parameter("w", [3], Init::Constant(1.0));
+        let m = g.state("m", [3], Init::Zeros);
+        let x = g.input("x", [3]);
+        let gradient = g.mul(w, x);
+        g.output("gradient", gradient);
+        let momentum = g.add(g.scale(m, 0.5), gradient);
+        g.assign(m, momentum);
+        g.assign(w, g.sub(w, g.scale(momentum, 0.1)));
+        let mut program = compile(&g, compute);
+        assert!(matches!(copies(&program), None | Some(0)));
+        let x = [1.0, 2.0, -1.0];
+        program.write("x", &x.map(|x| x as f32)).unwrap();
+        let (mut w, mut m) = ([1.0f64; 3], [0.0f64; 3]);
+        for _ in 0..3 {
+            let gradient: Vec<f64> = (0..3).map(|i| w[i] * x[i]).collect();
+            for i in 0..3 {
+                m[i] = 0.5 * m[i] + gradient[i];
+                w[i] -= 0.1 * m[i];
+            }
+            program.run().unwrap();
+            let close = |name: &str, want: &[f64]| {
+                assert_close(name, &read(&program, name), want, Tolerance::POINTWISE)
+            };
+            close("gradient", &gradient);
+            close("m", &m);
+            close("w", &w);
+        }
+    });
+}
+
+/// Targets read after their new value is computed, by a later kernel (a reduction that
+/// needs the new value too), by a broadcast (a scalar step count scaling a vector), or by
+/// a later member of the same kernel, keep their copies: each of those reads must see the
+/// value from before the run.
+#[test]
+fn targets_read_after_their_update_are_still_copied() {
+    on_every_backend(|compute| {
+        let g = Graph::new();
+        let v = g.state("v", [4], Init::Constant(1.0));
+        let x = g.input("x", [4]);
+        let grown = g.add(v, x);
+        g.assign(v, grown);
+        g.output("total", g.sum(g.mul(v, grown), &[0], true));
+        let step = g.state("step", [1], Init::Zeros);
+        g.assign(step, g.add(step, g.fill(1.0, [1])));
+        g.output("scaled", g.mul(x, step));
+        let w = g.state("w", [4], Init::Constant(2.0));
+        let doubled = g.scale(w, 2.0);
+        g.assign(w, doubled);
+        g.output("after", g.add(doubled, g.neg(w)));
+        let mut program = compile(&g, compute);
+        assert!(matches!(copies(&program), None | Some(3)));
+        let x = [1.0, 2.0, 3.0, 4.0];
+        program.write("x", &x.map(|x| x as f32)).unwrap();
+        let (mut v, mut w) = ([1.0f64; 4], 2.0f64);
+        for run in 0..3 {
+            let total: f64 = (0..4).map(|i| v[i] * (v[i] + x[i])).sum();
+            let scaled = x.map(|x| x * f64::from(run));
+            program.run().unwrap();
+            let close = |name: &str, want: &[f64]| {
+                assert_close(name, &read(&program, name), want, Tolerance::POINTWISE)
+            };
+            close("total", &[total]);
+            close("scaled", &scaled);
+            close("after", &[w; 4]);
+            for i in 0..4 {
+                v[i] += x[i];
+            }
+            w *= 2.0;
+            close("v", &v);
+            close("w", &[w; 4]);
+        }
+    });
+}
+
 #[test]
 fn unused_constants_and_fills_do_not_disturb_compilation() {
     // Dead leaves get zero-byte slots, or share a freed slot of another size: filling

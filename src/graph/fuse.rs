@@ -13,6 +13,8 @@
 //! A node joins an existing kernel only if every other value it reads is produced by an
 //! earlier kernel, so the kernel order stays a valid schedule.
 
+use std::collections::HashMap;
+
 use super::ir::{Graph, Node, Op, TensorId};
 use super::shape::Shape;
 use super::strided::{affine_view, matrix_layout};
@@ -79,6 +81,9 @@ pub struct FusionPlan {
     /// Nodes that need a buffer: leaves, and members read outside their kernel, outputs
     /// and assigned values.
     pub materialized: Vec<bool>,
+    /// Assigned values stored straight into their targets' buffers, value → target: none
+    /// from [`fuse`]; the GPU backend chooses them after fusion (`wgsl/in_place.rs`).
+    pub in_place: HashMap<TensorId, TensorId>,
 }
 
 /// True for ops that consumers read through instead of running.
@@ -369,6 +374,7 @@ fn group(graph: &Graph, fuse: bool, read_budget: usize) -> FusionPlan {
         kernels: compact,
         kernel_of,
         materialized,
+        in_place: HashMap::new(),
     }
 }
 

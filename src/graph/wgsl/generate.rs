@@ -80,11 +80,19 @@ pub(super) fn layout(
     tensors.dedup();
     tables.sort_unstable();
     tables.dedup();
+    let computes = |id: &TensorId| {
+        positions
+            .iter()
+            .any(|&position| plan.kernels[position].members.contains(id))
+    };
+    // A target whose new value is stored in place shares that value's buffer, and one
+    // buffer may not be bound read-only beside read-write.
     let writes = |id: &TensorId| {
-        plan.materialized[id.index()]
-            && positions
+        (plan.materialized[id.index()] && computes(id))
+            || plan
+                .in_place
                 .iter()
-                .any(|&position| plan.kernels[position].members.contains(id))
+                .any(|(value, target)| target == id && computes(value))
     };
     let mut bindings: Vec<Binding> = tensors.into_iter().map(Binding::Tensor).collect();
     bindings.extend(tables.into_iter().map(Binding::GatherTable));

@@ -3,6 +3,7 @@
 
 mod contraction;
 mod generate;
+mod in_place;
 mod index;
 mod merge;
 mod program;

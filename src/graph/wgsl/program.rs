@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::generate::{Binding, segment_table};
+use super::in_place;
 use super::merge::Part;
 use super::schedule::{self, MergeLimits};
 use crate::gpu::Gpu;
@@ -55,7 +56,8 @@ pub struct GpuProgram {
     /// The split kernels' partial sums.
     scratch: wgpu::Buffer,
     steps: Vec<Step>,
-    /// (value tensor, target tensor): copied at the end of each run.
+    /// (value tensor, target tensor) of the assigns not stored in place: copied at the end
+    /// of each run.
     assigns: Vec<(TensorId, TensorId)>,
     names: HashMap<String, TensorId>,
     outputs: HashMap<String, TensorId>,
@@ -82,9 +84,15 @@ impl GpuProgram {
     ) -> Result<Self, GraphError> {
         let nodes = graph.nodes().clone();
         let max_buffers = gpu.limits.max_storage_buffers_per_shader_stage as usize;
-        let fusion = fuse::fuse(graph, options.fuse, max_buffers);
+        let mut fusion = fuse::fuse(graph, options.fuse, max_buffers);
         let outputs: HashMap<String, TensorId> = graph.outputs().into_iter().collect();
         let (names, assigns) = names_and_assigns(&nodes, &fusion);
+        fusion.in_place = in_place::in_place_assigns(&nodes, &fusion, &assigns);
+        // Only the assigns not stored in place are copied.
+        let assigns: Vec<(TensorId, TensorId)> = assigns
+            .into_iter()
+            .filter(|(value, _)| !fusion.in_place.contains_key(value))
+            .collect();
         let mut built = schedule::build_kernels(gpu, &nodes, &fusion, options.precision)?;
         let extended = schedule::defer_finishers(&nodes, &fusion, &mut built)?;
         let (plan, buffer_of) = plan_buffers(&nodes, &fusion, &outputs, &assigns, &extended);
@@ -209,6 +217,12 @@ impl GpuProgram {
         let id = self.lookup(name)?;
         let count = self.nodes[id.index()].shape.num_elements();
         Ok(self.gpu.read(&self.buffers[self.buffer_of[&id]], count)?)
+    }
+
+    /// How many assigns are copied at the end of each run (the rest are stored in place by
+    /// the kernels that compute them).
+    pub fn assign_copies(&self) -> usize {
+        self.assigns.len()
     }
 
     /// Records every dispatch of the step into `pass`. A program with assigns also needs
@@ -423,7 +437,8 @@ impl Resources<'_> {
 const OWN_SLOT_BYTES: u64 = 1 << 20;
 
 /// Lifetimes of materialised tensors in kernel steps, and their buffer slots. Leaves,
-/// outputs, assigned values and tensors of at most [`OWN_SLOT_BYTES`] are pinned.
+/// outputs, assigned values (copied at the end of the step) and tensors of at most
+/// [`OWN_SLOT_BYTES`] are pinned; values stored in place share their targets' slots.
 fn plan_buffers(
     nodes: &[Node],
     fusion: &FusionPlan,
@@ -445,9 +460,10 @@ fn plan_buffers(
         let entry = last.entry(id).or_insert(until);
         *entry = (*entry).max(until);
     }
+    // Values stored in place take their targets' buffers (below).
     let mut tensors: Vec<TensorId> = (0..nodes.len())
         .map(|index| TensorId(index as u32))
-        .filter(|id| fusion.materialized[id.index()])
+        .filter(|id| fusion.materialized[id.index()] && !fusion.in_place.contains_key(id))
         .collect();
     tensors.sort_unstable();
     let output_ids: Vec<TensorId> = outputs.values().copied().collect();
@@ -477,10 +493,13 @@ fn plan_buffers(
         })
         .collect();
     let plan = plan::plan(&lifetimes);
-    let buffer_of = tensors
+    let mut buffer_of: HashMap<TensorId, usize> = tensors
         .iter()
         .enumerate()
         .map(|(index, &id)| (id, plan.slot_of[index]))
         .collect();
+    for (value, target) in &fusion.in_place {
+        buffer_of.insert(*value, buffer_of[target]);
+    }
     (plan, buffer_of)
 }

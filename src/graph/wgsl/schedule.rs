@@ -239,7 +239,7 @@ fn build(
 
 /// The first kernel after `position` that reads a value kernel `position` writes (the end
 /// of the step if none does): where its deferred finishing pass must have run.
-fn first_reader(nodes: &[Node], fusion: &FusionPlan, position: usize) -> usize {
+pub(super) fn first_reader(nodes: &[Node], fusion: &FusionPlan, position: usize) -> usize {
     let written: Vec<TensorId> = fusion.kernels[position]
         .members
         .iter()
