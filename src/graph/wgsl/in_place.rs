@@ -1,6 +1,6 @@
 //! Assigns written in place. An assign's value normally gets a buffer of its own, copied
 //! over its target (a parameter or optimizer state) at the end of the step: the training
-//! step's Adam update assigns 67 tensors, so 67 copy commands, each with its barriers, per
+//! step's Adam update assigns 69 tensors, so 69 copy commands, each with its barriers, per
 //! step. Where it is safe, the kernel that computes the value stores it straight into the
 //! target's buffer instead, and the copy goes.
 
