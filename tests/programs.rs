@@ -10,6 +10,11 @@ use wgzero::backend::Compute;
 use wgzero::graph::{CompileOptions, Graph, GraphError, Init, Program};
 use wgzero::testing::on_every_backend;
 
+/// Asserts that `program`'s tensor `name` holds `want`, as f32 arithmetic gives it.
+fn close(program: &Program, name: &str, want: &[f64]) {
+    assert_close(name, &read(program, name), want, Tolerance::POINTWISE);
+}
+
 #[test]
 fn writing_the_wrong_length_names_the_tensor_and_both_lengths() {
     on_every_backend(|compute| {
@@ -67,12 +72,7 @@ fn unknown_names_are_refused_by_write_and_read() {
         ));
         program.write("x", &[0.0, 1.0]).unwrap();
         program.run().unwrap();
-        assert_close(
-            "y",
-            &read(&program, "y"),
-            &[-1.0, -std::f64::consts::E],
-            Tolerance::POINTWISE,
-        );
+        close(&program, "y", &[-1.0, -std::f64::consts::E]);
     });
 }
 
@@ -324,12 +324,9 @@ fn updates_read_only_by_their_own_kernels_are_stored_in_place() {
                 w[i] -= 0.1 * m[i];
             }
             program.run().unwrap();
-            let close = |name: &str, want: &[f64]| {
-                assert_close(name, &read(&program, name), want, Tolerance::POINTWISE)
-            };
-            close("gradient", &gradient);
-            close("m", &m);
-            close("w", &w);
+            close(&program, "gradient", &gradient);
+            close(&program, "m", &m);
+            close(&program, "w", &w);
         }
     });
 }
@@ -363,18 +360,15 @@ fn targets_read_after_their_update_are_still_copied() {
             let total: f64 = (0..4).map(|i| v[i] * (v[i] + x[i])).sum();
             let scaled = x.map(|x| x * f64::from(run));
             program.run().unwrap();
-            let close = |name: &str, want: &[f64]| {
-                assert_close(name, &read(&program, name), want, Tolerance::POINTWISE)
-            };
-            close("total", &[total]);
-            close("scaled", &scaled);
-            close("after", &[w; 4]);
+            close(&program, "total", &[total]);
+            close(&program, "scaled", &scaled);
+            close(&program, "after", &[w; 4]);
             for i in 0..4 {
                 v[i] += x[i];
             }
             w *= 2.0;
-            close("v", &v);
-            close("w", &[w; 4]);
+            close(&program, "v", &v);
+            close(&program, "w", &[w; 4]);
         }
     });
 }
@@ -399,6 +393,6 @@ fn unused_constants_and_fills_do_not_disturb_compilation() {
             .iter()
             .map(|v| -(-v.exp()).exp())
             .collect();
-        assert_close("y", &read(&program, "y"), &want, Tolerance::POINTWISE);
+        close(&program, "y", &want);
     });
 }

@@ -1,22 +1,11 @@
 """Per-kernel GPU time of JAX's train step from jax.profiler's CUPTI trace (ncu segfaults on
 JAX here). Prints kernels per step, GPU-busy time per step and the kernels by total time."""
 import collections, glob, sys
-sys.argv = [sys.argv[0]]
-import jax, jax.numpy as jnp, optax
+import jax
 sys.path.insert(0, 'examples/reference')
 import jax_train_step as J
 STEPS = 10
-params = J.init(jax.random.PRNGKey(0)); opt = optax.adam(1e-3); state = opt.init(params)
-b = 1024; k1, k2, k3 = jax.random.split(jax.random.PRNGKey(0), 3)
-obs = (jax.random.uniform(k1, (b, 8, 8, 119)) > 0.7).astype(jnp.float32)
-mask = (jax.random.uniform(k2, (b, 4672)) > 0.9).astype(jnp.float32)
-target = mask / jnp.maximum(mask.sum(-1, keepdims=True), 1.0)
-vt = jax.random.uniform(k3, (b, 1)) * 2 - 1
-@jax.jit
-def step(params, state):
-    loss, grads = jax.value_and_grad(J.loss_fn)(params, obs, mask, target, vt)
-    u, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, u), state, loss
+step, params, state = J.setup(1024)
 for _ in range(20):
     params, state, loss = step(params, state)
 loss.block_until_ready()

@@ -14,12 +14,4 @@ done
   timeout 120 python3 examples/reference/jax_train_step.py --seconds 3 2>&1 | grep train_step_jax | sed 's/^/jax /' >> $OUT/ab.jsonl
 done
 for i in 1 2; do for b in wgzero_base wgzero_timing wgzero; do echo -n "$b-f32 " >> $OUT/ab.jsonl; timeout 60 $D/$b bench kernels --only train --precision f32 | grep '"train_step"' >> $OUT/ab.jsonl; done; done
-python3 - $OUT/ab.jsonl <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    name, _, rest = line.partition(' ')
-    try: d = json.loads(rest)
-    except Exception: print(name, 'unparsed', rest[:120]); continue
-    if 'median_ms' in d: print(f"{name:18} median {d['median_ms']:.3f} min {d['min_ms']:.3f} record {d.get('record_ms', float('nan')):.3f} copies {d.get('assign_copies','-')} dispatches {d['dispatches']}")
-    else: print(f"{name:18} {1e3/d['steps_per_s']:.3f} ms ({d['precision']})")
-PY
+python3 "$(dirname "$0")/ab_summary.py" $OUT/ab.jsonl

@@ -12,13 +12,5 @@ for i in 1 2 3; do echo -n "wgzero-f32 " >> $OUT/ab.jsonl; timeout 60 $D/wgzero 
 timeout 60 $D/wgzero bench kernels --only mlp > $OUT/mlp.jsonl 2>&1
 timeout 60 $D/wgzero bench kernels --only train --precision f16 --profile --list-kernels > $OUT/profile.jsonl 2>&1
 timeout 90 $D/wgzero bench kernels --only train --precision f16 --profile --profile-repeats 20 > $OUT/profile20.jsonl 2>&1
-python3 - $OUT/ab.jsonl <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    name, _, rest = line.partition(' ')
-    try: d = json.loads(rest)
-    except Exception: print(name, 'unparsed', rest[:120]); continue
-    if 'median_ms' in d: print(f"{name:12} median {d['median_ms']:.3f} min {d['min_ms']:.3f} record {d['record_ms']:.3f} copies {d['assign_copies']} steps/s {d['runs_per_s']:.1f}")
-    else: print(f"{name:12} {1e3/d['steps_per_s']:.3f} ms, {d['steps_per_s']:.1f} steps/s ({d['precision']})")
-PY
+python3 "$(dirname "$0")/ab_summary.py" $OUT/ab.jsonl
 grep -v '^#' $OUT/mlp.jsonl | cut -c1-260

@@ -66,6 +66,29 @@ def loss_fn(params, obs, mask, target, value_target):
     return policy_loss + value_loss
 
 
+def setup(batch):
+    """The jitted train step on fixed random data of `batch` positions (sparse binary
+    planes, a legal mask, a uniform policy over it, values in [-1, 1]), with the initial
+    parameters and Adam state: (step, params, state)."""
+    key = jax.random.PRNGKey(0)
+    params = init(key)
+    optimizer = optax.adam(1e-3)
+    state = optimizer.init(params)
+    k1, k2, k3 = jax.random.split(key, 3)
+    obs = (jax.random.uniform(k1, (batch, 8, 8, 119)) > 0.7).astype(jnp.float32)
+    mask = (jax.random.uniform(k2, (batch, 4672)) > 0.9).astype(jnp.float32)
+    target = mask / jnp.maximum(mask.sum(-1, keepdims=True), 1.0)
+    value_target = jax.random.uniform(k3, (batch, 1)) * 2 - 1
+
+    @jax.jit
+    def step(params, state):
+        loss, grads = jax.value_and_grad(loss_fn)(params, obs, mask, target, value_target)
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    return step, params, state
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=1024)
@@ -74,23 +97,7 @@ def main():
     device = jax.devices()[0]
     for precision in ["default", "highest"]:
         with jax.default_matmul_precision(precision):
-            key = jax.random.PRNGKey(0)
-            params = init(key)
-            optimizer = optax.adam(1e-3)
-            state = optimizer.init(params)
-            b = args.batch
-            k1, k2, k3 = jax.random.split(key, 3)
-            obs = (jax.random.uniform(k1, (b, 8, 8, 119)) > 0.7).astype(jnp.float32)
-            mask = (jax.random.uniform(k2, (b, 4672)) > 0.9).astype(jnp.float32)
-            target = mask / jnp.maximum(mask.sum(-1, keepdims=True), 1.0)
-            value_target = jax.random.uniform(k3, (b, 1)) * 2 - 1
-
-            @jax.jit
-            def step(params, state):
-                loss, grads = jax.value_and_grad(loss_fn)(params, obs, mask, target, value_target)
-                updates, state = optimizer.update(grads, state, params)
-                return optax.apply_updates(params, updates), state, loss
-
+            step, params, state = setup(args.batch)
             for _ in range(5):
                 params, state, loss = step(params, state)
             loss.block_until_ready()
@@ -105,7 +112,7 @@ def main():
             print(json.dumps({
                 "bench": "train_step_jax",
                 "precision": precision,
-                "batch": b,
+                "batch": args.batch,
                 "steps_per_s": statistics.median(windows),
                 "device": str(device),
                 "loss": float(loss),

@@ -63,8 +63,8 @@ fn safe(nodes: &[Node], fusion: &FusionPlan, value: TensorId, target: TensorId) 
     };
     for (index, &member) in kernel.members.iter().enumerate() {
         let node = &nodes[member.index()];
+        let space = read_space(nodes, kernel, member);
         for &input in &node.inputs {
-            let space = read_space(nodes, kernel, member);
             let reads_target = match resolve(nodes, &fusion.kernel_of, Some(position), input, space)
             {
                 Source::Load { base, .. } => {
