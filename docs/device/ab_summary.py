@@ -1,6 +1,5 @@
 """One line per run of an A/B file ($OUT/ab.jsonl): each line is a label, a space and a
-`wgzero bench kernels` or `jax_train_step.py` JSON line. Used by step_ab_in_place.sh and
-step_confirm.sh."""
+`wgzero bench kernels` or `jax_train_step.py` JSON line. Called by `run.sh step-ab`."""
 import json
 import sys
 
