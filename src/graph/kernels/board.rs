@@ -598,8 +598,8 @@ fn grad_weight_pass(out: &mut String, spec: &MatmulSpec, image: &Image, scale_b:
     // The image rows sit in a ring of three slots: source row `y` in slot `(y + 1) % 3`.
     // Steps run down the rows of a block of boards, so a step after the first of its block
     // stages one new row (`y0 + 1`) over the one no longer needed; the first stages all
-    // three. Loads go straight to workgroup memory (prefetching them one step ahead in
-    // registers measured no faster on an H100).
+    // three. Loads go straight to workgroup memory: prefetching them one step ahead in
+    // registers gained nothing (docs/rejected-optimizations.md, gathered-epilogue session).
     let ring = |out: &mut String, count: u32, first: u32| {
         let rows = Rows {
             count,

@@ -253,8 +253,8 @@ pub fn conv2d_grad_input(shape: &ConvShape) -> Result<MatmulSpec, KernelError> {
 
 /// A split count for [`conv2d_grad_weight`] on an adapter with `caps`: enough slices for
 /// about 512 workgroups of 64x64 output tiles on a hardware GPU (4 on a software one),
-/// each slice at least 256 pixels deep. (64 splits of a 3x3 64->64 batch-1024 board ran
-/// 25x faster than 1 on an H100: docs/PERFORMANCE.md.)
+/// each slice at least 256 pixels deep. (Unsplit, the few output tiles would leave most of
+/// the GPU idle: docs/kernel-archetypes.md, "Convolution as implicit GEMM".)
 pub fn grad_weight_splits(shape: &ConvShape, caps: &super::AdapterCaps) -> u32 {
     let workgroups: u32 = if caps.software { 4 } else { 512 };
     let output_tiles =

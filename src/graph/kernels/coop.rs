@@ -121,15 +121,15 @@ impl CoopTiles {
 }
 
 /// The candidates [`choose_coop_tiles`] picks from, all with one workgroup-memory stage
-/// and 64 halves or more per subgroup tile and k step: on an H100 (docs/PERFORMANCE.md)
-/// that beat two stages of 32-deep slices by 13–35 % on the convolutions of a 64-filter
-/// residual net. 256×64 tiles of 64×32 subgroups ran its forward pass and grad input
-/// fastest (83 and 78 TFLOP/s at batch 1024; square matmuls 142 at 4096³), 128×64×64 tiles
-/// of 32×32 subgroups its grad weight (63, where a 576-row product pads a 256-row tile by a
-/// third); the 64×64 one serves short row or column counts; the 64×80 one, whose
-/// subgroups hold whole rows 65 to 80 columns wide, a chess policy head's 73 columns
-/// (stored as contiguous blocks of rows, `store_whole_rows`). All fit 48 KiB of
-/// workgroup memory.
+/// and 64 halves or more per subgroup tile and k step: one stage halves the workgroup
+/// memory of two, which makes room for twice the loads in flight per barrier. 256×64
+/// tiles of 64×32 subgroups serve forward passes, grad inputs and large matmuls;
+/// 128×64×64 tiles of 32×32 subgroups the products a 256-row tile would pad by a quarter
+/// or more (a 3×3 grad weight's 576 rows); the 64×64 one short row or column counts; the
+/// 64×80 one, whose subgroups hold whole rows 65 to 80 columns wide, a chess policy head's
+/// 73 columns (stored as contiguous blocks of rows, `store_whole_rows`). All fit 48 KiB of
+/// workgroup memory. Their speeds: docs/kernel-archetypes.md, "Tensor cores"; the survey
+/// that chose them: docs/performance-history.md, "One workgroup-memory stage".
 pub const COOP_CANDIDATES: &[CoopTiles] = &[
     single(coop(256, 64, 32, 64, 32)),
     single(coop(128, 64, 64, 32, 32)),
@@ -139,7 +139,7 @@ pub const COOP_CANDIDATES: &[CoopTiles] = &[
 
 /// Every configuration `wgzero bench kernels --precision f16 --survey` measures: the
 /// candidates, then variants in stages, k depth, subgroup count and subgroup tile
-/// (docs/PERFORMANCE.md has the earlier, wider surveys).
+/// (docs/performance-history.md has the earlier, wider surveys).
 pub const COOP_SURVEY: &[CoopTiles] = &[
     single(coop(256, 64, 32, 64, 32)),
     single(coop(128, 64, 64, 32, 32)),
@@ -196,14 +196,13 @@ pub fn coop_tiles_named(name: &str) -> Result<CoopTiles, KernelError> {
         })
 }
 
-/// The tiles for `spec`: the first candidate that keeps an H100 busy (128 workgroups) and
-/// pads at most a quarter of its work (the 128×64 tile ran a 576-row grad weight 30 %
-/// faster than an exactly fitting 64×64 one); failing that, the one with the least padding.
-/// Split products (`batch` > 1: slices of a weight gradient) take only tiles of 256
-/// invocations, the size of the board and reduction kernels, so that they can share a
-/// dispatch with those: the policy head's grad weight on the 128-invocation whole-row tile
-/// took 54 µs in the H100 step and ran alone, against 47 µs merged with its grad input
-/// on 64×64 tiles (docs/PERFORMANCE.md).
+/// The tiles for `spec`: the first candidate that keeps a large GPU busy (128 workgroups)
+/// and pads at most a quarter of its work, since a larger, lightly padded tile beats an
+/// exactly fitting small one; failing that, the one with the least padding. Split products
+/// (`batch` > 1: slices of a weight gradient) take only tiles of 256 invocations, the size
+/// of the board and reduction kernels, so that they can share a dispatch with those (a
+/// split product on a 128-invocation tile runs alone). Measurements of both rules:
+/// docs/rejected-optimizations.md, tensor-core template and merged-dispatch session.
 pub fn choose_coop_tiles(spec: &MatmulSpec) -> CoopTiles {
     let waste = |tiles: &CoopTiles| {
         let m = spec.m.div_ceil(tiles.tile_m) * tiles.tile_m;
@@ -603,9 +602,8 @@ pub(super) struct StagedRow {
 /// four consecutive columns at a time (the accumulators die as they are read). Then every
 /// lane applies the epilogue to its values and stores them (one vec4 store when C's rows
 /// are a multiple of 4 wide), with no barrier between, so that the loads an epilogue makes
-/// (a residual, a mask) are all in flight at once rather than one row after another: on an
-/// H100 the residual and mask epilogues of the board convolutions took 9–12 µs less
-/// (docs/PERFORMANCE.md).
+/// (a residual, a mask) are all in flight at once rather than one row after another
+/// (docs/kernel-archetypes.md, "Tensor cores", the epilogue).
 pub(super) fn store_staged(
     out: &mut String,
     spec: &MatmulSpec,
@@ -641,9 +639,8 @@ pub(super) fn store_staged(
     }
     for (i, row) in rows.iter().enumerate() {
         for t in 0..per_lane {
-            // A lane stores four consecutive columns. Lanes storing consecutive columns of
-            // unaligned rows instead ran a 73-column policy head 1.5x slower on an H100
-            // (docs/rejected-optimizations.md).
+            // A lane stores four consecutive columns: lanes storing consecutive columns of
+            // unaligned rows instead were slower (docs/rejected-optimizations.md).
             let _ = write!(
                 out,
                 "    {{\n        let quad = {}u + lane;\n        \

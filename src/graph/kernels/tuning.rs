@@ -158,9 +158,10 @@ const fn tiles(
     }
 }
 
-/// The configurations [`choose_tiles`] picks from, in order of preference (measured on
-/// an H100, docs/PERFORMANCE.md). 8x8 register blocks with 128 or 64 invocations won;
-/// the first two need 24 KiB of workgroup memory, the rest fit the baseline's 16 KiB.
+/// The configurations [`choose_tiles`] picks from, in order of preference (the tile survey
+/// in docs/performance-history.md, "Kernel templates"). 8x8 register blocks with 128 or 64
+/// invocations won; the first two need 24 KiB of workgroup memory, the rest fit the
+/// baseline's 16 KiB.
 pub const CANDIDATES: &[Tiles] = &[
     tiles(64, 128, 16, 8, 8, true),
     tiles(128, 64, 16, 8, 8, true),
@@ -190,9 +191,9 @@ pub const SURVEY: &[Tiles] = &[
     tiles(64, 128, 16, 8, 8, false),
 ];
 
-/// Workgroups a hardware GPU needs to be busy (about one per multiprocessor of a large
-/// GPU: 128-invocation workgroups of 8x8 blocks ran 1024^3 fastest with 128 of them on
-/// an H100's 132); software adapters run a few at a time.
+/// Workgroups a hardware GPU needs to be busy: about one per multiprocessor of a large GPU
+/// (docs/kernel-archetypes.md, "Tile choice per adapter"); software adapters run a few at a
+/// time.
 fn busy_workgroups(caps: &AdapterCaps) -> u64 {
     if caps.software { 4 } else { 128 }
 }

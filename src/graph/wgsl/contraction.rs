@@ -118,9 +118,10 @@ fn busy_workgroups(caps: &AdapterCaps) -> u64 {
     if caps.software { 4 } else { 512 }
 }
 
-/// The shallowest slice of a split dense product. A value head's `[64, 1024]ᵀ × [1024, 64]`
-/// weight gradient fills only four 32×32 tiles: in slices of 256 (32 k steps, each waiting
-/// on a load) it ran 28 µs inside an H100 training step, in slices of 64 12.7 µs.
+/// The shallowest slice of a split dense product. A small product such as a value head's
+/// `[64, 1024]ᵀ × [1024, 64]` weight gradient fills only a few tiles, so its time is the
+/// chain of k steps of one slice, each waiting on a load: shallow slices keep that chain
+/// short (docs/performance-history.md, "Fewer dispatches", change 4).
 const MIN_SLICE_DEPTH: u32 = 64;
 
 /// Slices for a plain `[m, k]ᵀ × [k, n]` product (the weight gradient of a dense layer):
@@ -239,8 +240,8 @@ pub fn contraction(
                     splits = grad_weight_splits(&shape, caps);
                     if tensor_cores {
                         // Slices of a power-of-two pixel count divide the board batches
-                        // into whole 32-deep k steps: 64 slices ran a 64-filter 3×3 grad
-                        // weight 20 % faster than 57 on an H100.
+                        // into whole 32-deep k steps, which runs faster than a count that
+                        // splits them (docs/kernel-archetypes.md, "Precision").
                         splits = splits
                             .next_power_of_two()
                             .min((shape.pixels() / 256).max(1));

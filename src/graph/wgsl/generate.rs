@@ -270,8 +270,9 @@ pub fn generate(nodes: &[Node], plan: &FusionPlan, position: usize) -> (Vec<Gene
 
 /// One dispatch computing the pointwise kernels `positions` of `plan`, which must not
 /// depend on each other: a grid over all their elements, each thread computing one element
-/// of one kernel (batching the optimizer's small per-parameter updates saves a dispatch,
-/// about 8 µs on an H100, each).
+/// of one kernel (batching the optimizer's small per-parameter updates saves a dispatch
+/// each, whose fixed cost exceeds their work: docs/PERFORMANCE.md, "What a dispatch
+/// costs").
 pub fn pointwise(nodes: &[Node], plan: &FusionPlan, positions: &[usize]) -> Generated {
     let layout = layout(nodes, plan, positions, &[]);
     let index = Ix::var("i");
@@ -366,8 +367,8 @@ fn combine(op: ReduceOp, acc: &str, x: &str) -> String {
 /// would leave most of the GPU idle).
 const SPLIT_OUTPUTS: u64 = 1 << 14;
 /// Threads a split reduction's first pass aims for: enough loads in flight to stream a
-/// large GPU's memory (2^18 threads summed the bias gradients of a 64-filter net, 65,536
-/// rows of 64 columns, at 0.7 TB/s on an H100).
+/// large GPU's memory (a quarter as many summed a 64-filter net's bias gradients well
+/// below memory speed: docs/performance-history.md, "One-stage tensor-core tiles").
 const SPLIT_THREADS: u64 = 1 << 20;
 /// The fewest rows one thread of the first pass sums.
 const SPLIT_ROWS: u64 = 16;
@@ -375,8 +376,9 @@ const SPLIT_ROWS: u64 = 16;
 const GROUPED_THREADS: u64 = 1 << 18;
 const GROUPED_MAX_ROWS: u64 = 64;
 /// Contiguous rows (`inner == 1`) are reduced one workgroup per row unless there are fewer
-/// than this many rows of at least `FEW_ROWS_LENGTH` elements (one workgroup summed the
-/// 65,536 elements of a value head's bias gradient in 64 µs on an H100).
+/// than this many rows of at least `FEW_ROWS_LENGTH` elements, where a workgroup per row
+/// would leave most of the GPU idle (a value head's bias gradient is one row of 65,536:
+/// docs/performance-history.md, "Board-resident convolutions").
 const FEW_ROWS: u64 = 256;
 const FEW_ROWS_LENGTH: u64 = 4096;
 /// Loads in flight per thread in the reduction loops (one accumulator each).

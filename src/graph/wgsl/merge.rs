@@ -1,6 +1,6 @@
 //! Horizontal fusion: one shader running several dispatches that do not depend on each
-//! other. Inside an H100 training step every dispatch costs about 8 µs even when tiny
-//! (3 µs back to back), and a dispatch that cannot fill the GPU leaves it idle while its
+//! other. Every dispatch has a fixed cost, even when tiny (docs/PERFORMANCE.md, "What a
+//! dispatch costs"), and a dispatch that cannot fill the GPU leaves it idle while its
 //! last workgroups finish; merged, the dispatches share one barrier and their workgroups
 //! run side by side. Used for the deferred finishing passes of split kernels and for runs
 //! of independent dispatches ([`super::schedule`] decides which may merge).
