@@ -3,11 +3,14 @@
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow.
 
 pub mod backend;
+pub mod evaluate;
 pub mod games;
 pub mod gpu;
 pub mod graph;
 pub mod nn;
+pub mod run_dir;
 pub mod search;
 pub mod selfplay;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod train;

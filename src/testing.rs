@@ -50,3 +50,73 @@ pub fn on_every_backend(body: impl Fn(&Compute)) {
         body(&compute);
     }
 }
+
+/// Blocking drivers for tests and tools: they wait for the GPU, which the library's
+/// training path never does.
+pub mod blocking {
+    use crate::selfplay::SelfPlayReport;
+    use crate::train::TrainError;
+    use crate::train::pipeline::{Completed, LossReport, Pipeline};
+    use crate::train::trainer::{Trainer, TrainerEvent};
+
+    /// Runs everything queued on `pipeline` to the end and returns what completed.
+    pub fn finish(pipeline: &mut dyn Pipeline) -> Result<Vec<Completed>, TrainError> {
+        let mut completed = Vec::new();
+        while !pipeline.is_idle() {
+            let deadline = web_time::Instant::now() + std::time::Duration::from_secs(1);
+            completed.extend(pipeline.poll(deadline)?);
+            if let Some(submission) = pipeline.waiting_on()
+                && let crate::backend::Compute::Gpu(gpu) = pipeline.compute()
+            {
+                gpu.wait_for(Some(submission))?;
+            }
+        }
+        Ok(completed)
+    }
+
+    /// Plays `moves` moves in every game and returns what self-play did.
+    pub fn play(pipeline: &mut dyn Pipeline, moves: u32) -> Result<SelfPlayReport, TrainError> {
+        pipeline.queue_play(moves)?;
+        let mut report = SelfPlayReport::default();
+        for done in finish(pipeline)? {
+            if let Completed::Played { report: part, .. } = done {
+                report.add(&part);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs `steps` training steps (then publishes) and returns their mean losses.
+    pub fn train(pipeline: &mut dyn Pipeline, steps: u32) -> Result<LossReport, TrainError> {
+        pipeline.queue_train(steps)?;
+        let mut losses = LossReport::default();
+        for done in finish(pipeline)? {
+            if let Completed::Trained { losses: last, .. } = done {
+                losses = last;
+            }
+        }
+        Ok(losses)
+    }
+
+    /// Advances `trainer` until it finishes an iteration, waiting for the GPU as the CLI
+    /// does; returns the events.
+    pub fn iteration(trainer: &mut Trainer) -> Result<Vec<TrainerEvent>, TrainError> {
+        let mut events = Vec::new();
+        loop {
+            let advance = trainer.advance(std::time::Duration::from_millis(100))?;
+            let finished = advance
+                .events
+                .iter()
+                .any(|event| matches!(event, TrainerEvent::Iteration(_)));
+            events.extend(advance.events);
+            if finished {
+                return Ok(events);
+            }
+            if let Some(submission) = advance.waiting_for
+                && let Some(gpu) = trainer.gpu()
+            {
+                gpu.wait_for(Some(submission))?;
+            }
+        }
+    }
+}

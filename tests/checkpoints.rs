@@ -1,6 +1,7 @@
 //! Checkpoints: a real training program's parameters and optimizer state come back
-//! exactly (the next step matches the uninterrupted run's), the store keeps the last N
-//! plus the best, what a user names resolves to the right checkpoint, and every kind of
+//! exactly (the next step matches the uninterrupted run's), the store keeps the last N,
+//! what a user names resolves to the right checkpoint (a run directory: its latest), a
+//! checkpoint written before gating was dropped (format 1) still loads, and every kind of
 //! damage gives its own error. The kill -9 test is in checkpoints_kill9.rs.
 
 mod checkpoint_fixtures;
@@ -16,11 +17,11 @@ use wgzero::backend::Compute;
 use wgzero::graph::optim;
 use wgzero::graph::{Graph, Program};
 use wgzero::nn::{mlp::Mlp, names};
-use wgzero::testing::backends;
-use wgzero::train::RunDirError;
-use wgzero::train::checkpoint::{
-    CHECKPOINTS_DIRECTORY, Checkpoint, CheckpointStore, Restore, RunState, Standing, Which, locate,
+use wgzero::run_dir::RunDirError;
+use wgzero::run_dir::checkpoint::{
+    CHECKPOINTS_DIRECTORY, Checkpoint, CheckpointStore, Restore, RunState, locate, snapshot_tensors,
 };
+use wgzero::testing::backends;
 
 /// Saves `program` as `iteration` with a recognisable run state.
 fn save(
@@ -29,7 +30,6 @@ fn save(
     network: &Value,
     graph: &Graph,
     program: &Program,
-    standing: Standing,
 ) -> PathBuf {
     let metrics: Vec<_> = (1..=iteration).map(metrics_record).collect();
     let state = RunState {
@@ -40,7 +40,16 @@ fn save(
         metrics: &metrics,
         elapsed_seconds: 2.5 * iteration as f64,
     };
-    store.save(&state, graph, program, standing).unwrap().path
+    store.save(&state, &snapshot(graph, program)).unwrap().path
+}
+
+/// Every persistent value of a program, as a checkpoint holds them.
+fn snapshot(graph: &Graph, program: &Program) -> Vec<wgzero::run_dir::checkpoint::StoredTensor> {
+    let values = persistent(graph, program)
+        .into_iter()
+        .map(|(_, values)| values)
+        .collect();
+    snapshot_tensors(graph, values)
 }
 
 /// Every persistent value of a program, by name.
@@ -72,13 +81,12 @@ fn round_trip_restores_parameters_and_optimizer_state() {
         original.run().unwrap();
     }
     let mut store = CheckpointStore::open(run_dir.path(), keep(2)).unwrap();
-    save(&mut store, 3, &network, &graph, &original, Standing::Best);
+    save(&mut store, 3, &network, &graph, &original);
     let saved = persistent(&graph, &original);
 
-    let checkpoint = Checkpoint::load(run_dir.path(), Which::Latest).unwrap();
+    let checkpoint = Checkpoint::load(run_dir.path()).unwrap();
     let record = checkpoint.record();
     assert_eq!(record.iteration, 3);
-    assert_eq!(record.best_iteration, 3);
     assert_eq!(record.network, network);
     assert_eq!(record.config["n"], 6);
     assert_eq!(record.rng_state, json!({ "words": [3, 7] }));
@@ -191,8 +199,8 @@ fn a_mismatched_program_or_network_is_incompatible_and_left_untouched() {
     let run_dir = tempfile::tempdir().unwrap();
     let (graph, program) = training_program(&mlp, &Compute::Cpu, 1);
     let mut store = CheckpointStore::open(run_dir.path(), keep(2)).unwrap();
-    save(&mut store, 1, &network, &graph, &program, Standing::Best);
-    let checkpoint = Checkpoint::load(run_dir.path(), Which::Best).unwrap();
+    save(&mut store, 1, &network, &graph, &program);
+    let checkpoint = Checkpoint::load(run_dir.path()).unwrap();
 
     let incompatible = |result: Result<(), RunDirError>, needle: &str| {
         let error = result.unwrap_err();
@@ -271,15 +279,8 @@ fn a_mismatched_program_or_network_is_incompatible_and_left_untouched() {
     let (two_graph, two_program) = training_program(&two_layers, &Compute::Cpu, 1);
     let two_dir = tempfile::tempdir().unwrap();
     let mut two_store = CheckpointStore::open(two_dir.path(), keep(1)).unwrap();
-    save(
-        &mut two_store,
-        1,
-        &two_network,
-        &two_graph,
-        &two_program,
-        Standing::Best,
-    );
-    let two_checkpoint = Checkpoint::load(two_dir.path(), Which::Best).unwrap();
+    save(&mut two_store, 1, &two_network, &two_graph, &two_program);
+    let two_checkpoint = Checkpoint::load(two_dir.path()).unwrap();
     let (graph, mut shallow) = inference_program(&small_mlp(), &Compute::Cpu);
     incompatible(
         two_checkpoint.restore(&two_network, &graph, &mut shallow, Restore::Inference),
@@ -313,7 +314,7 @@ fn iterations_on_disk(run_dir: &Path) -> Vec<u64> {
 }
 
 #[test]
-fn the_store_keeps_the_last_n_and_the_best() {
+fn the_store_keeps_the_last_n() {
     let mlp = small_mlp();
     let network = descriptor(&mlp);
     let run_dir = tempfile::tempdir().unwrap();
@@ -321,42 +322,22 @@ fn the_store_keeps_the_last_n_and_the_best() {
     let keep_last = 3;
     let mut store = CheckpointStore::open(run_dir.path(), keep(keep_last)).unwrap();
     assert_eq!(store.latest_iteration(), None);
-    let promoted = [4, 5];
-    let mut best = None;
     for iteration in 1..=10 {
-        let standing = if promoted.contains(&iteration) {
-            Standing::Best
-        } else {
-            Standing::Candidate
-        };
-        save(&mut store, iteration, &network, &graph, &program, standing);
-        // The reference rule: the first checkpoint is the best until one is promoted.
-        if best.is_none() || standing == Standing::Best {
-            best = Some(iteration);
-        }
-        let best = best.unwrap();
-        let mut expected: Vec<u64> =
+        save(&mut store, iteration, &network, &graph, &program);
+        let expected: Vec<u64> =
             (iteration.saturating_sub(keep_last as u64 - 1).max(1)..=iteration).collect();
-        if !expected.contains(&best) {
-            expected.insert(0, best);
-        }
         assert_eq!(
             iterations_on_disk(run_dir.path()),
             expected,
             "after {iteration}"
         );
-        assert_eq!(store.best_iteration(), Some(best));
-        let loaded_best = Checkpoint::load(run_dir.path(), Which::Best).unwrap();
-        assert_eq!(loaded_best.record().iteration, best);
-        let loaded_latest = Checkpoint::load(run_dir.path(), Which::Latest).unwrap();
-        assert_eq!(loaded_latest.record().iteration, iteration);
-        assert_eq!(loaded_latest.record().best_iteration, best);
+        let latest = Checkpoint::load(run_dir.path()).unwrap();
+        assert_eq!(latest.record().iteration, iteration);
     }
 
     // Reopened (a resumed run), the store knows where it was.
     let mut store = CheckpointStore::open(run_dir.path(), keep(keep_last)).unwrap();
     assert_eq!(store.latest_iteration(), Some(10));
-    assert_eq!(store.best_iteration(), Some(5));
     let error = store
         .save(
             &RunState {
@@ -367,9 +348,7 @@ fn the_store_keeps_the_last_n_and_the_best() {
                 metrics: &[],
                 elapsed_seconds: 0.0,
             },
-            &graph,
-            &program,
-            Standing::Best,
+            &snapshot(&graph, &program),
         )
         .unwrap_err();
     assert!(
@@ -383,13 +362,10 @@ fn the_store_keeps_the_last_n_and_the_best() {
         ),
         "{error}"
     );
-    save(&mut store, 11, &network, &graph, &program, Standing::Best);
+    save(&mut store, 11, &network, &graph, &program);
     assert_eq!(iterations_on_disk(run_dir.path()), [9, 10, 11]);
     assert_eq!(
-        Checkpoint::load(run_dir.path(), Which::Best)
-            .unwrap()
-            .record()
-            .iteration,
+        Checkpoint::load(run_dir.path()).unwrap().record().iteration,
         11
     );
 }
@@ -401,34 +377,21 @@ fn locate_accepts_a_run_directory_its_checkpoints_folder_or_either_file() {
     let run_dir = tempfile::tempdir().unwrap();
     let (graph, program) = training_program(&mlp, &Compute::Cpu, 1);
     let mut store = CheckpointStore::open(run_dir.path(), keep(5)).unwrap();
-    save(&mut store, 1, &network, &graph, &program, Standing::Best);
-    let second = save(
-        &mut store,
-        2,
-        &network,
-        &graph,
-        &program,
-        Standing::Candidate,
-    );
+    save(&mut store, 1, &network, &graph, &program);
+    let second = save(&mut store, 2, &network, &graph, &program);
     let folder = run_dir.path().join(CHECKPOINTS_DIRECTORY);
     let first = folder.join("ckpt-00000001.json");
-    assert_eq!(locate(run_dir.path(), Which::Best).unwrap(), first);
-    assert_eq!(locate(run_dir.path(), Which::Latest).unwrap(), second);
-    assert_eq!(locate(&folder, Which::Latest).unwrap(), second);
-    assert_eq!(locate(&second, Which::Best).unwrap(), second);
+    assert_eq!(locate(run_dir.path()).unwrap(), second, "a run's latest");
+    assert_eq!(locate(&first).unwrap(), first, "a file is itself");
+    assert_eq!(locate(&folder).unwrap(), second);
+    assert_eq!(locate(&second).unwrap(), second);
     let tensors = folder.join("ckpt-00000002.safetensors");
-    assert_eq!(locate(&tensors, Which::Best).unwrap(), second);
-    assert_eq!(
-        Checkpoint::load(&tensors, Which::Best)
-            .unwrap()
-            .record()
-            .iteration,
-        2
-    );
+    assert_eq!(locate(&tensors).unwrap(), second);
+    assert_eq!(Checkpoint::load(&tensors).unwrap().record().iteration, 2);
 }
 
-fn not_found(path: &Path, which: Which, needle: &str) {
-    let error = Checkpoint::load(path, which).unwrap_err();
+fn not_found(path: &Path, needle: &str) {
+    let error = Checkpoint::load(path).unwrap_err();
     assert!(matches!(error, RunDirError::NotFound { .. }), "{error}");
     assert!(
         error.to_string().contains(needle),
@@ -443,50 +406,31 @@ fn missing_checkpoints_are_not_found_and_the_error_lists_what_exists() {
     let mlp = small_mlp();
     let (graph, program) = training_program(&mlp, &Compute::Cpu, 1);
     let mut store = CheckpointStore::open(&run_dir, keep(5)).unwrap();
-    save(
-        &mut store,
-        1,
-        &descriptor(&mlp),
-        &graph,
-        &program,
-        Standing::Best,
-    );
-    save(
-        &mut store,
-        2,
-        &descriptor(&mlp),
-        &graph,
-        &program,
-        Standing::Best,
-    );
+    save(&mut store, 1, &descriptor(&mlp), &graph, &program);
+    save(&mut store, 2, &descriptor(&mlp), &graph, &program);
 
     // A mistyped run directory: the run directories beside it are listed.
-    not_found(&parent.path().join("run-b"), Which::Best, "run-a");
+    not_found(&parent.path().join("run-b"), "run-a");
     // A folder that is not a run.
     let empty = parent.path().join("empty");
     fs::create_dir(&empty).unwrap();
-    not_found(&empty, Which::Best, "not a run directory");
+    not_found(&empty, "not a run directory");
     // A run without a checkpoint yet.
     let fresh = parent.path().join("fresh");
     CheckpointStore::open(&fresh, keep(1)).unwrap();
-    not_found(&fresh, Which::Latest, "no checkpoint yet");
+    not_found(&fresh, "no checkpoint yet");
     // A missing checkpoint file, and a tensors file without its JSON: what exists is listed.
     let folder = run_dir.join(CHECKPOINTS_DIRECTORY);
-    not_found(
-        &folder.join("ckpt-00000009.json"),
-        Which::Best,
-        "ckpt-00000002.json",
-    );
+    not_found(&folder.join("ckpt-00000009.json"), "ckpt-00000002.json");
     fs::remove_file(folder.join("ckpt-00000001.json")).unwrap();
     not_found(
         &folder.join("ckpt-00000001.safetensors"),
-        Which::Best,
         "ckpt-00000002.json",
     );
     // A file of another kind.
     let other = parent.path().join("notes.txt");
     fs::write(&other, "hello").unwrap();
-    not_found(&other, Which::Best, ".json or .safetensors");
+    not_found(&other, ".json or .safetensors");
 }
 
 /// A saved run to damage: returns (run dir guard, JSON path, tensors path).
@@ -495,14 +439,7 @@ fn saved_run() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let run_dir = tempfile::tempdir().unwrap();
     let (graph, program) = training_program(&mlp, &Compute::Cpu, 1);
     let mut store = CheckpointStore::open(run_dir.path(), keep(2)).unwrap();
-    let json = save(
-        &mut store,
-        1,
-        &descriptor(&mlp),
-        &graph,
-        &program,
-        Standing::Best,
-    );
+    let json = save(&mut store, 1, &descriptor(&mlp), &graph, &program);
     let tensors = json.with_extension("safetensors");
     (run_dir, json, tensors)
 }
@@ -618,15 +555,15 @@ fn every_kind_of_damage_gives_its_error() {
     // A newer format.
     let (_dir, json, _) = saved_run();
     edit_json(&json, |record| {
-        record.insert("format_version".into(), json!(2));
+        record.insert("format_version".into(), json!(3));
     });
     let error = Checkpoint::load_file(&json).unwrap_err();
     assert!(
         matches!(
             error,
             RunDirError::UnsupportedVersion {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             }
         ),

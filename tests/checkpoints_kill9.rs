@@ -18,10 +18,10 @@ use serde_json::json;
 use wgzero::backend::Compute;
 use wgzero::graph::optim;
 use wgzero::nn::mlp::Mlp;
-use wgzero::train::checkpoint::{
-    CHECKPOINTS_DIRECTORY, Checkpoint, CheckpointStore, Restore, RunState, Standing, Which,
+use wgzero::run_dir::checkpoint::{
+    CHECKPOINTS_DIRECTORY, Checkpoint, CheckpointStore, Restore, RunState, snapshot_tensors,
 };
-use wgzero::train::durable;
+use wgzero::run_dir::durable;
 
 const WRITER_ENV: &str = "WGZERO_CHECKPOINT_CRASH_WRITER";
 const KILLS_ENV: &str = "WGZERO_CHECKPOINT_CRASH_KILLS";
@@ -38,15 +38,6 @@ fn crash_mlp() -> Mlp {
     }
 }
 
-/// The standing rule of the writer: every third iteration is promoted.
-fn crash_standing(iteration: u64) -> Standing {
-    if iteration.is_multiple_of(3) {
-        Standing::Best
-    } else {
-        Standing::Candidate
-    }
-}
-
 /// The child process: resumes from the run's latest checkpoint (if any), then trains one
 /// step and saves one checkpoint per iteration until killed; prints `saved N` after each
 /// save returns.
@@ -57,7 +48,7 @@ fn crash_writer(run_dir: &Path) {
     let mut store = CheckpointStore::open(run_dir, keep(CRASH_KEEP_LAST)).unwrap();
     let mut metrics = Vec::new();
     if store.latest_iteration().is_some() {
-        let checkpoint = Checkpoint::load(run_dir, Which::Latest).unwrap();
+        let checkpoint = Checkpoint::load(run_dir).unwrap();
         checkpoint
             .restore(&network, &graph, &mut program, Restore::Training)
             .unwrap();
@@ -78,8 +69,13 @@ fn crash_writer(run_dir: &Path) {
             metrics: &metrics,
             elapsed_seconds: iteration as f64,
         };
+        let values = graph
+            .persistent_values()
+            .iter()
+            .map(|(name, _, _)| program.read(name).unwrap())
+            .collect();
         store
-            .save(&state, &graph, &program, crash_standing(iteration))
+            .save(&state, &snapshot_tensors(&graph, values))
             .unwrap();
         println!("saved {iteration}");
     }
@@ -87,8 +83,7 @@ fn crash_writer(run_dir: &Path) {
 
 /// Checks the run directory after a kill: the latest checkpoint is complete, hash-valid,
 /// consistent within itself (its tensors' Adam step is its iteration), at least as new as
-/// the last save the writer reported, restorable; the best is the rule's. Returns the
-/// latest iteration.
+/// the last save the writer reported, restorable. Returns the latest iteration.
 fn check_after_kill(run_dir: &Path, acknowledged: u64) -> u64 {
     // Every checkpoint the folder lists is complete: a crash leaves orphan tensors files
     // at most, never a JSON without its tensors.
@@ -101,7 +96,7 @@ fn check_after_kill(run_dir: &Path, acknowledged: u64) -> u64 {
             Checkpoint::load_file(&path).unwrap();
         }
     }
-    let latest = Checkpoint::load(run_dir, Which::Latest).unwrap();
+    let latest = Checkpoint::load(run_dir).unwrap();
     let iteration = latest.record().iteration;
     assert!(
         iteration >= acknowledged,
@@ -125,13 +120,6 @@ fn check_after_kill(run_dir: &Path, acknowledged: u64) -> u64 {
     latest
         .restore(&descriptor(&mlp), &graph, &mut program, Restore::Training)
         .unwrap();
-
-    let expected_best = (1..=iteration)
-        .rev()
-        .find(|&i| crash_standing(i) == Standing::Best)
-        .unwrap_or(1);
-    let best = Checkpoint::load(run_dir, Which::Best).unwrap();
-    assert_eq!(best.record().iteration, expected_best);
     iteration
 }
 

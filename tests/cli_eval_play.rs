@@ -13,15 +13,17 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 use wgzero::backend::Compute;
+use wgzero::evaluate::AccuracySet;
+use wgzero::evaluate::accuracy::policy_accuracy;
 use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
+use wgzero::games::{GameInfo, GameSpec};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, spec::NetworkSpec};
+use wgzero::run_dir::checkpoint::{CheckpointStore, RunState, snapshot_tensors};
 use wgzero::search::ProgramEvaluator;
 use wgzero::testing::test_gpu;
-use wgzero::train::checkpoint::{CheckpointStore, RunState, Standing};
 use wgzero::train::config::TrainConfig;
-use wgzero::train::evaluate::{AccuracySet, policy_accuracy};
 
 const HIDDEN: usize = 12;
 
@@ -40,9 +42,8 @@ fn write_checkpoint(
     spec: &NetworkSpec,
     seed: u64,
     iteration: u64,
-    standing: Standing,
 ) -> Parameters {
-    let network = spec.build(game.n as usize);
+    let network = game.network(spec).unwrap();
     let graph = Graph::new();
     nn::inference(&graph, network.as_ref(), 1);
     let mut program = Program::compile(&graph, &Compute::Cpu, &CompileOptions::default()).unwrap();
@@ -56,7 +57,7 @@ fn write_checkpoint(
         program.write(&name, &values).unwrap();
         parameters.push((name, values));
     }
-    let mut config = TrainConfig::for_game(game);
+    let mut config = TrainConfig::for_game(GameSpec::Clique(game));
     config.network = spec.clone();
     config.accuracy_positions = 60;
     config.evaluation_games = 20;
@@ -64,13 +65,19 @@ fn write_checkpoint(
     let mut store = CheckpointStore::open(run_dir, NonZeroUsize::new(5).unwrap()).unwrap();
     let state = RunState {
         iteration,
-        network: &spec.descriptor(game.n as usize),
+        network: &game.network_descriptor(spec),
         config: &serde_json::to_value(&config).unwrap(),
         rng_state: &json!(null),
         metrics: &[],
         elapsed_seconds: 0.0,
     };
-    store.save(&state, &graph, &program, standing).unwrap();
+    let values = parameters
+        .iter()
+        .map(|(_, values)| values.clone())
+        .collect();
+    store
+        .save(&state, &snapshot_tensors(&graph, values))
+        .unwrap();
     parameters
 }
 
@@ -181,9 +188,9 @@ fn assert_match_adds_up(result: &Value, games: u64) {
 fn eval_reports_the_accuracy_of_the_saved_network() {
     let run = tempfile::tempdir().unwrap();
     let config = game(5, Mode::Symmetric);
-    let parameters = write_checkpoint(run.path(), config, &mlp(), 21, 1, Standing::Best);
-    // A later candidate that did not pass gating: the run directory's best stays 1.
-    write_checkpoint(run.path(), config, &mlp(), 22, 2, Standing::Candidate);
+    write_checkpoint(run.path(), config, &mlp(), 21, 1);
+    // The run directory hands out its latest checkpoint (no gating keeps an older one).
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 22, 2);
     let run_dir = run.path().to_str().unwrap();
 
     let line = eval_json(&[
@@ -199,11 +206,11 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
         "5",
     ]);
     assert_eq!(
-        line["iteration"], 1,
-        "a run directory means its best checkpoint"
+        line["iteration"], 2,
+        "a run directory means its latest checkpoint"
     );
     assert_eq!(line["positions"], 150);
-    let set = AccuracySet::new(config, 150, 5).unwrap().unwrap();
+    let set = AccuracySet::new(&config, 150, 5).unwrap().unwrap();
     let hits = set
         .positions()
         .iter()
@@ -224,7 +231,10 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
     assert_eq!(line["simulations"], 40);
     assert_eq!(line["against"], "random");
     assert_match_adds_up(&line["match"], 30);
-    assert_eq!(line["network"], mlp().descriptor(5));
+    assert_eq!(
+        line["network"],
+        game(5, Mode::Symmetric).network_descriptor(&mlp())
+    );
 
     // The run's own settings are the defaults; --sims 0 skips the search accuracy.
     let defaults = eval_json(&["--checkpoint", run_dir, "--sims", "0"]);
@@ -233,10 +243,10 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
     assert_match_adds_up(&defaults["match"], 20);
 
     // A checkpoint file loads that checkpoint, either half of it.
-    let tensors = run.path().join("checkpoints/ckpt-00000002.safetensors");
-    let second = eval_json(&["--checkpoint", tensors.to_str().unwrap(), "--sims", "0"]);
-    assert_eq!(second["iteration"], 2);
-    assert_ne!(second["policy_accuracy"], defaults["policy_accuracy"]);
+    let tensors = run.path().join("checkpoints/ckpt-00000001.safetensors");
+    let first = eval_json(&["--checkpoint", tensors.to_str().unwrap(), "--sims", "0"]);
+    assert_eq!(first["iteration"], 1);
+    assert_ne!(first["policy_accuracy"], defaults["policy_accuracy"]);
 
     // Text by default.
     let (ok, stdout, stderr) = wgzero(&["eval", "--checkpoint", run_dir], None);
@@ -258,14 +268,7 @@ fn eval_on_the_gpu_reports_what_the_cpu_does() {
         return;
     }
     let run = tempfile::tempdir().unwrap();
-    write_checkpoint(
-        run.path(),
-        game(5, Mode::Symmetric),
-        &mlp(),
-        31,
-        1,
-        Standing::Best,
-    );
+    write_checkpoint(run.path(), game(5, Mode::Symmetric), &mlp(), 31, 1);
     let args = [
         "--checkpoint",
         run.path().to_str().unwrap(),
@@ -293,8 +296,8 @@ fn eval_plays_another_checkpoint_and_a_gnn() {
         hidden: 8,
         layers: 2,
     };
-    write_checkpoint(run.path(), config, &mlp(), 3, 1, Standing::Best);
-    write_checkpoint(other.path(), config, &gnn, 4, 1, Standing::Best);
+    write_checkpoint(run.path(), config, &mlp(), 3, 1);
+    write_checkpoint(other.path(), config, &gnn, 4, 1);
     let line = eval_json(&[
         "--checkpoint",
         run.path().to_str().unwrap(),
@@ -312,7 +315,10 @@ fn eval_plays_another_checkpoint_and_a_gnn() {
     assert_match_adds_up(&line["match"], 24);
     // The GNN evaluates on its own too.
     let gnn_line = eval_json(&["--checkpoint", other.path().to_str().unwrap()]);
-    assert_eq!(gnn_line["network"], gnn.descriptor(5));
+    assert_eq!(
+        gnn_line["network"],
+        game(5, Mode::Symmetric).network_descriptor(&gnn)
+    );
     assert!(gnn_line["policy_accuracy"].is_number());
 }
 
@@ -321,7 +327,7 @@ fn eval_errors_name_the_problem() {
     // A run directory holding one best MLP checkpoint of `board`, made from `seed`.
     let best_run = |board: CliqueConfig, seed: u64| {
         let dir = tempfile::tempdir().unwrap();
-        write_checkpoint(dir.path(), board, &mlp(), seed, 1, Standing::Best);
+        write_checkpoint(dir.path(), board, &mlp(), seed, 1);
         dir
     };
     let run = best_run(game(5, Mode::Symmetric), 1);
@@ -404,7 +410,7 @@ fn every_edge(config: CliqueConfig, bad_lines: &str) -> String {
 fn play_agent_moves_are_the_saved_policy_and_the_result_follows_the_rules() {
     let run = tempfile::tempdir().unwrap();
     let config = game(5, Mode::Symmetric);
-    let parameters = write_checkpoint(run.path(), config, &mlp(), 8, 1, Standing::Best);
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 8, 1);
     let run_dir = run.path().to_str().unwrap();
     for (side, agent_seat) in [("--human-first", 1u8), ("--agent-first", 0u8)] {
         let input = every_edge(config, "hello\n99\n3-3\n1-7\n\n");
@@ -453,7 +459,7 @@ fn play_agent_moves_are_the_saved_policy_and_the_result_follows_the_rules() {
 fn play_with_search_uses_vertex_pairs_and_ends_on_end_of_input() {
     let run = tempfile::tempdir().unwrap();
     let config = game(5, Mode::Avoid);
-    write_checkpoint(run.path(), config, &mlp(), 9, 1, Standing::Best);
+    write_checkpoint(run.path(), config, &mlp(), 9, 1);
     let run_dir = run.path().to_str().unwrap();
 
     // Moves as vertex pairs in either order; the agent searches.
@@ -505,14 +511,7 @@ fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
         hidden: 8,
         layers: 2,
     };
-    let parameters = write_checkpoint(
-        run.path(),
-        game(5, Mode::Symmetric),
-        &gnn,
-        9,
-        1,
-        Standing::Best,
-    );
+    let parameters = write_checkpoint(run.path(), game(5, Mode::Symmetric), &gnn, 9, 1);
     let line = eval_json(&[
         "--checkpoint",
         run.path().to_str().unwrap(),
@@ -525,12 +524,12 @@ fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
         "--games",
         "10",
     ]);
-    assert_eq!(line["n"], 6);
+    assert_eq!(line["game"]["clique"]["n"], 6);
     // The reference: the K_6 network built here with the parameters the K_5 checkpoint
     // was written from.
     let board = game(6, Mode::Symmetric);
-    let set = AccuracySet::new(board, 80, 1).unwrap().unwrap();
-    let network = gnn.build(6);
+    let set = AccuracySet::new(&board, 80, 1).unwrap().unwrap();
+    let network = board.network(&gnn).unwrap();
     let mut evaluator =
         ProgramEvaluator::new(network.as_ref(), &Compute::Cpu, set.len(), 0).unwrap();
     for (name, values) in &parameters {
@@ -541,14 +540,7 @@ fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
     assert!((line["policy_accuracy"].as_f64().unwrap() - f64::from(expected)).abs() < 1e-6);
 
     let mlp_run = tempfile::tempdir().unwrap();
-    write_checkpoint(
-        mlp_run.path(),
-        game(5, Mode::Symmetric),
-        &mlp(),
-        3,
-        1,
-        Standing::Best,
-    );
+    write_checkpoint(mlp_run.path(), game(5, Mode::Symmetric), &mlp(), 3, 1);
     let (ok, _, stderr) = wgzero(
         &[
             "eval",
@@ -582,7 +574,7 @@ fn reference_priors(parameters: &Parameters, state: &CliqueState) -> Vec<(usize,
 fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
     let run = tempfile::tempdir().unwrap();
     let config = game(5, Mode::Avoid);
-    let parameters = write_checkpoint(run.path(), config, &mlp(), 23, 1, Standing::Best);
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 23, 1);
     let run_dir = run.path().to_str().unwrap();
     let line = eval_json(&[
         "--checkpoint",
@@ -597,7 +589,7 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
         "2",
         "--misses",
     ]);
-    let set = AccuracySet::new(config, 120, 4).unwrap().unwrap();
+    let set = AccuracySet::new(&config, 120, 4).unwrap().unwrap();
     let expected: Vec<usize> = (0..set.len())
         .filter(|&i| {
             let position = &set.positions()[i];
@@ -698,7 +690,7 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
 fn search_with_a_checkpoint_uses_its_network_and_its_game() {
     let run = tempfile::tempdir().unwrap();
     let config = game(5, Mode::Asymmetric);
-    let parameters = write_checkpoint(run.path(), config, &mlp(), 24, 1, Standing::Best);
+    let parameters = write_checkpoint(run.path(), config, &mlp(), 24, 1);
     let run_dir = run.path().to_str().unwrap();
     let moves = [4, 0, 7];
     let state = CliqueState::from_actions(config, &moves).unwrap();

@@ -1,20 +1,34 @@
-//! `wgzero train`'s exploration flags: what they set reaches the run's checkpoints, and
-//! bad values are refused with an error that names the flag.
+//! `wgzero train`'s settings: what the flags and a `--config` file set reaches the run's
+//! checkpoints (flags winning over the file), and bad values, from either, are refused
+//! with exit code 2 and an error that names the flag.
 
 use std::process::Command;
 
 use serde_json::Value;
 
 fn train(args: &[&str]) -> (bool, String) {
+    let (code, stderr) = train_code(args);
+    (code == Some(0), stderr)
+}
+
+/// The exit code (None: killed) and stderr of `wgzero --backend cpu train ARGS`.
+fn train_code(args: &[&str]) -> (Option<i32>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_wgzero"))
         .args(["--backend", "cpu", "train"])
         .args(args)
         .output()
         .expect("wgzero runs");
     (
-        output.status.success(),
+        output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// The saved configuration of the run in `run_dir` after its first iteration.
+fn saved_config(run_dir: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(run_dir.join("checkpoints/ckpt-00000001.json")).unwrap();
+    let checkpoint: Value = serde_json::from_str(&text).unwrap();
+    checkpoint["config"].clone()
 }
 
 #[test]
@@ -43,9 +57,7 @@ fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
         out_arg,
     ]);
     assert!(ok, "{stderr}");
-    let text = std::fs::read_to_string(out.join("checkpoints/ckpt-00000001.json")).unwrap();
-    let checkpoint: Value = serde_json::from_str(&text).unwrap();
-    let config = &checkpoint["config"];
+    let config = &saved_config(&out);
     assert_eq!(config["random_opening"], 14);
     assert!((config["surprise_weight"].as_f64().unwrap() - 0.3).abs() < 1e-6);
     let dirichlet = &config["search"]["policy"]["AlphaZero"]["dirichlet"];
@@ -57,20 +69,98 @@ fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
 }
 
 #[test]
-fn bad_exploration_flags_name_the_flag() {
+fn bad_settings_exit_2_and_name_the_flag() {
     for (args, expected) in [
         (&["--random-opening", "61"][..], "--random-opening 61"),
-        (&["--noise", "1.5"][..], "--noise 1.5"),
+        (&["--noise", "1.5"][..], "--noise"),
         (&["--surprise-weight", "-0.1"][..], "--surprise-weight -0.1"),
         (&["--surprise-weight", "2"][..], "--surprise-weight 2"),
         (
             &["--noise", "0.1", "--policy", "gumbel"][..],
             "--policy puct",
         ),
+        (&["--hidden", "0"][..], "--hidden"),
+        (&["--sims", "4000000000"][..], "--sims"),
+        (&["--games", "0"][..], "--games"),
+        (&["--learning-rate", "0"][..], "--learning-rate"),
+        (&["--minutes", "-1"][..], "--minutes"),
+        (
+            &["--filters", "8"][..],
+            "--filters does not apply to --net mlp",
+        ),
+        (&["--net", "resnet"][..], "--net"),
+        (
+            &["--game", "chess", "--n", "6"][..],
+            "--n is a clique setting",
+        ),
+        (&["--n", "5", "--k", "7"][..], "k = 7"),
+        (&["--replay-capacity", "100"][..], "--replay-capacity"),
     ] {
-        let (ok, stderr) =
-            train(&[args, &["--iterations", "1", "--out", "/nonexistent/x"]].concat());
-        assert!(!ok, "{args:?} was accepted");
+        let (code, stderr) =
+            train_code(&[args, &["--iterations", "1", "--out", "/nonexistent/x"]].concat());
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_config_file_sets_the_run_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.toml");
+    std::fs::write(
+        &file,
+        "# A small avoid-mode run.\n\
+         mode = \"avoid\"\n\
+         n = 5\n\
+         games = 8\n\
+         batch = 8\n\
+         train_steps = 1\n\
+         sims = 6\n\
+         hidden = 24\n\
+         no_augment = true\n\
+         surprise_weight = 0.25\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let (ok, stderr) = train(&[
+        "--config",
+        file.to_str().unwrap(),
+        "--sims",
+        "9",
+        "--iterations",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let config = saved_config(&out);
+    assert_eq!(config["game"]["clique"]["mode"], "avoid");
+    assert_eq!(config["game"]["clique"]["n"], 5);
+    assert_eq!(config["games_in_flight"], 8);
+    assert_eq!(config["search"]["simulations"], 9, "the flag wins");
+    assert_eq!(config["network"]["hidden"], serde_json::json!([24, 24]));
+    assert_eq!(config["augment"], false);
+    assert!((config["surprise_weight"].as_f64().unwrap() - 0.25).abs() < 1e-6);
+
+    // The file's values are bounded as the flags are, and unknown keys are named.
+    for (text, expected) in [
+        ("sims = 4000000000\n", "--sims"),
+        ("hidden = 0\n", "--hidden"),
+        ("learning_rate = -1.0\n", "--learning-rate"),
+        ("simulations = 5\n", "unknown setting \"simulations\""),
+        ("games = \"many\"\n", "--config"),
+        ("this is not toml", "not valid TOML"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let (code, stderr) = train_code(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--iterations",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(expected), "{text}: {stderr}");
     }
 }

@@ -8,16 +8,40 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use wgzero::backend::Compute;
+use wgzero::evaluate::accuracy::{policy_accuracy, search_accuracy};
+use wgzero::evaluate::{AccuracySet, MatchResult, MatchSettings, Player, play_match};
+use wgzero::games::GameInfo;
+use wgzero::games::clique::adapter::MAX_SOLVED_VERTICES;
 use wgzero::games::clique::solver::Solver;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
 use wgzero::nn::spec::NetworkSpec;
 use wgzero::search::{
-    Evaluator, FirstPlayUrgency, ProgramEvaluator, RootPolicy, SearchError, UniformEvaluator,
+    Evaluator, FirstPlayUrgency, Outputs, ProgramEvaluator, RootPolicy, SearchError,
+    UniformEvaluator,
 };
-use wgzero::train::evaluate::{
-    AccuracySet, ChunkedEvaluator, MAX_ACCURACY_VERTICES, MatchResult, MatchSettings, Player,
-    play_match, policy_accuracy, search_accuracy,
-};
+
+/// Test networks computed on the host at once: `compute` gives the outputs of a call.
+macro_rules! host_evaluator {
+    ($type:ty) => {
+        impl Evaluator for $type {
+            fn start(&mut self, observations: &[f32], batch: usize) -> Result<(), SearchError> {
+                let (logits, values) = self.compute(observations, batch);
+                self.pending = Some(Outputs { logits, values });
+                Ok(())
+            }
+
+            fn poll(&mut self) -> Result<Option<Outputs>, SearchError> {
+                Ok(self.pending.take())
+            }
+
+            fn wait(&mut self) -> Result<Outputs, SearchError> {
+                self.pending
+                    .take()
+                    .ok_or_else(|| SearchError::Config("nothing in flight".into()))
+            }
+        }
+    };
+}
 
 fn board(n: u32, k: u32, mode: Mode) -> CliqueConfig {
     CliqueConfig::new(n, k, mode).unwrap()
@@ -67,6 +91,7 @@ struct SolverEvaluator {
     solver: Solver,
     sign: f32,
     calls: Vec<usize>,
+    pending: Option<Outputs>,
 }
 
 impl SolverEvaluator {
@@ -76,16 +101,15 @@ impl SolverEvaluator {
             solver: Solver::with_symmetry(config, false).unwrap(),
             sign,
             calls: Vec::new(),
+            pending: None,
         }
     }
 }
 
-impl Evaluator for SolverEvaluator {
-    fn evaluate(
-        &mut self,
-        observations: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
+host_evaluator!(SolverEvaluator);
+
+impl SolverEvaluator {
+    fn compute(&mut self, observations: &[f32], batch: usize) -> (Vec<f32>, Vec<f32>) {
         self.calls.push(batch);
         let actions = self.config.num_edges();
         let length = observations.len() / batch;
@@ -101,7 +125,7 @@ impl Evaluator for SolverEvaluator {
             }
             values.push(f32::from(analysis.value));
         }
-        Ok((logits, values))
+        (logits, values)
     }
 }
 
@@ -109,14 +133,23 @@ impl Evaluator for SolverEvaluator {
 struct HashEvaluator {
     actions: usize,
     seen: HashSet<Vec<u32>>,
+    pending: Option<Outputs>,
 }
 
-impl Evaluator for HashEvaluator {
-    fn evaluate(
-        &mut self,
-        observations: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
+impl HashEvaluator {
+    fn new(actions: usize) -> Self {
+        Self {
+            actions,
+            seen: HashSet::new(),
+            pending: None,
+        }
+    }
+}
+
+host_evaluator!(HashEvaluator);
+
+impl HashEvaluator {
+    fn compute(&mut self, observations: &[f32], batch: usize) -> (Vec<f32>, Vec<f32>) {
         let length = observations.len() / batch;
         let mut logits = Vec::with_capacity(batch * self.actions);
         for observation in observations.chunks_exact(length) {
@@ -132,7 +165,7 @@ impl Evaluator for HashEvaluator {
                 logits.push((hash >> 40) as f32 / (1u64 << 24) as f32 * 3.0);
             }
         }
-        Ok((logits, vec![0.0; batch]))
+        (logits, vec![0.0; batch])
     }
 }
 
@@ -144,9 +177,8 @@ fn the_set_holds_decisive_positions_that_a_second_solver_agrees_on() {
         (board(5, 3, Mode::Asymmetric), 60),
         (board(6, 3, Mode::Asymmetric), 60),
     ] {
-        let set = AccuracySet::new(config, count, 3).unwrap().unwrap();
+        let set = AccuracySet::new(&config, count, 3).unwrap().unwrap();
         assert_eq!(set.len(), count, "{config:?}");
-        assert_eq!(set.config(), config);
         let mut reference = Solver::with_symmetry(config, false).unwrap();
         let mut depths = HashSet::new();
         for position in set.positions() {
@@ -167,32 +199,36 @@ fn the_set_holds_decisive_positions_that_a_second_solver_agrees_on() {
             "random play reaches many depths: {depths:?}"
         );
         // A function of the seed.
-        let again = AccuracySet::new(config, count, 3).unwrap().unwrap();
+        let again = AccuracySet::new(&config, count, 3).unwrap().unwrap();
         assert_eq!(again.positions(), set.positions());
-        let other = AccuracySet::new(config, count, 4).unwrap().unwrap();
+        let other = AccuracySet::new(&config, count, 4).unwrap().unwrap();
         assert_ne!(other.positions(), set.positions());
     }
 }
 
 #[test]
 fn no_set_beyond_the_solver_limit_nor_where_every_move_is_worth_the_same() {
-    let large = board(MAX_ACCURACY_VERTICES + 1, 4, Mode::Symmetric);
-    assert!(AccuracySet::new(large, 10, 1).unwrap().is_none());
+    let large = board(MAX_SOLVED_VERTICES + 1, 4, Mode::Symmetric);
+    assert!(AccuracySet::new(&large, 10, 1).unwrap().is_none());
     assert!(
-        AccuracySet::new(board(6, 3, Mode::Symmetric), 0, 1)
+        AccuracySet::new(&board(6, 3, Mode::Symmetric), 0, 1)
             .unwrap()
             .is_none()
     );
     // On K_3 nobody can complete a triangle: every move of every position has one value.
     for mode in [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid] {
-        assert!(AccuracySet::new(board(3, 3, mode), 5, 1).unwrap().is_none());
+        assert!(
+            AccuracySet::new(&board(3, 3, mode), 5, 1)
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
 #[test]
 fn a_perfect_evaluator_scores_all_and_its_opposite_none() {
     for config in [board(6, 3, Mode::Symmetric), board(5, 3, Mode::Avoid)] {
-        let set = AccuracySet::new(config, 120, 11).unwrap().unwrap();
+        let set = AccuracySet::new(&config, 120, 11).unwrap().unwrap();
         let mut perfect = SolverEvaluator::new(config, 1.0);
         assert_eq!(policy_accuracy(&set, &mut perfect).unwrap(), 1.0);
         assert_eq!(perfect.calls, [set.len()], "one call for the whole set");
@@ -208,7 +244,7 @@ fn a_perfect_evaluator_scores_all_and_its_opposite_none() {
 #[test]
 fn uniform_logits_score_the_share_where_the_lowest_legal_move_is_optimal() {
     let config = board(6, 3, Mode::Symmetric);
-    let set = AccuracySet::new(config, 200, 5).unwrap().unwrap();
+    let set = AccuracySet::new(&config, 200, 5).unwrap().unwrap();
     let mut solver = Solver::with_symmetry(config, false).unwrap();
     let mut lowest_optimal = 0;
     for position in set.positions() {
@@ -220,20 +256,15 @@ fn uniform_logits_score_the_share_where_the_lowest_legal_move_is_optimal() {
     }
     let expected = lowest_optimal as f32 / set.len() as f32;
     assert!(0.0 < expected && expected < 1.0, "{expected}");
-    let mut uniform = UniformEvaluator {
-        num_actions: config.num_edges(),
-    };
+    let mut uniform = UniformEvaluator::new(config.num_edges());
     assert_eq!(policy_accuracy(&set, &mut uniform).unwrap(), expected);
 }
 
 #[test]
 fn search_without_simulations_plays_the_raw_policy_and_search_helps() {
     let config = board(5, 3, Mode::Symmetric);
-    let set = AccuracySet::new(config, 100, 2).unwrap().unwrap();
-    let mut arbitrary = HashEvaluator {
-        actions: config.num_edges(),
-        seen: HashSet::new(),
-    };
+    let set = AccuracySet::new(&config, 100, 2).unwrap().unwrap();
+    let mut arbitrary = HashEvaluator::new(config.num_edges());
     let raw = policy_accuracy(&set, &mut arbitrary).unwrap();
     assert_eq!(
         search_accuracy(&set, &mut arbitrary, 0, puct()).unwrap(),
@@ -247,11 +278,8 @@ fn search_without_simulations_plays_the_raw_policy_and_search_helps() {
 #[test]
 fn search_accuracy_turns_root_noise_off() {
     let config = board(6, 3, Mode::Symmetric);
-    let set = AccuracySet::new(config, 300, 2).unwrap().unwrap();
-    let mut arbitrary = HashEvaluator {
-        actions: config.num_edges(),
-        seen: HashSet::new(),
-    };
+    let set = AccuracySet::new(&config, 300, 2).unwrap().unwrap();
+    let mut arbitrary = HashEvaluator::new(config.num_edges());
     let quiet = RootPolicy::AlphaZero {
         c_puct: 1.5,
         first_play_urgency: FirstPlayUrgency::Reduction(0.0),
@@ -272,22 +300,6 @@ fn search_accuracy_turns_root_noise_off() {
     }
 }
 
-#[test]
-fn a_chunked_evaluator_gives_the_same_numbers_in_smaller_calls() {
-    let config = board(6, 3, Mode::Symmetric);
-    let set = AccuracySet::new(config, 50, 9).unwrap().unwrap();
-    let mut whole = SolverEvaluator::new(config, 1.0);
-    let mut inner = SolverEvaluator::new(config, -1.0);
-    let worst_whole = policy_accuracy(&set, &mut SolverEvaluator::new(config, -1.0)).unwrap();
-    let mut chunked = ChunkedEvaluator {
-        inner: &mut inner,
-        max_batch: 7,
-    };
-    assert_eq!(policy_accuracy(&set, &mut chunked).unwrap(), worst_whole);
-    assert_eq!(inner.calls, [7, 7, 7, 7, 7, 7, 7, 1]);
-    assert_eq!(search_accuracy(&set, &mut whole, 8, puct()).unwrap(), 1.0);
-}
-
 fn assert_adds_up(result: &MatchResult, games: u32) {
     assert_eq!(result.games, games);
     assert_eq!(result.wins + result.draws + result.losses, games);
@@ -299,7 +311,7 @@ fn assert_adds_up(result: &MatchResult, games: u32) {
 fn random_against_random_is_even() {
     let config = board(6, 3, Mode::Symmetric);
     let result = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Random,
         Player::Random,
         &MatchSettings::new(600, 1),
@@ -309,7 +321,7 @@ fn random_against_random_is_even() {
     assert!(result.draws == 0, "K_6 always has a monochromatic triangle");
     assert!((result.score - 0.5).abs() < 0.07, "{result:?}");
     let again = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Random,
         Player::Random,
         &MatchSettings::new(600, 1),
@@ -334,7 +346,7 @@ fn the_solver_never_loses_to_random_where_the_start_is_a_draw() {
         seed: 7,
     };
     let result = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Network(&mut perfect),
         Player::Random,
         &settings,
@@ -355,7 +367,7 @@ fn the_solver_never_loses_to_random_where_the_start_is_a_draw() {
     // The other way round the counts mirror.
     let mut perfect = SolverEvaluator::new(config, 1.0);
     let mirrored = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Random,
         Player::Network(&mut perfect),
         &settings,
@@ -385,7 +397,7 @@ fn colours_alternate_between_games() {
         seed: 1,
     };
     let result = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Network(&mut first),
         Player::Network(&mut second),
         &settings,
@@ -399,21 +411,15 @@ fn colours_alternate_between_games() {
 fn sampled_openings_make_games_differ() {
     let config = board(6, 3, Mode::Symmetric);
     let distinct_positions = |sampled_moves: u32| {
-        let mut first = HashEvaluator {
-            actions: config.num_edges(),
-            seen: HashSet::new(),
-        };
-        let mut second = HashEvaluator {
-            actions: config.num_edges(),
-            seen: HashSet::new(),
-        };
+        let mut first = HashEvaluator::new(config.num_edges());
+        let mut second = HashEvaluator::new(config.num_edges());
         let settings = MatchSettings {
             games: 40,
             sampled_moves,
             seed: 3,
         };
         let result = play_match(
-            config,
+            &CliqueState::new(config),
             Player::Network(&mut first),
             Player::Network(&mut second),
             &settings,
@@ -438,31 +444,31 @@ fn sampled_openings_make_games_differ() {
 fn a_full_evaluation_of_the_default_mlp_on_the_cpu() {
     let config = board(6, 3, Mode::Symmetric);
     let started = Instant::now();
-    let set = AccuracySet::new(config, 400, 1).unwrap().unwrap();
+    let set = AccuracySet::new(&config, 400, 1).unwrap().unwrap();
     let set_seconds = started.elapsed().as_secs_f64();
-    let network = NetworkSpec::default_mlp().build(6);
+    let network = config.network(&NetworkSpec::default_mlp()).unwrap();
     let mut candidate = ProgramEvaluator::new(network.as_ref(), &Compute::Cpu, 400, 1).unwrap();
-    let mut best = ProgramEvaluator::new(network.as_ref(), &Compute::Cpu, 400, 2).unwrap();
+    let mut previous = ProgramEvaluator::new(network.as_ref(), &Compute::Cpu, 400, 2).unwrap();
     let started = Instant::now();
     let raw = policy_accuracy(&set, &mut candidate).unwrap();
     let searched = search_accuracy(&set, &mut candidate, 50, puct()).unwrap();
     let random = play_match(
-        config,
+        &CliqueState::new(config),
         Player::Network(&mut candidate),
         Player::Random,
         &MatchSettings::new(200, 1),
     )
     .unwrap();
-    let gating = play_match(
-        config,
+    let against_previous = play_match(
+        &CliqueState::new(config),
         Player::Network(&mut candidate),
-        Player::Network(&mut best),
+        Player::Network(&mut previous),
         &MatchSettings::new(200, 2),
     )
     .unwrap();
     let evaluation_seconds = started.elapsed().as_secs_f64();
     assert_adds_up(&random, 200);
-    assert_adds_up(&gating, 200);
+    assert_adds_up(&against_previous, 200);
     assert_eq!(
         search_accuracy(&set, &mut candidate, 0, puct()).unwrap(),
         raw
@@ -471,10 +477,10 @@ fn a_full_evaluation_of_the_default_mlp_on_the_cpu() {
         "{}",
         serde_json::json!({
             "measurement": "evaluation", "n": 6, "k": 3,
-            "network": NetworkSpec::default_mlp().descriptor(6),
+            "network": config.network_descriptor(&NetworkSpec::default_mlp()),
             "backend": "cpu", "positions": set.len(), "set_seconds": set_seconds,
             "raw_accuracy": raw, "search_accuracy_50": searched,
-            "matches": "200 vs random + 200 gating",
+            "matches": "200 vs random + 200 vs another network",
             "evaluation_seconds": evaluation_seconds,
         })
     );

@@ -1,17 +1,38 @@
 //! The GPU training pipeline: self-play fills the replay ring with consistent samples
 //! (placed by the prefix scan), and training on sampled batches lowers the loss.
 
-use wgzero::games::GameState;
-use wgzero::games::clique::{CliqueConfig, Mode};
-use wgzero::search::gpu::{NO_SEARCH_VALUE, RECORD_TAIL};
+use std::sync::{Arc, Mutex};
+
+use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
+use wgzero::games::{Archived, FinalStateArchive, GameError, GameSpec};
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
-use wgzero::testing::test_gpu;
+use wgzero::selfplay::record::{NO_SEARCH_VALUE, RECORD_TAIL};
+use wgzero::testing::{blocking, test_gpu};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::gpu_pipeline::GpuPipeline;
 use wgzero::train::pipeline::Pipeline;
 
+/// The final positions of drawn games, as an archive sees them.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<CliqueState>>>);
+
+impl FinalStateArchive<CliqueState> for Collect {
+    fn record(&mut self, final_states: &[CliqueState]) -> Result<Vec<Archived>, GameError> {
+        self.0.lock().unwrap().extend_from_slice(final_states);
+        Ok(Vec::new())
+    }
+
+    fn totals(&self) -> (u64, u64) {
+        (self.0.lock().unwrap().len() as u64, 0)
+    }
+}
+
+fn game(mode: Mode) -> CliqueConfig {
+    CliqueConfig::new(5, 3, mode).unwrap()
+}
+
 fn small_config(mode: Mode) -> TrainConfig {
-    let mut config = TrainConfig::for_game(CliqueConfig::new(5, 3, mode).unwrap());
+    let mut config = TrainConfig::for_game(GameSpec::Clique(game(mode)));
     config.games_in_flight = 12;
     config.search = SearchConfig {
         simulations: 6,
@@ -36,8 +57,10 @@ fn self_play_fills_the_ring_with_consistent_samples() {
     let Some(gpu) = test_gpu() else { return };
     for mode in [Mode::Symmetric, Mode::Avoid] {
         let config = small_config(mode);
-        let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
-        let report = pipeline.play(24).unwrap();
+        let drawn = Collect::default();
+        let mut pipeline =
+            GpuPipeline::new(game(mode), &config, &gpu, Some(Box::new(drawn.clone()))).unwrap();
+        let report = blocking::play(&mut pipeline, 24).unwrap();
         assert_eq!(
             report.positions,
             24 * 12,
@@ -53,7 +76,7 @@ fn self_play_fills_the_ring_with_consistent_samples() {
         );
         let replay = pipeline.replay_records().unwrap();
         let edges = 10;
-        let record = 3 * edges + 2 * edges + RECORD_TAIL as usize;
+        let record = 3 * edges + 2 * edges + RECORD_TAIL;
         for sample in replay.chunks(record).take(held as usize) {
             let (observation, rest) = sample.split_at(3 * edges);
             let (policy, rest) = rest.split_at(edges);
@@ -90,8 +113,19 @@ fn self_play_fills_the_ring_with_consistent_samples() {
                 assert!(value[0] != 0.0 || report.draws > 0);
             }
         }
-        for state in &report.drawn_final_states {
-            assert!(state.terminal_value() == Some(0.0) || mode != Mode::Avoid);
+        let drawn = drawn.0.lock().unwrap();
+        assert_eq!(
+            drawn.len() as u64,
+            report.draws,
+            "{mode}: every draw is logged"
+        );
+        for state in drawn.iter() {
+            assert_eq!(state.status(), Status::Draw, "{mode}");
+            assert_eq!(
+                state.moves_played(),
+                10,
+                "{mode}: a drawn game fills the board"
+            );
         }
     }
 }
@@ -101,15 +135,14 @@ fn training_lowers_the_loss() {
     let Some(gpu) = test_gpu() else { return };
     let mut config = small_config(Mode::Symmetric);
     config.learning_rate = 1e-2;
-    let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
-    pipeline.play(20).unwrap();
-    let first = pipeline.train(4).unwrap();
-    let later = pipeline.train(40).unwrap();
+    let mut pipeline = GpuPipeline::new(game(Mode::Symmetric), &config, &gpu, None).unwrap();
+    blocking::play(&mut pipeline, 20).unwrap();
+    let first = blocking::train(&mut pipeline, 4).unwrap();
+    let later = blocking::train(&mut pipeline, 40).unwrap();
     assert!(first.loss.is_finite() && later.loss.is_finite());
     assert!(later.loss < first.loss, "{first:?} then {later:?}");
     assert!(later.policy_entropy > 0.0);
-    pipeline.publish().unwrap();
-    pipeline.play(2).unwrap();
+    blocking::play(&mut pipeline, 2).unwrap();
 }
 
 /// Policy-surprise weighting (λ = 1): a game's records are its positions in proportion to
@@ -122,8 +155,8 @@ fn surprise_weighting_and_opening_values_shape_the_ring() {
     let mut config = small_config(Mode::Symmetric);
     config.surprise_weight = 1.0;
     config.random_opening = 3;
-    let mut pipeline = GpuPipeline::new(&config, &gpu).unwrap();
-    let report = pipeline.play(24).unwrap();
+    let mut pipeline = GpuPipeline::new(game(Mode::Symmetric), &config, &gpu, None).unwrap();
+    let report = blocking::play(&mut pipeline, 24).unwrap();
     let held = pipeline.replay_len() as usize;
     assert!(report.games > 0);
     assert!(
@@ -133,7 +166,7 @@ fn surprise_weighting_and_opening_values_shape_the_ring() {
         report.total_length
     );
     let edges = 10;
-    let record = 3 * edges + 2 * edges + RECORD_TAIL as usize;
+    let record = 3 * edges + 2 * edges + RECORD_TAIL;
     let replay = pipeline.replay_records().unwrap();
     let records: Vec<&[f32]> = replay.chunks(record).take(held).collect();
     let mut repeated = 0;

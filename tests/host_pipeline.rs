@@ -3,24 +3,76 @@
 //! (self-play records), vertex relabelling of whole positions (augmentation), f64 losses
 //! from the inference program's outputs (publish), and the exact solver (learning).
 
+use std::sync::{Arc, Mutex};
+
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use wgzero::backend::Compute;
-use wgzero::games::GameState;
 use wgzero::games::clique::solver::Solver;
 use wgzero::games::clique::symmetry::VertexPermutation;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
+use wgzero::games::{Archived, FinalStateArchive, GameError, GameSpec, GameState, Symmetries};
 use wgzero::nn::spec::NetworkSpec;
+use wgzero::search::Evaluator;
+use wgzero::selfplay::record::{NO_SEARCH_VALUE, RecordLayout};
+use wgzero::selfplay::replay::{Batch, ReplayRing, SampleRng};
+use wgzero::testing::blocking;
 use wgzero::train::TrainError;
-use wgzero::train::augment::{random_permutation, relabel_observation, relabel_per_action};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::host_pipeline::HostPipeline;
 use wgzero::train::pipeline::Pipeline;
-use wgzero::train::replay::{Batch, ReplayBuffer, Sample};
+
+/// One position as the training step consumes it.
+#[derive(Clone, Debug, PartialEq)]
+struct Sample {
+    observation: Vec<f32>,
+    legal_mask: Vec<f32>,
+    policy_target: Vec<f32>,
+    value_target: f32,
+}
+
+/// Slot `slot` of `ring`, split into its parts.
+fn sample(ring: &ReplayRing, slot: usize) -> Sample {
+    let layout = ring.layout();
+    let record = ring.record(slot);
+    Sample {
+        observation: record[..layout.observation_len].to_vec(),
+        policy_target: record[layout.policy()..layout.mask()].to_vec(),
+        legal_mask: record[layout.mask()..layout.tail()].to_vec(),
+        value_target: record[layout.floats() - 1],
+    }
+}
+
+/// The final positions of drawn games, as an archive sees them.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<CliqueState>>>);
+
+impl FinalStateArchive<CliqueState> for Collect {
+    fn record(&mut self, final_states: &[CliqueState]) -> Result<Vec<Archived>, GameError> {
+        self.0.lock().unwrap().extend_from_slice(final_states);
+        Ok(Vec::new())
+    }
+
+    fn totals(&self) -> (u64, u64) {
+        (self.0.lock().unwrap().len() as u64, 0)
+    }
+}
+
+fn clique(config: &TrainConfig) -> CliqueConfig {
+    match config.game {
+        GameSpec::Clique(game) => game,
+        other => panic!("not a clique run: {other:?}"),
+    }
+}
+
+fn pipeline(config: &TrainConfig) -> HostPipeline<CliqueConfig> {
+    HostPipeline::new(clique(config), config, Compute::Cpu, None).unwrap()
+}
 
 /// A small, fast run on K_n.
 fn small_config(n: u32, k: u32, mode: Mode) -> TrainConfig {
-    let mut config = TrainConfig::for_game(CliqueConfig::new(n, k, mode).unwrap());
+    let mut config =
+        TrainConfig::for_game(GameSpec::Clique(CliqueConfig::new(n, k, mode).unwrap()));
     config.network = NetworkSpec::Mlp {
         hidden: vec![32, 32],
     };
@@ -147,9 +199,16 @@ fn self_play_records_follow_the_rules_and_the_counts_add_up() {
         let mut config = small_config(5, 3, mode);
         config.random_opening = 0;
         config.surprise_weight = 0.0;
-        let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
+        let drawn = Collect::default();
+        let mut pipeline = HostPipeline::new(
+            clique(&config),
+            &config,
+            Compute::Cpu,
+            Some(Box::new(drawn.clone())),
+        )
+        .unwrap();
         let moves = 30;
-        let report = pipeline.play(moves).unwrap();
+        let report = blocking::play(&mut pipeline, moves).unwrap();
         let games_in_flight = u64::from(config.games_in_flight);
         assert_eq!(report.positions, games_in_flight * u64::from(moves));
         assert!(report.evaluations > 0);
@@ -159,12 +218,13 @@ fn self_play_records_follow_the_rules_and_the_counts_add_up() {
             .sum();
         assert_eq!(report.total_length + unfinished, report.positions);
         assert_eq!(pipeline.replay_len(), report.total_length);
+        assert_eq!(report.records, report.total_length, "each position once");
         assert_eq!(report.wins[0] + report.wins[1] + report.draws, report.games);
 
         let samples: Vec<Sample> = (0..pipeline.replay().len())
-            .map(|i| pipeline.replay().sample(i))
+            .map(|i| sample(pipeline.replay(), i))
             .collect();
-        let games = replay_games(config.game, &samples);
+        let games = replay_games(clique(&config), &samples);
         assert_eq!(games.len() as u64, report.games);
         let mut wins = [0u64; 2];
         let mut draws = 0;
@@ -180,10 +240,11 @@ fn self_play_records_follow_the_rules_and_the_counts_add_up() {
             (wins, draws, length),
             (report.wins, report.draws, report.total_length)
         );
-        assert_eq!(report.drawn_final_states.len() as u64, report.draws);
-        for state in &report.drawn_final_states {
+        let drawn = drawn.0.lock().unwrap();
+        assert_eq!(drawn.len() as u64, report.draws);
+        for state in drawn.iter() {
             assert_eq!(state.status(), Status::Draw);
-            assert_eq!(state.moves_played() as usize, config.game.num_edges());
+            assert_eq!(state.moves_played() as usize, clique(&config).num_edges());
         }
         if mode == Mode::Avoid {
             assert!(
@@ -225,30 +286,6 @@ fn distinct_policy(state: &CliqueState, rng: &mut StdRng) -> Vec<f32> {
     weights.iter().map(|w| w / total).collect()
 }
 
-#[test]
-fn a_relabelled_sample_is_the_sample_of_the_relabelled_position() {
-    let config = CliqueConfig::new(6, 3, Mode::Symmetric).unwrap();
-    let mut rng = StdRng::seed_from_u64(3);
-    for trial in 0..50 {
-        let state = random_position(config, 2 + trial % 6, &mut rng);
-        let policy = distinct_policy(&state, &mut rng);
-        let permutation = random_permutation(config.n, &mut rng);
-        let relabelled = permutation.permute_state(&state).unwrap();
-        let mut observation = vec![0.0; state.observation_len()];
-        relabel_observation(&permutation, &observation_of(&state), &mut observation);
-        assert_eq!(observation, observation_of(&relabelled));
-        let mut mask = vec![0.0; state.num_actions()];
-        relabel_per_action(&permutation, &mask_of(&state), &mut mask);
-        assert_eq!(mask, mask_of(&relabelled));
-        // The policy follows its moves: the relabelled move gets the original's weight.
-        let mut moved = vec![0.0; state.num_actions()];
-        relabel_per_action(&permutation, &policy, &mut moved);
-        for action in state.legal_actions() {
-            assert_eq!(moved[permutation.permute_action(action)], policy[action]);
-        }
-    }
-}
-
 /// Every vertex permutation of 0..n (n ≤ 7).
 fn all_permutations(n: u32) -> Vec<VertexPermutation> {
     fn extend(prefix: &mut Vec<u32>, n: u32, out: &mut Vec<VertexPermutation>) {
@@ -269,6 +306,27 @@ fn all_permutations(n: u32) -> Vec<VertexPermutation> {
     out
 }
 
+/// A ring holding `state` once, with `policy` as its target and `value` as value target.
+fn ring_of(state: &CliqueState, policy: &[f32], value: f32) -> ReplayRing {
+    let layout = RecordLayout {
+        observation_len: state.observation_len(),
+        actions: state.num_actions(),
+    };
+    let mut record = observation_of(state);
+    record.extend_from_slice(policy);
+    record.extend(mask_of(state));
+    // Search value (none), surprise, one copy, and the mover 0: the value target is the
+    // result for player 0.
+    record.extend([NO_SEARCH_VALUE, 0.0, 1.0, 0.0]);
+    let mut ring = ReplayRing::new(4, layout);
+    ring.commit(&record, value);
+    ring
+}
+
+fn row_streams(rows: u32, seed: u32) -> Vec<SampleRng> {
+    (0..rows).map(|row| SampleRng(seed + 977 * row)).collect()
+}
+
 #[test]
 fn augmented_batches_hold_relabelled_positions_and_their_targets() {
     let config = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
@@ -276,11 +334,10 @@ fn augmented_batches_hold_relabelled_positions_and_their_targets() {
     let mut rng = StdRng::seed_from_u64(11);
     let state = random_position(config, 4, &mut rng);
     let policy = distinct_policy(&state, &mut rng);
-    let mut replay = ReplayBuffer::new(4, state.observation_len(), state.num_actions()).unwrap();
-    replay.push(&observation_of(&state), &mask_of(&state), &policy, -1.0);
+    let replay = ring_of(&state, &policy, -1.0);
     let mut batch = Batch::default();
-    let mut draw_rng = StdRng::seed_from_u64(5);
-    assert!(replay.draw_batch(64, Some(config.n), &mut draw_rng, &mut batch));
+    let mut streams = row_streams(64, 5);
+    assert!(replay.sample_batch(&mut streams, Some(&config as &dyn Symmetries), &mut batch));
     let (o, a) = (state.observation_len(), state.num_actions());
     let mut distinct = std::collections::HashSet::new();
     for row in 0..64 {
@@ -304,75 +361,55 @@ fn augmented_batches_hold_relabelled_positions_and_their_targets() {
         distinct.len()
     );
     // Without augmentation the stored sample comes back as is.
-    assert!(replay.draw_batch(3, None, &mut draw_rng, &mut batch));
+    assert!(replay.sample_batch(&mut row_streams(3, 8), None, &mut batch));
     assert_eq!(&batch.observations[..o], observation_of(&state).as_slice());
     assert_eq!(&batch.policy_targets[..a], policy.as_slice());
 }
 
 #[test]
 fn the_replay_ring_keeps_the_newest_positions() {
-    let (observation_len, actions) = (6, 2);
-    let mut replay = ReplayBuffer::new(5, observation_len, actions).unwrap();
-    let sample = |i: usize| Sample {
-        observation: (0..observation_len).map(|j| (10 * i + j) as f32).collect(),
-        legal_mask: vec![1.0, (i % 2) as f32],
-        policy_target: vec![i as f32, -(i as f32)],
-        value_target: i as f32,
+    let layout = RecordLayout {
+        observation_len: 6,
+        actions: 2,
+    };
+    let mut replay = ReplayRing::new(5, layout);
+    // Record i: observation 10 i + j, held once, value target i (a search value, so that
+    // the mover does not flip it).
+    let record = |i: usize| -> Vec<f32> {
+        let mut record: Vec<f32> = (0..6).map(|j| (10 * i + j) as f32).collect();
+        record.extend([i as f32, -(i as f32), 1.0, (i % 2) as f32]);
+        record.extend([(i as f32) / 100.0, 0.0, 1.0, 0.0]);
+        record
     };
     for i in 0..12 {
-        let s = sample(i);
-        replay.push(
-            &s.observation,
-            &s.legal_mask,
-            &s.policy_target,
-            s.value_target,
-        );
+        replay.commit(&record(i), 0.0);
         assert_eq!(replay.len(), (i + 1).min(5));
     }
-    assert_eq!(replay.pushed(), 12);
+    assert_eq!(replay.written(), 12);
     // Slot 12 % 5 = 2 holds the oldest kept (7); the slots before it the newest.
-    let held: Vec<Sample> = (0..5).map(|slot| replay.sample(slot)).collect();
-    let expected: Vec<Sample> = [10, 11, 7, 8, 9].into_iter().map(sample).collect();
-    assert_eq!(held, expected);
+    let held: Vec<f32> = (0..5).map(|slot| replay.record(slot)[0]).collect();
+    assert_eq!(held, [100.0, 110.0, 70.0, 80.0, 90.0]);
     // Uniform draws see exactly the kept positions.
-    let mut rng = StdRng::seed_from_u64(1);
     let mut batch = Batch::default();
-    assert!(replay.draw_batch(400, None, &mut rng, &mut batch));
-    let mut seen: Vec<u32> = batch.value_targets.iter().map(|&v| v as u32).collect();
+    assert!(replay.sample_batch(&mut row_streams(400, 1), None, &mut batch));
+    let mut seen: Vec<u32> = batch
+        .value_targets
+        .iter()
+        .map(|&v| (v * 100.0).round() as u32)
+        .collect();
     seen.sort_unstable();
     seen.dedup();
     assert_eq!(seen, vec![7, 8, 9, 10, 11]);
-    assert!(ReplayBuffer::new(0, 1, 1).is_err());
 }
 
 #[test]
-fn training_needs_positions_and_bad_settings_are_named() {
+fn training_needs_positions() {
     let config = small_config(5, 3, Mode::Symmetric);
-    let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
-    assert!(matches!(pipeline.train(1), Err(TrainError::EmptyReplay)));
-    for (field, change) in [
-        (
-            "games_in_flight",
-            Box::new(|c: &mut TrainConfig| c.games_in_flight = 0) as Box<dyn Fn(&mut TrainConfig)>,
-        ),
-        (
-            "batch_size",
-            Box::new(|c: &mut TrainConfig| c.batch_size = 0),
-        ),
-        (
-            "replay_capacity",
-            Box::new(|c: &mut TrainConfig| c.replay_capacity = 0),
-        ),
-        (
-            "learning_rate",
-            Box::new(|c: &mut TrainConfig| c.learning_rate = -1.0),
-        ),
-    ] {
-        let mut bad = config.clone();
-        change(&mut bad);
-        let error = HostPipeline::new(&bad, Compute::Cpu).err().unwrap();
-        assert!(error.to_string().contains(field), "{field}: {error}");
-    }
+    let mut pipeline = pipeline(&config);
+    assert!(matches!(
+        blocking::train(&mut pipeline, 1),
+        Err(TrainError::EmptyReplay)
+    ));
 }
 
 #[test]
@@ -380,14 +417,14 @@ fn training_lowers_the_loss_on_a_fixed_replay_set() {
     let mut config = small_config(5, 3, Mode::Symmetric);
     config.batch_size = 64;
     config.augment = false;
-    let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
-    pipeline.play(12).unwrap();
+    let mut pipeline = pipeline(&config);
+    blocking::play(&mut pipeline, 12).unwrap();
     let replay = pipeline.replay();
     assert!(replay.len() > 100, "{}", replay.len());
     // The lowest policy loss any function of the observation reaches: each sample's
     // cross-entropy against the mean target of the samples with its observation. What
     // falls with training is the excess over it.
-    let samples: Vec<Sample> = (0..replay.len()).map(|i| replay.sample(i)).collect();
+    let samples: Vec<Sample> = (0..replay.len()).map(|i| sample(replay, i)).collect();
     let mut groups: std::collections::HashMap<Vec<u8>, (Vec<f64>, f64)> = Default::default();
     for sample in &samples {
         let key = sample.observation.iter().map(|&x| x as u8).collect();
@@ -414,9 +451,9 @@ fn training_lowers_the_loss_on_a_fixed_replay_set() {
         })
         .sum::<f64>()
         / samples.len() as f64;
-    let before = pipeline.train(20).unwrap();
-    pipeline.train(1500).unwrap();
-    let after = pipeline.train(20).unwrap();
+    let before = blocking::train(&mut pipeline, 20).unwrap();
+    blocking::train(&mut pipeline, 1500).unwrap();
+    let after = blocking::train(&mut pipeline, 20).unwrap();
     eprintln!("{before:?}\n{after:?}\nfloor {floor}");
     assert_eq!(after.steps, 20);
     let excess = |policy_loss: f32| f64::from(policy_loss) - floor;
@@ -464,16 +501,19 @@ fn reference_losses(batch: &Batch, logits: &[f32], values: &[f32], actions: usiz
 }
 
 #[test]
-fn publish_gives_the_search_the_trained_network() {
+fn training_publishes_the_trained_network_to_the_search() {
     let mut config = small_config(5, 3, Mode::Symmetric);
     config.batch_size = 16;
-    let actions = config.game.num_edges();
-    let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
-    pipeline.play(10).unwrap();
-    pipeline.train(40).unwrap();
+    let actions = clique(&config).num_edges();
+    let mut pipeline = pipeline(&config);
+    blocking::play(&mut pipeline, 10).unwrap();
+    blocking::train(&mut pipeline, 40).unwrap();
     let batch = pipeline.draw_batch().unwrap();
-    let agrees = |pipeline: &mut HostPipeline| {
-        let (logits, values) = pipeline.evaluate(&batch.observations, 16).unwrap();
+    let agrees = |pipeline: &mut HostPipeline<CliqueConfig>| {
+        let (logits, values) = pipeline
+            .inference_mut()
+            .evaluate(&batch.observations, 16)
+            .unwrap();
         let expected = reference_losses(&batch, &logits, &values, actions);
         // A step reports the losses at the parameters before its update.
         let step = pipeline.train_batch(&batch).unwrap();
@@ -487,16 +527,15 @@ fn publish_gives_the_search_the_trained_network() {
             .zip(expected)
             .all(|(&g, e)| (f64::from(g) - e).abs() < 1e-4 * (1.0 + e.abs()))
     };
-    // Before publishing, self-play still has the initial parameters.
-    assert!(!agrees(&mut pipeline), "training changed nothing");
-    pipeline.publish().unwrap();
+    // Queued training ends by publishing: the search has the parameters training reached.
     assert!(agrees(&mut pipeline), "published parameters differ");
-    let trained = pipeline
-        .training_step()
-        .program
-        .read("mlp.0.weight")
-        .unwrap();
-    assert_ne!(trained.len(), 0);
+    // `train_batch` steps without publishing: now the search lags one step behind.
+    assert!(!agrees(&mut pipeline), "a step changed nothing");
+    blocking::train(&mut pipeline, 1).unwrap();
+    assert!(
+        agrees(&mut pipeline),
+        "published parameters differ after a training"
+    );
 }
 
 /// Ongoing positions of random play whose moves do not all have the same value, with the
@@ -518,14 +557,17 @@ fn decisive_positions(config: CliqueConfig, count: usize) -> Vec<(CliqueState, V
 
 /// Share of `positions` where the raw policy's most likely legal move is optimal.
 fn raw_policy_accuracy(
-    pipeline: &mut HostPipeline,
+    pipeline: &mut HostPipeline<CliqueConfig>,
     positions: &[(CliqueState, Vec<usize>)],
     rows: usize,
 ) -> f64 {
     let mut correct = 0;
     for chunk in positions.chunks(rows) {
         let observations: Vec<f32> = chunk.iter().flat_map(|(s, _)| observation_of(s)).collect();
-        let (logits, _) = pipeline.evaluate(&observations, chunk.len()).unwrap();
+        let (logits, _) = pipeline
+            .inference_mut()
+            .evaluate(&observations, chunk.len())
+            .unwrap();
         for (row, (state, optimal)) in chunk.iter().enumerate() {
             let actions = state.num_actions();
             let best = state
@@ -548,13 +590,12 @@ fn a_short_run_learns_optimal_moves() {
     config.games_in_flight = 64;
     config.search.simulations = 16;
     config.batch_size = 128;
-    let positions = decisive_positions(config.game, 300);
-    let mut pipeline = HostPipeline::new(&config, Compute::Cpu).unwrap();
+    let positions = decisive_positions(clique(&config), 300);
+    let mut pipeline = pipeline(&config);
     let untrained = raw_policy_accuracy(&mut pipeline, &positions, 64);
     for _ in 0..12 {
-        pipeline.play(8).unwrap();
-        pipeline.train(40).unwrap();
-        pipeline.publish().unwrap();
+        blocking::play(&mut pipeline, 8).unwrap();
+        blocking::train(&mut pipeline, 40).unwrap();
     }
     let trained = raw_policy_accuracy(&mut pipeline, &positions, 64);
     eprintln!("raw-policy accuracy on n=5, k=3: untrained {untrained:.3}, trained {trained:.3}");

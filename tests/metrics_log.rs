@@ -6,8 +6,8 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use wgzero::train::RunDirError;
-use wgzero::train::metrics::{
+use wgzero::run_dir::RunDirError;
+use wgzero::run_dir::metrics::{
     self, CSV_COLUMNS, CSV_FILE, IterationMetrics, JSONL_FILE, MetricsLog,
 };
 
@@ -25,8 +25,8 @@ fn record(iteration: u64) -> IterationMetrics {
         draw_rate: 0.125,
         random_win_rate: Some(0.9),
         random_draw_rate: Some(0.05),
-        best_win_rate: None,
-        best_draw_rate: None,
+        previous_win_rate: None,
+        previous_draw_rate: None,
         policy_accuracy: Some(0.875),
         search_accuracy: None,
         positions_per_second: 1234.4,
@@ -276,8 +276,8 @@ fn the_summary_line_shows_what_was_measured() {
         "iter 7 | loss 1.2346 (policy 1.0000 value 0.2346) | entropy 2.000 | length 11.5 | \
          first wins 62.5% draws 12.5% | vs random 90.0%/5.0% | accuracy 87.5% | 1234 pos/s"
     );
-    r.best_win_rate = Some(0.58);
-    r.best_draw_rate = Some(0.1);
+    r.previous_win_rate = Some(0.58);
+    r.previous_draw_rate = Some(0.1);
     r.search_accuracy = Some(0.97);
     r.random_win_rate = None;
     r.counterexamples_total = 12;
@@ -285,7 +285,7 @@ fn the_summary_line_shows_what_was_measured() {
     assert_eq!(
         r.summary_line(),
         "iter 7 | loss 1.2346 (policy 1.0000 value 0.2346) | entropy 2.000 | length 11.5 | \
-         first wins 62.5% draws 12.5% | vs best 58.0%/10.0% | accuracy 87.5% search 97.0% | \
+         first wins 62.5% draws 12.5% | vs previous 58.0%/10.0% | accuracy 87.5% search 97.0% | \
          counterexamples 12 (5 distinct) | 1234 pos/s"
     );
 }

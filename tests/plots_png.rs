@@ -1,8 +1,8 @@
 //! plots.png: a valid PNG of the documented size, replaced atomically, drawn from any
 //! history (empty, one record, records with unmeasured and non-finite values).
 
-use wgzero::train::metrics::IterationMetrics;
-use wgzero::train::plots::{self, HEIGHT, PLOTS_FILE, WIDTH};
+use wgzero::run_dir::metrics::IterationMetrics;
+use wgzero::run_dir::plots::{self, HEIGHT, PLOTS_FILE, WIDTH};
 
 fn record(iteration: u64) -> IterationMetrics {
     let progress = iteration as f64 / 10.0;
@@ -19,8 +19,8 @@ fn record(iteration: u64) -> IterationMetrics {
         draw_rate: 0.1,
         random_win_rate: Some(0.6 + progress / 4.0),
         random_draw_rate: Some(0.05),
-        best_win_rate: iteration.is_multiple_of(2).then_some(0.55),
-        best_draw_rate: iteration.is_multiple_of(2).then_some(0.2),
+        previous_win_rate: iteration.is_multiple_of(2).then_some(0.55),
+        previous_draw_rate: iteration.is_multiple_of(2).then_some(0.2),
         policy_accuracy: Some(0.5 + progress / 3.0),
         search_accuracy: None,
         positions_per_second: 1000.0 * iteration as f64,

@@ -1,6 +1,6 @@
 //! Self-play's random openings on the GPU: with greedy play and no root noise every game
 //! plays the same first move, unless the games open with random moves, which then spread
-//! over the board. (The host self-play's twin of this test is in `train::host_selfplay`.)
+//! over the board. (The host self-play's twin of this test is in `selfplay::host`.)
 
 use std::collections::BTreeSet;
 
@@ -8,8 +8,10 @@ use wgzero::backend::Compute;
 use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, uniform::Uniform};
-use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use wgzero::selfplay::gpu::GpuSelfPlay;
+use wgzero::selfplay::record::PlaySettings;
 use wgzero::testing::test_gpu;
 
 const GAMES: u32 = 64;
@@ -48,14 +50,16 @@ fn first_moves(random_opening: u32) -> Option<BTreeSet<u32>> {
         random_opening,
         surprise_weight: 0.0,
         record: false,
+        log_draws: false,
     };
-    let engine = GpuSearch::new(&gpu, &config, program, search, GAMES, play, 9).unwrap();
-    engine.reset();
+    let engine = GpuSearch::new(&gpu, &config, program, search, GAMES, 9).unwrap();
+    let self_play = GpuSelfPlay::new(&gpu, &engine, &config, play).unwrap();
+    self_play.reset();
     engine.submit(|engine, pass| {
         engine.record_search(pass);
-        engine.record_play(pass);
+        self_play.record_play(pass);
     });
-    let games = engine.read_games().unwrap();
+    let games = self_play.read_games().unwrap();
     assert!(games.iter().all(|game| game.moves == 1), "one move each");
     Some(games.iter().map(|game| game.last_action).collect())
 }

@@ -10,7 +10,7 @@ use wgzero::games::GameState;
 use wgzero::games::clique::solver::Solver;
 use wgzero::games::clique::state::CliqueState;
 use wgzero::games::clique::{CliqueConfig, Mode};
-use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{
     FirstPlayUrgency, ReferenceSearch, RootPolicy, SearchConfig, UniformEvaluator,
 };
@@ -76,9 +76,7 @@ fn reference_search_finds_optimal_moves() {
         let positions = decisive_positions(config, 12, 7 + index as u64);
         let roots: Vec<CliqueState> = positions.iter().map(|(s, _)| s.clone()).collect();
         let mut search = ReferenceSearch::new(roots, puct(2500), 5).unwrap();
-        let mut evaluator = UniformEvaluator {
-            num_actions: config.num_edges(),
-        };
+        let mut evaluator = UniformEvaluator::new(config.num_edges());
         let results = search.run(&mut evaluator).unwrap();
         for ((state, optimal), result) in positions.iter().zip(&results) {
             assert!(
@@ -120,12 +118,6 @@ fn gpu_search_finds_optimal_moves() {
             program,
             puct(2500),
             positions.len() as u32,
-            PlaySettings {
-                temperature_moves: 0,
-                random_opening: 0,
-                surprise_weight: 0.0,
-                record: false,
-            },
             9,
         )
         .unwrap();

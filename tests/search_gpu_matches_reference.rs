@@ -11,7 +11,7 @@ use wgzero::gpu::Gpu;
 use wgzero::graph::wgsl::GpuProgram;
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, Network, mlp::Mlp, uniform::Uniform};
-use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{
     Evaluator, FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig,
     SearchResult,
@@ -73,12 +73,6 @@ fn gpu_search(
         program(network, gpu, roots.len()),
         search,
         games,
-        PlaySettings {
-            temperature_moves: 0,
-            random_opening: 0,
-            surprise_weight: 0.0,
-            record: false,
-        },
         1,
     )
     .unwrap();
@@ -155,9 +149,7 @@ fn uniform_network_same_visits() {
                 policy,
                 reuse_subtree: false,
             };
-            let mut evaluator = wgzero::search::UniformEvaluator {
-                num_actions: config.num_edges(),
-            };
+            let mut evaluator = wgzero::search::UniformEvaluator::new(config.num_edges());
             let cpu = reference_search(search, &mut evaluator, &roots);
             let gpu_results = gpu_search(config, search, &network, &gpu, &roots);
             compare(&gpu_results, &cpu);

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wgzero::train::checkpoint::{Checkpoint, Which};
-use wgzero::train::metrics::read_history;
+use wgzero::run_dir::checkpoint::Checkpoint;
+use wgzero::run_dir::metrics::read_history;
 
 /// Kills per test run; `WGZERO_TRAIN_KILLS` raises it for a longer run by hand.
 fn kills() -> usize {
@@ -56,9 +56,7 @@ fn train(run_dir: &Path, resume: bool) -> Child {
 }
 
 fn latest(run_dir: &Path) -> Option<u64> {
-    Checkpoint::load(run_dir, Which::Latest)
-        .ok()
-        .map(|c| c.record().iteration)
+    Checkpoint::load(run_dir).ok().map(|c| c.record().iteration)
 }
 
 #[test]
@@ -84,8 +82,8 @@ fn sigkill_at_any_moment_loses_nothing_checkpointed() {
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
 
-        let checkpoint = Checkpoint::load(&run_dir, Which::Latest)
-            .expect("a complete latest checkpoint after the kill");
+        let checkpoint =
+            Checkpoint::load(&run_dir).expect("a complete latest checkpoint after the kill");
         let iteration = checkpoint.record().iteration;
         assert!(
             iteration >= seen.max(1),

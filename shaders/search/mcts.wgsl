@@ -5,10 +5,11 @@
 // Prepended by src/search/gpu.rs: the constants GAMES, NODE_CAPACITY, EDGE_CAPACITY,
 // MAX_DEPTH, STATE_WORDS, ACTIONS, OBSERVATION_LEN, SIMULATIONS, the root policy's
 // constants (POLICY, C_PUCT, FPU_*, DIRICHLET_*, MAX_CONSIDERED, C_VISIT, C_SCALE,
-// GUMBEL_NOISE, TEMPERATURE_MOVES, REUSE), and the game's search adapter, which defines
-// GameState and game_load / game_store / game_reset / game_apply / game_is_over /
-// game_terminal_value / game_list_legal / game_write_observation in terms of the
-// search_* accessors defined here.
+// GUMBEL_NOISE, REUSE), and the game's search adapter, which defines GameState and
+// game_load / game_store / game_reset / game_apply / game_is_over / game_terminal_value /
+// game_list_legal / game_write_observation in terms of the search_* accessors defined
+// here. Self-play (shaders/selfplay/play.wgsl) is appended to this file to play moves
+// from the searched roots; it uses the tree, the slots and the random streams below.
 //
 // Conventions (as in src/search/reference.rs): an edge's value sum is from the view of
 // the player who chooses it; a node's raw value from its own mover's view.
@@ -41,10 +42,23 @@ struct Edge {
     gumbel: f32,
 }
 
-// struct Game: shaders/search/game_record.wgsl, prepended by the host.
+// The search state of one game slot (src/search/gpu.rs `SearchSlot` is its Rust twin).
+struct Slot {
+    root: u32,
+    node_count: u32,
+    edge_count: u32,
+    leaf: u32,
+    path_len: u32,
+    needs_eval: u32,
+    rng_state: u32,
+    rng_increment: u32,
+    // Expansions dropped because a pool was full (a leaf then stays unexpanded).
+    overflow: u32,
+    // 1 when this game has nothing to evaluate or back up in the current step.
+    skip: u32,
+}
 
-
-@group(0) @binding(0) var<storage, read_write> games: array<Game>;
+@group(0) @binding(0) var<storage, read_write> slots: array<Slot>;
 @group(0) @binding(1) var<storage, read_write> nodes: array<Node>;
 @group(0) @binding(2) var<storage, read_write> edges: array<Edge>;
 @group(0) @binding(3) var<storage, read_write> states: array<u32>;
@@ -52,18 +66,6 @@ struct Edge {
 @group(0) @binding(5) var<storage, read_write> observations: array<f32>;
 @group(0) @binding(6) var<storage, read> logits: array<f32>;
 @group(0) @binding(7) var<storage, read> values: array<f32>;
-// With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_FLOATS] training samples of the game in
-// progress, one per move: observation (OBSERVATION_LEN), policy target (ACTIONS), legal
-// mask (ACTIONS), then the mover (0 or 1).
-@group(0) @binding(8) var<storage, read_write> trajectories: array<f32>;
-
-// Final positions of drawn games (in avoid mode, Ramsey counterexample candidates): a
-// ring of DRAW_LOG_LEN states; `count` counts every draw ever logged.
-struct DrawLog {
-    count: atomic<u32>,
-    states: array<u32>,
-}
-@group(0) @binding(9) var<storage, read_write> draw_log: DrawLog;
 
 // ---- accessors for the game adapter ----
 
@@ -88,14 +90,8 @@ fn search_emit_legal(i: u32, action: u32) {
     }
 }
 
-var<private> observation_to_trajectory: bool;
-
 fn search_emit_observation(i: u32, value: f32) {
-    if observation_to_trajectory {
-        trajectories[observation_base + i] = value;
-    } else {
-        observations[observation_base + i] = value;
-    }
+    observations[observation_base + i] = value;
 }
 
 // ---- random numbers (PCG32, one stream per game) ----
@@ -150,12 +146,12 @@ fn random_gumbel() -> f32 {
 }
 
 fn load_rng(g: u32) {
-    rng_state = games[g].rng_state;
-    rng_increment = games[g].rng_increment;
+    rng_state = slots[g].rng_state;
+    rng_increment = slots[g].rng_increment;
 }
 
 fn store_rng(g: u32) {
-    games[g].rng_state = rng_state;
+    slots[g].rng_state = rng_state;
 }
 
 // ---- tree helpers ----
@@ -373,7 +369,7 @@ fn select_leaves(@builtin(global_invocation_id) id: vec3<u32>) {
     if g >= GAMES {
         return;
     }
-    var game = games[g];
+    var game = slots[g];
     var local = game.root;
     var depth = 0u;
     loop {
@@ -427,7 +423,7 @@ fn select_leaves(@builtin(global_invocation_id) id: vec3<u32>) {
         observation_base = g * OBSERVATION_LEN;
         game_write_observation(&state);
     }
-    games[g] = game;
+    slots[g] = game;
 }
 
 // Expands each evaluated leaf with the network's policy (softmax over the legal moves)
@@ -438,7 +434,7 @@ fn expand_and_backup(@builtin(global_invocation_id) id: vec3<u32>) {
     if g >= GAMES {
         return;
     }
-    var game = games[g];
+    var game = slots[g];
     if game.skip == 1u {
         return;
     }
@@ -495,7 +491,7 @@ fn expand_and_backup(@builtin(global_invocation_id) id: vec3<u32>) {
         nodes[node_index(g, local)].visits += 1u;
         local = edges[edge_index(g, paths[g * MAX_DEPTH + i])].child;
     }
-    games[g] = game;
+    slots[g] = game;
 }
 
 // After the root's evaluation: root noise for this search (Dirichlet-mixed priors or
@@ -507,7 +503,7 @@ fn prepare_root(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     load_rng(g);
-    let root = nodes[node_index(g, games[g].root)];
+    let root = nodes[node_index(g, slots[g].root)];
     if POLICY == POLICY_ALPHAZERO && DIRICHLET_EPSILON > 0.0 {
         var total = 0.0;
         for (var i = 0u; i < root.num_edges; i++) {
@@ -544,7 +540,7 @@ fn evaluate_roots(@builtin(global_invocation_id) id: vec3<u32>) {
     if g >= GAMES {
         return;
     }
-    var game = games[g];
+    var game = slots[g];
     let root = nodes[node_index(g, game.root)];
     game.leaf = game.root;
     game.path_len = 0u;
@@ -559,21 +555,7 @@ fn evaluate_roots(@builtin(global_invocation_id) id: vec3<u32>) {
         game.needs_eval = 0u;
         game.skip = 1u;
     }
-    games[g] = game;
-}
-
-// Starts every game afresh: the initial position as a one-node tree.
-@compute @workgroup_size(64)
-fn reset_games(@builtin(global_invocation_id) id: vec3<u32>) {
-    let g = id.x;
-    if g >= GAMES {
-        return;
-    }
-    var state: GameState;
-    game_reset(&state);
-    start_tree(g, &state);
-    games[g].moves = 0u;
-    games[g].last_action = NONE;
+    slots[g] = game;
 }
 
 // Makes `state` the one node of game g's tree.
@@ -587,261 +569,7 @@ fn start_tree(g: u32, state: ptr<function, GameState>) {
         terminal_value = game_terminal_value(state);
     }
     nodes[node_index(g, 0u)] = Node(0u, 0u, flags, 0u, 0.0, terminal_value, NONE, 0u);
-    games[g].root = 0u;
-    games[g].node_count = 1u;
-    games[g].edge_count = 0u;
-}
-
-// How many uniformly random moves open game g's current game: uniform in
-// 0..=RANDOM_OPENING, a hash of the game's stream and its count of finished games, so it
-// stays fixed while the game lasts.
-fn opening_length(g: u32) -> u32 {
-    if RANDOM_OPENING == 0u {
-        return 0u;
-    }
-    var h = games[g].rng_increment ^ (games[g].finished * 2654435769u);
-    h = h * 747796405u + 2891336453u;
-    h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
-    h = (h >> 22u) ^ h;
-    return h % (RANDOM_OPENING + 1u);
-}
-
-// The root child the policy plays: a uniformly random one during the game's random
-// opening (above); then, with either policy, the first TEMPERATURE_MOVES moves
-// of a game are sampled ∝ visits (as the host pipeline does); after them AlphaZero takes
-// the most visited (ties: higher prior, lower action) and Gumbel takes argmax
-// g + logit + σ(q) among the most visited.
-fn chosen_edge(g: u32) -> u32 {
-    let game = games[g];
-    let root = nodes[node_index(g, game.root)];
-    if game.moves < opening_length(g) && root.num_edges > 0u {
-        return root.first_edge + random_u32() % root.num_edges;
-    }
-    var most = 0u;
-    var total = 0u;
-    for (var i = 0u; i < root.num_edges; i++) {
-        let e = edges[edge_index(g, root.first_edge + i)];
-        most = max(most, e.visits);
-        total += e.visits;
-    }
-    if game.moves < TEMPERATURE_MOVES && total > 0u {
-        var pick = random_u32() % total;
-        for (var i = 0u; i < root.num_edges; i++) {
-            let visits = edges[edge_index(g, root.first_edge + i)].visits;
-            if pick < visits {
-                return root.first_edge + i;
-            }
-            pick -= visits;
-        }
-    }
-    if POLICY == POLICY_GUMBEL {
-        let chosen = select_considered(g, game.root, most);
-        return select(chosen, root.first_edge, chosen == NONE);
-    }
-    var best = root.first_edge;
-    for (var i = 1u; i < root.num_edges; i++) {
-        let e = edges[edge_index(g, root.first_edge + i)];
-        let b = edges[edge_index(g, best)];
-        if e.visits > b.visits || (e.visits == b.visits && e.raw_prior > b.raw_prior) {
-            best = root.first_edge + i;
-        }
-    }
-    return best;
-}
-
-// After a search: plays each game's chosen move, keeps the chosen subtree when REUSE is
-// on and the pools have room for another search, and starts a new game when one ends.
-@compute @workgroup_size(64)
-fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
-    let g = id.x;
-    if g >= GAMES {
-        return;
-    }
-    load_rng(g);
-    let e = chosen_edge(g);
-    store_rng(g);
-    if RECORD {
-        record_sample(g);
-    }
-    let edge = edges[edge_index(g, e)];
-    var game = games[g];
-    game.finished_length = 0u;
-    game.finished_records = 0u;
-    game.finished_value0 = 0.0;
-    var state: GameState;
-    if edge.child != NONE {
-        select_state(g, edge.child);
-        state = game_load();
-    } else {
-        select_state(g, game.root);
-        state = game_load();
-        game_apply(&state, edge.action);
-    }
-    game.positions += 1u;
-    game.moves += 1u;
-    game.last_action = edge.action;
-    let over = game_is_over(&state);
-    if over {
-        // The value is for the player to move now; the player who just moved is the other.
-        let value = game_terminal_value(&state);
-        let to_move = game.moves % 2u;
-        if value == 0.0 {
-            game.draws += 1u;
-        } else if (value > 0.0) == (to_move == 0u) {
-            game.wins0 += 1u;
-        } else {
-            game.wins1 += 1u;
-        }
-        game.finished += 1u;
-        game.finished_length = game.moves;
-        game.finished_moves += game.moves;
-        game.finished_value0 = select(-value, value, to_move == 0u);
-        if RECORD {
-            // The RNG stream goes on from chosen_edge's draws; `game` is written back below.
-            game.finished_records = weigh_trajectory(g, game.moves);
-            game.rng_state = rng_state;
-            if value == 0.0 {
-                log_draw(g, &state);
-            }
-        }
-        game.moves = 0u;
-        game_reset(&state);
-    }
-    let room = game.node_count + SIMULATIONS + 1u <= NODE_CAPACITY
-        && game.edge_count + (SIMULATIONS + 1u) * GAME_MAX_LEGAL <= EDGE_CAPACITY;
-    games[g] = game;
-    if REUSE && !over && edge.child != NONE && room {
-        games[g].root = edge.child;
-        nodes[node_index(g, edge.child)].parent_edge = NONE;
-    } else {
-        start_tree(g, &state);
-    }
-}
-
-// The training sample of game g's current root: its observation, the search's policy
-// target (visit shares for AlphaZero, the completed-Q improved policy for Gumbel), the
-// legal mask, and the mover. Written at the game's move index.
-fn record_sample(g: u32) {
-    let game = games[g];
-    let base = (g * TRAJECTORY_LEN + min(game.moves, TRAJECTORY_LEN - 1u)) * RECORD_FLOATS;
-    select_state(g, game.root);
-    var state = game_load();
-    observation_base = base;
-    observation_to_trajectory = true;
-    game_write_observation(&state);
-    observation_to_trajectory = false;
-    let policy = base + OBSERVATION_LEN;
-    let mask = policy + ACTIONS;
-    for (var a = 0u; a < ACTIONS; a++) {
-        trajectories[policy + a] = 0.0;
-        trajectories[mask + a] = 0.0;
-    }
-    let root = nodes[node_index(g, game.root)];
-    var total = 0u;
-    for (var i = 0u; i < root.num_edges; i++) {
-        total += edges[edge_index(g, root.first_edge + i)].visits;
-    }
-    if POLICY == POLICY_GUMBEL {
-        let context = sigma_context(g, game.root);
-        var high = -3.0e38;
-        for (var i = 0u; i < root.num_edges; i++) {
-            let e = edges[edge_index(g, root.first_edge + i)];
-            high = max(high, e.logit + sigma_of(context, e));
-        }
-        var normaliser = 0.0;
-        for (var i = 0u; i < root.num_edges; i++) {
-            let e = edges[edge_index(g, root.first_edge + i)];
-            normaliser += exp(e.logit + sigma_of(context, e) - high);
-        }
-        for (var i = 0u; i < root.num_edges; i++) {
-            let e = edges[edge_index(g, root.first_edge + i)];
-            trajectories[policy + e.action] = exp(e.logit + sigma_of(context, e) - high) / normaliser;
-        }
-    } else {
-        for (var i = 0u; i < root.num_edges; i++) {
-            let e = edges[edge_index(g, root.first_edge + i)];
-            var share = e.raw_prior;
-            if total > 0u {
-                share = f32(e.visits) / f32(total);
-            }
-            trajectories[policy + e.action] = share;
-        }
-    }
-    // The legal mask; the policy surprise KL(target ‖ prior) over the legal moves (the
-    // network's prior before noise, renormalised; train::replay::policy_surprise is its
-    // host twin); the search's value (its most visited move's mean value) for the value
-    // target of a random-opening position.
-    var prior_total = 0.0;
-    var most = 0u;
-    var search_value = NO_SEARCH_VALUE;
-    for (var i = 0u; i < root.num_edges; i++) {
-        let e = edges[edge_index(g, root.first_edge + i)];
-        trajectories[mask + e.action] = 1.0;
-        prior_total += e.raw_prior;
-        if e.visits > most {
-            most = e.visits;
-            search_value = edge_q(e);
-        }
-    }
-    var surprise = 0.0;
-    if prior_total > 0.0 {
-        for (var i = 0u; i < root.num_edges; i++) {
-            let e = edges[edge_index(g, root.first_edge + i)];
-            let share = trajectories[policy + e.action];
-            if share > 0.0 {
-                surprise += share * log(share / max(e.raw_prior / prior_total, 1.0e-6));
-            }
-        }
-    }
-    if game.moves >= opening_length(g) {
-        search_value = NO_SEARCH_VALUE;
-    } else if most == 0u {
-        search_value = nodes[node_index(g, game.root)].raw_value;
-    }
-    trajectories[mask + ACTIONS] = search_value;
-    trajectories[mask + ACTIONS + 1u] = max(surprise, 0.0);
-    trajectories[mask + ACTIONS + 2u] = 1.0;
-    trajectories[mask + ACTIONS + 3u] = f32(game.moves % 2u);
-}
-
-// The replay copies of each position of game g's finished trajectory of `length` moves
-// (written over its records' copies slot), by policy-surprise weighting:
-// w_t = (1 − λ) + λ·L·s_t / Σs, stored ⌊w_t⌋ times plus once more with probability
-// frac(w_t) (train::replay::surprise_weights and weight_copies are the host twins).
-// Returns the total.
-fn weigh_trajectory(g: u32, length: u32) -> u32 {
-    let count = min(length, TRAJECTORY_LEN);
-    if SURPRISE_WEIGHT == 0.0 {
-        return count;
-    }
-    let tail = OBSERVATION_LEN + 2u * ACTIONS;
-    var total = 0.0;
-    for (var t = 0u; t < count; t++) {
-        total += trajectories[(g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail + 1u];
-    }
-    if total <= 0.0 {
-        return count;
-    }
-    var records = 0u;
-    for (var t = 0u; t < count; t++) {
-        let base = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail;
-        let weight = (1.0 - SURPRISE_WEIGHT)
-            + SURPRISE_WEIGHT * f32(count) * trajectories[base + 1u] / total;
-        let whole = floor(weight);
-        let copies = u32(whole) + select(0u, 1u, random_open() < weight - whole);
-        trajectories[base + 2u] = f32(copies);
-        records += copies;
-    }
-    return records;
-}
-
-// Copies a finished game's final position into the draw log. The game's tree is about to
-// be restarted, so node slot 1 serves as the staging place for the words.
-fn log_draw(g: u32, state: ptr<function, GameState>) {
-    let slot = atomicAdd(&draw_log.count, 1u) % DRAW_LOG_LEN;
-    select_state(g, 1u);
-    game_store(state);
-    for (var i = 0u; i < STATE_WORDS; i++) {
-        draw_log.states[slot * STATE_WORDS + i] = states[state_base + i];
-    }
+    slots[g].root = 0u;
+    slots[g].node_count = 1u;
+    slots[g].edge_count = 0u;
 }

@@ -4,8 +4,9 @@
 // (scan) of the finished games' record counts, so every game writes its own contiguous run
 // without atomics.
 //
-// Prepended by src/selfplay/gpu_replay.rs: GAMES, TRAJECTORY_LEN, RECORD_FLOATS,
-// CAPACITY (records in the ring), BLOCKS (= ceil(GAMES / 256)), and struct Game.
+// Prepended by src/selfplay/replay.rs: GAMES, TRAJECTORY_LEN, RECORD_FLOATS, CAPACITY
+// (records in the ring), BLOCKS (= ceil(GAMES / 256)), and struct SelfPlayGame
+// (self_play_game.wgsl). The host twin is `ReplayRing::commit` in src/selfplay/replay.rs.
 //
 // A ring record is a trajectory record with its last float (the mover) replaced by the
 // value target from that mover's view: the search's value where the record has one (a
@@ -20,7 +21,7 @@ struct Header {
     written: u32,
 }
 
-@group(0) @binding(0) var<storage, read> games: array<Game>;
+@group(0) @binding(0) var<storage, read> games: array<SelfPlayGame>;
 @group(0) @binding(1) var<storage, read> trajectories: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ring: array<f32>;
 @group(0) @binding(3) var<storage, read_write> header: Header;

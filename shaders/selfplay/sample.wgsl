@@ -1,10 +1,16 @@
 // Training batches drawn from the replay ring on the GPU, written straight into the
-// training program's input buffers. With AUGMENT each sample is seen under a random
-// relabelling π of the board's vertices: edge {u, v} becomes {π(u), π(v)}, so the
-// observation's edge rows, the policy target and the legal mask move together.
+// training program's input buffers. One thread per batch row: it draws a held record
+// uniformly with its own random stream, then `write_row` fills the row. With augmentation,
+// `write_row` is the game's `augment_sample(record, row)` (its Symmetries' WGSL), which
+// draws a random symmetry with next_random() (after the record's draw), reads the record's
+// floats from `ring` starting at float `record` ([observation, policy target, legal mask,
+// …]) and writes row `row` of `observations`, `policy_target` and `legal_mask`, moving
+// the three together; without it `write_row` is `copy_row`. The value target is the
+// record's last float either way. The host twin is `ReplayRing::sample_batch`
+// (src/selfplay/replay.rs).
 //
-// Prepended by src/selfplay/gpu_replay.rs: BATCH, RECORD_FLOATS, VERTICES, EDGES,
-// OBSERVATION_LEN (= 3 EDGES), AUGMENT; and struct Header (replay.wgsl).
+// Prepended by src/selfplay/sampler.rs: BATCH, RECORD_FLOATS, OBSERVATION_LEN, ACTIONS and
+// struct Header (replay.wgsl); appended: `write_row` (and the game's `augment_sample`).
 
 @group(0) @binding(0) var<storage, read> ring: array<f32>;
 @group(0) @binding(1) var<storage, read> header: Header;
@@ -16,6 +22,7 @@
 
 var<private> rng: u32;
 
+// PCG-style step (selfplay::replay::SampleRng is its host twin).
 fn next_random() -> u32 {
     let old = rng;
     rng = old * 747796405u + 2891336453u;
@@ -23,10 +30,15 @@ fn next_random() -> u32 {
     return (word >> 22u) ^ word;
 }
 
-fn edge_of(u: u32, v: u32) -> u32 {
-    let low = min(u, v);
-    let high = max(u, v);
-    return low * (2u * VERTICES - low - 1u) / 2u + high - low - 1u;
+// Row `row` of the batch is record `record`, as stored.
+fn copy_row(record: u32, row: u32) {
+    for (var i = 0u; i < OBSERVATION_LEN; i++) {
+        observations[row * OBSERVATION_LEN + i] = ring[record + i];
+    }
+    for (var a = 0u; a < ACTIONS; a++) {
+        policy_target[row * ACTIONS + a] = ring[record + OBSERVATION_LEN + a];
+        legal_mask[row * ACTIONS + a] = ring[record + OBSERVATION_LEN + ACTIONS + a];
+    }
 }
 
 @compute @workgroup_size(64)
@@ -38,31 +50,7 @@ fn sample_batch(@builtin(global_invocation_id) id: vec3<u32>) {
     rng = rng_states[b];
     let count = max(header.count, 1u);
     let record = (next_random() % count) * RECORD_FLOATS;
-    var relabel: array<u32, 64>;
-    for (var v = 0u; v < VERTICES; v++) {
-        relabel[v] = v;
-    }
-    if AUGMENT {
-        // Fisher–Yates.
-        for (var v = VERTICES - 1u; v > 0u; v--) {
-            let w = next_random() % (v + 1u);
-            let kept = relabel[v];
-            relabel[v] = relabel[w];
-            relabel[w] = kept;
-        }
-    }
-    var e = 0u;
-    for (var u = 0u; u + 1u < VERTICES; u++) {
-        for (var v = u + 1u; v < VERTICES; v++) {
-            let to = edge_of(relabel[u], relabel[v]);
-            for (var f = 0u; f < 3u; f++) {
-                observations[(b * EDGES + to) * 3u + f] = ring[record + e * 3u + f];
-            }
-            policy_target[b * EDGES + to] = ring[record + OBSERVATION_LEN + e];
-            legal_mask[b * EDGES + to] = ring[record + OBSERVATION_LEN + EDGES + e];
-            e += 1u;
-        }
-    }
+    write_row(record, b);
     value_target[b] = ring[record + RECORD_FLOATS - 1u];
     rng_states[b] = rng;
 }

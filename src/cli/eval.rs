@@ -4,20 +4,21 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
-use wgzero::games::GameState;
-use wgzero::games::clique::CliqueConfig;
+use web_time::Instant;
+use wgzero::backend::Compute;
+use wgzero::evaluate::accuracy::{policy_moves, search_moves};
+use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::evaluate::{AccuracySet, MatchResult, MatchSettings, Player, play_match};
+use wgzero::games::clique::{CliqueConfig, CliqueState};
+use wgzero::games::{Game, GameSpec, GameState};
 use wgzero::nn::spec::NetworkSpec;
+use wgzero::run_dir::checkpoint::Checkpoint;
 use wgzero::search::reference::softmax;
-use wgzero::train::checkpoint::{Checkpoint, Which};
-use wgzero::train::evaluate::{
-    AccuracySet, MatchResult, MatchSettings, Player, checkpoint_config, checkpoint_evaluator,
-    play_match, policy_moves, search_moves,
-};
+use wgzero::train::config::TrainConfig;
 
 use super::GlobalOptions;
 use super::board::{board_text, list, mark};
@@ -25,17 +26,21 @@ use super::board::{board_text, list, mark};
 const LONG_ABOUT: &str = "\
 Evaluate a checkpoint: its optimal-move accuracy and a match.
 
-Optimal-move accuracy: positions are drawn by random play (seeded by --seed: a uniformly \
-chosen position of a uniformly random game) and kept when their legal moves do not all \
-have the same exact value by the solver (boards up to n = 7). The raw-policy accuracy is \
-the share of them where the legal move with the highest logit keeps the position's value; \
-the search accuracy is the same share for the move the CPU reference search plays after \
---sims simulations (the run's root policy, noise off).
+A run directory means its latest checkpoint: the network the run hands out, the one its \
+log's last line describes.
+
+Optimal-move accuracy (games with an exact solver: the clique game up to n = 7): positions \
+are drawn by random play (seeded by --seed: a uniformly chosen position of a uniformly \
+random game) and kept when their legal moves do not all have the same exact value. The \
+raw-policy accuracy is the share of them where the legal move with the highest logit \
+keeps the position's value; the search accuracy is the same share for the move the CPU \
+reference search plays after --sims simulations (the run's root policy, noise off). With \
+the run's seed (the default) these are the positions its training measured.
 
 Match: --games games against --against (the uniformly random player, or another \
 checkpoint), colours alternating; both networks play their raw policy, sampling from its \
 softmax for the first 2 plies of each game so that games differ. Score = (wins + draws/2) \
-/ games from the checkpoint's view; gating promotes a candidate at 0.55.";
+/ games from the checkpoint's view.";
 
 #[derive(Args)]
 #[command(
@@ -44,23 +49,23 @@ softmax for the first 2 plies of each game so that games differ. Score = (wins +
     long_about = LONG_ABOUT
 )]
 pub struct EvalArgs {
-    /// A run directory (its best checkpoint), its checkpoints/ folder, or a checkpoint's
+    /// A run directory (its latest checkpoint), its checkpoints/ folder, or a checkpoint's
     /// .json or .safetensors file.
     #[arg(long, value_name = "RUN_DIR_OR_FILE")]
     checkpoint: PathBuf,
     /// The match opponent: `random` (a uniformly random legal move) or another checkpoint
-    /// (a run directory's best, or a file) of the same k and mode.
+    /// (a run directory's latest, or a file) of the same game.
     #[arg(long, value_name = "random|CHECKPOINT", default_value = "random")]
     against: String,
     /// Match games [default: the run's evaluation_games].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     games: Option<u32>,
     /// Simulations for the accuracy with search; 0 skips it [default: the run's
     /// accuracy_simulations].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     sims: Option<u32>,
     /// Accuracy positions [default: the run's accuracy_positions].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     positions: Option<u32>,
     /// Seeds the accuracy positions and the match [default: the run's seed, so the
     /// positions are the ones its training measured].
@@ -68,7 +73,7 @@ pub struct EvalArgs {
     seed: Option<u64>,
     /// Evaluate on K_N instead of the board the checkpoint was trained on (same k and
     /// mode). Only GNN checkpoints load on another board: their weights do not depend on n.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(3..=64))]
     n: Option<u32>,
     /// Also list the accuracy positions the raw policy gets wrong: the board, the mover,
     /// the exact value, the optimal moves, the policy's top moves and the search's move,
@@ -86,9 +91,8 @@ pub struct EvalArgs {
 struct EvalLine {
     checkpoint: PathBuf,
     iteration: u64,
-    n: u32,
-    k: u32,
-    mode: String,
+    /// The game and its settings, as the run configuration holds them.
+    game: GameSpec,
     network: serde_json::Value,
     backend: String,
     /// Accuracy positions actually drawn (0 when the solver does not handle the board).
@@ -111,128 +115,94 @@ struct EvalLine {
 pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let checkpoint = load(&args.checkpoint, "--checkpoint")?;
-    let config = checkpoint_config(&checkpoint).context("--checkpoint")?;
-    let game = match args.n {
-        None => config.game,
-        Some(n) if n == config.game.n => config.game,
-        Some(n) => {
+    let config = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+    let game = match (args.n, config.game) {
+        (None, game) => game,
+        (Some(n), GameSpec::Clique(trained)) if n == trained.n => config.game,
+        (Some(n), GameSpec::Clique(trained)) => {
             if !matches!(config.network, NetworkSpec::Gnn { .. }) {
                 bail!(
                     "--n {n}: {} holds an MLP trained on K_{}, whose input and output sizes \
                      fix the board; only GNN checkpoints (wgzero train --net gnn) load on \
                      another n",
                     checkpoint.path().display(),
-                    config.game.n
+                    trained.n
                 );
             }
-            CliqueConfig::new(n, config.game.k, config.game.mode).context("--n")?
+            GameSpec::Clique(CliqueConfig::new(n, trained.k, trained.mode).context("--n")?)
         }
+        (Some(_), other) => bail!(
+            "--n is a clique setting; {} has no board size",
+            other.name()
+        ),
     };
-    let positions = args.positions.unwrap_or(config.accuracy_positions) as usize;
-    let seed = args.seed.unwrap_or(config.seed);
-    let games = args.games.unwrap_or(config.evaluation_games);
-    let simulations = args.sims.unwrap_or(config.accuracy_simulations);
-
     let opponent = match args.against.as_str() {
         "random" => None,
         path => {
             let other = load(Path::new(path), "--against")?;
-            let other_config = checkpoint_config(&other).context("--against")?;
-            if (other_config.game.k, other_config.game.mode) != (game.k, game.mode) {
+            let other_config = TrainConfig::from_checkpoint(&other).context("--against")?;
+            let same_game = match (other_config.game, game) {
+                (GameSpec::Clique(a), GameSpec::Clique(b)) => (a.k, a.mode) == (b.k, b.mode),
+                (a, b) => a == b,
+            };
+            if !same_game {
                 bail!(
-                    "--against: {} was trained for k = {} {}, the checkpoint for k = {} {}: \
-                     a match needs networks of one game",
+                    "--against: {} was trained for {}, the checkpoint for {}: a match needs \
+                     networks of one game",
                     other.path().display(),
-                    other_config.game.k,
-                    other_config.game.mode,
-                    game.k,
-                    game.mode
+                    other_config.game.info().label(),
+                    game.info().label()
                 );
             }
             Some((other, other_config))
         }
     };
-
-    let set = AccuracySet::new(game, positions, seed)?;
-    if args.misses && set.is_none() {
+    let compute = global.compute()?;
+    let request = Request {
+        args,
+        checkpoint: &checkpoint,
+        config: &config,
+        opponent: opponent.as_ref(),
+        compute: &compute,
+    };
+    let (result, misses) = match game {
+        GameSpec::Clique(clique) => {
+            let (result, details) = measure(clique, &request)?;
+            let misses = match details {
+                Some(details) if args.misses => Some(clique_misses(&details)),
+                _ => None,
+            };
+            (result, misses)
+        }
+        GameSpec::Chess(chess) => (measure(chess, &request)?.0, None),
+    };
+    if args.misses && misses.is_none() {
         bail!(
             "--misses lists accuracy positions, and there are none here: the solver handles \
-             boards up to n = {} (this is K_{}), and --positions must be at least 1",
-            wgzero::train::evaluate::MAX_ACCURACY_VERTICES,
-            game.n
+             clique boards up to n = {} (this is {}), and --positions must be at least 1",
+            wgzero::games::clique::adapter::MAX_SOLVED_VERTICES,
+            game.info().label()
         );
     }
-    let set_len = set.as_ref().map_or(0, AccuracySet::len);
-    let compute = global.compute()?;
-    let batch = set_len.max(games as usize).max(1);
-    let mut evaluator = checkpoint_evaluator(&checkpoint, &config.network, game.n, &compute, batch)
-        .context("--checkpoint")?;
-
-    let (mut raw, mut searched, mut misses, mut miss_counts) = (None, None, None, None);
-    if let Some(set) = &set {
-        let (policy_chosen, logits) = policy_moves(set, &mut evaluator)?;
-        raw = Some(set.share_optimal(&policy_chosen));
-        let search_chosen = if simulations > 0 {
-            let chosen = search_moves(set, &mut evaluator, simulations, config.search.policy)?;
-            searched = Some(set.share_optimal(&chosen));
-            Some(chosen)
-        } else {
-            None
-        };
-        if args.misses {
-            let chosen = Chosen {
-                policy: &policy_chosen,
-                logits: &logits,
-                search: search_chosen.as_deref(),
-            };
-            misses = Some(find_misses(set, &chosen));
-            miss_counts = Some(count_misses(set, &policy_chosen));
-        }
-    }
-
-    let settings = MatchSettings::new(games, seed);
-    let result = match &opponent {
-        None => play_match(
-            game,
-            Player::Network(&mut evaluator),
-            Player::Random,
-            &settings,
-        )?,
-        Some((other, other_config)) => {
-            let mut other_evaluator = checkpoint_evaluator(
-                other,
-                &other_config.network,
-                game.n,
-                &compute,
-                games.max(1) as usize,
-            )
-            .context("--against")?;
-            play_match(
-                game,
-                Player::Network(&mut evaluator),
-                Player::Network(&mut other_evaluator),
-                &settings,
-            )?
-        }
+    let (misses, miss_counts) = match misses {
+        Some((misses, counts)) => (Some(misses), Some(counts)),
+        None => (None, None),
     };
-
     let line = EvalLine {
         checkpoint: checkpoint.path().to_path_buf(),
         iteration: checkpoint.record().iteration,
-        n: game.n,
-        k: game.k,
-        mode: game.mode.to_string(),
+        game,
         network: checkpoint.record().network.clone(),
         backend: compute.name(),
-        positions: set_len,
-        policy_accuracy: raw,
-        simulations,
-        search_accuracy: searched,
+        positions: result.positions,
+        policy_accuracy: result.policy_accuracy,
+        simulations: result.simulations,
+        search_accuracy: result.search_accuracy,
         against: match &opponent {
             None => "random".to_owned(),
             Some((other, _)) => other.path().display().to_string(),
         },
-        result,
+        result: result.matched,
         seconds: started.elapsed().as_secs_f64(),
         misses,
         miss_counts,
@@ -245,8 +215,121 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What to evaluate.
+struct Request<'a> {
+    args: &'a EvalArgs,
+    checkpoint: &'a Checkpoint,
+    config: &'a TrainConfig,
+    opponent: Option<&'a (Checkpoint, TrainConfig)>,
+    compute: &'a Compute,
+}
+
+/// What was measured.
+struct Measured {
+    positions: usize,
+    policy_accuracy: Option<f32>,
+    simulations: u32,
+    search_accuracy: Option<f32>,
+    matched: MatchResult,
+}
+
+/// The accuracy set with the moves played on it, for listing misses.
+struct Details<S> {
+    set: AccuracySet<S>,
+    policy: Vec<usize>,
+    logits: Vec<f32>,
+    search: Option<Vec<usize>>,
+}
+
+/// Accuracy (where the game has a solver) and the match, on `game`.
+fn measure<G: Game>(
+    game: G,
+    request: &Request,
+) -> anyhow::Result<(Measured, Option<Details<G::State>>)> {
+    let Request {
+        args,
+        checkpoint,
+        config,
+        opponent,
+        compute,
+    } = *request;
+    let positions = args.positions.unwrap_or(config.accuracy_positions) as usize;
+    let seed = args.seed.unwrap_or(config.seed);
+    let games = args.games.unwrap_or(config.evaluation_games);
+    let simulations = args.sims.unwrap_or(config.accuracy_simulations);
+    let set = AccuracySet::new(&game, positions, seed)?;
+    let set_len = set.as_ref().map_or(0, AccuracySet::len);
+    let batch = set_len.max(games as usize).max(1);
+    let mut evaluator = checkpoint_evaluator(checkpoint, &game, &config.network, compute, batch)
+        .context("--checkpoint")?;
+    let mut measured = Measured {
+        positions: set_len,
+        policy_accuracy: None,
+        simulations,
+        search_accuracy: None,
+        matched: MatchResult::from_counts(0, 0, 0),
+    };
+    let mut details = None;
+    if let Some(set) = set {
+        let (policy, logits) = policy_moves(&set, &mut evaluator)?;
+        measured.policy_accuracy = Some(set.share_optimal(&policy));
+        let search = if simulations > 0 {
+            let chosen = search_moves(&set, &mut evaluator, simulations, config.search.policy)?;
+            measured.search_accuracy = Some(set.share_optimal(&chosen));
+            Some(chosen)
+        } else {
+            None
+        };
+        details = Some(Details {
+            set,
+            policy,
+            logits,
+            search,
+        });
+    }
+    let settings = MatchSettings::new(games, seed);
+    let start = game.initial_state();
+    measured.matched = match opponent {
+        None => play_match(
+            &start,
+            Player::Network(&mut evaluator),
+            Player::Random,
+            &settings,
+        )?,
+        Some((other, other_config)) => {
+            let mut other_evaluator = checkpoint_evaluator(
+                other,
+                &game,
+                &other_config.network,
+                compute,
+                games.max(1) as usize,
+            )
+            .context("--against")?;
+            play_match(
+                &start,
+                Player::Network(&mut evaluator),
+                Player::Network(&mut other_evaluator),
+                &settings,
+            )?
+        }
+    };
+    Ok((measured, details))
+}
+
+fn clique_misses(details: &Details<CliqueState>) -> (Vec<Miss>, Vec<MissCount>) {
+    let chosen = Chosen {
+        policy: &details.policy,
+        logits: &details.logits,
+        search: details.search.as_deref(),
+    };
+    (
+        find_misses(&details.set, &chosen),
+        count_misses(&details.set, &details.policy),
+    )
+}
+
 fn load(path: &Path, flag: &str) -> anyhow::Result<Checkpoint> {
-    Checkpoint::load(path, Which::Best).with_context(|| format!("{flag} {}", path.display()))
+    Checkpoint::load(path).with_context(|| format!("{flag} {}", path.display()))
 }
 
 fn percent(share: f32) -> String {
@@ -255,12 +338,10 @@ fn percent(share: f32) -> String {
 
 fn print_text(line: &EvalLine) {
     println!(
-        "checkpoint {} (iteration {}): clique n = {}, k = {}, {}; network {}",
+        "checkpoint {} (iteration {}): {}; network {}",
         line.checkpoint.display(),
         line.iteration,
-        line.n,
-        line.k,
-        line.mode,
+        line.game.info().label(),
         line.network
     );
     match line.policy_accuracy {
@@ -278,9 +359,9 @@ fn print_text(line: &EvalLine) {
             );
         }
         None => println!(
-            "optimal-move accuracy: not measured (the solver handles n <= {}, or random play \
-             found no position whose moves differ in value)",
-            wgzero::train::evaluate::MAX_ACCURACY_VERTICES
+            "optimal-move accuracy: not measured (the exact solver handles the clique game up \
+             to n = {}, and random play must find positions whose moves differ in value)",
+            wgzero::games::clique::adapter::MAX_SOLVED_VERTICES
         ),
     }
     let result = &line.result;
@@ -349,8 +430,11 @@ struct MissCount {
     positions: usize,
 }
 
-fn find_misses(set: &AccuracySet, chosen: &Chosen) -> Vec<Miss> {
-    let actions = set.config().num_edges();
+fn find_misses(set: &AccuracySet<CliqueState>, chosen: &Chosen) -> Vec<Miss> {
+    let actions = set
+        .positions()
+        .first()
+        .map_or(0, |position| position.state.num_actions());
     let mut misses: Vec<Miss> = Vec::new();
     for (index, position) in set.positions().iter().enumerate() {
         if position.optimal_moves.contains(&chosen.policy[index]) {
@@ -404,7 +488,7 @@ fn logits_top(logits: &[f32], legal: &[usize]) -> Vec<(usize, f32)> {
     moves
 }
 
-fn count_misses(set: &AccuracySet, policy: &[usize]) -> Vec<MissCount> {
+fn count_misses(set: &AccuracySet<CliqueState>, policy: &[usize]) -> Vec<MissCount> {
     // Keyed in print order: moves played, then wins before draws, then the mover.
     let mut counts: BTreeMap<(u32, Reverse<i8>, String), MissCount> = BTreeMap::new();
     for (position, chosen) in set.positions().iter().zip(policy) {

@@ -8,6 +8,7 @@ mod eval;
 mod info;
 mod play;
 mod search;
+mod settings;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -82,4 +83,15 @@ pub fn run() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
     }
+}
+
+/// Whether `error` is a setting to change (exit code 2, as clap's usage errors).
+pub fn is_usage_error(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.is::<wgzero::train::ConfigError>()
+            || matches!(
+                cause.downcast_ref::<wgzero::train::TrainError>(),
+                Some(wgzero::train::TrainError::Settings(_))
+            )
+    })
 }

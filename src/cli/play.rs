@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::evaluate::{top_legal_move, without_noise};
+use wgzero::games::GameSpec;
 use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, edge_index, endpoints};
+use wgzero::run_dir::checkpoint::Checkpoint;
 use wgzero::search::{Evaluator, ProgramEvaluator, ReferenceSearch, SearchConfig};
-use wgzero::train::checkpoint::{Checkpoint, Which};
-use wgzero::train::evaluate::{
-    checkpoint_config, checkpoint_evaluator, top_legal_move, without_noise,
-};
+use wgzero::train::config::TrainConfig;
 
 use super::GlobalOptions;
 use super::board::{board_text, list, mark};
@@ -35,12 +36,12 @@ run's root policy, noise off), or with --sims 0 its raw policy's top legal move.
     long_about = LONG_ABOUT
 )]
 pub struct PlayArgs {
-    /// A run directory (its best checkpoint), its checkpoints/ folder, or a checkpoint's
+    /// A run directory (its latest checkpoint), its checkpoints/ folder, or a checkpoint's
     /// .json or .safetensors file.
     #[arg(long, value_name = "RUN_DIR_OR_FILE")]
     checkpoint: PathBuf,
     /// The agent's simulations per move; 0 plays its raw policy's top legal move.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     sims: u32,
     /// You move first, as X (the default).
     #[arg(long, conflicts_with = "agent_first")]
@@ -57,12 +58,18 @@ enum Input {
 }
 
 pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::load(&args.checkpoint, Which::Best)
+    let checkpoint = Checkpoint::load(&args.checkpoint)
         .with_context(|| format!("--checkpoint {}", args.checkpoint.display()))?;
-    let config = checkpoint_config(&checkpoint).context("--checkpoint")?;
-    let game = config.game;
+    let config = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+    let GameSpec::Clique(game) = config.game else {
+        anyhow::bail!(
+            "wgzero play plays the clique game; {} holds a {} network",
+            checkpoint.path().display(),
+            config.game.name()
+        );
+    };
     let compute = global.compute()?;
-    let mut evaluator = checkpoint_evaluator(&checkpoint, &config.network, game.n, &compute, 1)
+    let mut evaluator = checkpoint_evaluator(&checkpoint, &game, &config.network, &compute, 1)
         .context("--checkpoint")?;
     let search = SearchConfig {
         simulations: args.sims,

@@ -4,75 +4,48 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use wgzero::backend::Compute;
-use wgzero::games::GameState;
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
+use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::evaluate::without_noise;
+use wgzero::games::clique::CliqueState;
+use wgzero::games::{GameSpec, GameState};
 use wgzero::graph::Program;
 use wgzero::nn::uniform::Uniform;
-use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::run_dir::checkpoint::Checkpoint;
+use wgzero::search::gpu::GpuSearch;
 use wgzero::search::tree_dump::TreeDump;
 use wgzero::search::{
     FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig, SearchResult,
 };
-use wgzero::train::checkpoint::{Checkpoint, Which};
-use wgzero::train::evaluate::{checkpoint_config, checkpoint_evaluator, without_noise};
+use wgzero::train::config::TrainConfig;
 
 use super::GlobalOptions;
 use super::clique::parse_position;
+use super::settings::GameArgs;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GameName {
-    Clique,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum NetName {
-    /// Uniform priors and value 0: plain MCTS guided by terminal positions.
-    Uniform,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PolicyName {
-    /// AlphaZero PUCT (no root noise here).
-    Puct,
-    /// Gumbel MuZero (no Gumbel noise here).
-    Gumbel,
-}
+/// Simulations of `wgzero search` when --sims is not given.
+const DEFAULT_SIMULATIONS: u32 = 200;
 
 #[derive(Args)]
 pub struct SearchArgs {
-    #[arg(long, value_enum, default_value_t = GameName::Clique)]
-    game: GameName,
-    /// Vertices of K_n (clique).
-    #[arg(long, default_value_t = 6, conflicts_with = "checkpoint")]
-    n: u32,
-    /// Clique size (clique).
-    #[arg(long, default_value_t = 3, conflicts_with = "checkpoint")]
-    k: u32,
-    #[arg(long, value_enum, default_value_t = Mode::Symmetric, conflicts_with = "checkpoint")]
-    mode: Mode,
-    /// Search with a trained network: a run directory (its best checkpoint), its
+    /// The game, when there is no --checkpoint (the clique game).
+    #[command(flatten)]
+    game: GameArgs,
+    /// Search with a trained network: a run directory (its latest checkpoint), its
     /// checkpoints/ folder, or a checkpoint's .json or .safetensors file. The game (n, k,
     /// mode) and, unless --policy or --c-puct is given, the root policy (noise off) are
-    /// the run's.
-    #[arg(long, value_name = "RUN_DIR_OR_FILE", conflicts_with = "net")]
+    /// the run's; without it the search is guided by uniform priors and value 0.
+    #[arg(long, value_name = "RUN_DIR_OR_FILE")]
     checkpoint: Option<PathBuf>,
     /// The moves played so far, in order, comma-separated (empty for the start).
     #[arg(long, default_value = "")]
     position: String,
-    /// Simulations; 0 plays the network's highest-prior legal move.
-    #[arg(long, default_value_t = 200)]
-    sims: u32,
-    /// The network that guides the search when there is no --checkpoint.
-    #[arg(long, value_enum, default_value_t = NetName::Uniform)]
-    net: NetName,
-    /// The root policy [default: puct, or the checkpoint's run's].
-    #[arg(long, value_enum)]
-    policy: Option<PolicyName>,
-    /// PUCT exploration constant [default: 1.25, or the checkpoint's run's].
-    #[arg(long)]
-    c_puct: Option<f32>,
+    /// The search: --sims (default 200; 0 plays the network's highest-prior legal move),
+    /// --policy (default puct, or the checkpoint's run's), --c-puct (default 1.25, or the
+    /// run's). Root noise is always off here.
+    #[command(flatten)]
+    search: super::settings::SearchArgs,
     /// Print exactly one JSON line {"chosen": A, "children": [...]}.
     #[arg(long)]
     json: bool,
@@ -96,21 +69,36 @@ struct SearchLine {
 }
 
 pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
-    let GameName::Clique = args.game;
+    if args.search.noise.is_some() || args.search.reuse_subtree {
+        bail!("--noise and --reuse-subtree apply to self-play; one search here has neither");
+    }
     let compute = global.compute()?;
     let (config, mut evaluator, run_policy) = match &args.checkpoint {
         Some(path) => {
-            let checkpoint = Checkpoint::load(path, Which::Best)
+            if args.game.game.is_some()
+                || args.game.n.is_some()
+                || args.game.k.is_some()
+                || args.game.mode.is_some()
+            {
+                bail!("--checkpoint fixes the game: drop --game, --n, --k and --mode");
+            }
+            let checkpoint = Checkpoint::load(path)
                 .with_context(|| format!("--checkpoint {}", path.display()))?;
-            let run = checkpoint_config(&checkpoint).context("--checkpoint")?;
-            let evaluator =
-                checkpoint_evaluator(&checkpoint, &run.network, run.game.n, &compute, 1)
-                    .context("--checkpoint")?;
-            (run.game, evaluator, Some(without_noise(run.search.policy)))
+            let run = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+            let GameSpec::Clique(game) = run.game else {
+                bail!(
+                    "wgzero search takes clique positions; this checkpoint is of {}",
+                    run.game.name()
+                );
+            };
+            let evaluator = checkpoint_evaluator(&checkpoint, &game, &run.network, &compute, 1)
+                .context("--checkpoint")?;
+            (game, evaluator, Some(without_noise(run.search.policy)))
         }
         None => {
-            let config = CliqueConfig::new(args.n, args.k, args.mode)?;
-            let NetName::Uniform = args.net;
+            let GameSpec::Clique(config) = args.game.spec()? else {
+                bail!("wgzero search takes clique positions (--game clique)");
+            };
             let network = Uniform {
                 observation_len: 3 * config.num_edges(),
                 actions: config.num_edges(),
@@ -127,37 +115,13 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
     if state.terminal_value().is_some() {
         bail!("--position: the game is already over after these moves; there is nothing to search");
     }
-    let policy = root_policy(args, run_policy);
-    if args.c_puct.is_some() && matches!(policy, RootPolicy::Gumbel { .. }) {
-        bail!(
-            "--c-puct applies to the PUCT root, and this search uses Gumbel (--policy gumbel or \
-             the checkpoint's run); add --policy puct or drop --c-puct"
-        );
-    }
-    let search = SearchConfig {
-        simulations: args.sims,
-        policy,
-        reuse_subtree: false,
-    };
+    let search = search_config(args, run_policy)?;
     let (result, tree) = match &compute {
         Compute::Gpu(gpu) => {
             let Program::Gpu(program) = evaluator.into_program() else {
                 unreachable!("compiled for the GPU")
             };
-            let engine = GpuSearch::new(
-                gpu,
-                &config,
-                program,
-                search,
-                1,
-                PlaySettings {
-                    temperature_moves: 0,
-                    random_opening: 0,
-                    surprise_weight: 0.0,
-                    record: false,
-                },
-                0,
-            )?;
+            let engine = GpuSearch::new(gpu, &config, program, search, 1, 0)?;
             engine.set_roots(&state.to_words(), &[None])?;
             engine.submit(|engine, pass| engine.record_search(pass));
             let result = engine.read_results(config.num_edges())?.remove(0);
@@ -181,37 +145,24 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
     print_result(&result, args.json)
 }
 
-/// The root policy: the flags', else the checkpoint's run's (noise off), else PUCT with
-/// c = 1.25 and no reduction of unvisited children's values.
-fn root_policy(args: &SearchArgs, run_policy: Option<RootPolicy>) -> RootPolicy {
-    let c_puct = args.c_puct.unwrap_or(1.25);
-    let puct = RootPolicy::AlphaZero {
-        c_puct,
-        first_play_urgency: FirstPlayUrgency::Reduction(0.0),
-        dirichlet: None,
+/// The search: the flags over the run's root policy (noise off) or, without a checkpoint,
+/// PUCT with c = 1.25 and no reduction of unvisited children's values; 200 simulations.
+fn search_config(
+    args: &SearchArgs,
+    run_policy: Option<RootPolicy>,
+) -> anyhow::Result<SearchConfig> {
+    let mut search = SearchConfig {
+        simulations: DEFAULT_SIMULATIONS,
+        policy: run_policy.unwrap_or(RootPolicy::AlphaZero {
+            c_puct: 1.25,
+            first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+            dirichlet: None,
+        }),
+        reuse_subtree: false,
     };
-    match (args.policy, run_policy) {
-        (Some(PolicyName::Puct), _) | (None, None) => puct,
-        (Some(PolicyName::Gumbel), _) => RootPolicy::Gumbel {
-            max_considered: 16,
-            c_visit: 50.0,
-            c_scale: 0.1,
-            gumbel_noise: false,
-        },
-        (
-            None,
-            Some(RootPolicy::AlphaZero {
-                c_puct: run_c_puct,
-                first_play_urgency,
-                dirichlet,
-            }),
-        ) => RootPolicy::AlphaZero {
-            c_puct: args.c_puct.unwrap_or(run_c_puct),
-            first_play_urgency,
-            dirichlet,
-        },
-        (None, Some(policy)) => policy,
-    }
+    args.search.apply(&mut search)?;
+    search.policy = without_noise(search.policy);
+    Ok(search)
 }
 
 fn write_tree(path: &PathBuf, tree: &TreeDump) -> anyhow::Result<()> {

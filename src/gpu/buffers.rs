@@ -2,7 +2,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::{Gpu, GpuError};
+use super::{Gpu, GpuError, ReadRange};
 
 /// Usage of every compute buffer: bound as storage, copied in and out.
 pub const STORAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -45,53 +45,19 @@ impl Gpu {
     }
 
     /// Copies `count` elements of `T` from `buffer`, starting at element 0, back to the
-    /// host. Waits for all submitted work first.
+    /// host. Waits for all submitted work first: for tools and tests (the training path
+    /// uses [`Gpu::start_readback`] and polls).
     pub fn read<T: bytemuck::Pod>(
         &self,
         buffer: &wgpu::Buffer,
         count: usize,
     ) -> Result<Vec<T>, GpuError> {
-        let bytes = (count * std::mem::size_of::<T>()) as u64;
-        if bytes == 0 {
+        if count == 0 {
             return Ok(Vec::new());
         }
-        if bytes > buffer.size() {
-            return Err(GpuError::Readback(format!(
-                "asked for {bytes} bytes from a {}-byte buffer",
-                buffer.size()
-            )));
-        }
-        let padded = bytes.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        // A host-visible copy target: storage buffers themselves cannot be mapped.
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback staging"),
-            size: padded,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("readback"),
-            });
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, padded.min(buffer.size()));
-        self.queue.submit([encoder.finish()]);
-
-        let (sender, receiver) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |result| {
-            let _ = sender.send(result);
-        });
-        self.wait()?;
-        receiver
-            .recv()
-            .map_err(|_| GpuError::Readback("the map callback never ran".into()))?
-            .map_err(|error| GpuError::Readback(error.to_string()))?;
-        let view = staging
-            .get_mapped_range(..)
-            .map_err(|error| GpuError::Readback(error.to_string()))?;
-        let values = bytemuck::pod_collect_to_vec(&view[..bytes as usize]);
-        drop(view);
-        staging.unmap();
-        Ok(values)
+        let parts = self
+            .start_readback(&[ReadRange::elements::<T>(buffer, count)])?
+            .wait(self)?;
+        Ok(super::readback::elements(&parts[0]))
     }
 }

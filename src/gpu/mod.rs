@@ -8,14 +8,17 @@
 pub mod adapters;
 mod buffers;
 mod pipelines;
+pub mod readback;
 mod self_test;
 pub mod timing;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use adapters::AdapterReport;
 pub use pipelines::{used_bindings, validate_wgsl};
+pub use readback::{ReadRange, Readback};
 pub use self_test::{reference as self_test_reference, self_test};
 
 /// Everything that can go wrong on the GPU side, each message naming what to change.
@@ -72,6 +75,8 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     health: Arc<Health>,
     pipelines: pipelines::PipelineCache,
+    /// Set by [`Gpu::forbid_waits`]: any blocking wait is then a bug.
+    waits_forbidden: AtomicBool,
 }
 
 impl Gpu {
@@ -138,6 +143,7 @@ impl Gpu {
             queue,
             health,
             pipelines: pipelines::PipelineCache::default(),
+            waits_forbidden: AtomicBool::new(false),
         }
     }
 
@@ -190,12 +196,30 @@ impl Gpu {
         Ok(())
     }
 
+    /// Makes every blocking wait on this device panic (`true`) or allowed again: tests
+    /// prove with it that a path (the trainer's) never blocks on the GPU.
+    pub fn forbid_waits(&self, forbid: bool) {
+        self.waits_forbidden.store(forbid, Ordering::Relaxed);
+    }
+
     /// Blocks until all submitted work is done, or the timeout (`WGZERO_GPU_TIMEOUT_S`,
-    /// default 600 s) passes; then reports any captured error.
+    /// default 600 s) passes; then reports any captured error. For tools, tests and
+    /// blocking drivers: the training path never waits.
     pub fn wait(&self) -> Result<(), GpuError> {
+        self.wait_for(None)
+    }
+
+    /// Blocks until `submission` (or, for `None`, all submitted work) is done, with the
+    /// timeout of [`Gpu::wait`]. On the web this returns at once: the browser runs the
+    /// work and its callbacks between frames.
+    pub fn wait_for(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+        assert!(
+            !self.waits_forbidden.load(Ordering::Relaxed),
+            "a blocking GPU wait while waits are forbidden: this path must poll instead"
+        );
         let seconds = wait_timeout_seconds();
         let result = self.device.poll(wgpu::PollType::Wait {
-            submission_index: None,
+            submission_index: submission,
             timeout: Some(Duration::from_secs(seconds)),
         });
         match result {
@@ -209,7 +233,7 @@ impl Gpu {
     }
 }
 
-fn wait_timeout_seconds() -> u64 {
+pub(crate) fn wait_timeout_seconds() -> u64 {
     std::env::var("WGZERO_GPU_TIMEOUT_S")
         .ok()
         .and_then(|value| value.parse().ok())

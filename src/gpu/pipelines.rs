@@ -70,7 +70,10 @@ impl Gpu {
         }
         // Validation errors from shader and pipeline creation are caught here rather than
         // reaching the uncaptured-error handler, so they come back tied to this shader.
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        // Native wgpu answers a popped scope at once; a browser answers later, so there no
+        // scope is pushed and errors reach `Gpu::check` through the uncaptured-error handler.
+        let scope = (!cfg!(target_arch = "wasm32"))
+            .then(|| self.device.push_error_scope(wgpu::ErrorFilter::Validation));
         let descriptor = wgpu::ShaderModuleDescriptor {
             label: Some(label),
             source: wgpu::ShaderSource::Wgsl(wgsl.into()),
@@ -101,7 +104,7 @@ impl Gpu {
                 },
                 cache: None,
             });
-        if let Some(error) = pollster::block_on(scope.pop()) {
+        if let Some(error) = scope.and_then(|scope| scope_error(scope.pop())) {
             return Err(GpuError::Shader {
                 label: label.to_owned(),
                 message: error.to_string(),
@@ -243,4 +246,17 @@ pub fn used_bindings(wgsl: &str, entry_point: &str) -> Result<Vec<u32>, String> 
         .collect();
     bindings.sort_unstable();
     Ok(bindings)
+}
+
+/// The error a popped error scope caught, without waiting: native wgpu resolves it at
+/// once (a scope still pending is treated as having caught nothing).
+fn scope_error(
+    popped: impl std::future::Future<Output = Option<wgpu::Error>>,
+) -> Option<wgpu::Error> {
+    let mut popped = std::pin::pin!(popped);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match popped.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(error) => error,
+        std::task::Poll::Pending => None,
+    }
 }

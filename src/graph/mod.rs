@@ -23,7 +23,7 @@ pub mod strided;
 pub mod wgsl;
 
 pub use ir::{BinaryOp, Graph, Init, Op, ReduceOp, Tensor, TensorId, UnaryOp};
-pub use program::{CompileOptions, Precision, Program};
+pub use program::{CompileOptions, PendingRead, Precision, Program};
 pub use shape::Shape;
 
 use crate::gpu::GpuError;
@@ -41,6 +41,8 @@ pub enum GraphError {
     },
     #[error("the graph cannot be differentiated: {0}")]
     NotDifferentiable(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Gpu(#[from] GpuError),
     #[error(transparent)]

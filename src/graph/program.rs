@@ -1,10 +1,13 @@
 //! A compiled graph on one backend: set inputs, run the whole step, read results.
 
+use std::sync::Arc;
+
 use super::GraphError;
 use super::cpu::CpuProgram;
 use super::ir::Graph;
 use super::wgsl::{GpuProgram, KernelInfo};
 use crate::backend::Compute;
+use crate::gpu::{Gpu, Readback, readback};
 
 /// The arithmetic of the GPU's convolutions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -84,6 +87,53 @@ impl Program {
         }
     }
 
+    /// Starts bringing the named values (inputs, parameters, states or outputs) back to
+    /// the host without waiting: the CPU backend reads them at once, the GPU submits the
+    /// copies and maps them. Values written or runs started before are included.
+    pub fn start_read(&self, names: &[&str]) -> Result<PendingRead, GraphError> {
+        match self {
+            Program::Cpu(program) => {
+                let values = names
+                    .iter()
+                    .map(|name| program.read(name))
+                    .collect::<Result<_, _>>()?;
+                Ok(PendingRead::Ready(Some(values)))
+            }
+            Program::Gpu(program) => Ok(PendingRead::Gpu {
+                gpu: Arc::clone(program.gpu()),
+                readback: program.start_read(names)?,
+            }),
+        }
+    }
+
+    /// Copies the named values of `from` into the same names of `self` without a round
+    /// trip through the host where both run on one GPU (a buffer copy, submitted, not
+    /// waited for); on the CPU backend, at once.
+    pub fn copy_values_from(&mut self, from: &Program, names: &[String]) -> Result<(), GraphError> {
+        match (self, from) {
+            (Program::Gpu(to), Program::Gpu(from)) => {
+                let gpu = to.gpu();
+                let mut encoder =
+                    gpu.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("copy values"),
+                        });
+                to.record_copy_from(&mut encoder, from, names)?;
+                gpu.queue.submit([encoder.finish()]);
+                Ok(())
+            }
+            (Program::Cpu(to), Program::Cpu(from)) => {
+                for name in names {
+                    to.write(name, &from.read(name)?)?;
+                }
+                Ok(())
+            }
+            _ => Err(GraphError::Unsupported(
+                "copying values between a CPU and a GPU program: read them back first".into(),
+            )),
+        }
+    }
+
     /// Bytes of all buffers of the static plan.
     pub fn peak_bytes(&self) -> u64 {
         match self {
@@ -135,5 +185,53 @@ impl Program {
                 )
             })
             .collect()
+    }
+}
+
+/// Values of a program on their way to the host ([`Program::start_read`]): one `Vec<f32>`
+/// per name asked for, in that order.
+pub enum PendingRead {
+    /// Read at once (CPU backend); taken by the first poll.
+    Ready(Option<Vec<Vec<f32>>>),
+    /// Copies from the GPU being mapped.
+    Gpu { gpu: Arc<Gpu>, readback: Readback },
+}
+
+impl PendingRead {
+    /// The values once they are back; `None` while they are on their way. Never blocks.
+    pub fn poll(&mut self) -> Result<Option<Vec<Vec<f32>>>, GraphError> {
+        match self {
+            PendingRead::Ready(values) => values
+                .take()
+                .map(Some)
+                .ok_or_else(|| GraphError::Unsupported("these values were taken already".into())),
+            PendingRead::Gpu { gpu, readback } => Ok(readback.try_take(gpu)?.map(|parts| {
+                parts
+                    .iter()
+                    .map(|bytes| readback::elements(bytes))
+                    .collect()
+            })),
+        }
+    }
+
+    /// Blocks until the values are back (tools and tests).
+    pub fn wait(self) -> Result<Vec<Vec<f32>>, GraphError> {
+        match self {
+            PendingRead::Ready(values) => values
+                .ok_or_else(|| GraphError::Unsupported("these values were taken already".into())),
+            PendingRead::Gpu { gpu, readback } => Ok(readback
+                .wait(&gpu)?
+                .iter()
+                .map(|bytes| readback::elements(bytes))
+                .collect()),
+        }
+    }
+
+    /// The GPU submission the values travel with (what a blocking driver may wait for).
+    pub fn submission(&self) -> Option<&wgpu::SubmissionIndex> {
+        match self {
+            PendingRead::Ready(_) => None,
+            PendingRead::Gpu { readback, .. } => readback.submission(),
+        }
     }
 }

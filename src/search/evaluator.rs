@@ -1,34 +1,116 @@
-//! What the search asks of a network: policy logits and a value for a batch of positions.
+//! What the search asks of a network: policy logits and a value for a batch of positions,
+//! computed on the CPU at once or on the GPU without waiting.
 
 use crate::backend::Compute;
-use crate::graph::{CompileOptions, Graph, Program};
+use crate::graph::{CompileOptions, Graph, PendingRead, Program};
 use crate::nn::{self, Network, names};
 
 use super::SearchError;
 
-/// Evaluates a batch of observations (`[batch, observation_len]`, row-major) into policy
-/// logits `[batch, num_actions]` and values `[batch]` for the player to move.
+/// A network's outputs for a batch of `rows` positions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outputs {
+    /// `[rows, num_actions]` policy logits.
+    pub logits: Vec<f32>,
+    /// `[rows]` values for the player to move, in (−1, 1).
+    pub values: Vec<f32>,
+}
+
+/// Evaluates batches of observations (`[rows, observation_len]`, row-major). One
+/// evaluation is in flight at a time: [`Evaluator::start`] it, then [`Evaluator::poll`]
+/// until it is done (the training loop never waits), or [`Evaluator::wait`] for it.
 pub trait Evaluator {
+    /// Starts evaluating `rows` observations.
+    fn start(&mut self, observations: &[f32], rows: usize) -> Result<(), SearchError>;
+    /// The evaluation in flight once it is done; `None` while it runs. Never blocks.
+    fn poll(&mut self) -> Result<Option<Outputs>, SearchError>;
+    /// Blocks until the evaluation in flight is done (tools and tests).
+    fn wait(&mut self) -> Result<Outputs, SearchError>;
+    /// Evaluates and waits: `(logits, values)`.
     fn evaluate(
         &mut self,
         observations: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), SearchError>;
+        rows: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
+        self.start(observations, rows)?;
+        let outputs = self.wait()?;
+        Ok((outputs.logits, outputs.values))
+    }
+}
+
+fn nothing_in_flight() -> SearchError {
+    SearchError::Config("no evaluation is in flight: start one first".into())
+}
+
+/// An evaluator computed on the host at once, by a function of the observations and the
+/// row count (test networks, solvers posing as networks).
+pub struct HostEvaluator<F> {
+    compute: F,
+    pending: Option<Outputs>,
+}
+
+impl<F> HostEvaluator<F>
+where
+    F: FnMut(&[f32], usize) -> Result<Outputs, SearchError>,
+{
+    pub fn new(compute: F) -> Self {
+        Self {
+            compute,
+            pending: None,
+        }
+    }
+}
+
+impl<F> Evaluator for HostEvaluator<F>
+where
+    F: FnMut(&[f32], usize) -> Result<Outputs, SearchError>,
+{
+    fn start(&mut self, observations: &[f32], rows: usize) -> Result<(), SearchError> {
+        self.pending = Some((self.compute)(observations, rows)?);
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Option<Outputs>, SearchError> {
+        self.wait().map(Some)
+    }
+
+    fn wait(&mut self) -> Result<Outputs, SearchError> {
+        self.pending.take().ok_or_else(nothing_in_flight)
+    }
 }
 
 /// A network that knows nothing: uniform logits, value 0. Search with it is pure MCTS
 /// with random-free rollouts replaced by a neutral value; terminal positions still count.
 pub struct UniformEvaluator {
     pub num_actions: usize,
+    pending: Option<usize>,
+}
+
+impl UniformEvaluator {
+    pub fn new(num_actions: usize) -> Self {
+        Self {
+            num_actions,
+            pending: None,
+        }
+    }
 }
 
 impl Evaluator for UniformEvaluator {
-    fn evaluate(
-        &mut self,
-        _observations: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
-        Ok((vec![0.0; batch * self.num_actions], vec![0.0; batch]))
+    fn start(&mut self, _observations: &[f32], rows: usize) -> Result<(), SearchError> {
+        self.pending = Some(rows);
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Option<Outputs>, SearchError> {
+        self.wait().map(Some)
+    }
+
+    fn wait(&mut self) -> Result<Outputs, SearchError> {
+        let rows = self.pending.take().ok_or_else(nothing_in_flight)?;
+        Ok(Outputs {
+            logits: vec![0.0; rows * self.num_actions],
+            values: vec![0.0; rows],
+        })
     }
 }
 
@@ -39,6 +121,8 @@ pub struct ProgramEvaluator {
     observation_len: usize,
     num_actions: usize,
     padded: Vec<f32>,
+    /// The outputs on their way back, and the rows they are for.
+    pending: Option<(PendingRead, usize)>,
 }
 
 impl ProgramEvaluator {
@@ -62,6 +146,7 @@ impl ProgramEvaluator {
             observation_len: network.observation_len(),
             num_actions: network.num_actions(),
             padded: vec![0.0; batch * network.observation_len()],
+            pending: None,
         })
     }
 
@@ -78,29 +163,66 @@ impl ProgramEvaluator {
     pub fn into_program(self) -> Program {
         self.program
     }
+
+    /// Positions per call at most.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The GPU submission the evaluation in flight comes back with, if any (what a
+    /// blocking driver may wait for).
+    pub fn pending_submission(&self) -> Option<wgpu::SubmissionIndex> {
+        self.pending
+            .as_ref()
+            .and_then(|(read, _)| read.submission().cloned())
+    }
+
+    fn outputs(&self, mut values: Vec<Vec<f32>>, rows: usize) -> Outputs {
+        let mut outputs = Outputs {
+            values: values.pop().unwrap_or_default(),
+            logits: values.pop().unwrap_or_default(),
+        };
+        outputs.logits.truncate(rows * self.num_actions);
+        outputs.values.truncate(rows);
+        outputs
+    }
 }
 
 impl Evaluator for ProgramEvaluator {
-    fn evaluate(
-        &mut self,
-        observations: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), SearchError> {
-        if batch > self.batch {
+    fn start(&mut self, observations: &[f32], rows: usize) -> Result<(), SearchError> {
+        if rows > self.batch {
             return Err(SearchError::Config(format!(
-                "the evaluator was compiled for {} positions, {batch} were given",
+                "the evaluator was compiled for {} positions, {rows} were given",
                 self.batch
             )));
         }
-        let used = batch * self.observation_len;
+        let used = rows * self.observation_len;
         self.padded[..used].copy_from_slice(&observations[..used]);
         self.padded[used..].fill(0.0);
         self.program.write(names::OBSERVATIONS, &self.padded)?;
         self.program.run()?;
-        let mut logits = self.program.read(names::POLICY_LOGITS)?;
-        logits.truncate(batch * self.num_actions);
-        let mut values = self.program.read(names::VALUE)?;
-        values.truncate(batch);
-        Ok((logits, values))
+        let read = self
+            .program
+            .start_read(&[names::POLICY_LOGITS, names::VALUE])?;
+        self.pending = Some((read, rows));
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Option<Outputs>, SearchError> {
+        let (read, rows) = self.pending.as_mut().ok_or_else(nothing_in_flight)?;
+        let rows = *rows;
+        match read.poll()? {
+            Some(values) => {
+                self.pending = None;
+                Ok(Some(self.outputs(values, rows)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn wait(&mut self) -> Result<Outputs, SearchError> {
+        let (read, rows) = self.pending.take().ok_or_else(nothing_in_flight)?;
+        let values = read.wait()?;
+        Ok(self.outputs(values, rows))
     }
 }

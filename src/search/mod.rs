@@ -1,7 +1,9 @@
-//! Monte Carlo tree search: the root policies (AlphaZero PUCT with Dirichlet noise,
-//! Gumbel MuZero), a CPU reference search, and the batched GPU search.
+//! Monte Carlo tree search, and nothing else (as in mctx): the root policies (AlphaZero
+//! PUCT with Dirichlet noise, Gumbel MuZero), a CPU reference search and the batched GPU
+//! search, which compute the same thing. Games enter through `games::GameState` (the
+//! reference) and `games::GpuGame` (the GPU search's WGSL adapter); playing moves,
+//! recording samples and replay are `selfplay`'s business.
 
-pub mod adapters;
 pub mod config;
 pub mod evaluator;
 pub mod gpu;
@@ -10,7 +12,7 @@ pub mod summary;
 pub mod tree_dump;
 
 pub use config::{FirstPlayUrgency, RootPolicy, SearchConfig};
-pub use evaluator::{Evaluator, ProgramEvaluator, UniformEvaluator};
+pub use evaluator::{Evaluator, HostEvaluator, Outputs, ProgramEvaluator, UniformEvaluator};
 pub use reference::ReferenceSearch;
 
 use serde::Serialize;

@@ -14,9 +14,10 @@ use rand_distr::{Distribution, Gamma, Gumbel};
 use super::config::{
     FirstPlayUrgency, RootPolicy, SearchConfig, considered_visit_sequence, sigma_completed_q,
 };
+use super::evaluator::{Evaluator, Outputs};
 use super::summary::{RootEdge, summarize};
 use super::tree_dump::{EdgeDump, NodeDump, TreeDump};
-use super::{SearchError, SearchResult, evaluator::Evaluator};
+use super::{SearchError, SearchResult};
 use crate::games::GameState;
 
 const NONE: u32 = u32::MAX;
@@ -324,6 +325,11 @@ pub fn softmax(x: &[f32]) -> Vec<f32> {
 }
 
 /// Searches many games at once on the CPU, keeping their trees between moves.
+///
+/// A search is a sequence of steps, each asking for one batched network call ([`Step`]):
+/// [`ReferenceSearch::start`], then [`ReferenceSearch::step`] with each call's outputs
+/// until it reports the results. The caller evaluates however it likes (on the GPU without
+/// waiting, for the training loop); [`ReferenceSearch::run`] is the blocking loop.
 pub struct ReferenceSearch<S: GameState> {
     trees: Vec<Tree<S>>,
     config: SearchConfig,
@@ -331,20 +337,60 @@ pub struct ReferenceSearch<S: GameState> {
     /// Scratch: one legal mask, and the observations of one network call.
     mask: Vec<bool>,
     observations: Vec<f32>,
+    phase: Phase,
+    /// (game, node) of the positions whose evaluation was asked for.
+    awaiting: Vec<(usize, u32)>,
+    /// Per game: Gumbel's considered-visit sequence (empty for AlphaZero).
+    sequences: Vec<Vec<u32>>,
+    /// Per game: the edges of the current walk, and its leaf.
+    paths: Vec<Vec<usize>>,
+    leaves: Vec<u32>,
+}
+
+/// Where a search stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No search under way.
+    Idle,
+    /// The roots not yet evaluated are being evaluated.
+    Roots,
+    /// Simulation `index` (counting from 0) waits for its leaves' evaluation.
+    Simulation { index: u32 },
+}
+
+/// What a search needs next.
+#[derive(Debug)]
+pub enum Step {
+    /// Evaluate `rows` observations ([`ReferenceSearch::observations`]) and pass the
+    /// network's outputs to the next [`ReferenceSearch::step`].
+    Evaluate { rows: usize },
+    /// The search is over: one result per game.
+    Finished(Vec<SearchResult>),
 }
 
 impl<S: GameState> ReferenceSearch<S> {
     pub fn new(roots: Vec<S>, config: SearchConfig, seed: u64) -> Result<Self, SearchError> {
         config.check()?;
+        if roots.is_empty() {
+            return Err(SearchError::Config(
+                "the search needs at least one game".into(),
+            ));
+        }
         if let Some(over) = roots.iter().position(|s| s.terminal_value().is_some()) {
             return Err(SearchError::GameOver(over));
         }
+        let games = roots.len();
         Ok(Self {
             trees: roots.into_iter().map(Tree::new).collect(),
             config,
             rng: StdRng::seed_from_u64(seed),
             mask: Vec::new(),
             observations: Vec::new(),
+            phase: Phase::Idle,
+            awaiting: Vec::new(),
+            sequences: vec![Vec::new(); games],
+            paths: vec![Vec::new(); games],
+            leaves: vec![0; games],
         })
     }
 
@@ -352,6 +398,7 @@ impl<S: GameState> ReferenceSearch<S> {
     /// exists, else starts a fresh tree. A finished game gets a fresh tree only to hold
     /// the state; search it no further.
     pub fn advance(&mut self, game: usize, action: usize) -> Result<(), SearchError> {
+        self.check_idle()?;
         let tree = &mut self.trees[game];
         let root = tree.root;
         let edge = tree
@@ -373,11 +420,22 @@ impl<S: GameState> ReferenceSearch<S> {
     /// Starts game `game` afresh from `state` (a new tree; self-play replaces a finished
     /// game this way). A finished `state` is an error: there would be nothing to search.
     pub fn reset(&mut self, game: usize, state: S) -> Result<(), SearchError> {
+        self.check_idle()?;
         if state.terminal_value().is_some() {
             return Err(SearchError::GameOver(game));
         }
         self.trees[game].restart(state);
         Ok(())
+    }
+
+    fn check_idle(&self) -> Result<(), SearchError> {
+        if self.phase == Phase::Idle {
+            Ok(())
+        } else {
+            Err(SearchError::Config(
+                "a search is under way: finish it before changing the games".into(),
+            ))
+        }
     }
 
     /// Games searched in lockstep.
@@ -421,95 +479,183 @@ impl<S: GameState> ReferenceSearch<S> {
         &tree.nodes[tree.root as usize].state
     }
 
-    /// Runs one search from every game's root.
+    /// Runs one search from every game's root, evaluating with `evaluator` and waiting
+    /// for each call (tools and tests; the training loop steps instead).
     pub fn run(&mut self, evaluator: &mut dyn Evaluator) -> Result<Vec<SearchResult>, SearchError> {
-        let games = self.trees.len();
-        let num_actions = self.trees[0].nodes[0].state.num_actions();
-        let observation_len = self.trees[0].nodes[0].state.observation_len();
-        // Evaluate unexpanded roots first (not counted as simulations).
-        let pending: Vec<(usize, u32)> = (0..games)
-            .filter(|&g| {
-                let t = &self.trees[g];
-                !t.nodes[t.root as usize].expanded
-            })
-            .map(|g| (g, self.trees[g].root))
-            .collect();
-        self.evaluate_and_expand(&pending, evaluator, num_actions, observation_len)?;
-        for g in 0..games {
-            let root = self.trees[g].root;
-            if self.trees[g].nodes[root as usize].visits == 0 {
-                self.trees[g].nodes[root as usize].visits = 1;
-            }
-            self.prepare_root(g);
-        }
-        let sequences: Vec<Vec<u32>> = (0..games)
-            .map(|g| match self.config.policy {
-                RootPolicy::Gumbel { max_considered, .. } => {
-                    let legal = self.trees[g].nodes[self.trees[g].root as usize].num_edges;
-                    considered_visit_sequence(max_considered.min(legal), self.config.simulations)
+        self.start();
+        let mut outputs = None;
+        loop {
+            match self.step(outputs.as_ref())? {
+                Step::Finished(results) => return Ok(results),
+                Step::Evaluate { rows } => {
+                    evaluator.start(&self.observations, rows)?;
+                    outputs = Some(evaluator.wait()?);
                 }
-                RootPolicy::AlphaZero { .. } => Vec::new(),
-            })
-            .collect();
-        let mut paths: Vec<Vec<usize>> = vec![Vec::new(); games];
-        let mut leaves: Vec<u32> = vec![0; games];
-        for _ in 0..self.config.simulations {
-            let policy = self.config.policy;
-            for (((tree, sequence), path), leaf) in self
-                .trees
-                .iter_mut()
-                .zip(&sequences)
-                .zip(&mut paths)
-                .zip(&mut leaves)
-            {
-                *leaf = select(tree, policy, sequence, path);
-            }
-            let to_evaluate: Vec<(usize, u32)> = (0..games)
-                .filter(|&g| {
-                    let node = &self.trees[g].nodes[leaves[g] as usize];
-                    node.terminal.is_none() && !node.expanded
-                })
-                .map(|g| (g, leaves[g]))
-                .collect();
-            self.evaluate_and_expand(&to_evaluate, evaluator, num_actions, observation_len)?;
-            for ((tree, path), &leaf) in self.trees.iter_mut().zip(&paths).zip(&leaves) {
-                tree.backup(path, leaf);
             }
         }
-        Ok((0..games).map(|g| self.result(g, num_actions)).collect())
     }
 
-    fn evaluate_and_expand(
-        &mut self,
-        nodes: &[(usize, u32)],
-        evaluator: &mut dyn Evaluator,
-        num_actions: usize,
-        observation_len: usize,
-    ) -> Result<(), SearchError> {
-        if nodes.is_empty() {
-            return Ok(());
+    /// (simulations done, simulations) of the search under way.
+    pub fn progress(&self) -> (u32, u32) {
+        let done = match self.phase {
+            Phase::Simulation { index } => index,
+            Phase::Idle | Phase::Roots => 0,
+        };
+        (done, self.config.simulations)
+    }
+
+    /// Begins one search from every game's root (abandoning any search under way).
+    pub fn start(&mut self) {
+        self.phase = Phase::Roots;
+        self.awaiting.clear();
+    }
+
+    /// Goes on with the search: `outputs` are the network's outputs for the observations
+    /// the previous step asked for (`None` for the first step after [`Self::start`]).
+    pub fn step(&mut self, outputs: Option<&Outputs>) -> Result<Step, SearchError> {
+        if self.phase == Phase::Idle {
+            return Err(SearchError::Config(
+                "no search is under way: call start first".into(),
+            ));
         }
-        let observations = &mut self.observations;
-        observations.resize(nodes.len() * observation_len, 0.0);
-        for (&(g, node), row) in nodes
+        if !self.awaiting.is_empty() {
+            let outputs = outputs.ok_or_else(|| {
+                SearchError::Config("the search is waiting for network outputs".into())
+            })?;
+            self.expand_awaiting(outputs)?;
+            match self.phase {
+                Phase::Roots => self.prepare_roots(),
+                Phase::Simulation { index } => {
+                    self.backup_all();
+                    self.phase = Phase::Simulation { index: index + 1 };
+                }
+                Phase::Idle => unreachable!("checked above"),
+            }
+        } else if self.phase == Phase::Roots {
+            self.awaiting = (0..self.trees.len())
+                .filter(|&g| {
+                    let t = &self.trees[g];
+                    !t.nodes[t.root as usize].expanded
+                })
+                .map(|g| (g, self.trees[g].root))
+                .collect();
+            if !self.awaiting.is_empty() {
+                return Ok(self.ask_for_evaluation());
+            }
+            self.prepare_roots();
+        }
+        while let Phase::Simulation { index } = self.phase {
+            if index >= self.config.simulations {
+                break;
+            }
+            self.select_all();
+            self.awaiting = (0..self.trees.len())
+                .filter(|&g| {
+                    let node = &self.trees[g].nodes[self.leaves[g] as usize];
+                    node.terminal.is_none() && !node.expanded
+                })
+                .map(|g| (g, self.leaves[g]))
+                .collect();
+            if !self.awaiting.is_empty() {
+                return Ok(self.ask_for_evaluation());
+            }
+            self.backup_all();
+            self.phase = Phase::Simulation { index: index + 1 };
+        }
+        self.phase = Phase::Idle;
+        let num_actions = self.trees[0].nodes[0].state.num_actions();
+        Ok(Step::Finished(
+            (0..self.trees.len())
+                .map(|g| self.result(g, num_actions))
+                .collect(),
+        ))
+    }
+
+    /// The observations the last [`Step::Evaluate`] asks to evaluate,
+    /// `[rows, observation_len]`.
+    pub fn observations(&self) -> &[f32] {
+        &self.observations
+    }
+
+    /// The observations of the awaited positions, as the next step.
+    fn ask_for_evaluation(&mut self) -> Step {
+        let observation_len = self.trees[0].nodes[0].state.observation_len();
+        let rows = self.awaiting.len();
+        self.observations.resize(rows * observation_len, 0.0);
+        for (&(g, node), row) in self
+            .awaiting
             .iter()
-            .zip(observations.chunks_exact_mut(observation_len))
+            .zip(self.observations.chunks_exact_mut(observation_len))
         {
             self.trees[g].nodes[node as usize]
                 .state
                 .write_observation(row);
         }
-        let (logits, values) = evaluator.evaluate(observations, nodes.len())?;
+        Step::Evaluate { rows }
+    }
+
+    /// Expands the awaited positions with the network's outputs.
+    fn expand_awaiting(&mut self, outputs: &Outputs) -> Result<(), SearchError> {
+        let num_actions = self.trees[0].nodes[0].state.num_actions();
+        let rows = self.awaiting.len();
+        if outputs.logits.len() < rows * num_actions || outputs.values.len() < rows {
+            return Err(SearchError::Config(format!(
+                "the network returned {} logits and {} values for {rows} positions of \
+                 {num_actions} actions",
+                outputs.logits.len(),
+                outputs.values.len()
+            )));
+        }
         self.mask.resize(num_actions, false);
-        for (i, &(g, node)) in nodes.iter().enumerate() {
+        for (i, &(g, node)) in self.awaiting.iter().enumerate() {
             self.trees[g].expand(
                 node,
-                &logits[i * num_actions..(i + 1) * num_actions],
-                values[i],
+                &outputs.logits[i * num_actions..(i + 1) * num_actions],
+                outputs.values[i],
                 &mut self.mask,
             );
         }
+        self.awaiting.clear();
         Ok(())
+    }
+
+    /// After the roots' evaluation: each root's own visit, root noise, and Gumbel's
+    /// visit sequences; then the first simulation.
+    fn prepare_roots(&mut self) {
+        for g in 0..self.trees.len() {
+            let root = self.trees[g].root;
+            if self.trees[g].nodes[root as usize].visits == 0 {
+                self.trees[g].nodes[root as usize].visits = 1;
+            }
+            self.prepare_root(g);
+            self.sequences[g] = match self.config.policy {
+                RootPolicy::Gumbel { max_considered, .. } => {
+                    let legal = self.trees[g].nodes[self.trees[g].root as usize].num_edges;
+                    considered_visit_sequence(max_considered.min(legal), self.config.simulations)
+                }
+                RootPolicy::AlphaZero { .. } => Vec::new(),
+            };
+        }
+        self.phase = Phase::Simulation { index: 0 };
+    }
+
+    fn select_all(&mut self) {
+        let policy = self.config.policy;
+        for (((tree, sequence), path), leaf) in self
+            .trees
+            .iter_mut()
+            .zip(&self.sequences)
+            .zip(&mut self.paths)
+            .zip(&mut self.leaves)
+        {
+            *leaf = select(tree, policy, sequence, path);
+        }
+    }
+
+    fn backup_all(&mut self) {
+        for ((tree, path), &leaf) in self.trees.iter_mut().zip(&self.paths).zip(&self.leaves) {
+            tree.backup(path, leaf);
+        }
     }
 
     /// Root noise for this search: Dirichlet-mixed priors, or Gumbel draws.

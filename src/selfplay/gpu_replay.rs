@@ -1,38 +1,24 @@
-//! The replay ring on the GPU and the training-batch sampler (see
-//! `shaders/selfplay/replay.wgsl` and `sample.wgsl`).
+//! The replay ring on the GPU and the training-batch sampler (`shaders/selfplay/replay.wgsl`
+//! and `sample.wgsl`). Their host twins are [`super::replay::ReplayRing::commit`] and
+//! [`super::replay::ReplayRing::sample_batch`].
 
 use std::sync::Arc;
 
-use crate::gpu::{Gpu, GpuError};
-use crate::graph::GraphError;
+use super::SelfPlayError;
+use super::gpu::{GpuSelfPlay, SELF_PLAY_GAME_WGSL};
+use super::record::RecordLayout;
+use super::replay::sampler_seeds;
+use crate::games::Symmetries;
+use crate::gpu::{Gpu, GpuError, ReadRange};
 use crate::graph::wgsl::GpuProgram;
 use crate::nn::names;
-use crate::search::SearchError;
-use crate::search::gpu::{GAME_RECORD_WGSL, GpuSearch};
 
 const REPLAY_WGSL: &str = include_str!("../../shaders/selfplay/replay.wgsl");
 const SAMPLE_WGSL: &str = include_str!("../../shaders/selfplay/sample.wgsl");
 /// Games per scan block (the scan's workgroup size).
-const SCAN_WIDTH: u32 = 256;
-
-/// Errors of the GPU replay buffer.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("the GPU replay scan handles at most {max} games in flight, {games} were asked for")]
-    TooManyGames { games: u32, max: u32 },
-    #[error(
-        "the replay buffer needs room for every game in flight finishing at once ({needed} \
-         positions, twice the games' length with surprise weighting), it has {capacity}: \
-         raise --replay-capacity or lower --games"
-    )]
-    TooSmall { capacity: u64, needed: u64 },
-    #[error(transparent)]
-    Gpu(#[from] GpuError),
-    #[error(transparent)]
-    Graph(#[from] GraphError),
-    #[error(transparent)]
-    Search(#[from] SearchError),
-}
+pub const SCAN_WIDTH: u32 = 256;
+/// Running sums of [loss, policy loss, value loss, entropy, steps].
+pub const LOSS_SUMS: usize = 5;
 
 struct Kernel {
     pipeline: Arc<wgpu::ComputePipeline>,
@@ -64,12 +50,40 @@ impl Kernel {
     }
 }
 
-/// The ring of training samples (`[capacity, record_floats]`, value target last) and the
+/// Where finished games come from: self-play's per-game records and trajectories.
+pub struct ReplaySource<'a> {
+    /// `[games]` `SelfPlayGame` records (`finished_length`, `finished_value0`,
+    /// `finished_records` of the last move).
+    pub games_buffer: &'a wgpu::Buffer,
+    /// `[games, trajectory_len, record floats]`.
+    pub trajectory_buffer: &'a wgpu::Buffer,
+    pub games: u32,
+    pub trajectory_len: u32,
+    pub layout: RecordLayout,
+    /// The most records one finished game stores.
+    pub max_game_records: u32,
+}
+
+impl<'a> ReplaySource<'a> {
+    /// The games of a self-play.
+    pub fn of(self_play: &'a GpuSelfPlay) -> Self {
+        Self {
+            games_buffer: self_play.games_buffer(),
+            trajectory_buffer: self_play.trajectory_buffer(),
+            games: self_play.games(),
+            trajectory_len: self_play.trajectory_len(),
+            layout: self_play.record_layout(),
+            max_game_records: self_play.max_game_records(),
+        }
+    }
+}
+
+/// The ring of training samples (`[capacity, record floats]`, value target last) and the
 /// kernels that append finished games to it.
 pub struct GpuReplay {
     gpu: Arc<Gpu>,
     capacity: u64,
-    record_floats: u32,
+    layout: RecordLayout,
     ring: wgpu::Buffer,
     header: wgpu::Buffer,
     kernels: [Kernel; 4],
@@ -77,51 +91,72 @@ pub struct GpuReplay {
 }
 
 impl GpuReplay {
-    /// A ring of `capacity` positions for the games of `search` (which must record).
-    pub fn new(gpu: &Arc<Gpu>, search: &GpuSearch, capacity: u64) -> Result<Self, ReplayError> {
-        let games = search.games();
+    /// A ring of `capacity` records for the games of `source`.
+    pub fn new(
+        gpu: &Arc<Gpu>,
+        source: &ReplaySource<'_>,
+        capacity: u64,
+    ) -> Result<Self, SelfPlayError> {
+        let games = source.games;
         let blocks = games.div_ceil(SCAN_WIDTH);
         if blocks > SCAN_WIDTH {
-            return Err(ReplayError::TooManyGames {
-                games,
-                max: SCAN_WIDTH * SCAN_WIDTH,
-            });
+            return Err(SelfPlayError::Config(format!(
+                "the GPU replay scan handles at most {} games in flight, {games} were asked \
+                 for: lower --games",
+                SCAN_WIDTH * SCAN_WIDTH
+            )));
         }
-        let (record_floats, trajectory_len) = search.record_layout();
         // Every game finishing at once must fit, or a commit would overwrite itself.
-        let needed = u64::from(games) * u64::from(search.max_game_records());
+        let needed = u64::from(games) * u64::from(source.max_game_records);
         if capacity < needed {
-            return Err(ReplayError::TooSmall { capacity, needed });
+            return Err(SelfPlayError::Config(format!(
+                "the replay buffer needs room for every game in flight finishing at once \
+                 ({needed} positions, twice the games' length with surprise weighting), it \
+                 has {capacity}: raise --replay-capacity or lower --games"
+            )));
         }
-        let source = format!(
+        let record_floats = source.layout.floats();
+        let ring_bytes = capacity * record_floats as u64 * 4;
+        let limit = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size);
+        if ring_bytes > limit {
+            return Err(SelfPlayError::Config(format!(
+                "a replay ring of {capacity} positions takes {ring_bytes} bytes, over this \
+                 adapter's {limit}-byte buffer limit: lower --replay-capacity"
+            )));
+        }
+        let wgsl = format!(
             "const GAMES: u32 = {games}u;
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
 const RECORD_FLOATS: u32 = {record_floats}u;
 const CAPACITY: u32 = {capacity}u;
 const BLOCKS: u32 = {blocks}u;
-{GAME_RECORD_WGSL}
-{REPLAY_WGSL}"
+{SELF_PLAY_GAME_WGSL}
+{REPLAY_WGSL}",
+            trajectory_len = source.trajectory_len,
         );
-        let ring = gpu.storage_buffer("replay ring", capacity * u64::from(record_floats) * 4);
+        let ring = gpu.storage_buffer("replay ring", ring_bytes);
         let header = gpu.storage_buffer("replay header", 16);
         let offsets = gpu.storage_buffer("replay offsets", u64::from(games + blocks + 1) * 4);
         let buffers = [
-            search.game_buffer(),
-            search.trajectory_buffer(),
+            source.games_buffer,
+            source.trajectory_buffer,
             &ring,
             &header,
             &offsets,
         ];
         let kernels = [
-            Kernel::build(gpu, &source, "scan_games", &buffers, blocks)?,
-            Kernel::build(gpu, &source, "scan_blocks", &buffers, 1)?,
-            Kernel::build(gpu, &source, "commit", &buffers, games.div_ceil(64))?,
-            Kernel::build(gpu, &source, "advance", &buffers, 1)?,
+            Kernel::build(gpu, &wgsl, "scan_games", &buffers, blocks)?,
+            Kernel::build(gpu, &wgsl, "scan_blocks", &buffers, 1)?,
+            Kernel::build(gpu, &wgsl, "commit", &buffers, games.div_ceil(64))?,
+            Kernel::build(gpu, &wgsl, "advance", &buffers, 1)?,
         ];
         Ok(Self {
             gpu: Arc::clone(gpu),
             capacity,
-            record_floats,
+            layout: source.layout,
             ring,
             header,
             kernels,
@@ -136,74 +171,89 @@ const BLOCKS: u32 = {blocks}u;
         }
     }
 
-    /// (positions held, positions ever written).
-    pub fn read_counts(&self) -> Result<(u64, u64), ReplayError> {
-        let header: Vec<u32> = self.gpu.read(&self.header, 3)?;
-        Ok((u64::from(header[1]), u64::from(header[2])))
-    }
-
     pub fn capacity(&self) -> u64 {
         self.capacity
     }
 
-    /// Every record in the ring, `[capacity, record_floats]` (for tests and tools).
-    pub fn read_ring(&self) -> Result<Vec<f32>, ReplayError> {
-        Ok(self.gpu.read(
-            &self.ring,
-            (self.capacity * u64::from(self.record_floats)) as usize,
-        )?)
+    pub fn layout(&self) -> RecordLayout {
+        self.layout
+    }
+
+    /// (next slot, records held, records ever written), blocking: tools and tests.
+    pub fn read_header(&self) -> Result<[u32; 3], SelfPlayError> {
+        let header: Vec<u32> = self.gpu.read(&self.header, 3)?;
+        Ok([header[0], header[1], header[2]])
+    }
+
+    /// The header's range (next slot, held, written), for a readback.
+    pub fn header_range(&self) -> ReadRange<'_> {
+        ReadRange::elements::<u32>(&self.header, 3)
+    }
+
+    /// Every record in the ring, `[capacity, record floats]`, blocking: tools and tests.
+    pub fn read_ring(&self) -> Result<Vec<f32>, SelfPlayError> {
+        Ok(self
+            .gpu
+            .read(&self.ring, self.capacity as usize * self.layout.floats())?)
+    }
+
+    /// Fills the ring and its header (tests set a known state this way).
+    pub fn write(&self, records: &[f32], head: u32, count: u32, written: u32) {
+        self.gpu
+            .queue
+            .write_buffer(&self.ring, 0, bytemuck::cast_slice(records));
+        self.gpu.queue.write_buffer(
+            &self.header,
+            0,
+            bytemuck::cast_slice(&[head, count, written]),
+        );
     }
 }
 
-/// Draws training batches from a [`GpuReplay`] into a training program's inputs, and sums
-/// the step's loss terms on the GPU.
+/// Draws training batches from a [`GpuReplay`] into a training program's inputs (with a
+/// game's symmetries when augmenting), and sums each step's loss terms on the GPU.
 pub struct GpuSampler {
     gpu: Arc<Gpu>,
     sample: Kernel,
     accumulate: Kernel,
     sums: wgpu::Buffer,
-    _rng: wgpu::Buffer,
+    rng: wgpu::Buffer,
 }
 
-/// Running sums of [loss, policy loss, value loss, entropy, steps].
-pub const LOSS_SUMS: usize = 5;
-
 impl GpuSampler {
-    /// A sampler of `batch` positions of the clique game on K_`vertices` (with random
-    /// vertex relabelling when `augment`) into `training`'s inputs.
+    /// A sampler of `batch` rows into `training`'s inputs, its per-row streams seeded from
+    /// `seed` ([`sampler_seeds`]), each row seen under a random symmetry of `symmetries`.
     pub fn new(
         gpu: &Arc<Gpu>,
         replay: &GpuReplay,
         training: &GpuProgram,
         batch: u32,
-        vertices: u32,
-        augment: bool,
+        symmetries: Option<&dyn Symmetries>,
         seed: u64,
-    ) -> Result<Self, ReplayError> {
-        let edges = vertices * (vertices - 1) / 2;
+    ) -> Result<Self, SelfPlayError> {
+        let layout = replay.layout;
         let header_struct =
             "struct Header {\n    head: u32,\n    count: u32,\n    written: u32,\n}\n";
+        let (augment, row) = match symmetries {
+            Some(symmetries) => (symmetries.sample_wgsl(), "augment_sample"),
+            None => (String::new(), "copy_row"),
+        };
+        let write_row = format!(
+            "{augment}\nfn write_row(record: u32, row: u32) {{\n    {row}(record, row);\n}}\n"
+        );
         let source = format!(
             "const BATCH: u32 = {batch}u;
 const RECORD_FLOATS: u32 = {record_floats}u;
-const VERTICES: u32 = {vertices}u;
-const EDGES: u32 = {edges}u;
 const OBSERVATION_LEN: u32 = {observation}u;
-const AUGMENT: bool = {augment};
+const ACTIONS: u32 = {actions}u;
 {header_struct}
-{SAMPLE_WGSL}",
-            record_floats = replay.record_floats,
-            observation = 3 * edges,
+{SAMPLE_WGSL}
+{write_row}",
+            record_floats = layout.floats(),
+            observation = layout.observation_len,
+            actions = layout.actions,
         );
-        let seeds: Vec<u32> = (0..batch)
-            .map(|b| {
-                let mixed = seed
-                    .wrapping_add(u64::from(b))
-                    .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                (mixed >> 32) as u32 ^ mixed as u32
-            })
-            .collect();
-        let rng = gpu.upload("sampler rng", &seeds);
+        let rng = gpu.upload("sampler rng", &sampler_seeds(seed, batch));
         let sums = gpu.storage_buffer("loss sums", (LOSS_SUMS * 4) as u64);
         let buffers = [
             &replay.ring,
@@ -224,7 +274,7 @@ const AUGMENT: bool = {augment};
             sample: Kernel::build(gpu, &source, "sample_batch", &buffers, batch.div_ceil(64))?,
             accumulate: Kernel::build(gpu, &source, "accumulate_losses", &buffers, 1)?,
             sums,
-            _rng: rng,
+            rng,
         })
     }
 
@@ -236,14 +286,20 @@ const AUGMENT: bool = {augment};
         self.accumulate.record(pass);
     }
 
+    /// Zeroes the loss sums (ordered before the next submit).
     pub fn clear_sums(&self) {
         self.gpu
             .queue
             .write_buffer(&self.sums, 0, bytemuck::cast_slice(&[0.0f32; LOSS_SUMS]));
     }
 
-    pub fn read_sums(&self) -> Result<[f32; LOSS_SUMS], ReplayError> {
-        let sums: Vec<f32> = self.gpu.read(&self.sums, LOSS_SUMS)?;
-        Ok(sums.try_into().expect("five sums"))
+    /// The loss sums' range, for a readback.
+    pub fn sums_range(&self) -> ReadRange<'_> {
+        ReadRange::elements::<f32>(&self.sums, LOSS_SUMS)
+    }
+
+    /// The per-row random streams (blocking read: tests compare them with the host twin's).
+    pub fn read_rng(&self, batch: usize) -> Result<Vec<u32>, SelfPlayError> {
+        Ok(self.gpu.read(&self.rng, batch)?)
     }
 }

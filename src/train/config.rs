@@ -1,10 +1,13 @@
-//! A training run's settings, with defaults that train the clique game out of the box.
+//! A training run's settings, with defaults that suit each game, and the one place that
+//! checks them: [`TrainConfig::validate`], whose errors name the flag to change.
 
 use serde::{Deserialize, Serialize};
 
-use crate::games::clique::{CliqueConfig, Mode};
+use crate::games::GameSpec;
 use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::nn::spec::NetworkSpec;
+use crate::run_dir::RunDirError;
+use crate::run_dir::checkpoint::Checkpoint;
 use crate::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 
 /// Gradients with a larger global norm are scaled down to it before the update.
@@ -14,9 +17,12 @@ pub const GRADIENT_CLIP_NORM: f32 = 5.0;
 pub const LEARNING_RATE_FLOOR: f64 = 0.05;
 
 /// Everything that defines a run (saved in every checkpoint).
+///
+/// Fields added after the first runs carry `#[serde(default)]` with the value those runs
+/// ran with, so their checkpoints still load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    pub game: CliqueConfig,
+    pub game: GameSpec,
     pub network: NetworkSpec,
     /// Games played at once.
     pub games_in_flight: u32,
@@ -26,16 +32,13 @@ pub struct TrainConfig {
     /// Each self-play game opens with r uniformly random moves, r uniform in
     /// `0..=random_opening` per game (still searched and recorded, with the search's value
     /// as value target: the game's outcome after random moves says little about them), so
-    /// that self-play keeps reaching the positions where a side has erred. 0: none (what
-    /// checkpoints saved before the field existed ran with).
+    /// that self-play keeps reaching the positions where a side has erred. 0: none.
     #[serde(default)]
     pub random_opening: u32,
     /// Policy-surprise weighting of the replay, λ in [0, 1]: position t of a finished game
     /// of length L is stored w_t = (1 − λ) + λ·L·s_t / Σs times in expectation, s_t the
     /// KL divergence of the search's policy target from the network's prior there. The
-    /// game's total stays L; positions where the search taught the network something are
-    /// trained on more often. 0: every position once (what checkpoints saved before the
-    /// field existed ran with).
+    /// game's total stays L. 0: every position once.
     #[serde(default)]
     pub surprise_weight: f32,
     /// Positions the replay buffer holds.
@@ -52,9 +55,9 @@ pub struct TrainConfig {
     #[serde(default)]
     pub learning_rate_decay_seconds: Option<f64>,
     pub l2: f32,
-    /// Relabel vertices at random in every training sample.
+    /// See each training sample under a random symmetry of the game, where it has some.
     pub augment: bool,
-    /// Evaluate (accuracy, vs random, gating) every this many iterations.
+    /// Evaluate (accuracy, matches) every this many iterations; 0 never.
     pub evaluate_every: u32,
     /// Games per evaluation match.
     pub evaluation_games: u32,
@@ -62,19 +65,90 @@ pub struct TrainConfig {
     pub accuracy_positions: u32,
     /// Simulations for the accuracy with search.
     pub accuracy_simulations: u32,
-    /// Score (win 1, draw ½) the candidate needs against the best to replace it.
-    pub gating_threshold: f32,
     pub keep_checkpoints: usize,
     pub seed: u64,
 }
 
+/// A setting out of bounds, or settings that cannot work together; the message names the
+/// flag (or config-file key: the same name) to change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    /// The flag to change, such as `--sims`.
+    pub flag: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(flag: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            flag,
+            message: message.into(),
+        }
+    }
+}
+
+/// The most games in flight (the GPU replay's scan handles 256² games).
+pub const MAX_GAMES: u32 = 65_536;
+/// The most simulations per move.
+pub const MAX_SIMULATIONS: u32 = 100_000;
+/// The largest training batch.
+pub const MAX_BATCH: u32 = 65_536;
+/// The most self-play moves or training steps per iteration.
+pub const MAX_PER_ITERATION: u32 = 100_000;
+/// The largest replay buffer, in positions.
+pub const MAX_REPLAY_CAPACITY: u64 = 1_000_000_000;
+/// The most games, positions or simulations of an evaluation.
+pub const MAX_EVALUATION: u32 = 100_000;
+
+/// Checks `least <= value <= most` for the flag.
+fn within<T: PartialOrd + std::fmt::Display>(
+    flag: &'static str,
+    value: T,
+    least: T,
+    most: T,
+    hint: &str,
+) -> Result<(), ConfigError> {
+    if least <= value && value <= most {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            flag,
+            format!("{flag} {value} is outside {least}..={most}: {hint}"),
+        ))
+    }
+}
+
+/// Checks a float is finite and in `least..=most` (or above `least` when `open` is set).
+fn within_float(
+    flag: &'static str,
+    value: f64,
+    least: f64,
+    most: f64,
+    open: bool,
+    hint: &str,
+) -> Result<(), ConfigError> {
+    let low_ok = if open { value > least } else { value >= least };
+    if value.is_finite() && low_ok && value <= most {
+        Ok(())
+    } else {
+        let low = if open { "(" } else { "[" };
+        Err(ConfigError::new(
+            flag,
+            format!("{flag} {value} is outside {low}{least}, {most}]: {hint}"),
+        ))
+    }
+}
+
 impl TrainConfig {
-    /// Defaults for a board: the MLP, AlphaZero search with Dirichlet noise.
-    pub fn for_game(game: CliqueConfig) -> Self {
+    /// Defaults for a game: its network and self-play settings, AlphaZero search with
+    /// Dirichlet noise, Adam.
+    pub fn for_game(game: GameSpec) -> Self {
+        let defaults = game.info().play_defaults();
         Self {
             game,
-            network: NetworkSpec::default_mlp(),
-            games_in_flight: 256,
+            network: defaults.network,
+            games_in_flight: defaults.games_in_flight,
             search: SearchConfig {
                 simulations: 32,
                 policy: RootPolicy::AlphaZero {
@@ -84,16 +158,11 @@ impl TrainConfig {
                 },
                 reuse_subtree: false,
             },
-            // Every move sampled in proportion to the visits: self-play then reaches the
-            // positions random play reaches, which the accuracy is measured on (docs/TRAINING.md).
-            temperature_moves: game.num_edges() as u32,
-            // Openings of every length up to the whole game but its last move, their
-            // positions valued by the search, with policy-surprise weighting: together they
-            // took avoid and asymmetric K_6 past 99 % (docs/TRAINING.md, device runs 15-17).
-            random_opening: game.num_edges() as u32 - 1,
+            temperature_moves: defaults.temperature_moves,
+            random_opening: defaults.random_opening,
             surprise_weight: 0.8,
-            replay_capacity: 100_000,
-            moves_per_iteration: 8,
+            replay_capacity: defaults.replay_capacity,
+            moves_per_iteration: defaults.moves_per_iteration,
             train_steps_per_iteration: 32,
             batch_size: 256,
             learning_rate: 2e-3,
@@ -101,13 +170,266 @@ impl TrainConfig {
             l2: 1e-4,
             augment: true,
             evaluate_every: 1,
-            evaluation_games: 200,
+            evaluation_games: defaults.evaluation_games,
             accuracy_positions: 400,
             accuracy_simulations: 50,
-            gating_threshold: 0.55,
             keep_checkpoints: 3,
             seed: 1,
         }
+    }
+
+    /// The main job's default: the clique game K_6, k = 3, symmetric.
+    pub fn default_clique() -> Self {
+        let game =
+            crate::games::clique::CliqueConfig::new(6, 3, crate::games::clique::Mode::Symmetric)
+                .expect("valid default board");
+        Self::for_game(GameSpec::Clique(game))
+    }
+
+    /// The configuration a checkpoint was saved with (its JSON's `config`); configurations
+    /// of earlier formats are read as they were run.
+    pub fn from_checkpoint(checkpoint: &Checkpoint) -> Result<Self, RunDirError> {
+        serde_json::from_value(checkpoint.record().config.clone()).map_err(|error| {
+            RunDirError::Corrupt {
+                path: checkpoint.path().to_path_buf(),
+                reason: format!(
+                    "its config is not a wgzero training configuration (checkpoint format \
+                     version {}): {error}",
+                    checkpoint.record().format_version
+                ),
+            }
+        })
+    }
+
+    /// Checks every setting against its bounds and the settings against each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let info = self.game.info();
+        self.game
+            .validate()
+            .map_err(|error| ConfigError::new("--game", error.to_string()))?;
+        self.network
+            .validate()
+            .map_err(|error| ConfigError::new(error.flag, error.to_string()))?;
+        info.network(&self.network)
+            .map_err(|error| ConfigError::new("--net", error.to_string()))?;
+        within(
+            "--games",
+            self.games_in_flight,
+            1,
+            MAX_GAMES,
+            "the games played at once",
+        )?;
+        within(
+            "--sims",
+            self.search.simulations,
+            0,
+            MAX_SIMULATIONS,
+            "simulations per move (0 plays the network's priors)",
+        )?;
+        self.validate_policy()?;
+        let length = info.max_game_length();
+        within(
+            "--temperature-moves",
+            self.temperature_moves,
+            0,
+            MAX_PER_ITERATION.max(length),
+            "moves per game sampled in proportion to the visits",
+        )?;
+        within(
+            "--random-opening",
+            self.random_opening,
+            0,
+            4 * length,
+            "an opening as long as the game already plays the whole game at random",
+        )?;
+        within_float(
+            "--surprise-weight",
+            f64::from(self.surprise_weight),
+            0.0,
+            1.0,
+            false,
+            "0 stores every position once, 1 distributes a game's positions by surprise alone",
+        )?;
+        within(
+            "--batch",
+            self.batch_size,
+            1,
+            MAX_BATCH,
+            "positions per training step",
+        )?;
+        within(
+            "--moves-per-iteration",
+            self.moves_per_iteration,
+            1,
+            MAX_PER_ITERATION,
+            "self-play moves per game in each iteration",
+        )?;
+        within(
+            "--train-steps",
+            self.train_steps_per_iteration,
+            0,
+            MAX_PER_ITERATION,
+            "training steps per iteration",
+        )?;
+        within(
+            "--replay-capacity",
+            self.replay_capacity,
+            1,
+            MAX_REPLAY_CAPACITY,
+            "positions the replay buffer holds",
+        )?;
+        let per_round = u64::from(self.games_in_flight) * u64::from(length);
+        if self.replay_capacity < per_round {
+            return Err(ConfigError::new(
+                "--replay-capacity",
+                format!(
+                    "--replay-capacity {} is below one round of games ({} games × {length} \
+                     moves = {per_round}); raise it or lower --games",
+                    self.replay_capacity, self.games_in_flight
+                ),
+            ));
+        }
+        within_float(
+            "--learning-rate",
+            f64::from(self.learning_rate),
+            0.0,
+            10.0,
+            true,
+            "Adam's step size",
+        )?;
+        if let Some(seconds) = self.learning_rate_decay_seconds {
+            within_float(
+                "--lr-decay-minutes",
+                seconds / 60.0,
+                0.0,
+                1e7,
+                true,
+                "minutes of run time over which the learning rate decays",
+            )?;
+        }
+        within_float(
+            "--l2",
+            f64::from(self.l2),
+            0.0,
+            1.0,
+            false,
+            "the weight decay",
+        )?;
+        within(
+            "--evaluate-every",
+            self.evaluate_every,
+            0,
+            1_000_000,
+            "iterations between evaluations (0: never)",
+        )?;
+        within(
+            "--eval-games",
+            self.evaluation_games,
+            0,
+            MAX_EVALUATION,
+            "games per evaluation match",
+        )?;
+        within(
+            "--accuracy-positions",
+            self.accuracy_positions,
+            0,
+            MAX_EVALUATION,
+            "positions of the optimal-move accuracy",
+        )?;
+        within(
+            "--accuracy-sims",
+            self.accuracy_simulations,
+            0,
+            MAX_SIMULATIONS,
+            "simulations of the accuracy with search",
+        )?;
+        within(
+            "--keep-checkpoints",
+            self.keep_checkpoints,
+            1,
+            1000,
+            "checkpoints a run keeps",
+        )?;
+        Ok(())
+    }
+
+    fn validate_policy(&self) -> Result<(), ConfigError> {
+        match self.search.policy {
+            RootPolicy::AlphaZero {
+                c_puct,
+                first_play_urgency,
+                dirichlet,
+            } => {
+                within_float(
+                    "--c-puct",
+                    f64::from(c_puct),
+                    0.0,
+                    100.0,
+                    false,
+                    "PUCT's exploration constant",
+                )?;
+                let value = match first_play_urgency {
+                    FirstPlayUrgency::Absolute(value) | FirstPlayUrgency::Reduction(value) => value,
+                };
+                within_float(
+                    "--policy",
+                    f64::from(value),
+                    -2.0,
+                    2.0,
+                    false,
+                    "the first-play urgency",
+                )?;
+                if let Some((alpha, epsilon)) = dirichlet {
+                    within_float(
+                        "--noise",
+                        f64::from(epsilon),
+                        0.0,
+                        1.0,
+                        false,
+                        "the weight of the root's Dirichlet noise",
+                    )?;
+                    within_float(
+                        "--noise",
+                        f64::from(alpha),
+                        0.0,
+                        100.0,
+                        true,
+                        "the Dirichlet noise's α",
+                    )?;
+                }
+            }
+            RootPolicy::Gumbel {
+                max_considered,
+                c_visit,
+                c_scale,
+                ..
+            } => {
+                within(
+                    "--policy",
+                    max_considered,
+                    1,
+                    4096,
+                    "Gumbel's considered actions",
+                )?;
+                within_float(
+                    "--policy",
+                    f64::from(c_visit),
+                    0.0,
+                    1e6,
+                    false,
+                    "Gumbel's c_visit",
+                )?;
+                within_float(
+                    "--policy",
+                    f64::from(c_scale),
+                    0.0,
+                    1e6,
+                    false,
+                    "Gumbel's c_scale",
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The optimizer update of the training step (both pipelines): Adam at the initial
@@ -131,10 +453,6 @@ impl TrainConfig {
         let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
         let factor = LEARNING_RATE_FLOOR + (1.0 - LEARNING_RATE_FLOOR) * cosine;
         (f64::from(self.learning_rate) * factor) as f32
-    }
-
-    pub fn default_clique() -> Self {
-        Self::for_game(CliqueConfig::new(6, 3, Mode::Symmetric).expect("valid default board"))
     }
 }
 
@@ -163,6 +481,42 @@ mod tests {
             let rate = at(f64::from(step));
             assert!(rate <= previous, "never rises");
             previous = rate;
+        }
+    }
+
+    #[test]
+    fn every_bound_names_its_flag() {
+        let valid = TrainConfig::default_clique();
+        assert_eq!(valid.validate(), Ok(()));
+        type Change = Box<dyn Fn(&mut TrainConfig)>;
+        let cases: Vec<(&str, Change)> = vec![
+            ("--sims", Box::new(|c| c.search.simulations = 4_000_000_000)),
+            (
+                "--hidden",
+                Box::new(|c| c.network = NetworkSpec::Mlp { hidden: vec![0] }),
+            ),
+            ("--games", Box::new(|c| c.games_in_flight = 0)),
+            ("--batch", Box::new(|c| c.batch_size = 0)),
+            ("--learning-rate", Box::new(|c| c.learning_rate = f32::NAN)),
+            ("--surprise-weight", Box::new(|c| c.surprise_weight = 1.5)),
+            ("--replay-capacity", Box::new(|c| c.replay_capacity = 10)),
+            ("--keep-checkpoints", Box::new(|c| c.keep_checkpoints = 0)),
+            (
+                "--net",
+                Box::new(|c| {
+                    c.network = NetworkSpec::ResNet {
+                        filters: 8,
+                        blocks: 1,
+                    }
+                }),
+            ),
+        ];
+        for (flag, change) in cases {
+            let mut config = valid.clone();
+            change(&mut config);
+            let error = config.validate().expect_err(flag);
+            assert_eq!(error.flag, flag, "{error}");
+            assert!(error.message.contains(flag), "{error}");
         }
     }
 }

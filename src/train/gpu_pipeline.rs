@@ -1,51 +1,81 @@
 //! The GPU pipeline: self-play with the batched GPU search, finished games appended to the
 //! replay ring on the GPU, training batches sampled (and augmented) on the GPU into the
-//! compiled training step. Between the host and the GPU pass only small status reads:
-//! per-game counters after self-play, the loss sums after training.
+//! compiled training step. Between the host and the GPU pass only small status reads,
+//! brought back without waiting: the per-game counters after each batch of moves (and the
+//! draw log where the game archives drawn games), the loss sums after each batch of
+//! training steps, and the trained values for a checkpoint.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use web_time::Instant;
 
 use super::TrainError;
 use super::config::TrainConfig;
-use super::pipeline::{LossReport, Pipeline, SelfPlayReport, TrainingStep, compile_training_step};
+use super::pipeline::{
+    Completed, LossReport, Pipeline, TrainingStep, compile_training_step, play_settings_of,
+};
 use crate::backend::Compute;
-use crate::games::clique::CliqueState;
-use crate::gpu::Gpu;
+use crate::games::{Archived, FinalStateArchive, Game, GameError};
+use crate::gpu::readback::elements;
+use crate::gpu::{Gpu, Readback};
+use crate::graph::optim::LEARNING_RATE;
 use crate::graph::wgsl::GpuProgram;
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn;
-use crate::search::gpu::{DRAW_LOG_LEN, GameRecord, GpuSearch, PlaySettings};
-use crate::selfplay::gpu_replay::{GpuReplay, GpuSampler, ReplayError};
+use crate::run_dir::checkpoint::{StoredTensor, snapshot_tensors};
+use crate::search::gpu::GpuSearch;
+use crate::selfplay::SelfPlayReport;
+use crate::selfplay::gpu::{GpuSelfPlay, SelfPlayGame, new_draws};
+use crate::selfplay::gpu_replay::{GpuReplay, GpuSampler, LOSS_SUMS, ReplaySource};
 
 /// Moves recorded into one submit of self-play.
 const MOVES_PER_SUBMIT: u32 = 2;
 /// Training steps recorded into one submit.
 const STEPS_PER_SUBMIT: u32 = 8;
 
-impl From<ReplayError> for TrainError {
-    fn from(error: ReplayError) -> Self {
-        match error {
-            ReplayError::Gpu(e) => TrainError::Gpu(e),
-            ReplayError::Graph(e) => TrainError::Graph(e),
-            ReplayError::Search(e) => TrainError::Search(e),
-            other => TrainError::Config(other.to_string()),
+/// Queued work on its way back.
+enum Job {
+    /// `moves` moves; the readback holds the per-game records, then the draw log when
+    /// draws are logged.
+    Play { moves: u32, readback: Readback },
+    /// Steps `done` of `total` of one training; the readback holds the loss sums.
+    Train {
+        done: u32,
+        total: u32,
+        readback: Readback,
+    },
+    /// Every persistent value of the training step.
+    Snapshot { readback: Readback },
+}
+
+impl Job {
+    fn readback(&mut self) -> &mut Readback {
+        match self {
+            Job::Play { readback, .. }
+            | Job::Train { readback, .. }
+            | Job::Snapshot { readback } => readback,
         }
     }
 }
 
-pub struct GpuPipeline {
+pub struct GpuPipeline<G: Game> {
     gpu: Arc<Gpu>,
     compute: Compute,
+    game: G,
     config: TrainConfig,
     search: GpuSearch,
+    self_play: GpuSelfPlay,
     replay: GpuReplay,
     sampler: GpuSampler,
-    /// Its trainable parameters are copied to the search's network by `publish`.
+    /// Its trainable parameters are copied to the search's network when publishing.
     step: TrainingStep,
-    /// Counters at the end of the last `play`.
-    counters: Vec<GameRecord>,
-    /// Draws logged by the end of the last `play`.
-    draws_logged: u32,
+    archive: Option<Box<dyn FinalStateArchive<G::State>>>,
+    /// The per-game records as of the last completed self-play.
+    counters: Vec<SelfPlayGame>,
+    /// Draws logged as of the last completed self-play.
+    draws_seen: u32,
+    queue: VecDeque<Job>,
 }
 
 fn gpu_program(program: &Program) -> &GpuProgram {
@@ -55,11 +85,24 @@ fn gpu_program(program: &Program) -> &GpuProgram {
     }
 }
 
-impl GpuPipeline {
-    pub fn new(config: &TrainConfig, gpu: &Arc<Gpu>) -> Result<Self, TrainError> {
+impl<G: Game> GpuPipeline<G> {
+    /// Builds the search, self-play, replay ring, sampler and training step of `config`
+    /// on `gpu` for `game`, which must have a GPU search adapter. Drawn games go to
+    /// `archive`.
+    pub fn new(
+        game: G,
+        config: &TrainConfig,
+        gpu: &Arc<Gpu>,
+        archive: Option<Box<dyn FinalStateArchive<G::State>>>,
+    ) -> Result<Self, TrainError> {
+        let rules = game.gpu().ok_or_else(|| {
+            GameError::InvalidConfig(format!(
+                "{} has no GPU search adapter; train it on the host pipeline",
+                game.label()
+            ))
+        })?;
         let compute = Compute::Gpu(Arc::clone(gpu));
-        let vertices = config.game.n as usize;
-        let network = config.network.build(vertices);
+        let network = game.network(&config.network)?;
         let options = CompileOptions {
             fuse: true,
             seed: config.seed,
@@ -78,190 +121,286 @@ impl GpuPipeline {
         let step = compile_training_step(config, network.as_ref(), &compute)?;
         let search = GpuSearch::new(
             gpu,
-            &config.game,
+            rules,
             inference,
             config.search,
             config.games_in_flight,
-            PlaySettings {
-                temperature_moves: config.temperature_moves,
-                random_opening: config.random_opening,
-                surprise_weight: config.surprise_weight,
-                record: true,
-            },
             config.seed,
         )?;
-        search.reset();
-        let replay = GpuReplay::new(gpu, &search, config.replay_capacity)?;
+        let settings = play_settings_of(config, archive.is_some());
+        let self_play = GpuSelfPlay::new(gpu, &search, rules, settings)?;
+        self_play.reset();
+        let replay = GpuReplay::new(gpu, &ReplaySource::of(&self_play), config.replay_capacity)?;
         let sampler = GpuSampler::new(
             gpu,
             &replay,
             gpu_program(&step.program),
             config.batch_size,
-            config.game.n,
-            config.augment,
+            config.augment.then(|| game.symmetries()).flatten(),
             config.seed ^ 0x5a4d_u64,
         )?;
+        let counters = vec![
+            SelfPlayGame {
+                last_action: u32::MAX,
+                ..SelfPlayGame::default()
+            };
+            config.games_in_flight as usize
+        ];
         let mut pipeline = Self {
             gpu: Arc::clone(gpu),
             compute,
+            game,
             config: config.clone(),
             search,
+            self_play,
             replay,
             sampler,
             step,
-            counters: Vec::new(),
-            draws_logged: 0,
+            archive,
+            counters,
+            draws_seen: 0,
+            queue: VecDeque::new(),
         };
         pipeline.publish()?;
-        pipeline.counters = pipeline.search.read_games()?;
         Ok(pipeline)
     }
 
-    fn submit(&self, record: impl FnOnce(&mut wgpu::CommandEncoder)) {
-        let mut encoder = self
-            .gpu
+    fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.gpu
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("training pipeline"),
-            });
-        record(&mut encoder);
-        self.gpu.queue.submit([encoder.finish()]);
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
     }
 
-    /// Every record of the replay ring (`[capacity, record floats]`), for tests and tools.
+    /// Records the copies of every trainable parameter into the search's network.
+    fn record_publish(&self, encoder: &mut wgpu::CommandEncoder) -> Result<(), TrainError> {
+        Ok(self.search.network().record_copy_from(
+            encoder,
+            gpu_program(&self.step.program),
+            &self.step.parameters,
+        )?)
+    }
+
+    /// Copies the trained parameters to the search's network (submitted, not waited for).
+    fn publish(&mut self) -> Result<(), TrainError> {
+        let mut encoder = self.encoder("publish");
+        self.record_publish(&mut encoder)?;
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// Every record of the replay ring (`[capacity, record floats]`), blocking: tests and
+    /// tools.
     pub fn replay_records(&self) -> Result<Vec<f32>, TrainError> {
         Ok(self.replay.read_ring()?)
     }
 
-    /// Final positions of the draws logged since the last call.
-    fn new_draws(&mut self) -> Result<Vec<CliqueState>, TrainError> {
-        let (count, words) = self.search.read_draw_log()?;
-        let fresh = count.wrapping_sub(self.draws_logged).min(DRAW_LOG_LEN);
-        let per_state = self.search.state_words() as usize;
-        let mut states = Vec::new();
-        for index in count - fresh..count {
-            let slot = (index % DRAW_LOG_LEN) as usize;
-            let state = CliqueState::from_words(
-                self.config.game,
-                &words[slot * per_state..(slot + 1) * per_state],
-            )?;
-            states.push(state);
+    /// What a finished play readback says: the report since the last one, and what the
+    /// archive kept of the new draws.
+    fn complete_play(
+        &mut self,
+        moves: u32,
+        parts: &[Vec<u8>],
+    ) -> Result<(SelfPlayReport, Vec<Archived>), TrainError> {
+        let after: Vec<SelfPlayGame> = elements(&parts[0]);
+        let mut report = SelfPlayReport::between(&self.counters, &after);
+        report.evaluations = u64::from(moves)
+            * u64::from(self.config.games_in_flight)
+            * u64::from(self.config.search.simulations + 1);
+        self.counters = after;
+        let mut archived = Vec::new();
+        if let (Some(archive), Some(log)) = (&mut self.archive, parts.get(1)) {
+            let log: Vec<u32> = elements(log);
+            let (words, count) =
+                new_draws(&log, self.draws_seen, self.self_play.state_words() as usize);
+            let states = words
+                .into_iter()
+                .map(|words| self.game.state_from_words(words))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.draws_seen = count;
+            if !states.is_empty() {
+                archived = archive.record(&states)?;
+            }
         }
-        self.draws_logged = count;
-        Ok(states)
+        Ok((report, archived))
     }
 }
 
-impl Pipeline for GpuPipeline {
-    fn play(&mut self, moves: u32) -> Result<SelfPlayReport, TrainError> {
+impl<G: Game> Pipeline for GpuPipeline<G> {
+    fn queue_play(&mut self, moves: u32) -> Result<(), TrainError> {
         let mut remaining = moves;
         while remaining > 0 {
             let now = remaining.min(MOVES_PER_SUBMIT);
-            self.submit(|encoder| {
+            let mut encoder = self.encoder("self-play");
+            {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("self-play"),
                     timestamp_writes: None,
                 });
                 for _ in 0..now {
                     self.search.record_search(&mut pass);
-                    self.search.record_play(&mut pass);
+                    self.self_play.record_play(&mut pass);
                     self.replay.record_commit(&mut pass);
                 }
+            }
+            let mut ranges = vec![self.self_play.games_range()];
+            if self.archive.is_some() {
+                ranges.push(self.self_play.draw_log_range());
+            }
+            let mut readback = self.gpu.record_readback(&mut encoder, &ranges)?;
+            readback.submitted(self.gpu.queue.submit([encoder.finish()]));
+            self.queue.push_back(Job::Play {
+                moves: now,
+                readback,
             });
             remaining -= now;
         }
-        let after = self.search.read_games()?;
-        let mut report = SelfPlayReport {
-            evaluations: u64::from(moves)
-                * u64::from(self.config.games_in_flight)
-                * u64::from(self.config.search.simulations + 1),
-            ..SelfPlayReport::default()
-        };
-        for (a, b) in after.iter().zip(&self.counters) {
-            report.positions += u64::from(a.positions.wrapping_sub(b.positions));
-            report.games += u64::from(a.finished.wrapping_sub(b.finished));
-            report.wins[0] += u64::from(a.wins0.wrapping_sub(b.wins0));
-            report.wins[1] += u64::from(a.wins1.wrapping_sub(b.wins1));
-            report.draws += u64::from(a.draws.wrapping_sub(b.draws));
-            report.total_length += u64::from(a.finished_moves.wrapping_sub(b.finished_moves));
-        }
-        self.counters = after;
-        if report.draws > 0 {
-            report.drawn_final_states = self.new_draws()?;
-        }
-        Ok(report)
+        Ok(())
     }
 
-    fn replay_len(&self) -> u64 {
-        self.replay.read_counts().map_or(0, |(count, _)| count)
-    }
-
-    fn train(&mut self, steps: u32) -> Result<LossReport, TrainError> {
+    fn queue_train(&mut self, steps: u32) -> Result<(), TrainError> {
         if self.replay_len() == 0 {
-            return Err(TrainError::Config(
-                "the replay buffer is empty: play some games before training".into(),
-            ));
+            return Err(TrainError::EmptyReplay);
         }
         self.sampler.clear_sums();
         let training = gpu_program(&self.step.program);
-        let mut remaining = steps;
-        while remaining > 0 {
-            let now = remaining.min(STEPS_PER_SUBMIT);
-            self.submit(|encoder| {
-                for _ in 0..now {
-                    {
-                        let mut pass =
-                            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-                        self.sampler.record_sample(&mut pass);
-                    }
-                    training.record(encoder);
+        let mut done = 0;
+        while done < steps {
+            let now = (steps - done).min(STEPS_PER_SUBMIT);
+            let mut encoder = self.encoder("training");
+            for _ in 0..now {
+                {
                     let mut pass =
                         encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-                    self.sampler.record_accumulate(&mut pass);
+                    self.sampler.record_sample(&mut pass);
                 }
+                training.record(&mut encoder);
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                self.sampler.record_accumulate(&mut pass);
+            }
+            done += now;
+            if done == steps {
+                self.record_publish(&mut encoder)?;
+            }
+            let mut readback = self
+                .gpu
+                .record_readback(&mut encoder, &[self.sampler.sums_range()])?;
+            readback.submitted(self.gpu.queue.submit([encoder.finish()]));
+            self.queue.push_back(Job::Train {
+                done,
+                total: steps,
+                readback,
             });
-            remaining -= now;
         }
-        let sums = self.sampler.read_sums()?;
-        let count = sums[4].max(1.0);
-        Ok(LossReport {
-            steps,
-            loss: sums[0] / count,
-            policy_loss: sums[1] / count,
-            value_loss: sums[2] / count,
-            policy_entropy: sums[3] / count,
-        })
+        Ok(())
     }
 
-    fn publish(&mut self) -> Result<(), TrainError> {
-        let training = gpu_program(&self.step.program);
-        let inference = self.search.network();
-        let mut copies = Vec::new();
-        let graph = &self.step.graph;
-        for name in &self.step.parameters {
-            let bytes = graph
-                .find(name)
-                .map(|id| graph.tensor(id).shape.num_elements() as u64 * 4)
-                .unwrap_or(0);
-            copies.push((training.buffer(name)?, inference.buffer(name)?, bytes));
-        }
-        self.submit(|encoder| {
-            for (from, to, bytes) in copies {
-                encoder.copy_buffer_to_buffer(from, 0, to, 0, bytes);
-            }
-        });
+    fn queue_snapshot(&mut self) -> Result<(), TrainError> {
+        let names: Vec<String> = self
+            .step
+            .graph
+            .persistent_values()
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut encoder = self.encoder("snapshot");
+        let mut readback = gpu_program(&self.step.program).record_read(&mut encoder, &names)?;
+        readback.submitted(self.gpu.queue.submit([encoder.finish()]));
+        self.queue.push_back(Job::Snapshot { readback });
         Ok(())
+    }
+
+    fn poll(&mut self, _deadline: Instant) -> Result<Vec<Completed>, TrainError> {
+        let mut completed = Vec::new();
+        while let Some(job) = self.queue.front_mut() {
+            let Some(parts) = job.readback().try_take(&self.gpu)? else {
+                break;
+            };
+            let job = self.queue.pop_front().expect("the front job exists");
+            completed.push(match job {
+                Job::Play { moves, .. } => {
+                    let (report, archived) = self.complete_play(moves, &parts)?;
+                    Completed::Played {
+                        moves,
+                        report,
+                        archived,
+                    }
+                }
+                Job::Train { done, total, .. } => {
+                    let sums: Vec<f32> = elements(&parts[0]);
+                    let sums: [f32; LOSS_SUMS] = sums
+                        .try_into()
+                        .map_err(|_| TrainError::Config("loss sums".into()))?;
+                    let count = sums[4].max(1.0);
+                    Completed::Trained {
+                        done,
+                        total,
+                        losses: LossReport {
+                            steps: done,
+                            loss: sums[0] / count,
+                            policy_loss: sums[1] / count,
+                            value_loss: sums[2] / count,
+                            policy_entropy: sums[3] / count,
+                        },
+                    }
+                }
+                Job::Snapshot { .. } => Completed::Snapshot(snapshot_tensors(
+                    &self.step.graph,
+                    parts.iter().map(|bytes| elements(bytes)).collect(),
+                )),
+            });
+        }
+        Ok(completed)
+    }
+
+    fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    fn waiting_on(&self) -> Option<wgpu::SubmissionIndex> {
+        self.queue
+            .front()
+            .and_then(|job| match job {
+                Job::Play { readback, .. }
+                | Job::Train { readback, .. }
+                | Job::Snapshot { readback } => readback.submission(),
+            })
+            .cloned()
+    }
+
+    fn replay_len(&self) -> u64 {
+        let written: u64 = self.counters.iter().map(|c| u64::from(c.records)).sum();
+        written.min(self.replay.capacity())
     }
 
     fn training_step(&self) -> &TrainingStep {
         &self.step
     }
 
-    fn training_step_mut(&mut self) -> &mut TrainingStep {
-        &mut self.step
+    fn restore(&mut self, tensors: &[StoredTensor]) -> Result<(), TrainError> {
+        if !self.queue.is_empty() {
+            return Err(TrainError::Config(
+                "cannot restore values while work is queued".into(),
+            ));
+        }
+        for tensor in tensors {
+            self.step.program.write(&tensor.name, &tensor.values)?;
+        }
+        self.publish()
+    }
+
+    fn set_learning_rate(&mut self, rate: f32) -> Result<(), TrainError> {
+        Ok(self.step.program.write(LEARNING_RATE, &[rate])?)
     }
 
     fn compute(&self) -> &Compute {
         &self.compute
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "GPU pipeline: search, self-play, replay and training on {}",
+            self.gpu.info.name
+        )
     }
 }

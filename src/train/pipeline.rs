@@ -1,22 +1,36 @@
-//! The contract between the trainer and a backend's self-play and learning: the GPU
-//! pipeline (search, replay buffer and training all on the GPU) and the host pipeline
-//! (the CPU reference search, a host replay buffer, the CPU backend) implement the same
-//! trait, so the trainer loop is written once.
+//! The contract between the trainer and a backend's self-play and learning, and the
+//! hand-over from a run's [`GameSpec`](crate::games::GameSpec) to the typed game. The GPU
+//! pipeline (search, replay buffer and training all on the GPU) and the host pipeline (the
+//! CPU reference search, a host replay ring, the networks on any backend) implement the
+//! same trait, so the trainer loop is written once and names no game.
+//!
+//! Work is queued (self-play moves, training steps, a snapshot of the trained values) and
+//! completes later: [`Pipeline::poll`] does host work until a deadline and collects what
+//! the GPU finished, never waiting for it.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use web_time::Instant;
 
 use super::TrainError;
 use super::config::TrainConfig;
+use super::gpu_pipeline::GpuPipeline;
+use super::host_pipeline::HostPipeline;
 use crate::backend::Compute;
-use crate::games::clique::CliqueState;
+use crate::evaluate::{Evaluation, EvaluationSettings, PeriodicEvaluation};
+use crate::games::{Archived, Game, GameVisitor};
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn::{self, Network};
+use crate::run_dir::checkpoint::StoredTensor;
+use crate::selfplay::SelfPlayReport;
+use crate::selfplay::record::PlaySettings;
 
 /// The training step both pipelines run, compiled.
 pub struct TrainingStep {
     pub graph: Graph,
     pub program: Program,
-    /// Names of the trainable parameters (what `publish` copies to self-play's network).
+    /// Names of the trainable parameters (what publishing copies to self-play's network).
     pub parameters: Vec<String>,
 }
 
@@ -50,37 +64,7 @@ pub(super) fn compile_training_step(
     })
 }
 
-/// What self-play did since the last call.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SelfPlayReport {
-    /// Moves played (one position each).
-    pub positions: u64,
-    /// Network evaluations (rows of the batched forward passes).
-    pub evaluations: u64,
-    /// Games finished, and how.
-    pub games: u64,
-    pub wins: [u64; 2],
-    pub draws: u64,
-    /// Sum of the finished games' lengths in moves.
-    pub total_length: u64,
-    /// Final positions of drawn games (in avoid mode, Ramsey counterexample candidates).
-    pub drawn_final_states: Vec<CliqueState>,
-}
-
-impl SelfPlayReport {
-    pub fn add(&mut self, other: SelfPlayReport) {
-        self.positions += other.positions;
-        self.evaluations += other.evaluations;
-        self.games += other.games;
-        self.wins[0] += other.wins[0];
-        self.wins[1] += other.wins[1];
-        self.draws += other.draws;
-        self.total_length += other.total_length;
-        self.drawn_final_states.extend(other.drawn_final_states);
-    }
-}
-
-/// Mean loss terms over the training steps of one call.
+/// Mean loss terms over training steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LossReport {
     pub steps: u32,
@@ -91,20 +75,136 @@ pub struct LossReport {
     pub policy_entropy: f32,
 }
 
+/// Work a pipeline finished, in the order it was queued.
+#[derive(Clone, Debug)]
+pub enum Completed {
+    /// `moves` more moves of self-play in every game, what they did, and what the game's
+    /// archive kept of the games that ended.
+    Played {
+        moves: u32,
+        report: SelfPlayReport,
+        archived: Vec<Archived>,
+    },
+    /// `done` of the `total` steps of one queued training; `losses` are the means over the
+    /// `done` steps. The last one of a training also published the parameters.
+    Trained {
+        done: u32,
+        total: u32,
+        losses: LossReport,
+    },
+    /// Every persistent value of the training step, in [`Graph::persistent_values`] order.
+    Snapshot(Vec<StoredTensor>),
+}
+
 /// Self-play, the replay buffer and learning, on one backend.
 pub trait Pipeline {
-    /// Plays `moves` moves in every game in flight (finished games restart at once) and
-    /// adds every finished game's positions to the replay buffer.
-    fn play(&mut self, moves: u32) -> Result<SelfPlayReport, TrainError>;
-    /// Positions in the replay buffer.
+    /// Queues `moves` moves in every game in flight (finished games restart at once, their
+    /// positions go to the replay buffer).
+    fn queue_play(&mut self, moves: u32) -> Result<(), TrainError>;
+    /// Queues `steps` training steps on batches sampled from the replay buffer, then the
+    /// publication of the trained parameters to self-play's network.
+    fn queue_train(&mut self, steps: u32) -> Result<(), TrainError>;
+    /// Queues a snapshot of every persistent value of the training step (a checkpoint).
+    fn queue_snapshot(&mut self) -> Result<(), TrainError>;
+    /// Does host work until `deadline` and collects what finished, in queue order. Never
+    /// waits for the GPU.
+    fn poll(&mut self, deadline: Instant) -> Result<Vec<Completed>, TrainError>;
+    /// Whether nothing is queued.
+    fn is_idle(&self) -> bool;
+    /// The GPU submission the oldest queued work waits for, if any.
+    fn waiting_on(&self) -> Option<wgpu::SubmissionIndex>;
+    /// Positions in the replay buffer as of the last completed self-play.
     fn replay_len(&self) -> u64;
-    /// Runs `steps` training steps on batches sampled from the replay buffer.
-    fn train(&mut self, steps: u32) -> Result<LossReport, TrainError>;
-    /// Makes self-play use the parameters training has reached.
-    fn publish(&mut self) -> Result<(), TrainError>;
-    /// The training step (for checkpoints: its graph's persistent values in its program).
+    /// The training step (its graph names the persistent values).
     fn training_step(&self) -> &TrainingStep;
-    /// The same, writable (to restore a checkpoint).
-    fn training_step_mut(&mut self) -> &mut TrainingStep;
+    /// Writes `tensors` (a checkpoint's) into the training step and publishes them to
+    /// self-play's network. Nothing may be queued.
+    fn restore(&mut self, tensors: &[StoredTensor]) -> Result<(), TrainError>;
+    /// The learning rate of the training steps queued from now on.
+    fn set_learning_rate(&mut self, rate: f32) -> Result<(), TrainError>;
     fn compute(&self) -> &Compute;
+    /// One line: which pipeline runs where, and why.
+    fn description(&self) -> String;
+}
+
+/// The settings of self-play a run's configuration gives (`log_draws` where the game
+/// archives drawn games).
+pub fn play_settings_of(config: &TrainConfig, log_draws: bool) -> PlaySettings {
+    PlaySettings {
+        temperature_moves: config.temperature_moves,
+        random_opening: config.random_opening,
+        record: true,
+        surprise_weight: config.surprise_weight,
+        log_draws,
+    }
+}
+
+/// What the trainer builds from a run's configuration: the pipeline and the periodic
+/// evaluation, typed by the run's game.
+pub(super) struct Parts {
+    pub pipeline: Box<dyn Pipeline>,
+    pub evaluation: Box<dyn Evaluation>,
+}
+
+/// Builds the [`Parts`] of `config` on `compute`, self-play's archive in `run_dir`.
+/// `session_seed` seeds self-play's streams (the trainer varies it per session, so a resumed
+/// run does not repeat the first session's draws).
+pub(super) fn build_parts(
+    config: &TrainConfig,
+    compute: &Compute,
+    run_dir: &Path,
+    session_seed: u64,
+) -> Result<Parts, TrainError> {
+    config.game.visit(BuildParts {
+        config,
+        compute,
+        run_dir,
+        session_seed,
+    })
+}
+
+struct BuildParts<'a> {
+    config: &'a TrainConfig,
+    compute: &'a Compute,
+    run_dir: &'a Path,
+    session_seed: u64,
+}
+
+impl GameVisitor for BuildParts<'_> {
+    type Output = Result<Parts, TrainError>;
+
+    fn visit<G: Game>(self, game: G) -> Self::Output {
+        let mut session = self.config.clone();
+        session.seed = self.session_seed;
+        let archive = game.open_archive(self.run_dir)?;
+        let pipeline: Box<dyn Pipeline> = match (self.compute, game.gpu()) {
+            (Compute::Gpu(gpu), Some(_)) => {
+                Box::new(GpuPipeline::new(game.clone(), &session, gpu, archive)?)
+            }
+            (compute, _) => Box::new(HostPipeline::new(
+                game.clone(),
+                &session,
+                compute.clone(),
+                archive,
+            )?),
+        };
+        let network = game.network(&self.config.network)?;
+        let evaluation = PeriodicEvaluation::new(
+            game,
+            network.as_ref(),
+            self.compute,
+            &pipeline.training_step().graph,
+            EvaluationSettings {
+                games: self.config.evaluation_games,
+                accuracy_positions: self.config.accuracy_positions,
+                accuracy_simulations: self.config.accuracy_simulations,
+                policy: self.config.search.policy,
+                seed: self.config.seed,
+            },
+        )?;
+        Ok(Parts {
+            pipeline,
+            evaluation: Box::new(evaluation),
+        })
+    }
 }

@@ -9,7 +9,7 @@ use wgzero::backend::Compute;
 use wgzero::graph::optim::{Optimizer, UpdateConfig};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, Network, mlp::Mlp, names};
-use wgzero::train::metrics::IterationMetrics;
+use wgzero::run_dir::metrics::IterationMetrics;
 
 pub fn small_mlp() -> Mlp {
     Mlp {
@@ -78,8 +78,8 @@ pub fn metrics_record(iteration: u64) -> IterationMetrics {
         draw_rate: 0.25,
         random_win_rate: None,
         random_draw_rate: None,
-        best_win_rate: None,
-        best_draw_rate: None,
+        previous_win_rate: None,
+        previous_draw_rate: None,
         policy_accuracy: Some(0.5),
         search_accuracy: None,
         positions_per_second: 100.0,

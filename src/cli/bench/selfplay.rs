@@ -12,8 +12,11 @@ use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::gpu::timing::Timestamps;
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::{self, mlp::Mlp};
-use wgzero::search::gpu::{GpuSearch, PlaySettings};
+use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use wgzero::selfplay::SelfPlayReport;
+use wgzero::selfplay::gpu::GpuSelfPlay;
+use wgzero::selfplay::record::PlaySettings;
 
 use crate::cli::GlobalOptions;
 
@@ -119,26 +122,25 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             },
             reuse_subtree: false,
         };
-        let search = GpuSearch::new(
+        let search = GpuSearch::new(gpu, &config, program, search_config, batch, 1)?;
+        let self_play = GpuSelfPlay::new(
             gpu,
+            &search,
             &config,
-            program,
-            search_config,
-            batch,
             PlaySettings {
                 temperature_moves: u32::MAX,
                 random_opening: 0,
                 surprise_weight: 0.0,
                 record: false,
+                log_draws: false,
             },
-            1,
         )?;
-        search.reset();
+        self_play.reset();
         let play = |moves: u32| {
             search.submit(|search, pass| {
                 for _ in 0..moves {
                     search.record_search(pass);
-                    search.record_play(pass);
+                    self_play.record_play(pass);
                 }
             })
         };
@@ -146,7 +148,7 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             play(args.moves_per_submit);
         }
         gpu.wait()?;
-        let before = search.read_games()?;
+        let before = self_play.read_games()?;
         let start = Instant::now();
         let mut moves = 0u64;
         // One small status read per batch of submits keeps the queue from running far
@@ -159,17 +161,9 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             gpu.wait()?;
         }
         let seconds = start.elapsed().as_secs_f64();
-        let after = search.read_games()?;
-        let positions: u64 = after
-            .iter()
-            .zip(&before)
-            .map(|(a, b)| u64::from(a.positions - b.positions))
-            .sum();
-        let finished: u64 = after
-            .iter()
-            .zip(&before)
-            .map(|(a, b)| u64::from(a.finished - b.finished))
-            .sum();
+        let after = self_play.read_games()?;
+        let report = SelfPlayReport::between(&before, &after);
+        let (positions, finished) = (report.positions, report.games);
         let evaluations = moves * u64::from(batch) * u64::from(args.sims + 1);
         let line = Line {
             bench: "selfplay",
@@ -183,12 +177,12 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             moves,
             seconds,
             games_finished: finished,
-            dispatches_per_move: search.dispatches_per_move(),
+            dispatches_per_move: search.dispatches_per_search() + 1,
             adapter: gpu.info.name.clone(),
         };
         println!("{}", serde_json::to_string(&line)?);
         if args.profile {
-            profile(gpu, &search, n, k, batch)?;
+            profile(gpu, &search, &self_play, n, k, batch)?;
         }
     }
     Ok(())
@@ -197,6 +191,7 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
 fn profile(
     gpu: &std::sync::Arc<wgzero::gpu::Gpu>,
     search: &GpuSearch,
+    self_play: &GpuSelfPlay,
     n: u32,
     k: u32,
     batch: u32,
@@ -215,7 +210,7 @@ fn profile(
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
         timer.mark(&mut pass, "start");
         search.record_search_timed(&mut pass, Some(&timer));
-        search.record_play(&mut pass);
+        self_play.record_play(&mut pass);
         timer.mark(&mut pass, "play");
     }
     timer.resolve(&mut encoder);

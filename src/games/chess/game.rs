@@ -202,6 +202,10 @@ impl GameState for ChessGame {
         NUM_ACTIONS
     }
 
+    fn moves_played(&self) -> u32 {
+        self.ply()
+    }
+
     fn to_move(&self) -> u8 {
         match self.position.side_to_move() {
             Color::White => 0,

@@ -12,6 +12,7 @@
 //!
 //! docs/CHESS.md describes the representation, encoding, planes and GPU layout.
 
+pub mod adapter;
 pub mod attacks;
 pub mod bitboard;
 pub mod cross_check;

@@ -297,8 +297,8 @@ impl RamseyArchive {
             graph6: graph6::encode(config.n, colour0),
             canonical_graph6: graph6::encode(config.n, &canonical_form(config.n, colour0)),
             source: source.to_owned(),
-            time_unix_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
+            time_unix_ms: web_time::SystemTime::now()
+                .duration_since(web_time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_millis() as u64),
         };
         Ok(record)

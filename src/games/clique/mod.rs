@@ -9,6 +9,7 @@
 //! rules in WGSL over a batch), [`solver::Solver`] (exact values of small boards),
 //! [`archive::RamseyArchive`] (drawn avoid games = Ramsey counterexamples).
 
+pub mod adapter;
 pub mod archive;
 pub mod canonical;
 pub mod cross_check;

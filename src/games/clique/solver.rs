@@ -21,6 +21,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::detection::completes_clique;
 use super::state::CliqueState;
 use super::{CliqueConfig, Mode, endpoints};
+pub use crate::games::Analysis;
 use crate::games::GameState;
 
 /// The largest n the solver takes: E = n(n−1)/2 ≤ 64 edges fit one u64 per colour.
@@ -41,17 +42,6 @@ pub enum SolverError {
     },
     #[error("the game is already over: there are no moves to rank")]
     GameOver,
-}
-
-/// The solution of one position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Analysis {
-    /// 1 win, 0 draw, −1 loss for the player to move, with best play by both.
-    pub value: i8,
-    /// The legal moves that keep `value`, in increasing order.
-    pub optimal_moves: Vec<usize>,
-    /// Every legal move with its value for the player to move, in increasing move order.
-    pub move_values: Vec<(usize, i8)>,
 }
 
 /// Multiplicative hashing of the u128 keys (they are already well mixed bitsets).

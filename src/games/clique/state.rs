@@ -253,6 +253,10 @@ impl GameState for CliqueState {
         self.config.num_edges()
     }
 
+    fn moves_played(&self) -> u32 {
+        self.moves_played
+    }
+
     fn to_move(&self) -> u8 {
         self.to_move
     }

@@ -10,8 +10,8 @@ use super::generate::{Binding, segment_table};
 use super::in_place;
 use super::merge::Part;
 use super::schedule::{self, MergeLimits};
-use crate::gpu::Gpu;
 use crate::gpu::timing::Timestamps;
+use crate::gpu::{Gpu, ReadRange, Readback};
 use crate::graph::CompileOptions;
 use crate::graph::GraphError;
 use crate::graph::fuse::{self, FusionPlan, Source, resolve};
@@ -213,10 +213,81 @@ impl GpuProgram {
         Ok(())
     }
 
+    /// Reads a value back, waiting for the GPU: for tools and tests (the training path
+    /// uses [`GpuProgram::record_read`]).
     pub fn read(&self, name: &str) -> Result<Vec<f32>, GraphError> {
         let id = self.lookup(name)?;
         let count = self.nodes[id.index()].shape.num_elements();
         Ok(self.gpu.read(&self.buffers[self.buffer_of[&id]], count)?)
+    }
+
+    /// Records into `encoder` copies of the named values (inputs, parameters, states or
+    /// outputs) into one staging buffer; submit it, then hand the submission to
+    /// [`Readback::submitted`]. Part `i` of the readback holds `names[i]`'s f32s.
+    pub fn record_read(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        names: &[&str],
+    ) -> Result<Readback, GraphError> {
+        let mut ranges = Vec::with_capacity(names.len());
+        for name in names {
+            let id = self.lookup(name)?;
+            let count = self.nodes[id.index()].shape.num_elements();
+            ranges.push(ReadRange::elements::<f32>(
+                &self.buffers[self.buffer_of[&id]],
+                count,
+            ));
+        }
+        Ok(self.gpu.record_readback(encoder, &ranges)?)
+    }
+
+    /// Submits copies of the named values and starts bringing them back (no waiting).
+    pub fn start_read(&self, names: &[&str]) -> Result<Readback, GraphError> {
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("program read"),
+            });
+        let mut readback = self.record_read(&mut encoder, names)?;
+        readback.submitted(self.gpu.queue.submit([encoder.finish()]));
+        Ok(readback)
+    }
+
+    /// Records copies of the named values of `from` into the same names of `self` (both
+    /// on one device), for example trained parameters into an inference program.
+    pub fn record_copy_from(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        from: &GpuProgram,
+        names: &[String],
+    ) -> Result<(), GraphError> {
+        for name in names {
+            let source = from.lookup(name)?;
+            let target = self.lookup(name)?;
+            let bytes = self.nodes[target.index()].shape.num_elements() as u64 * 4;
+            let from_bytes = from.nodes[source.index()].shape.num_elements() as u64 * 4;
+            if bytes != from_bytes {
+                return Err(GraphError::WrongLength {
+                    name: name.clone(),
+                    expected: bytes as usize / 4,
+                    got: from_bytes as usize / 4,
+                });
+            }
+            encoder.copy_buffer_to_buffer(
+                &from.buffers[from.buffer_of[&source]],
+                0,
+                &self.buffers[self.buffer_of[&target]],
+                0,
+                bytes,
+            );
+        }
+        Ok(())
+    }
+
+    /// The device the program runs on.
+    pub fn gpu(&self) -> &Arc<Gpu> {
+        &self.gpu
     }
 
     /// How many assigns are copied at the end of each run (the rest are stored in place by

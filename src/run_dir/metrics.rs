@@ -59,10 +59,13 @@ pub struct IterationMetrics {
     pub random_win_rate: Option<f64>,
     /// The draw share against a uniformly random player.
     pub random_draw_rate: Option<f64>,
-    /// The candidate's win share against the best network (gating).
-    pub best_win_rate: Option<f64>,
-    /// The candidate's draw share against the best network (gating).
-    pub best_draw_rate: Option<f64>,
+    /// The network's win share against the network of the previous evaluation (logs
+    /// written with gating held the share against the gated best here, as `best_win_rate`).
+    #[serde(default, alias = "best_win_rate")]
+    pub previous_win_rate: Option<f64>,
+    /// The draw share against the network of the previous evaluation.
+    #[serde(default, alias = "best_draw_rate")]
+    pub previous_draw_rate: Option<f64>,
     /// Optimal-move accuracy of the raw policy's top move, on positions the solver handles.
     pub policy_accuracy: Option<f64>,
     /// Optimal-move accuracy of the move chosen by search.
@@ -107,8 +110,8 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "draw_rate",
     "random_win_rate",
     "random_draw_rate",
-    "best_win_rate",
-    "best_draw_rate",
+    "previous_win_rate",
+    "previous_draw_rate",
     "policy_accuracy",
     "search_accuracy",
     "positions_per_second",
@@ -136,8 +139,8 @@ impl IterationMetrics {
             self.draw_rate.to_string(),
             optional(self.random_win_rate),
             optional(self.random_draw_rate),
-            optional(self.best_win_rate),
-            optional(self.best_draw_rate),
+            optional(self.previous_win_rate),
+            optional(self.previous_draw_rate),
             optional(self.policy_accuracy),
             optional(self.search_accuracy),
             self.positions_per_second.to_string(),
@@ -149,28 +152,45 @@ impl IterationMetrics {
         ]
     }
 
+    /// Whether a self-play game finished this iteration (its rates mean something).
+    fn games_this_iteration(&self) -> bool {
+        !self.mean_game_length.is_nan()
+    }
+
     /// One line for the terminal, e.g.
     /// `iter 12 | loss 1.2340 (policy 1.0000 value 0.2340) | entropy 2.310 | length 12.4 |
-    /// first wins 48.0% draws 10.0% | vs random 95.0%/3.0% | vs best 58.0%/10.0% |
+    /// first wins 48.0% draws 10.0% | vs random 95.0%/3.0% | vs previous 58.0%/10.0% |
     /// accuracy 91.2% search 97.0% | 1234 pos/s` (without line breaks). "vs X a/b" are the
     /// win and draw shares; parts that were not measured are left out.
     pub fn summary_line(&self) -> String {
         let percent = |share: f64| format!("{:.1}%", 100.0 * share);
-        let mut line = format!(
-            "iter {} | loss {:.4} (policy {:.4} value {:.4}) | entropy {:.3} | length {:.1} | \
-             first wins {} draws {}",
-            self.iteration,
-            self.loss,
-            self.policy_loss,
-            self.value_loss,
-            self.policy_entropy,
-            self.mean_game_length,
-            percent(self.first_player_win_rate),
-            percent(self.draw_rate),
-        );
+        let losses = if self.loss.is_nan() {
+            // No training step ran (the replay buffer held less than a batch).
+            "no training yet".to_owned()
+        } else {
+            format!(
+                "loss {:.4} (policy {:.4} value {:.4}) | entropy {:.3}",
+                self.loss, self.policy_loss, self.value_loss, self.policy_entropy
+            )
+        };
+        let length = if self.games_this_iteration() {
+            format!(
+                "length {:.1} | first wins {} draws {}",
+                self.mean_game_length,
+                percent(self.first_player_win_rate),
+                percent(self.draw_rate)
+            )
+        } else {
+            "no game finished".to_owned()
+        };
+        let mut line = format!("iter {} | {losses} | {length}", self.iteration);
         for (label, win, draw) in [
             ("vs random", self.random_win_rate, self.random_draw_rate),
-            ("vs best", self.best_win_rate, self.best_draw_rate),
+            (
+                "vs previous",
+                self.previous_win_rate,
+                self.previous_draw_rate,
+            ),
         ] {
             if let Some(win) = win {
                 let _ = write!(line, " | {label} {}", percent(win));

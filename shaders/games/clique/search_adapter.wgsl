@@ -1,7 +1,7 @@
 // The clique game's search adapter: the game_* functions of shaders/search/mcts.wgsl in
 // terms of the clique rules library (shaders/games/clique/rules.wgsl), which is prepended,
 // and of the search's state accessors. Generated parts (the mask loads and stores for
-// n ≤ 32 or n > 32) come from src/search/adapters/clique.rs as CLIQUE_LOAD_MASK and
+// n ≤ 32 or n > 32) come from src/games/clique/adapter.rs as CLIQUE_LOAD_MASK and
 // CLIQUE_STORE_MASK functions.
 
 const GAME_MAX_LEGAL: u32 = CLIQUE_EDGES;

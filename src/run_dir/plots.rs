@@ -110,8 +110,8 @@ fn panels(history: &[IterationMetrics]) -> [Panel; 6] {
                 }),
                 Series::percent("self-play: draws", history, |r| Some(r.draw_rate)),
                 Series::percent("vs random: wins", history, |r| r.random_win_rate),
-                Series::percent("vs best: wins", history, |r| r.best_win_rate),
-                Series::percent("vs best: draws", history, |r| r.best_draw_rate),
+                Series::percent("vs previous: wins", history, |r| r.previous_win_rate),
+                Series::percent("vs previous: draws", history, |r| r.previous_draw_rate),
             ],
         },
         Panel {

@@ -7,8 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::graph::{Graph, Program};
-use crate::train::RunDirError;
+use crate::run_dir::RunDirError;
 
 const PARAMETER_MARK: &str = "parameter";
 const STATE_MARK: &str = "state";
@@ -24,30 +23,26 @@ pub struct StoredTensor {
     pub values: Vec<f32>,
 }
 
-/// Reads every persistent value of `graph` from `program` into a safetensors file's bytes.
+/// `tensors` as a safetensors file's bytes.
 pub(super) fn encode_tensors(
-    graph: &Graph,
-    program: &Program,
+    tensors: &[StoredTensor],
     directory: &Path,
 ) -> Result<Vec<u8>, RunDirError> {
     let mut bytes_by_name = BTreeMap::new();
     let mut marks = HashMap::new();
-    for (name, shape, trainable) in graph.persistent_values() {
-        let values = program.read(&name)?;
-        let bytes: Vec<u8> = values
+    for tensor in tensors {
+        let bytes: Vec<u8> = tensor
+            .values
             .iter()
             .flat_map(|value| value.to_le_bytes())
             .collect();
-        marks.insert(
-            name.clone(),
-            if trainable {
-                PARAMETER_MARK
-            } else {
-                STATE_MARK
-            }
-            .to_owned(),
-        );
-        bytes_by_name.insert(name, (shape.dims().to_vec(), bytes));
+        let mark = if tensor.trainable {
+            PARAMETER_MARK
+        } else {
+            STATE_MARK
+        };
+        marks.insert(tensor.name.clone(), mark.to_owned());
+        bytes_by_name.insert(tensor.name.clone(), (tensor.shape.clone(), bytes));
     }
     let mut views = Vec::with_capacity(bytes_by_name.len());
     for (name, (shape, bytes)) in &bytes_by_name {

@@ -5,8 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Which, read_record};
-use crate::train::RunDirError;
+use crate::run_dir::RunDirError;
 
 /// The folder of a run directory that holds the checkpoints.
 pub const CHECKPOINTS_DIRECTORY: &str = "checkpoints";
@@ -15,9 +14,9 @@ const PREFIX: &str = "ckpt-";
 pub(super) const JSON_EXTENSION: &str = "json";
 pub(super) const TENSORS_EXTENSION: &str = "safetensors";
 
-/// Resolves what a user names to a checkpoint's JSON file: see
+/// Resolves what a user names to a checkpoint's JSON file (a run directory's latest): see
 /// [`Checkpoint::load`](super::Checkpoint::load).
-pub fn locate(path: &Path, which: Which) -> Result<PathBuf, RunDirError> {
+pub fn locate(path: &Path) -> Result<PathBuf, RunDirError> {
     let not_found = |reason: &str, available: Vec<String>| RunDirError::NotFound {
         looked_for: path.to_path_buf(),
         reason: reason.to_owned(),
@@ -68,26 +67,7 @@ pub fn locate(path: &Path, which: Which) -> Result<PathBuf, RunDirError> {
     let Some((_, latest)) = checkpoints.last() else {
         return Err(not_found("the run has no checkpoint yet", Vec::new()));
     };
-    match which {
-        Which::Latest => Ok(latest.clone()),
-        Which::Best => {
-            let best_iteration = read_record(latest)?.best_iteration;
-            let best = file_path(&directory, best_iteration, JSON_EXTENSION);
-            if best.is_file() {
-                Ok(best)
-            } else {
-                Err(RunDirError::NotFound {
-                    looked_for: best,
-                    reason: format!(
-                        "{} names iteration {best_iteration} as the best, but its checkpoint \
-                         is gone; load one of the others by its file",
-                        latest.display()
-                    ),
-                    available: checkpoint_names(&directory),
-                })
-            }
-        }
-    }
+    Ok(latest.clone())
 }
 
 pub(super) fn file_name(iteration: u64, extension: &str) -> String {

@@ -8,16 +8,15 @@
 //! - `ckpt-<iteration:08>.json`: a [`CheckpointRecord`].
 //!
 //! There is no pointer file. The latest checkpoint is the highest iteration with a JSON
-//! file; the best is the one the latest JSON's `best_iteration` names. The store keeps
-//! the last N checkpoints plus the best and deletes older ones.
+//! file, and it is what a run hands out (`--checkpoint RUN`: docs/TRAINING.md says why
+//! there is no gating). The store keeps the last N checkpoints and deletes older ones.
 //!
 //! Crash safety. A save writes the tensors file atomically (temporary file, fsync,
 //! rename, fsync of the directory), then the JSON the same way: the JSON's rename is the
 //! commit point. Before it, the new checkpoint does not exist for readers (an orphan
 //! tensors file is ignored and removed later); after it, it is complete and durable.
 //! Old checkpoints are deleted only after that, JSON first, so a half-deleted one is an
-//! ignored orphan too. Since the best is named inside the latest JSON, "latest" and
-//! "best" change together, with that same rename. Whatever instant a writer dies, the
+//! ignored orphan too. Whatever instant a writer dies, the
 //! directory holds the previous complete checkpoint or the new one; loading checks the
 //! SHA-256, so a pair that does not belong together is reported, never loaded.
 
@@ -43,27 +42,11 @@ use layout::{
 pub use tensors::StoredTensor;
 use tensors::{decode_tensors, encode_tensors, sha256_hex};
 
-/// The JSON format this code writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
-
-/// Which checkpoint of a run directory to load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Which {
-    /// The highest iteration: what `--resume` continues from.
-    Latest,
-    /// The best network so far (gating): what `search`, `eval` and `play` load.
-    Best,
-}
-
-/// Whether the network being saved is now the run's best.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    /// It passed gating (or gating is off): it becomes the best.
-    Best,
-    /// The best stays what it was. The first checkpoint of a run is the best whatever its
-    /// standing, so that a run directory with a checkpoint always has a best one.
-    Candidate,
-}
+/// The JSON format this code writes.
+pub const FORMAT_VERSION: u64 = 2;
+/// The formats it reads: 1 (written with gating: its `best_iteration` is ignored, the
+/// latest checkpoint is what a run hands out) and 2.
+pub const READABLE_VERSIONS: [u64; 2] = [1, 2];
 
 /// What a program expects from a checkpoint, checked by [`Checkpoint::restore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,8 +81,6 @@ pub struct RunState<'a> {
 pub struct CheckpointRecord {
     pub format_version: u64,
     pub iteration: u64,
-    /// The best checkpoint's iteration as of this one (possibly this one).
-    pub best_iteration: u64,
     pub network: Value,
     pub config: Value,
     pub rng_state: Value,
@@ -119,7 +100,6 @@ pub struct CheckpointRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SavedCheckpoint {
     pub iteration: u64,
-    pub best_iteration: u64,
     /// The JSON file: what `--checkpoint` accepts.
     pub path: PathBuf,
 }
@@ -130,25 +110,24 @@ pub struct CheckpointStore {
     directory: PathBuf,
     keep_last: NonZeroUsize,
     latest_iteration: Option<u64>,
-    best_iteration: Option<u64>,
 }
 
 impl CheckpointStore {
     /// Opens (creating it if needed) `<run_dir>/checkpoints/`, which will keep the last
-    /// `keep_last` checkpoints plus the best. Removes temporary files a killed writer left.
+    /// `keep_last` checkpoints. Removes temporary files a killed writer left.
     pub fn open(run_dir: &Path, keep_last: NonZeroUsize) -> Result<Self, RunDirError> {
         let directory = run_dir.join(CHECKPOINTS_DIRECTORY);
         durable::create_directory(&directory)?;
         durable::remove_temporaries(&directory)?;
-        let (latest_iteration, best_iteration) = match list_checkpoints(&directory)?.last() {
-            Some((iteration, path)) => (Some(*iteration), Some(read_record(path)?.best_iteration)),
-            None => (None, None),
+        let latest_iteration = match list_checkpoints(&directory)?.last() {
+            // Read, so that a damaged latest checkpoint is reported now, not overwritten.
+            Some((iteration, path)) => read_record(path).map(|_| Some(*iteration))?,
+            None => None,
         };
         Ok(Self {
             directory,
             keep_last,
             latest_iteration,
-            best_iteration,
         })
     }
 
@@ -162,19 +141,13 @@ impl CheckpointStore {
         self.latest_iteration
     }
 
-    pub fn best_iteration(&self) -> Option<u64> {
-        self.best_iteration
-    }
-
-    /// Saves every persistent value of `graph` (read from `program`, compiled from it) and
-    /// `state`, durably, then deletes the checkpoints that fall out of the last
-    /// `keep_last` and are not the best. `state.iteration` must be after the latest.
+    /// Saves `tensors` (every persistent value of the training step: see
+    /// [`snapshot_tensors`]) and `state`, durably, then deletes the checkpoints that fall
+    /// out of the last `keep_last`. `state.iteration` must be after the latest.
     pub fn save(
         &mut self,
         state: &RunState<'_>,
-        graph: &Graph,
-        program: &Program,
-        standing: Standing,
+        tensors: &[StoredTensor],
     ) -> Result<SavedCheckpoint, RunDirError> {
         if let Some(latest) = self.latest_iteration
             && state.iteration <= latest
@@ -185,24 +158,19 @@ impl CheckpointStore {
                 latest,
             });
         }
-        let tensors = encode_tensors(graph, program, &self.directory)?;
+        let tensors = encode_tensors(tensors, &self.directory)?;
         let tensors_path = file_path(&self.directory, state.iteration, TENSORS_EXTENSION);
         durable::write_atomically(&tensors_path, &tensors)?;
 
-        let best_iteration = match (standing, self.best_iteration) {
-            (Standing::Candidate, Some(best)) => best,
-            _ => state.iteration,
-        };
         let record = CheckpointRecord {
             format_version: FORMAT_VERSION,
             iteration: state.iteration,
-            best_iteration,
             network: state.network.clone(),
             config: state.config.clone(),
             rng_state: state.rng_state.clone(),
             elapsed_seconds: state.elapsed_seconds,
-            saved_at_unix_seconds: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
+            saved_at_unix_seconds: web_time::SystemTime::now()
+                .duration_since(web_time::UNIX_EPOCH)
                 .map_or(0, |since| since.as_secs()),
             tensors_file: file_name(state.iteration, TENSORS_EXTENSION),
             tensors_bytes: tensors.len() as u64,
@@ -217,24 +185,22 @@ impl CheckpointStore {
         // The commit point: from here on the new checkpoint exists, complete.
         durable::write_atomically(&json_path, &json)?;
         self.latest_iteration = Some(state.iteration);
-        self.best_iteration = Some(best_iteration);
 
-        self.remove_old(best_iteration)?;
+        self.remove_old()?;
         Ok(SavedCheckpoint {
             iteration: state.iteration,
-            best_iteration,
             path: json_path,
         })
     }
 
-    /// Deletes the checkpoints outside the last `keep_last` and the best, JSON first, and
-    /// tensors files without a JSON (left by a crash).
-    fn remove_old(&self, best_iteration: u64) -> Result<(), RunDirError> {
+    /// Deletes the checkpoints outside the last `keep_last`, JSON first, and tensors files
+    /// without a JSON (left by a crash).
+    fn remove_old(&self) -> Result<(), RunDirError> {
         let checkpoints = list_checkpoints(&self.directory)?;
         let first_kept = checkpoints.len().saturating_sub(self.keep_last.get());
         let mut kept = Vec::new();
         for (index, (iteration, json_path)) in checkpoints.iter().enumerate() {
-            if index >= first_kept || *iteration == best_iteration {
+            if index >= first_kept {
                 kept.push(*iteration);
             } else {
                 durable::remove_file(json_path)?;
@@ -258,21 +224,20 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Loads from what a user names: a run directory (its `which` checkpoint), its
-    /// `checkpoints/` folder, or a checkpoint's `.json` or `.safetensors` file (`which`
-    /// is then ignored).
+    /// Loads from what a user names: a run directory or its `checkpoints/` folder (the
+    /// latest checkpoint), or a checkpoint's `.json` or `.safetensors` file.
     ///
-    /// A run being trained may replace its best or delete an old checkpoint between the
+    /// A run being trained may save a newer checkpoint and delete an old one between the
     /// lookup and the read: the lookup is then repeated (twice at most).
-    pub fn load(path: &Path, which: Which) -> Result<Self, RunDirError> {
-        let mut json_path = locate(path, which)?;
+    pub fn load(path: &Path) -> Result<Self, RunDirError> {
+        let mut json_path = locate(path)?;
         let mut attempts = 1;
         loop {
             let error = match Self::load_file(&json_path) {
                 Ok(checkpoint) => return Ok(checkpoint),
                 Err(error) => error,
             };
-            match locate(path, which) {
+            match locate(path) {
                 Ok(moved) if moved != json_path && attempts < 3 => json_path = moved,
                 _ => return Err(error),
             }
@@ -360,11 +325,9 @@ impl Checkpoint {
     }
 
     /// Writes the checkpoint's tensors into `program` (compiled from `graph`) after
-    /// checking that it fits: `network` (the descriptor of the network the program was
-    /// built for) must equal the saved one, and the tensors' names and shapes must match
-    /// as `restore` says. Nothing is written unless everything fits; the error names the
-    /// first difference. The optimizer's states include `optimizer.learning_rate`: a run
-    /// resumed with another learning rate writes it after restoring.
+    /// [`Checkpoint::check`]ing that they fit. Nothing is written unless everything fits.
+    /// The optimizer's states include `optimizer.learning_rate`: a run resumed with
+    /// another learning rate writes it after restoring.
     pub fn restore(
         &self,
         network: &Value,
@@ -372,6 +335,23 @@ impl Checkpoint {
         program: &mut Program,
         restore: Restore,
     ) -> Result<(), RunDirError> {
+        let saved = self.check(network, graph, restore)?;
+        for tensor in saved {
+            program.write(&tensor.name, &tensor.values)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the checkpoint fits a program compiled from `graph` for the network
+    /// `network` describes: the descriptors must be equal, and the tensors' names and
+    /// shapes match as `restore` says. Returns the tensors the program takes, in
+    /// [`Graph::persistent_values`] order; the error names the first difference.
+    pub fn check(
+        &self,
+        network: &Value,
+        graph: &Graph,
+        restore: Restore,
+    ) -> Result<Vec<&StoredTensor>, RunDirError> {
         let incompatible = |difference: String| RunDirError::Incompatible {
             path: self.path.clone(),
             difference,
@@ -421,11 +401,27 @@ impl Checkpoint {
                 )));
             }
         }
-        for (name, _, _) in &wanted {
-            program.write(name, &saved[name.as_str()].values)?;
-        }
-        Ok(())
+        Ok(wanted
+            .iter()
+            .map(|(name, _, _)| saved[name.as_str()])
+            .collect())
     }
+}
+
+/// The persistent values of `graph` (in [`Graph::persistent_values`] order) with `values`,
+/// the values read from its program in that order, as checkpoint tensors.
+pub fn snapshot_tensors(graph: &Graph, values: Vec<Vec<f32>>) -> Vec<StoredTensor> {
+    graph
+        .persistent_values()
+        .into_iter()
+        .zip(values)
+        .map(|((name, shape, trainable), values)| StoredTensor {
+            name,
+            shape: shape.dims().to_vec(),
+            trainable,
+            values,
+        })
+        .collect()
 }
 
 /// Reads and checks a checkpoint's JSON file.
@@ -458,7 +454,7 @@ fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
         .get("format_version")
         .and_then(Value::as_u64)
         .ok_or_else(|| corrupt("it has no format_version: not a wgzero checkpoint".to_owned()))?;
-    if version != FORMAT_VERSION {
+    if !READABLE_VERSIONS.contains(&version) {
         return Err(RunDirError::UnsupportedVersion {
             path: json_path.to_path_buf(),
             found: version,

@@ -1,0 +1,302 @@
+// Self-play over the batched search: plays each game's chosen move after a search,
+// records the game's training samples (its trajectory), weighs them by policy surprise
+// when the game ends, logs drawn games' final positions, and starts finished games afresh.
+// One thread per game, as in the search.
+//
+// Appended by src/selfplay/gpu.rs to the search shader (shaders/search/mcts.wgsl, with its
+// constants and the game's adapter) and the SelfPlayGame record
+// (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
+// RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
+// RECORD_FLOATS and DRAW_LOG_LEN.
+
+// With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_FLOATS] training samples of the game in
+// progress, one per move: observation (OBSERVATION_LEN), policy target (ACTIONS), legal
+// mask (ACTIONS), then the search's value inside the random opening (NO_SEARCH_VALUE
+// elsewhere), the policy surprise, the replay copies, and the mover (0 or 1).
+@group(0) @binding(8) var<storage, read_write> trajectories: array<f32>;
+
+// Final positions of drawn games (in avoid mode, Ramsey counterexample candidates): a
+// ring of DRAW_LOG_LEN states; `count` counts every draw ever logged.
+struct DrawLog {
+    count: atomic<u32>,
+    states: array<u32>,
+}
+@group(0) @binding(9) var<storage, read_write> draw_log: DrawLog;
+
+@group(0) @binding(10) var<storage, read_write> self_play: array<SelfPlayGame>;
+
+// Starts every game afresh: the initial position as a one-node tree.
+@compute @workgroup_size(64)
+fn reset_games(@builtin(global_invocation_id) id: vec3<u32>) {
+    let g = id.x;
+    if g >= GAMES {
+        return;
+    }
+    var state: GameState;
+    game_reset(&state);
+    start_tree(g, &state);
+    self_play[g].moves = 0u;
+    self_play[g].last_action = NONE;
+}
+
+// How many uniformly random moves open game g's current game: uniform in
+// 0..=RANDOM_OPENING, a hash of the game's stream and its count of finished games, so it
+// stays fixed while the game lasts.
+fn opening_length(g: u32) -> u32 {
+    if RANDOM_OPENING == 0u {
+        return 0u;
+    }
+    var h = slots[g].rng_increment ^ (self_play[g].finished * 2654435769u);
+    h = h * 747796405u + 2891336453u;
+    h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
+    h = (h >> 22u) ^ h;
+    return h % (RANDOM_OPENING + 1u);
+}
+
+// The root child the policy plays: a uniformly random one during the game's random
+// opening (above); then, with either policy, the first TEMPERATURE_MOVES moves
+// of a game are sampled ∝ visits (as the host pipeline does); after them AlphaZero takes
+// the most visited (ties: higher prior, lower action) and Gumbel takes argmax
+// g + logit + σ(q) among the most visited.
+fn chosen_edge(g: u32) -> u32 {
+    let slot = slots[g];
+    let moves = self_play[g].moves;
+    let root = nodes[node_index(g, slot.root)];
+    if moves < opening_length(g) && root.num_edges > 0u {
+        return root.first_edge + random_u32() % root.num_edges;
+    }
+    var most = 0u;
+    var total = 0u;
+    for (var i = 0u; i < root.num_edges; i++) {
+        let e = edges[edge_index(g, root.first_edge + i)];
+        most = max(most, e.visits);
+        total += e.visits;
+    }
+    if moves < TEMPERATURE_MOVES && total > 0u {
+        var pick = random_u32() % total;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let visits = edges[edge_index(g, root.first_edge + i)].visits;
+            if pick < visits {
+                return root.first_edge + i;
+            }
+            pick -= visits;
+        }
+    }
+    if POLICY == POLICY_GUMBEL {
+        let chosen = select_considered(g, slot.root, most);
+        return select(chosen, root.first_edge, chosen == NONE);
+    }
+    var best = root.first_edge;
+    for (var i = 1u; i < root.num_edges; i++) {
+        let e = edges[edge_index(g, root.first_edge + i)];
+        let b = edges[edge_index(g, best)];
+        if e.visits > b.visits || (e.visits == b.visits && e.raw_prior > b.raw_prior) {
+            best = root.first_edge + i;
+        }
+    }
+    return best;
+}
+
+// After a search: plays each game's chosen move, keeps the chosen subtree when REUSE is
+// on and the pools have room for another search, and starts a new game when one ends.
+@compute @workgroup_size(64)
+fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
+    let g = id.x;
+    if g >= GAMES {
+        return;
+    }
+    load_rng(g);
+    let e = chosen_edge(g);
+    store_rng(g);
+    if RECORD {
+        record_sample(g);
+    }
+    let edge = edges[edge_index(g, e)];
+    let slot = slots[g];
+    var game = self_play[g];
+    game.finished_length = 0u;
+    game.finished_records = 0u;
+    game.finished_value0 = 0.0;
+    var state: GameState;
+    if edge.child != NONE {
+        select_state(g, edge.child);
+        state = game_load();
+    } else {
+        select_state(g, slot.root);
+        state = game_load();
+        game_apply(&state, edge.action);
+    }
+    game.positions += 1u;
+    game.moves += 1u;
+    game.last_action = edge.action;
+    let over = game_is_over(&state);
+    if over {
+        // The value is for the player to move now; the player who just moved is the other.
+        let value = game_terminal_value(&state);
+        let to_move = game.moves % 2u;
+        if value == 0.0 {
+            game.draws += 1u;
+        } else if (value > 0.0) == (to_move == 0u) {
+            game.wins0 += 1u;
+        } else {
+            game.wins1 += 1u;
+        }
+        game.finished += 1u;
+        game.finished_length = game.moves;
+        game.finished_moves += game.moves;
+        game.finished_value0 = select(-value, value, to_move == 0u);
+        if RECORD {
+            // The random stream goes on from chosen_edge's draws.
+            load_rng(g);
+            game.finished_records = weigh_trajectory(g, game.moves);
+            game.records += game.finished_records;
+            store_rng(g);
+            if LOG_DRAWS && value == 0.0 {
+                log_draw(g, &state);
+            }
+        }
+        game.moves = 0u;
+        game_reset(&state);
+    }
+    let room = slot.node_count + SIMULATIONS + 1u <= NODE_CAPACITY
+        && slot.edge_count + (SIMULATIONS + 1u) * GAME_MAX_LEGAL <= EDGE_CAPACITY;
+    self_play[g] = game;
+    if REUSE && !over && edge.child != NONE && room {
+        slots[g].root = edge.child;
+        nodes[node_index(g, edge.child)].parent_edge = NONE;
+    } else {
+        start_tree(g, &state);
+    }
+}
+
+// The training sample of game g's current root: its observation, the search's policy
+// target (visit shares for AlphaZero, the completed-Q improved policy for Gumbel), the
+// legal mask, and the mover. Written at the game's move index.
+fn record_sample(g: u32) {
+    let root_node = slots[g].root;
+    let moves = self_play[g].moves;
+    let base = (g * TRAJECTORY_LEN + min(moves, TRAJECTORY_LEN - 1u)) * RECORD_FLOATS;
+    select_state(g, root_node);
+    var state = game_load();
+    // The search is over, so the game's row of the network input is free: the adapter
+    // writes the observation there, and it is copied into the sample.
+    observation_base = g * OBSERVATION_LEN;
+    game_write_observation(&state);
+    for (var i = 0u; i < OBSERVATION_LEN; i++) {
+        trajectories[base + i] = observations[observation_base + i];
+    }
+    let policy = base + OBSERVATION_LEN;
+    let mask = policy + ACTIONS;
+    for (var a = 0u; a < ACTIONS; a++) {
+        trajectories[policy + a] = 0.0;
+        trajectories[mask + a] = 0.0;
+    }
+    let root = nodes[node_index(g, root_node)];
+    var total = 0u;
+    for (var i = 0u; i < root.num_edges; i++) {
+        total += edges[edge_index(g, root.first_edge + i)].visits;
+    }
+    if POLICY == POLICY_GUMBEL {
+        let context = sigma_context(g, root_node);
+        var high = -3.0e38;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            high = max(high, e.logit + sigma_of(context, e));
+        }
+        var normaliser = 0.0;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            normaliser += exp(e.logit + sigma_of(context, e) - high);
+        }
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            trajectories[policy + e.action] = exp(e.logit + sigma_of(context, e) - high) / normaliser;
+        }
+    } else {
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            var share = e.raw_prior;
+            if total > 0u {
+                share = f32(e.visits) / f32(total);
+            }
+            trajectories[policy + e.action] = share;
+        }
+    }
+    // The legal mask; the policy surprise KL(target ‖ prior) over the legal moves (the
+    // network's prior before noise, renormalised; selfplay::surprise::policy_surprise is its
+    // host twin); the search's value (its most visited move's mean value) for the value
+    // target of a random-opening position.
+    var prior_total = 0.0;
+    var most = 0u;
+    var search_value = NO_SEARCH_VALUE;
+    for (var i = 0u; i < root.num_edges; i++) {
+        let e = edges[edge_index(g, root.first_edge + i)];
+        trajectories[mask + e.action] = 1.0;
+        prior_total += e.raw_prior;
+        if e.visits > most {
+            most = e.visits;
+            search_value = edge_q(e);
+        }
+    }
+    var surprise = 0.0;
+    if prior_total > 0.0 {
+        for (var i = 0u; i < root.num_edges; i++) {
+            let e = edges[edge_index(g, root.first_edge + i)];
+            let share = trajectories[policy + e.action];
+            if share > 0.0 {
+                surprise += share * log(share / max(e.raw_prior / prior_total, 1.0e-6));
+            }
+        }
+    }
+    if moves >= opening_length(g) {
+        search_value = NO_SEARCH_VALUE;
+    } else if most == 0u {
+        search_value = nodes[node_index(g, root_node)].raw_value;
+    }
+    trajectories[mask + ACTIONS] = search_value;
+    trajectories[mask + ACTIONS + 1u] = max(surprise, 0.0);
+    trajectories[mask + ACTIONS + 2u] = 1.0;
+    trajectories[mask + ACTIONS + 3u] = f32(moves % 2u);
+}
+
+// The replay copies of each position of game g's finished trajectory of `length` moves
+// (written over its records' copies slot), by policy-surprise weighting:
+// w_t = (1 − λ) + λ·L·s_t / Σs, stored ⌊w_t⌋ times plus once more with probability
+// frac(w_t) (selfplay::surprise::surprise_weights and weight_copies are the host twins).
+// Returns the total.
+fn weigh_trajectory(g: u32, length: u32) -> u32 {
+    let count = min(length, TRAJECTORY_LEN);
+    if SURPRISE_WEIGHT == 0.0 {
+        return count;
+    }
+    let tail = OBSERVATION_LEN + 2u * ACTIONS;
+    var total = 0.0;
+    for (var t = 0u; t < count; t++) {
+        total += trajectories[(g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail + 1u];
+    }
+    if total <= 0.0 {
+        return count;
+    }
+    var records = 0u;
+    for (var t = 0u; t < count; t++) {
+        let base = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail;
+        let weight = (1.0 - SURPRISE_WEIGHT)
+            + SURPRISE_WEIGHT * f32(count) * trajectories[base + 1u] / total;
+        let whole = floor(weight);
+        let copies = u32(whole) + select(0u, 1u, random_open() < weight - whole);
+        trajectories[base + 2u] = f32(copies);
+        records += copies;
+    }
+    return records;
+}
+
+// Copies a finished game's final position into the draw log. The game's tree is about to
+// be restarted, so node slot 1 serves as the staging place for the words.
+fn log_draw(g: u32, state: ptr<function, GameState>) {
+    let slot = atomicAdd(&draw_log.count, 1u) % DRAW_LOG_LEN;
+    select_state(g, 1u);
+    game_store(state);
+    for (var i = 0u; i < STATE_WORDS; i++) {
+        draw_log.states[slot * STATE_WORDS + i] = states[state_base + i];
+    }
+}
