@@ -196,11 +196,11 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
     let line = eval_json(&[
         "--checkpoint",
         run_dir,
-        "--positions",
+        "--accuracy-positions",
         "150",
-        "--games",
+        "--eval-games",
         "30",
-        "--sims",
+        "--accuracy-sims",
         "40",
         "--seed",
         "5",
@@ -237,14 +237,14 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
     );
 
     // The run's own settings are the defaults; --sims 0 skips the search accuracy.
-    let defaults = eval_json(&["--checkpoint", run_dir, "--sims", "0"]);
+    let defaults = eval_json(&["--checkpoint", run_dir, "--accuracy-sims", "0"]);
     assert_eq!(defaults["positions"], 60);
     assert_eq!(defaults["search_accuracy"], Value::Null);
     assert_match_adds_up(&defaults["match"], 20);
 
     // A checkpoint file loads that checkpoint, either half of it.
     let tensors = run.path().join("checkpoints/ckpt-00000001.safetensors");
-    let first = eval_json(&["--checkpoint", tensors.to_str().unwrap(), "--sims", "0"]);
+    let first = eval_json(&["--checkpoint", tensors.to_str().unwrap(), "--accuracy-sims", "0"]);
     assert_eq!(first["iteration"], 1);
     assert_ne!(first["policy_accuracy"], defaults["policy_accuracy"]);
 
@@ -272,11 +272,11 @@ fn eval_on_the_gpu_reports_what_the_cpu_does() {
     let args = [
         "--checkpoint",
         run.path().to_str().unwrap(),
-        "--positions",
+        "--accuracy-positions",
         "40",
-        "--sims",
+        "--accuracy-sims",
         "8",
-        "--games",
+        "--eval-games",
         "10",
     ];
     let cpu = eval_json_on("cpu", &args);
@@ -303,7 +303,7 @@ fn eval_plays_another_checkpoint_and_a_gnn() {
         run.path().to_str().unwrap(),
         "--against",
         other.path().to_str().unwrap(),
-        "--games",
+        "--eval-games",
         "24",
     ]);
     assert!(
@@ -517,11 +517,11 @@ fn a_gnn_trained_on_one_board_evaluates_on_another_and_an_mlp_says_it_cannot() {
         run.path().to_str().unwrap(),
         "--n",
         "6",
-        "--positions",
+        "--accuracy-positions",
         "80",
-        "--sims",
+        "--accuracy-sims",
         "0",
-        "--games",
+        "--eval-games",
         "10",
     ]);
     assert_eq!(line["game"]["clique"]["n"], 6);
@@ -579,13 +579,13 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
     let line = eval_json(&[
         "--checkpoint",
         run_dir,
-        "--positions",
+        "--accuracy-positions",
         "120",
         "--seed",
         "4",
-        "--sims",
+        "--accuracy-sims",
         "0",
-        "--games",
+        "--eval-games",
         "2",
         "--misses",
     ]);
@@ -649,7 +649,7 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
             "eval",
             "--checkpoint",
             run_dir,
-            "--positions",
+            "--accuracy-positions",
             "120",
             "--seed",
             "4",
@@ -673,7 +673,7 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
             "eval",
             "--checkpoint",
             run_dir,
-            "--positions",
+            "--accuracy-positions",
             "0",
             "--misses",
         ],
@@ -681,7 +681,7 @@ fn eval_misses_are_the_positions_the_saved_network_gets_wrong() {
     );
     assert!(!ok);
     assert!(
-        stderr.contains("--misses") && stderr.contains("--positions"),
+        stderr.contains("--misses") && stderr.contains("--accuracy-positions"),
         "{stderr}"
     );
 }

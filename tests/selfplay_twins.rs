@@ -330,9 +330,11 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
         layout.tail(),
         self_play.trajectory_len() as usize,
     );
-    // Over every finished game: the copies drawn minus the weights (mean 0), its variance
-    // Σ frac(w)(1 − frac(w)), and the positions.
-    let (mut excess, mut variance, mut positions, mut finished) = (0.0f64, 0.0f64, 0, 0);
+    // Per quarter of frac(w) ∈ [0, 1): the copies drawn minus the weights (mean 0 when a
+    // position gets its extra copy with probability frac(w)) and its variance
+    // Σ frac(w)(1 − frac(w)).
+    let (mut excess, mut variance) = ([0.0f64; 4], [0.0f64; 4]);
+    let (mut positions, mut finished) = (0, 0);
     for _ in 0..40 {
         search.submit(|search, pass| {
             search.record_search(pass);
@@ -360,9 +362,10 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
                     copies >= (weight - 1e-4).floor() && copies <= (weight + 1e-4).floor() + 1.0,
                     "copies {copies} for weight {weight}"
                 );
-                excess += f64::from(copies - weight);
                 let fraction = f64::from(weight.fract());
-                variance += fraction * (1.0 - fraction);
+                let quarter = ((fraction * 4.0) as usize).min(3);
+                excess[quarter] += f64::from(copies - weight);
+                variance[quarter] += fraction * (1.0 - fraction);
                 total += copies as u32;
                 positions += 1;
             }
@@ -370,12 +373,18 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
         }
     }
     assert!(finished > 50, "{finished} games finished");
-    // The copies are unbiased draws: their total excess over the weights is within four
-    // standard deviations of 0.
-    let z = excess / variance.max(1e-9).sqrt();
-    eprintln!("{positions} positions of {finished} games: excess {excess:.2}, z {z:.2}");
-    assert!(variance > 1.0, "weights with fractions: {variance}");
-    assert!(z.abs() < 4.0, "z = {z}");
+    // In every quarter the copies are unbiased draws: their excess over the weights is
+    // within 4.5 standard deviations of 0.
+    for quarter in 0..4 {
+        let z = excess[quarter] / variance[quarter].max(1e-9).sqrt();
+        eprintln!(
+            "{positions} positions of {finished} games, frac(w) in quarter {quarter}: excess \
+             {:.2}, z {z:.2}",
+            excess[quarter]
+        );
+        assert!(variance[quarter] > 1.0, "weights in quarter {quarter}");
+        assert!(z.abs() < 4.5, "quarter {quarter}: z = {z}");
+    }
 }
 
 #[test]

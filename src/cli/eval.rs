@@ -34,10 +34,10 @@ are drawn by random play (seeded by --seed: a uniformly chosen position of a uni
 random game) and kept when their legal moves do not all have the same exact value. The \
 raw-policy accuracy is the share of them where the legal move with the highest logit \
 keeps the position's value; the search accuracy is the same share for the move the CPU \
-reference search plays after --sims simulations (the run's root policy, noise off). With \
+reference search plays after --accuracy-sims simulations (the run's root policy, noise off). With \
 the run's seed (the default) these are the positions its training measured.
 
-Match: --games games against --against (the uniformly random player, or another \
+Match: --eval-games games against --against (the uniformly random player, or another \
 checkpoint), colours alternating; both networks play their raw policy, sampling from its \
 softmax for the first 2 plies of each game so that games differ. Score = (wins + draws/2) \
 / games from the checkpoint's view.";
@@ -57,16 +57,16 @@ pub struct EvalArgs {
     /// (a run directory's latest, or a file) of the same game.
     #[arg(long, value_name = "random|CHECKPOINT", default_value = "random")]
     against: String,
-    /// Match games [default: the run's evaluation_games].
+    /// Match games [default: the run's --eval-games].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    games: Option<u32>,
+    eval_games: Option<u32>,
     /// Simulations for the accuracy with search; 0 skips it [default: the run's
-    /// accuracy_simulations].
+    /// --accuracy-sims].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    sims: Option<u32>,
-    /// Accuracy positions [default: the run's accuracy_positions].
+    accuracy_sims: Option<u32>,
+    /// Accuracy positions [default: the run's --accuracy-positions].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    positions: Option<u32>,
+    accuracy_positions: Option<u32>,
     /// Seeds the accuracy positions and the match [default: the run's seed, so the
     /// positions are the ones its training measured].
     #[arg(long)]
@@ -179,7 +179,7 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     if args.misses && misses.is_none() {
         bail!(
             "--misses lists accuracy positions, and there are none here: the solver handles \
-             clique boards up to n = {} (this is {}), and --positions must be at least 1",
+             clique boards up to n = {} (this is {}), and --accuracy-positions must be at least 1",
             wgzero::games::clique::adapter::MAX_SOLVED_VERTICES,
             game.info().label()
         );
@@ -253,10 +253,12 @@ fn measure<G: Game>(
         opponent,
         compute,
     } = *request;
-    let positions = args.positions.unwrap_or(config.accuracy_positions) as usize;
+    let positions = args
+        .accuracy_positions
+        .unwrap_or(config.accuracy_positions) as usize;
     let seed = args.seed.unwrap_or(config.seed);
-    let games = args.games.unwrap_or(config.evaluation_games);
-    let simulations = args.sims.unwrap_or(config.accuracy_simulations);
+    let games = args.eval_games.unwrap_or(config.evaluation_games);
+    let simulations = args.accuracy_sims.unwrap_or(config.accuracy_simulations);
     let set = AccuracySet::new(&game, positions, seed)?;
     let set_len = set.as_ref().map_or(0, AccuracySet::len);
     let batch = set_len.max(games as usize).max(1);

@@ -11,7 +11,8 @@ use wgzero::backend::Compute;
 use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::gpu::timing::Timestamps;
 use wgzero::graph::{CompileOptions, Graph, Program};
-use wgzero::nn::{self, mlp::Mlp};
+use wgzero::games::GameInfo;
+use wgzero::nn::{self, spec::NetworkSpec};
 use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 use wgzero::selfplay::SelfPlayReport;
@@ -19,6 +20,7 @@ use wgzero::selfplay::gpu::GpuSelfPlay;
 use wgzero::selfplay::record::PlaySettings;
 
 use crate::cli::GlobalOptions;
+use crate::cli::settings::{NetworkArgs, SearchArgs};
 
 #[derive(Args)]
 pub struct SelfplayArgs {
@@ -31,12 +33,14 @@ pub struct SelfplayArgs {
     configs: Vec<String>,
     #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
     mode: Mode,
-    /// Simulations per move.
-    #[arg(long, default_value_t = 50)]
-    sims: u32,
-    /// Hidden width of the MLP's two layers.
-    #[arg(long, default_value_t = 128)]
-    hidden: usize,
+    /// The network: an MLP 3E → 128 → 128 → (E, 1) unless --net, --hidden or --layers
+    /// say otherwise.
+    #[command(flatten)]
+    network: NetworkArgs,
+    /// The search: 50 simulations of PUCT (c 1.25) with Dirichlet noise (α 0.3, ε 0.25)
+    /// unless --sims, --policy, --c-puct, --noise or --considered say otherwise.
+    #[command(flatten)]
+    search: SearchArgs,
     /// Seconds of timed self-play per configuration (after the warm-up).
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -98,29 +102,28 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
             "bench selfplay measures the GPU search; it needs a GPU adapter (--backend gpu forces a software one)"
         );
     };
+    let spec = args.network.spec(&NetworkSpec::Mlp {
+        hidden: vec![128, 128],
+    })?;
+    let mut search_config = SearchConfig {
+        simulations: 50,
+        policy: RootPolicy::AlphaZero {
+            c_puct: 1.25,
+            first_play_urgency: FirstPlayUrgency::Reduction(0.0),
+            dirichlet: Some((0.3, 0.25)),
+        },
+        reuse_subtree: false,
+    };
+    args.search.apply(&mut search_config)?;
     for text in &args.configs {
         let (n, k, batch) = parse(text)?;
         let config = CliqueConfig::new(n, k, args.mode)?;
-        let edges = config.num_edges();
-        let network = Mlp {
-            input: 3 * edges,
-            hidden: vec![args.hidden, args.hidden],
-            actions: edges,
-        };
+        let network = config.network(&spec)?;
         let graph = Graph::new();
-        nn::inference(&graph, &network, batch as usize);
+        nn::inference(&graph, network.as_ref(), batch as usize);
         let Program::Gpu(program) = Program::compile(&graph, &compute, &CompileOptions::default())?
         else {
             unreachable!("compiled for the GPU")
-        };
-        let search_config = SearchConfig {
-            simulations: args.sims,
-            policy: RootPolicy::AlphaZero {
-                c_puct: 1.25,
-                first_play_urgency: FirstPlayUrgency::Reduction(0.0),
-                dirichlet: Some((0.3, 0.25)),
-            },
-            reuse_subtree: false,
         };
         let search = GpuSearch::new(gpu, &config, program, search_config, batch, 1)?;
         let self_play = GpuSelfPlay::new(
@@ -164,14 +167,14 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
         let after = self_play.read_games()?;
         let report = SelfPlayReport::between(&before, &after);
         let (positions, finished) = (report.positions, report.games);
-        let evaluations = moves * u64::from(batch) * u64::from(args.sims + 1);
+        let evaluations = moves * u64::from(batch) * u64::from(search_config.simulations + 1);
         let line = Line {
             bench: "selfplay",
             n,
             k,
             mode: args.mode.to_string(),
             batch,
-            sims: args.sims,
+            sims: search_config.simulations,
             positions_per_s: positions as f64 / seconds,
             evals_per_s: evaluations as f64 / seconds,
             moves,
