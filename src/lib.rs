@@ -1,6 +1,7 @@
 //! wgzero: AlphaZero training with the network, the game rules and the tree search on the
 //! GPU through WebGPU (wgpu), and a CPU backend that computes the same things where no GPU
-//! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow.
+//! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow: `games` → `search`
+//! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer.
 
 pub mod backend;
 pub mod evaluate;

@@ -244,7 +244,12 @@ fn eval_reports_the_accuracy_of_the_saved_network() {
 
     // A checkpoint file loads that checkpoint, either half of it.
     let tensors = run.path().join("checkpoints/ckpt-00000001.safetensors");
-    let first = eval_json(&["--checkpoint", tensors.to_str().unwrap(), "--accuracy-sims", "0"]);
+    let first = eval_json(&[
+        "--checkpoint",
+        tensors.to_str().unwrap(),
+        "--accuracy-sims",
+        "0",
+    ]);
     assert_eq!(first["iteration"], 1);
     assert_ne!(first["policy_accuracy"], defaults["policy_accuracy"]);
 

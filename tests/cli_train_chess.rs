@@ -25,8 +25,19 @@ fn chess_trains_end_to_end_on_the_cpu_backend() {
     let run = dir.path().join("chess");
     let run_dir = run.to_str().unwrap();
     let (ok, stdout, stderr) = wgzero(&[
-        "train", "--game", "chess", "--iterations", "2", "--backend", "cpu", "--filters", "16",
-        "--blocks", "1", "--out", run_dir,
+        "train",
+        "--game",
+        "chess",
+        "--iterations",
+        "2",
+        "--backend",
+        "cpu",
+        "--filters",
+        "16",
+        "--blocks",
+        "1",
+        "--out",
+        run_dir,
     ]);
     assert!(ok, "{stdout}{stderr}");
     assert!(stderr.contains("host pipeline"), "{stderr}");
@@ -37,12 +48,18 @@ fn chess_trains_end_to_end_on_the_cpu_backend() {
         .collect();
     assert_eq!(history.len(), 2, "two iterations");
     let last = &history[1];
-    assert!(last["games_played"].as_u64().unwrap() > 0, "games finished: {last}");
+    assert!(
+        last["games_played"].as_u64().unwrap() > 0,
+        "games finished: {last}"
+    );
     assert!(
         last["loss"].as_f64().is_some_and(f64::is_finite),
         "the second iteration trained: {last}"
     );
-    assert!(last["random_win_rate"].is_number(), "it was evaluated: {last}");
+    assert!(
+        last["random_win_rate"].is_number(),
+        "it was evaluated: {last}"
+    );
     let checkpoint: Value = serde_json::from_str(
         &std::fs::read_to_string(run.join("checkpoints/ckpt-00000002.json")).unwrap(),
     )

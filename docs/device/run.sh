@@ -29,12 +29,19 @@
 #       the JAX twin of the step (examples/reference/jax_train_step.py); $OUT/jax.jsonl
 #   run.sh jax-trace
 #       JAX's step kernel by kernel from jax.profiler's trace (jax_trace.py)
-#   run.sh train-side-by-side NAME MINUTES [--curve N] [--at I,I...] LANE...
+#   run.sh train-side-by-side NAME MINUTES [--curve N] [--at I,I...] [--eval] LANE...
 #       wgzero train runs side by side on the GPU, one per LANE: "RUN[@MINUTES] FLAGS..."
 #       runs `wgzero train --minutes MINUTES --out /tmp/NAME/RUN FLAGS...`; runs separated
 #       by ";" in one LANE run one after another. Then $OUT/NAME.tgz (metrics, logs,
 #       latest checkpoints, Ramsey records, each re-checked by `wgzero clique verify`)
-#       and one summary line per run (summarize.py; --curve and --at go to it)
+#       and one summary line per run (summarize.py; --curve and --at go to it). With
+#       --eval, `wgzero eval --checkpoint RUN --json` of every run, what the run hands
+#       out, into $OUT/NAME_eval.jsonl
+#   run.sh bench-ab [--rounds N] BINARY...
+#       self-play throughput (BINARY bench selfplay --seconds 8, its three configurations)
+#       of the binaries alternating N rounds (default 2), then the training step
+#       (bench kernels --only train --precision f16) alternating 3 rounds;
+#       $OUT/selfplay_BINARY.jsonl, $OUT/kernels_BINARY.jsonl
 #   run.sh smoke
 #       wgzero info and two 3-iteration runs, to catch failures cheaply
 #   run.sh bin BINARY ARGS...
@@ -233,15 +240,15 @@ collect() {
 
 train_side_by_side() {
     [ $# -ge 3 ] || usage
-    local name=$1 minutes=$2 lane
+    local name=$1 minutes=$2 lane evaluate=no run
     shift 2
     local -a summary
     while [ $# -gt 0 ]; do
         case $1 in
-            --curve | --at) summary+=("$1" "$2") ;;
+            --curve | --at) summary+=("$1" "$2"); shift 2 ;;
+            --eval) evaluate=yes; shift ;;
             *) break ;;
         esac
-        shift 2
     done
     local dir=/tmp/$name
     mkdir -p "$dir"
@@ -249,7 +256,35 @@ train_side_by_side() {
         train_lane "$dir" "$minutes" "$lane" &
     done
     wait
+    if [ $evaluate = yes ]; then
+        for run in "$dir"/*/; do
+            "$B" eval --checkpoint "$run" --json >> "$OUT/${name}_eval.jsonl" 2>&1
+        done
+    fi
     collect "$name" "$dir" "${summary[@]}"
+}
+
+bench_ab() {
+    local rounds=2 round binary
+    if [ "${1:-}" = --rounds ]; then
+        rounds=$2
+        shift 2
+    fi
+    [ $# -ge 1 ] || usage
+    for round in $(seq "$rounds"); do
+        for binary in "$@"; do
+            echo "== selfplay $binary, round $round"
+            timeout 120 "$D/$binary" bench selfplay --seconds 8 2>/dev/null |
+                tee -a "$OUT/selfplay_$binary.jsonl"
+        done
+    done
+    for round in 1 2 3; do
+        for binary in "$@"; do
+            echo "== train step $binary, round $round"
+            timeout 120 "$D/$binary" bench kernels --only train --precision f16 2>/dev/null |
+                tee -a "$OUT/kernels_$binary.jsonl" | grep -o '"median_ms":[0-9.]*'
+        done
+    done
 }
 
 smoke() {
@@ -277,6 +312,7 @@ case $subcommand in
     jax) jax "$@" ;;
     jax-trace) jax_trace ;;
     train-side-by-side) train_side_by_side "$@" ;;
+    bench-ab) bench_ab "$@" ;;
     smoke) smoke ;;
     bin) [ $# -ge 1 ] || usage; run_binary "$@" ;;
     *) usage ;;

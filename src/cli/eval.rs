@@ -253,9 +253,7 @@ fn measure<G: Game>(
         opponent,
         compute,
     } = *request;
-    let positions = args
-        .accuracy_positions
-        .unwrap_or(config.accuracy_positions) as usize;
+    let positions = args.accuracy_positions.unwrap_or(config.accuracy_positions) as usize;
     let seed = args.seed.unwrap_or(config.seed);
     let games = args.eval_games.unwrap_or(config.evaluation_games);
     let simulations = args.accuracy_sims.unwrap_or(config.accuracy_simulations);
