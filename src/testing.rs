@@ -51,6 +51,35 @@ pub fn on_every_backend(body: impl Fn(&Compute)) {
     }
 }
 
+/// An archive that keeps every final position it is handed, unchecked: tests read back
+/// what a pipeline archived. Clones share the positions.
+#[derive(Clone)]
+pub struct CollectedFinals<S>(pub Arc<std::sync::Mutex<Vec<S>>>);
+
+impl<S> Default for CollectedFinals<S> {
+    fn default() -> Self {
+        Self(Arc::default())
+    }
+}
+
+impl<S: Clone + Send> crate::games::FinalStateArchive<S> for CollectedFinals<S> {
+    fn record(
+        &mut self,
+        final_states: &[S],
+    ) -> Result<Vec<crate::games::Archived>, crate::games::GameError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(final_states);
+        Ok(Vec::new())
+    }
+
+    fn totals(&self) -> (u64, u64) {
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner()).len() as u64;
+        (held, 0)
+    }
+}
+
 /// Blocking drivers for tests and tools: they wait for the GPU, which the library's
 /// training path never does.
 pub mod blocking {

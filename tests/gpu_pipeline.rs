@@ -1,31 +1,14 @@
 //! The GPU training pipeline: self-play fills the replay ring with consistent samples
 //! (placed by the prefix scan), and training on sampled batches lowers the loss.
 
-use std::sync::{Arc, Mutex};
-
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
-use wgzero::games::{Archived, FinalStateArchive, GameError, GameSpec};
+use wgzero::games::GameSpec;
+use wgzero::games::clique::{CliqueConfig, Mode, Status};
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 use wgzero::selfplay::record::{NO_SEARCH_VALUE, RECORD_TAIL};
-use wgzero::testing::{blocking, test_gpu};
+use wgzero::testing::{CollectedFinals, blocking, test_gpu};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::gpu_pipeline::GpuPipeline;
 use wgzero::train::pipeline::Pipeline;
-
-/// The final positions of drawn games, as an archive sees them.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<CliqueState>>>);
-
-impl FinalStateArchive<CliqueState> for Collect {
-    fn record(&mut self, final_states: &[CliqueState]) -> Result<Vec<Archived>, GameError> {
-        self.0.lock().unwrap().extend_from_slice(final_states);
-        Ok(Vec::new())
-    }
-
-    fn totals(&self) -> (u64, u64) {
-        (self.0.lock().unwrap().len() as u64, 0)
-    }
-}
 
 fn game(mode: Mode) -> CliqueConfig {
     CliqueConfig::new(5, 3, mode).unwrap()
@@ -57,7 +40,7 @@ fn self_play_fills_the_ring_with_consistent_samples() {
     let Some(gpu) = test_gpu() else { return };
     for mode in [Mode::Symmetric, Mode::Avoid] {
         let config = small_config(mode);
-        let drawn = Collect::default();
+        let drawn = CollectedFinals::default();
         let mut pipeline =
             GpuPipeline::new(game(mode), &config, &gpu, Some(Box::new(drawn.clone()))).unwrap();
         let report = blocking::play(&mut pipeline, 24).unwrap();

@@ -3,20 +3,18 @@
 //! (self-play records), vertex relabelling of whole positions (augmentation), f64 losses
 //! from the inference program's outputs (publish), and the exact solver (learning).
 
-use std::sync::{Arc, Mutex};
-
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use wgzero::backend::Compute;
 use wgzero::games::clique::solver::Solver;
 use wgzero::games::clique::symmetry::VertexPermutation;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status};
-use wgzero::games::{Archived, FinalStateArchive, GameError, GameSpec, GameState, Symmetries};
+use wgzero::games::{GameSpec, GameState, Symmetries};
 use wgzero::nn::spec::NetworkSpec;
 use wgzero::search::Evaluator;
 use wgzero::selfplay::record::{NO_SEARCH_VALUE, RecordLayout};
 use wgzero::selfplay::replay::{Batch, ReplayRing, SampleRng};
-use wgzero::testing::blocking;
+use wgzero::testing::{CollectedFinals, blocking};
 use wgzero::train::TrainError;
 use wgzero::train::config::TrainConfig;
 use wgzero::train::host_pipeline::HostPipeline;
@@ -40,21 +38,6 @@ fn sample(ring: &ReplayRing, slot: usize) -> Sample {
         policy_target: record[layout.policy()..layout.mask()].to_vec(),
         legal_mask: record[layout.mask()..layout.tail()].to_vec(),
         value_target: record[layout.floats() - 1],
-    }
-}
-
-/// The final positions of drawn games, as an archive sees them.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<CliqueState>>>);
-
-impl FinalStateArchive<CliqueState> for Collect {
-    fn record(&mut self, final_states: &[CliqueState]) -> Result<Vec<Archived>, GameError> {
-        self.0.lock().unwrap().extend_from_slice(final_states);
-        Ok(Vec::new())
-    }
-
-    fn totals(&self) -> (u64, u64) {
-        (self.0.lock().unwrap().len() as u64, 0)
     }
 }
 
@@ -199,7 +182,7 @@ fn self_play_records_follow_the_rules_and_the_counts_add_up() {
         let mut config = small_config(5, 3, mode);
         config.random_opening = 0;
         config.surprise_weight = 0.0;
-        let drawn = Collect::default();
+        let drawn = CollectedFinals::default();
         let mut pipeline = HostPipeline::new(
             clique(&config),
             &config,

@@ -87,7 +87,7 @@ fn wgzero_eval_reads_a_format_1_run() {
             "cpu",
             "eval",
             "--json",
-            "--games",
+            "--eval-games",
             "10",
             "--checkpoint",
         ])

@@ -30,7 +30,7 @@ pub struct PerftArgs {
     #[arg(long, default_value = STARTING_FEN)]
     fen: String,
     /// Plies to search.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
     depth: u32,
     /// Also print the count below each root move.
     #[arg(long)]
@@ -47,13 +47,13 @@ pub struct PerftArgs {
 #[derive(Args)]
 pub struct CrossCheckArgs {
     /// Compare at least this many positions.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=1000000000))]
     positions: u64,
     /// Games in flight on the GPU.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1048576))]
     games: usize,
     /// Plies after which a game is drawn.
-    #[arg(long, default_value_t = DEFAULT_PLY_CAP)]
+    #[arg(long, default_value_t = DEFAULT_PLY_CAP, value_parser = clap::value_parser!(u32).range(1..=2048))]
     ply_cap: u32,
     #[arg(long, default_value_t = 1)]
     seed: u32,

@@ -40,10 +40,10 @@ pub struct CrossCheckArgs {
     )]
     modes: Vec<Mode>,
     /// Games per board and mode (at least; rounded up to whole rounds of --slots).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1000000000))]
     games: u64,
     /// Games played at once on the GPU.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000000))]
     slots: u32,
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -52,10 +52,10 @@ pub struct CrossCheckArgs {
 #[derive(Args)]
 pub struct SolveArgs {
     /// Vertices of K_n.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
     n: u32,
     /// Clique size.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
     k: u32,
     #[arg(long, value_enum)]
     mode: Mode,

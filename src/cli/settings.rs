@@ -46,6 +46,16 @@ fn c_puct(text: &str) -> Result<f32, String> {
     float_in(text, 0.0, 100.0).map(|value| value as f32)
 }
 
+/// A number of seconds for a tool (a benchmark's budget): above 0, at most 10^6.
+pub fn seconds(text: &str) -> Result<f64, String> {
+    let value = float_in(text, 0.0, 1e6)?;
+    if value > 0.0 {
+        Ok(value)
+    } else {
+        Err("a number of seconds above 0".into())
+    }
+}
+
 fn minutes(text: &str) -> Result<f64, String> {
     let value = float_in(text, 0.0, 1e7)?;
     if value > 0.0 {
@@ -237,13 +247,14 @@ pub enum PolicyName {
 #[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchArgs {
-    /// Simulations per move, 0..=100000 (0 plays the network's priors).
+    /// Simulations per move, 0..=100000; 0 plays the network's priors [default: 32 in
+    /// training, 200 in `wgzero search`, 50 in `bench selfplay`].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_SIMULATIONS as i64))]
     pub sims: Option<u32>,
     /// The root policy [default: puct].
     #[arg(long, value_enum)]
     pub policy: Option<PolicyName>,
-    /// PUCT's exploration constant, 0..=100.
+    /// PUCT's exploration constant, 0..=100 [default: 1.5 in training, 1.25 elsewhere].
     #[arg(long, value_parser = c_puct)]
     pub c_puct: Option<f32>,
     /// Weight of the Dirichlet noise mixed into the root priors in self-play (PUCT), 0..=1;

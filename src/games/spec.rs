@@ -45,6 +45,17 @@ impl From<StoredGame> for GameSpec {
     }
 }
 
+impl Default for GameSpec {
+    /// The main job's game: the clique game on K_6, k = 3, symmetric.
+    fn default() -> Self {
+        GameSpec::Clique(CliqueConfig {
+            n: 6,
+            k: 3,
+            mode: super::clique::Mode::Symmetric,
+        })
+    }
+}
+
 /// Generic code to run with the typed game of a [`GameSpec`].
 pub trait GameVisitor {
     type Output;

@@ -127,29 +127,9 @@ const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
             "self-play draw log",
             4 + u64::from(DRAW_LOG_LEN) * u64::from(state_words) * 4,
         );
-        let [
-            slots,
-            nodes,
-            edges,
-            states,
-            paths,
-            observations,
-            logits,
-            values,
-        ] = search.bindings()?;
-        let buffers = [
-            slots,
-            nodes,
-            edges,
-            states,
-            paths,
-            observations,
-            logits,
-            values,
-            &trajectory_buffer,
-            &draw_log_buffer,
-            &games_buffer,
-        ];
+        // Bindings 0..=7 are the search's, 8..=10 self-play's (play.wgsl).
+        let mut buffers = search.bindings()?.to_vec();
+        buffers.extend([&trajectory_buffer, &draw_log_buffer, &games_buffer]);
         let kernel = |entry: &str| -> Result<Kernel, SelfPlayError> {
             let pipeline = gpu.pipeline(&format!("self-play {entry}"), &source, entry)?;
             let bind_group = gpu.bind_used(&pipeline, &source, entry, &buffers)?;

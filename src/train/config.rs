@@ -178,14 +178,6 @@ impl TrainConfig {
         }
     }
 
-    /// The main job's default: the clique game K_6, k = 3, symmetric.
-    pub fn default_clique() -> Self {
-        let game =
-            crate::games::clique::CliqueConfig::new(6, 3, crate::games::clique::Mode::Symmetric)
-                .expect("valid default board");
-        Self::for_game(GameSpec::Clique(game))
-    }
-
     /// The configuration a checkpoint was saved with (its JSON's `config`); configurations
     /// of earlier formats are read as they were run.
     pub fn from_checkpoint(checkpoint: &Checkpoint) -> Result<Self, RunDirError> {
@@ -462,7 +454,7 @@ mod tests {
 
     #[test]
     fn the_learning_rate_follows_a_cosine_to_its_floor_and_stays() {
-        let mut config = TrainConfig::default_clique();
+        let mut config = TrainConfig::for_game(GameSpec::default());
         config.learning_rate = 1e-3;
         assert_eq!(config.learning_rate_at(1e9), 1e-3, "constant without decay");
         config.learning_rate_decay_seconds = Some(100.0);
@@ -486,7 +478,7 @@ mod tests {
 
     #[test]
     fn every_bound_names_its_flag() {
-        let valid = TrainConfig::default_clique();
+        let valid = TrainConfig::for_game(GameSpec::default());
         assert_eq!(valid.validate(), Ok(()));
         type Change = Box<dyn Fn(&mut TrainConfig)>;
         let cases: Vec<(&str, Change)> = vec![

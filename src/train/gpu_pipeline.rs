@@ -295,13 +295,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
     }
 
     fn queue_snapshot(&mut self) -> Result<(), TrainError> {
-        let names: Vec<String> = self
-            .step
-            .graph
-            .persistent_values()
-            .into_iter()
-            .map(|(name, _, _)| name)
-            .collect();
+        let names = self.step.persistent_names();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let mut encoder = self.encoder("snapshot");
         let mut readback = gpu_program(&self.step.program).record_read(&mut encoder, &names)?;
@@ -383,9 +377,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
                 "cannot restore values while work is queued".into(),
             ));
         }
-        for tensor in tensors {
-            self.step.program.write(&tensor.name, &tensor.values)?;
-        }
+        self.step.write(tensors)?;
         self.publish()
     }
 

@@ -293,13 +293,7 @@ impl<G: Game> HostPipeline<G> {
             },
             Job::Snapshot => match &mut self.reading {
                 None => {
-                    let names: Vec<String> = self
-                        .step
-                        .graph
-                        .persistent_values()
-                        .into_iter()
-                        .map(|(name, _, _)| name)
-                        .collect();
+                    let names = self.step.persistent_names();
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
                     self.reading = Some(self.step.program.start_read(&names)?);
                 }
@@ -396,9 +390,7 @@ impl<G: Game> Pipeline for HostPipeline<G> {
                 "cannot restore values while work is queued".into(),
             ));
         }
-        for tensor in tensors {
-            self.step.program.write(&tensor.name, &tensor.values)?;
-        }
+        self.step.write(tensors)?;
         self.publish()
     }
 

@@ -34,6 +34,26 @@ pub struct TrainingStep {
     pub parameters: Vec<String>,
 }
 
+impl TrainingStep {
+    /// The names of every persistent value (parameters and optimizer state), in
+    /// [`Graph::persistent_values`] order: what a snapshot reads.
+    pub fn persistent_names(&self) -> Vec<String> {
+        self.graph
+            .persistent_values()
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+
+    /// Writes `tensors` (a checkpoint's) into the program by name.
+    pub fn write(&mut self, tensors: &[StoredTensor]) -> Result<(), TrainError> {
+        for tensor in tensors {
+            self.program.write(&tensor.name, &tensor.values)?;
+        }
+        Ok(())
+    }
+}
+
 /// Builds and compiles the training step on `compute`: `network`'s forward pass at
 /// `config.batch_size`, the AlphaZero loss, backward and the update of
 /// [`TrainConfig::update`], plus the policy entropy; fused, initialised from `config.seed`.

@@ -17,19 +17,19 @@ use super::super::chess::open_gpu;
 #[derive(Args)]
 pub struct ChessBenchArgs {
     /// Perft depth from the start position (Kiwipete is searched one ply less).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=12))]
     perft_depth: u32,
     /// Games (invocations) of the random playout.
-    #[arg(long, default_value_t = 16384)]
+    #[arg(long, default_value_t = 16384, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4194304))]
     games: usize,
     /// Plies each game plays per dispatch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     plies_per_dispatch: u32,
     /// Timed dispatches (after one untimed warm-up dispatch).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000000))]
     dispatches: u32,
     /// Plies after which a playout game is drawn and restarts.
-    #[arg(long, default_value_t = DEFAULT_PLY_CAP)]
+    #[arg(long, default_value_t = DEFAULT_PLY_CAP, value_parser = clap::value_parser!(u32).range(1..=2048))]
     ply_cap: u32,
     /// Skip the CPU perft measurements.
     #[arg(long)]

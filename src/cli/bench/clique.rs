@@ -18,36 +18,36 @@ use crate::cli::GlobalOptions;
 #[derive(Args)]
 pub struct CliqueBenchArgs {
     /// Vertices of K_n.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(3..=64))]
     n: u32,
     /// Clique size.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(3..=64))]
     k: u32,
     #[arg(long, value_enum, default_value_t = Mode::Symmetric)]
     mode: Mode,
     /// Games played at once (one GPU thread each).
-    #[arg(long, default_value_t = 16384)]
+    #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..=16777216))]
     batch: u32,
     /// Random moves each thread plays per dispatch.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1000000))]
     steps_per_dispatch: u32,
     /// Dispatches recorded into one submit.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10000))]
     dispatches_per_submit: u32,
     /// Timed submits (after one untimed warm-up submit).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000000))]
     submits: u32,
     /// Threads per workgroup.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
     workgroup_size: u32,
     /// Seconds (about) of the CPU reference measurement; 0 skips it.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, value_parser = crate::cli::settings::seconds)]
     cpu_seconds: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Games whose final GPU state is compared with the Rust twin of the playout kernel
     /// after the measurement (0 skips the check).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=1000000))]
     check_games: u32,
 }
 

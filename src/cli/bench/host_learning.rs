@@ -34,13 +34,13 @@ pub struct HostLearningArgs {
     #[command(flatten)]
     settings: TrainSettings,
     /// Wall-time budget of the loop, in seconds (measurements excluded).
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = 300.0, value_parser = crate::cli::settings::seconds)]
     seconds: f64,
     /// Measure the accuracy every this many seconds of the budget.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = crate::cli::settings::seconds)]
     every: f64,
     /// Accuracy positions.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100000))]
     positions: usize,
 }
 

@@ -25,7 +25,7 @@ pub struct HostPipelineArgs {
     #[command(flatten)]
     settings: TrainSettings,
     /// Seconds of timed self-play, then of timed training.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = crate::cli::settings::seconds)]
     seconds: f64,
 }
 

@@ -62,10 +62,20 @@ pub struct KernelsArgs {
     #[arg(long, value_enum)]
     only: Option<Only>,
     /// Square matmul sizes (m = n = k).
-    #[arg(long, value_delimiter = ',', default_values_t = [1024, 2048, 4096, 8192])]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [1024, 2048, 4096, 8192],
+        value_parser = clap::value_parser!(u32).range(1..=65536)
+    )]
     sizes: Vec<u32>,
     /// Convolution batch sizes (8x8 boards, 64 -> 64 channels, 3x3).
-    #[arg(long, value_delimiter = ',', default_values_t = [1024, 4096])]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [1024, 4096],
+        value_parser = clap::value_parser!(u32).range(1..=65536)
+    )]
     conv_batches: Vec<u32>,
     /// Also time the convolution's two backward passes.
     #[arg(long)]
@@ -78,16 +88,16 @@ pub struct KernelsArgs {
     #[arg(long)]
     baseline_tiles: bool,
     /// Timed submits per measurement; the median is reported.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=1000))]
     repeats: u32,
     /// Seconds of GPU work per timed submit (sets the dispatches per submit).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = crate::cli::settings::seconds)]
     seconds_per_repeat: f64,
     /// Batch of the MLP forward benchmark.
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, default_value_t = 8192, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1048576))]
     mlp_batch: usize,
     /// Batch of the training-step benchmark.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65536))]
     train_batch: usize,
     /// Per-kernel GPU time of one MLP forward and one training step.
     #[arg(long)]

@@ -42,13 +42,13 @@ pub struct SelfplayArgs {
     #[command(flatten)]
     search: SearchArgs,
     /// Seconds of timed self-play per configuration (after the warm-up).
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = crate::cli::settings::seconds)]
     seconds: f64,
     /// Moves played before timing starts.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1000000))]
     warmup_moves: u32,
     /// Moves recorded into one submit.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10000))]
     moves_per_submit: u32,
     /// Also time one move kernel by kernel with GPU timestamps.
     #[arg(long)]
