@@ -3,6 +3,8 @@
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow: `games` → `search`
 //! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer.
 
+#[cfg(feature = "app")]
+pub mod app;
 pub mod backend;
 pub mod evaluate;
 pub mod games;

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use wgzero::games::GameState;
-use wgzero::games::clique::archive::{ARCHIVE_FILE, ArchiveError, RamseyArchive, verify};
+use wgzero::games::clique::archive::{
+    ARCHIVE_FILE, ArchiveError, RamseyArchive, verify, witness_classes,
+};
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, graph6};
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -211,4 +213,51 @@ fn a_batch_records_what_single_records_do_and_a_bad_state_writes_none_of_it() {
     assert_eq!(lines.lines().count(), games.len());
     let _ = std::fs::remove_dir_all(&one_by_one_dir);
     let _ = std::fs::remove_dir_all(&batch_dir);
+}
+
+#[test]
+fn the_gallery_groups_witnesses_by_brute_force_isomorphism_and_flags_a_forged_one() {
+    let dir = fresh_dir("gallery");
+    assert_eq!(witness_classes(&dir).unwrap(), (Vec::new(), false));
+    let config = CliqueConfig::new(8, 4, Mode::Avoid).unwrap();
+    let games = drawn_games(config, 30, 12);
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    for game in &games {
+        archive.record(game, "test").unwrap();
+    }
+    drop(archive);
+    // The expected classes by brute force: representative, games found, labelled ones.
+    let mut expected: Vec<(Vec<u64>, u64, std::collections::HashSet<Vec<u64>>)> = Vec::new();
+    for game in &games {
+        let graph = game.adjacency(0).to_vec();
+        match expected.iter_mut().find(|(c, _, _)| isomorphic(8, c, &graph)) {
+            Some((_, found, labelled)) => {
+                *found += 1;
+                labelled.insert(graph);
+            }
+            None => expected.push((graph.clone(), 1, [graph].into_iter().collect())),
+        }
+    }
+    let (classes, torn) = witness_classes(&dir).unwrap();
+    assert!(!torn);
+    assert_eq!(classes.len(), expected.len());
+    for (class, (graph, found, labelled)) in classes.iter().zip(&expected) {
+        let (n, example) = graph6::decode(&class.example.graph6).unwrap();
+        assert_eq!(n, 8);
+        assert!(isomorphic(8, &example, graph));
+        assert_eq!(class.found, *found);
+        assert_eq!(class.distinct_labelled, labelled.len() as u64);
+        assert_eq!(class.verified, Ok(()));
+    }
+    // A forged record (the empty graph: colour 1 is all of K_5) is shown, as failing.
+    let forged = "{\"n\":5,\"k\":3,\"graph6\":\"D??\",\"canonical_graph6\":\"D??\",\"source\":\"x\",\"time_unix_ms\":0}\n";
+    let file = dir.join(ARCHIVE_FILE);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(forged);
+    std::fs::write(&file, text).unwrap();
+    let (classes, _) = witness_classes(&dir).unwrap();
+    let last = classes.last().unwrap();
+    assert_eq!((last.n, last.found), (5, 1));
+    assert!(last.verified.as_ref().unwrap_err().contains("K_3"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

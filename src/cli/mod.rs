@@ -1,5 +1,7 @@
 //! Argument parsing and dispatch to the subcommands.
 
+#[cfg(feature = "app")]
+mod app;
 mod bench;
 mod board;
 mod chess;
@@ -69,6 +71,10 @@ enum Command {
     // about and long_about are in eval.rs and play.rs (a doc comment here would hide them).
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
+    /// Open the app: train and steer runs with live plots, explore search trees, play the
+    /// agent, browse Ramsey witnesses and recorded games.
+    #[cfg(feature = "app")]
+    App(app::AppArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -82,6 +88,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&cli.global, &args),
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
+        #[cfg(feature = "app")]
+        Command::App(args) => app::run(&cli.global, &args),
     }
 }
 

@@ -80,12 +80,27 @@ pub struct Gpu {
 }
 
 impl Gpu {
-    /// Opens a device on `adapter` with the adapter's own limits and every optional feature
-    /// it offers.
+    /// Opens a device on `adapter` with [`Gpu::device_descriptor`].
     pub fn new(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<Self, GpuError> {
         let info = adapter.get_info();
+        let descriptor = Self::device_descriptor(&adapter);
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|error| {
+                GpuError::RequestDevice {
+                    adapter: info.name.clone(),
+                    message: error.to_string(),
+                }
+            })?;
+        Ok(Self::from_parts(instance, adapter, device, queue))
+    }
+
+    /// What wgzero asks of a device on `adapter`: the adapter's own limits (not WebGPU's
+    /// defaults) and every optional feature it offers that wgzero uses (f16, subgroups,
+    /// timestamps, and cooperative matrices where they serve the matmul template). The app
+    /// requests eframe's device with it, so compute and UI share one device.
+    pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
         let mut required_features = adapters::optional_features_in(adapter.features());
-        let experimental_features = if adapters::offers_tensor_cores(&adapter) {
+        let experimental_features = if adapters::offers_tensor_cores(adapter) {
             required_features |= adapters::TENSOR_CORE_FEATURES;
             // SAFETY: wgpu marks cooperative matrices experimental (its validation of them
             // is incomplete). They are used only by the cooperative-matrix template, whose
@@ -95,22 +110,14 @@ impl Gpu {
         } else {
             wgpu::ExperimentalFeatures::disabled()
         };
-        let descriptor = wgpu::DeviceDescriptor {
+        wgpu::DeviceDescriptor {
             label: Some("wgzero"),
             required_features,
             required_limits: adapter.limits(),
             experimental_features,
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
-        };
-        let (device, queue) =
-            pollster::block_on(adapter.request_device(&descriptor)).map_err(|error| {
-                GpuError::RequestDevice {
-                    adapter: info.name.clone(),
-                    message: error.to_string(),
-                }
-            })?;
-        Ok(Self::from_parts(instance, adapter, device, queue))
+        }
     }
 
     /// Wraps a device somebody else opened (eframe's renderer, in the app).

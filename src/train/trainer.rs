@@ -75,12 +75,51 @@ enum Stage {
 #[derive(Default)]
 struct Iteration {
     report: SelfPlayReport,
-    play_started: Option<Instant>,
+    /// The run clock's seconds when self-play started (pauses do not count).
+    play_started: f64,
     play_seconds: f64,
     losses: LossReport,
     learning_rate: f32,
     measured: Option<Measured>,
     snapshot: Option<Vec<StoredTensor>>,
+}
+
+/// The run's wall time: earlier sessions' plus this one's, without pauses.
+struct RunClock {
+    /// Seconds of earlier sessions (before a resume).
+    before: f64,
+    started: Instant,
+    /// Seconds paused in this session, before the pause in progress.
+    paused: f64,
+    paused_since: Option<Instant>,
+}
+
+impl RunClock {
+    fn new(before: f64) -> Self {
+        Self {
+            before,
+            started: Instant::now(),
+            paused: 0.0,
+            paused_since: None,
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        let pausing = self
+            .paused_since
+            .map_or(0.0, |since| since.elapsed().as_secs_f64());
+        self.before + self.started.elapsed().as_secs_f64() - self.paused - pausing
+    }
+
+    fn pause(&mut self) {
+        self.paused_since.get_or_insert_with(Instant::now);
+    }
+
+    fn resume(&mut self) {
+        if let Some(since) = self.paused_since.take() {
+            self.paused += since.elapsed().as_secs_f64();
+        }
+    }
 }
 
 pub struct Trainer {
@@ -92,9 +131,7 @@ pub struct Trainer {
     metrics: MetricsLog,
     /// Iterations completed (the latest checkpoint's).
     iteration: u64,
-    /// Wall time of earlier sessions of this run (before a resume).
-    elapsed_before: f64,
-    started: Instant,
+    clock: RunClock,
     stage: Stage,
     current: Iteration,
     /// (records, distinct up to isomorphism) of the game's archive, if it keeps one.
@@ -134,8 +171,7 @@ impl Trainer {
             evaluation: parts.evaluation,
             store,
             iteration: 0,
-            elapsed_before: 0.0,
-            started: Instant::now(),
+            clock: RunClock::new(0.0),
             stage: Stage::Start,
             current: Iteration::default(),
             archived: (0, 0),
@@ -174,14 +210,13 @@ impl Trainer {
         });
         Ok(Self {
             iteration: record.iteration,
-            elapsed_before: record.elapsed_seconds,
+            clock: RunClock::new(record.elapsed_seconds),
             config,
             run_dir: run_dir.to_owned(),
             pipeline: parts.pipeline,
             evaluation: parts.evaluation,
             store,
             metrics,
-            started: Instant::now(),
             stage: Stage::Start,
             current: Iteration::default(),
             archived,
@@ -224,9 +259,20 @@ impl Trainer {
         self.stage == Stage::Start
     }
 
-    /// Wall time of the run, resumed sessions included, seconds.
+    /// Wall time of the run, resumed sessions included and pauses left out, seconds.
     pub fn elapsed_seconds(&self) -> f64 {
-        self.elapsed_before + self.started.elapsed().as_secs_f64()
+        self.clock.seconds()
+    }
+
+    /// Stops the run's clock while its driver pauses (the time and the learning rate's
+    /// decay then count training time only).
+    pub fn pause_clock(&mut self) {
+        self.clock.pause();
+    }
+
+    /// Starts the run's clock again after [`Trainer::pause_clock`].
+    pub fn resume_clock(&mut self) {
+        self.clock.resume();
     }
 
     /// Works for at most about `budget` (one slice of host work may overrun it) and
@@ -275,7 +321,7 @@ impl Trainer {
 
     fn start_iteration(&mut self) -> Result<(), TrainError> {
         self.current = Iteration {
-            play_started: Some(Instant::now()),
+            play_started: self.clock.seconds(),
             ..Iteration::default()
         };
         self.pipeline.queue_play(self.config.moves_per_iteration)?;
@@ -315,10 +361,7 @@ impl Trainer {
                 });
                 self.stage = Stage::SelfPlay { done };
                 if done >= total {
-                    self.current.play_seconds = self
-                        .current
-                        .play_started
-                        .map_or(0.0, |start| start.elapsed().as_secs_f64());
+                    self.current.play_seconds = self.clock.seconds() - self.current.play_started;
                     self.start_training()?;
                 }
             }

@@ -310,6 +310,99 @@ impl RamseyArchive {
     }
 }
 
+/// The file of the archive `path` names: a run directory, its `ramsey/` folder or the file.
+fn archive_file(path: &Path) -> PathBuf {
+    if path.is_file() {
+        path.to_owned()
+    } else if path.join("counterexamples.jsonl").is_file() {
+        path.join("counterexamples.jsonl")
+    } else {
+        path.join(ARCHIVE_FILE)
+    }
+}
+
+/// The independent check of one record: its graph6 decodes to an n-vertex graph, the
+/// colouring is a counterexample ([`check_counterexample`]), and the stored canonical form
+/// is the graph's. Returns n and the canonical form, or what is wrong.
+fn check_record(record: &RamseyRecord) -> Result<(u32, String), String> {
+    let (n, adjacency) = graph6::decode(&record.graph6).map_err(|e| e.to_string())?;
+    if n != record.n || !(3..=n).contains(&record.k) {
+        return Err(format!(
+            "n = {}, k = {} do not fit a graph of {n} vertices",
+            record.n, record.k
+        ));
+    }
+    check_counterexample(n, record.k, &adjacency)
+        .map_err(|reason| format!("not a counterexample: {reason}"))?;
+    let canonical = graph6::encode(n, &canonical_form(n, &adjacency));
+    if canonical != record.canonical_graph6 {
+        return Err(format!(
+            "stored canonical form {} but the graph's is {canonical}",
+            record.canonical_graph6
+        ));
+    }
+    Ok((n, canonical))
+}
+
+/// The archived witnesses of one board that are isomorphic to each other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessClass {
+    pub n: u32,
+    pub k: u32,
+    /// The first record of the class (its colour-0 graph in graph6).
+    pub example: RamseyRecord,
+    /// Records of the class (every game that ended in it, repeats included).
+    pub found: u64,
+    /// Distinct labelled colourings in the class.
+    pub distinct_labelled: u64,
+    /// The independent check of every record in the class: `Err` names the first failure.
+    pub verified: Result<(), String>,
+}
+
+/// The archive at `path` (as [`verify`] takes it) grouped into classes up to isomorphism,
+/// in order of first appearance, each re-checked independently; also whether the last
+/// line was torn. A missing archive is an empty gallery.
+pub fn witness_classes(path: &Path) -> Result<(Vec<WitnessClass>, bool), ArchiveError> {
+    let file = archive_file(path);
+    if !file.exists() {
+        return Ok((Vec::new(), false));
+    }
+    let (records, torn) = read_records(&file)?;
+    let mut classes: Vec<WitnessClass> = Vec::new();
+    let mut index_of: BTreeMap<(u32, u32, String), usize> = BTreeMap::new();
+    let mut labelled = HashSet::new();
+    for record in records {
+        let checked = check_record(&record);
+        // A record that fails its check is a class of its own under its stored form.
+        let key = (
+            record.n,
+            record.k,
+            checked
+                .as_ref()
+                .map_or_else(|_| record.canonical_graph6.clone(), |(_, c)| c.clone()),
+        );
+        let new_labelled = labelled.insert((record.n, record.k, record.graph6.clone()));
+        let index = *index_of.entry(key).or_insert_with(|| {
+            classes.push(WitnessClass {
+                n: record.n,
+                k: record.k,
+                example: record.clone(),
+                found: 0,
+                distinct_labelled: 0,
+                verified: Ok(()),
+            });
+            classes.len() - 1
+        });
+        let class = &mut classes[index];
+        class.found += 1;
+        class.distinct_labelled += u64::from(new_labelled);
+        if let (Ok(()), Err(reason)) = (&class.verified, checked) {
+            class.verified = Err(reason);
+        }
+    }
+    Ok((classes, torn))
+}
+
 /// What [`verify`] found.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyReport {
@@ -324,39 +417,17 @@ pub struct VerifyReport {
 /// record is decoded, checked with [`check_counterexample`], and its canonical form
 /// recomputed; the first bad record is an error naming its line.
 pub fn verify(path: &Path) -> Result<VerifyReport, ArchiveError> {
-    let file = if path.is_file() {
-        path.to_owned()
-    } else if path.join("counterexamples.jsonl").is_file() {
-        path.join("counterexamples.jsonl")
-    } else {
-        path.join(ARCHIVE_FILE)
-    };
+    let file = archive_file(path);
     let (records, torn) = read_records(&file)?;
     let mut labelled = HashSet::new();
     let mut up_to_isomorphism = HashSet::new();
     let mut counts: BTreeMap<(u32, u32), BoardCounts> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
-        let corrupt = |message: String| ArchiveError::Corrupt {
+        let (n, canonical) = check_record(record).map_err(|message| ArchiveError::Corrupt {
             path: file.clone(),
             line: index + 1,
             message,
-        };
-        let (n, adjacency) = graph6::decode(&record.graph6).map_err(|e| corrupt(e.to_string()))?;
-        if n != record.n || !(3..=n).contains(&record.k) {
-            return Err(corrupt(format!(
-                "n = {}, k = {} do not fit a graph of {n} vertices",
-                record.n, record.k
-            )));
-        }
-        check_counterexample(n, record.k, &adjacency)
-            .map_err(|reason| corrupt(format!("not a counterexample: {reason}")))?;
-        let canonical = graph6::encode(n, &canonical_form(n, &adjacency));
-        if canonical != record.canonical_graph6 {
-            return Err(corrupt(format!(
-                "stored canonical form {} but the graph's is {canonical}",
-                record.canonical_graph6
-            )));
-        }
+        })?;
         let board = counts.entry((n, record.k)).or_insert(BoardCounts {
             n,
             k: record.k,

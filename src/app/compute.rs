@@ -1,0 +1,118 @@
+//! One device for UI and compute: eframe's wgpu device is requested the way wgzero opens
+//! its own (the adapter's limits, every optional feature wgzero uses), on the adapter
+//! wgzero would pick, then wrapped as wgzero's [`Gpu`]. Where that adapter is a software
+//! rasterizer, compute takes the CPU backend instead, as `--backend auto` does in the CLI.
+
+use std::sync::Arc;
+
+use eframe::egui_wgpu::{self, WgpuConfiguration, WgpuSetup, WgpuSetupCreateNew};
+use eframe::wgpu;
+
+use crate::backend::{BackendChoice, Compute, Decision, decide};
+use crate::gpu::{Gpu, adapters};
+
+/// Where compute runs in the app, and why (shown on screen at all times).
+#[derive(Clone)]
+pub struct ComputeChoice {
+    pub compute: Compute,
+    pub reason: String,
+    /// The adapter eframe renders with, if any (it may differ from where compute runs).
+    pub render_adapter: Option<String>,
+}
+
+impl ComputeChoice {
+    /// The CPU backend, for `reason`.
+    pub fn cpu(reason: impl Into<String>) -> Self {
+        Self {
+            compute: Compute::Cpu,
+            reason: reason.into(),
+            render_adapter: None,
+        }
+    }
+}
+
+/// eframe's wgpu setup: wgzero's adapter ranking (hardware first, native APIs before GL),
+/// narrowed by `--adapter` / `WGZERO_ADAPTER`, and wgzero's device request.
+pub fn wgpu_configuration(adapter_filter: Option<String>) -> WgpuConfiguration {
+    let mut setup = WgpuSetupCreateNew::without_display_handle();
+    setup.native_adapter_selector = Some(Arc::new(move |available, surface| {
+        let mut candidates: Vec<&wgpu::Adapter> = available
+            .iter()
+            .filter(|adapter| surface.is_none_or(|surface| adapter.is_surface_supported(surface)))
+            .collect();
+        if let Some(filter) = &adapter_filter {
+            let wanted = filter.to_lowercase();
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|adapter| adapter.get_info().name)
+                .collect();
+            candidates.retain(|adapter| adapter.get_info().name.to_lowercase().contains(&wanted));
+            if candidates.is_empty() {
+                return Err(format!(
+                    "no GPU adapter that can draw the window has a name containing {filter:?} \
+                     (from --adapter or WGZERO_ADAPTER); available: {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        candidates
+            .into_iter()
+            .max_by_key(|adapter| adapters::rank(&adapter.get_info()))
+            .cloned()
+            .ok_or_else(|| adapters::NO_ADAPTER_HINT.to_owned())
+    }));
+    setup.device_descriptor = Arc::new(Gpu::device_descriptor);
+    WgpuConfiguration {
+        wgpu_setup: WgpuSetup::CreateNew(setup),
+        ..WgpuConfiguration::default()
+    }
+}
+
+/// Decides where compute runs, given the renderer's state (None without the wgpu renderer,
+/// as in tests): eframe's device when the choice allows it, else the CPU backend. Without a
+/// render state, `auto` and `gpu` open a device of their own, as the CLI does.
+pub fn choose_compute(
+    choice: BackendChoice,
+    adapter_filter: Option<&str>,
+    render_state: Option<&egui_wgpu::RenderState>,
+) -> ComputeChoice {
+    let Some(render_state) = render_state else {
+        return match crate::backend::resolve(choice, adapter_filter) {
+            Ok(resolved) => ComputeChoice {
+                compute: resolved.compute,
+                reason: resolved.reason,
+                render_adapter: None,
+            },
+            Err(error) => ComputeChoice::cpu(format!("{error}; using the CPU backend")),
+        };
+    };
+    let info = render_state.adapter.get_info();
+    let named = adapters::name_filter(adapter_filter).is_some();
+    let decision = decide(choice, std::slice::from_ref(&info), named);
+    let render_adapter = Some(format!("{} ({:?})", info.name, info.backend));
+    match decision {
+        Ok(Decision::Gpu { reason, .. }) => {
+            let gpu = Gpu::from_parts(
+                render_state.instance.clone(),
+                render_state.adapter.clone(),
+                render_state.device.clone(),
+                render_state.queue.clone(),
+            );
+            ComputeChoice {
+                compute: Compute::Gpu(Arc::new(gpu)),
+                reason: format!("{reason}, shared with the window"),
+                render_adapter,
+            }
+        }
+        Ok(Decision::Cpu { reason }) => ComputeChoice {
+            compute: Compute::Cpu,
+            reason,
+            render_adapter,
+        },
+        Err(error) => ComputeChoice {
+            compute: Compute::Cpu,
+            reason: format!("{error}; using the CPU backend"),
+            render_adapter,
+        },
+    }
+}

@@ -1,0 +1,199 @@
+//! The control surface: an egui/eframe app (desktop now, the browser later) with five
+//! tabs — Train, Search, Play, Ramsey, Games — over the same library the CLI uses.
+//!
+//! Compute and UI share eframe's wgpu device ([`compute`]). Nothing on the UI path blocks:
+//! the trainer runs on a worker thread on native and a slice per frame on the web
+//! ([`train::RunDriver`]); searches and the agent's moves advance by non-blocking steps.
+
+pub mod board;
+pub mod compute;
+pub mod ramsey;
+pub mod train;
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use crate::backend::BackendChoice;
+use compute::ComputeChoice;
+use ramsey::RamseyTab;
+use train::{RunSource, TrainTab};
+
+/// The tabs, in order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tab {
+    #[default]
+    Train,
+    Ramsey,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Train, Tab::Ramsey];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Train => "Train",
+            Tab::Ramsey => "Ramsey",
+        }
+    }
+}
+
+/// How the app starts (`wgzero app`'s flags).
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    pub backend: BackendChoice,
+    pub adapter: Option<String>,
+    pub tab: Tab,
+    /// Start a run at once: a new one with the default settings in this directory, or
+    /// the run to resume.
+    pub start: Option<RunSource>,
+    /// Runs whose curves are overlaid from the start.
+    pub compare: Vec<PathBuf>,
+}
+
+pub struct WgzeroApp {
+    tab: Tab,
+    compute: ComputeChoice,
+    train: TrainTab,
+    ramsey: RamseyTab,
+}
+
+impl WgzeroApp {
+    /// Builds the app in eframe's creation context: decides where compute runs (eframe's
+    /// device when it is a hardware GPU) and applies the options.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let compute = compute::choose_compute(
+            options.backend,
+            options.adapter.as_deref(),
+            cc.wgpu_render_state.as_ref(),
+        );
+        let mut app = Self {
+            tab: options.tab,
+            compute,
+            train: TrainTab::default(),
+            ramsey: RamseyTab::default(),
+        };
+        for path in &options.compare {
+            app.train.compare(path);
+        }
+        if let Some(source) = options.start {
+            app.train
+                .start(source, &app.compute.compute, &cc.egui_ctx);
+        }
+        app
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    pub fn set_tab(&mut self, tab: Tab) {
+        self.tab = tab;
+    }
+
+    pub fn compute(&self) -> &ComputeChoice {
+        &self.compute
+    }
+
+    pub fn train(&self) -> &TrainTab {
+        &self.train
+    }
+
+    pub fn train_mut(&mut self) -> &mut TrainTab {
+        &mut self.train
+    }
+
+    pub fn ramsey(&self) -> &RamseyTab {
+        &self.ramsey
+    }
+
+    pub fn ramsey_mut(&mut self) -> &mut RamseyTab {
+        &mut self.ramsey
+    }
+
+    fn status_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            match self.train.status() {
+                Some((iteration, seconds)) => {
+                    let seconds = seconds.max(0.0) as u64;
+                    ui.label(format!("iteration {iteration}"));
+                    ui.separator();
+                    ui.label(format!(
+                        "elapsed {}:{:02}:{:02}",
+                        seconds / 3600,
+                        seconds / 60 % 60,
+                        seconds % 60
+                    ));
+                }
+                None => {
+                    ui.label("no run");
+                }
+            }
+            ui.separator();
+            ui.label(format!(
+                "adapter: {}",
+                self.compute
+                    .render_adapter
+                    .as_deref()
+                    .unwrap_or("none (no wgpu renderer)")
+            ));
+            ui.separator();
+            ui.label(format!(
+                "compute: {} — {}",
+                self.compute.compute.name(),
+                self.compute.reason
+            ));
+        });
+    }
+}
+
+impl eframe::App for WgzeroApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.train.poll();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("wgzero");
+                ui.separator();
+                for tab in Tab::ALL {
+                    ui.selectable_value(&mut self.tab, tab, tab.title());
+                }
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        let compute = self.compute.compute.clone();
+        match self.tab {
+            Tab::Train => self.train.train_ui(ui, &compute),
+            Tab::Ramsey => {
+                let active = self.train.run.as_ref().and_then(|run| {
+                    run.run_dir
+                        .as_deref()
+                        .map(|dir| (dir, run.archived.0))
+                });
+                self.ramsey.refresh(active);
+                egui::CentralPanel::default_margins().show(ui, |ui| self.ramsey.ramsey_ui(ui));
+            }
+        }
+    }
+}
+
+/// Opens the app's window (native) and runs until it is closed.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_native(options: AppOptions) -> Result<(), String> {
+    let filter = crate::gpu::adapters::name_filter(options.adapter.as_deref());
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("wgzero")
+            .with_inner_size([1280.0, 800.0]),
+        wgpu_options: compute::wgpu_configuration(filter),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "wgzero",
+        native,
+        Box::new(move |cc| Ok(Box::new(WgzeroApp::new(cc, options)))),
+    )
+    .map_err(|error| format!("the window could not open: {error}"))
+}
