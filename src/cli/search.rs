@@ -1,7 +1,8 @@
 //! `wgzero search`: one search from one position, on the GPU search or the CPU reference
-//! (the same algorithm; `--backend` picks), printed as text or one JSON line.
+//! (the same algorithm; `--backend` picks), printed as text or one JSON line, and written
+//! as a tree file with `--tree`; `--show-tree FILE` reads such a file back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -14,9 +15,9 @@ use wgzero::graph::Program;
 use wgzero::nn::uniform::Uniform;
 use wgzero::run_dir::checkpoint::Checkpoint;
 use wgzero::search::gpu::GpuSearch;
-use wgzero::search::tree_dump::TreeDump;
 use wgzero::search::{
-    FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig, SearchResult,
+    FirstPlayUrgency, NetworkSource, NodeSelection, ProgramEvaluator, ReferenceSearch, RootPolicy,
+    SearchConfig, SearchResult, SelectionRule, TreeFile,
 };
 use wgzero::train::config::TrainConfig;
 
@@ -28,6 +29,8 @@ use super::settings::GameArgs;
 const DEFAULT_SIMULATIONS: u32 = 200;
 
 #[derive(Args)]
+// The shared search flags are `settings::SearchArgs`, whose argument group takes the name.
+#[group(skip)]
 pub struct SearchArgs {
     /// The game, when there is no --checkpoint (the clique game).
     #[command(flatten)]
@@ -49,9 +52,19 @@ pub struct SearchArgs {
     /// Print exactly one JSON line {"chosen": A, "children": [...]}.
     #[arg(long)]
     json: bool,
-    /// Write the whole searched tree as JSON to this file.
+    /// Write the searched tree to this file: a self-describing tree file (the game, the
+    /// root position, the root policy, the simulations, the network and the tree; format
+    /// in docs/ARCHITECTURE.md) that `--show-tree` and the app open.
     #[arg(long, value_name = "FILE")]
     tree: Option<PathBuf>,
+    /// Search nothing: read a tree file and print a node's children (N, P, Q, U); with
+    /// --json one line {"chosen", "children": [{action, prior, visits, q, u}]} (chosen:
+    /// the root's move at temperature 0).
+    #[arg(long, value_name = "FILE")]
+    show_tree: Option<PathBuf>,
+    /// With --show-tree: the node to show, by index in the file [default: the root].
+    #[arg(long, value_name = "INDEX")]
+    node: Option<u32>,
 }
 
 #[derive(serde::Serialize)]
@@ -69,11 +82,17 @@ struct SearchLine {
 }
 
 pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.show_tree {
+        return show_tree(args, path);
+    }
+    if args.node.is_some() {
+        bail!("--node picks the node --show-tree prints; a search starts at its root");
+    }
     if args.search.noise.is_some() || args.search.reuse_subtree {
         bail!("--noise and --reuse-subtree apply to self-play; one search here has neither");
     }
     let compute = global.compute()?;
-    let (config, mut evaluator, run_policy) = match &args.checkpoint {
+    let (config, mut evaluator, run_policy, network) = match &args.checkpoint {
         Some(path) => {
             if args.game.game.is_some()
                 || args.game.n.is_some()
@@ -93,7 +112,17 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
             };
             let evaluator = checkpoint_evaluator(&checkpoint, &game, &run.network, &compute, 1)
                 .context("--checkpoint")?;
-            (game, evaluator, Some(without_noise(run.search.policy)))
+            let network = NetworkSource::Checkpoint {
+                path: checkpoint.path().to_path_buf(),
+                iteration: checkpoint.record().iteration,
+                tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+            };
+            (
+                game,
+                evaluator,
+                Some(without_noise(run.search.policy)),
+                network,
+            )
         }
         None => {
             let GameSpec::Clique(config) = args.game.spec()? else {
@@ -107,6 +136,7 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
                 config,
                 ProgramEvaluator::new(&network, &compute, 1, 0)?,
                 None,
+                NetworkSource::Uniform,
             )
         }
     };
@@ -140,7 +170,15 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
         }
     };
     if let (Some(path), Some(tree)) = (&args.tree, tree) {
-        write_tree(path, &tree)?;
+        let file = TreeFile::new(
+            GameSpec::Clique(config),
+            actions,
+            &search,
+            search.simulations,
+            network,
+            tree,
+        );
+        file.save(path).context("--tree")?;
     }
     print_result(&result, args.json)
 }
@@ -165,9 +203,165 @@ fn search_config(
     Ok(search)
 }
 
-fn write_tree(path: &PathBuf, tree: &TreeDump) -> anyhow::Result<()> {
-    let text = serde_json::to_string(tree)?;
-    std::fs::write(path, text).with_context(|| format!("--tree: cannot write {}", path.display()))
+#[derive(serde::Serialize)]
+struct ShownChild {
+    action: u32,
+    prior: f32,
+    visits: u32,
+    q: Option<f32>,
+    u: f32,
+}
+
+#[derive(serde::Serialize)]
+struct ShownTree {
+    chosen: usize,
+    children: Vec<ShownChild>,
+}
+
+/// `--show-tree FILE`: a saved tree's node, read back without searching.
+fn show_tree(args: &SearchArgs, path: &Path) -> anyhow::Result<()> {
+    let search_flags = &args.search;
+    if args.checkpoint.is_some()
+        || args.tree.is_some()
+        || !args.position.is_empty()
+        || args.game.game.is_some()
+        || args.game.n.is_some()
+        || args.game.k.is_some()
+        || args.game.mode.is_some()
+        || args.game.ply_cap.is_some()
+        || search_flags.sims.is_some()
+        || search_flags.policy.is_some()
+        || search_flags.c_puct.is_some()
+        || search_flags.noise.is_some()
+        || search_flags.considered.is_some()
+        || search_flags.reuse_subtree
+    {
+        bail!(
+            "--show-tree reads everything from the file: drop the game, position, network and \
+             search flags"
+        );
+    }
+    let file = TreeFile::load(path)?;
+    let node = args.node.unwrap_or(file.tree.root);
+    let Some(selection) = file.selection(node) else {
+        bail!(
+            "--node {node}: the tree in {} has {} nodes",
+            path.display(),
+            file.tree.nodes.len()
+        );
+    };
+    if args.json {
+        let line = ShownTree {
+            chosen: file.root_result().chosen,
+            children: selection
+                .children
+                .iter()
+                .map(|c| ShownChild {
+                    action: c.action,
+                    prior: c.prior,
+                    visits: c.visits,
+                    q: c.q,
+                    u: c.u,
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string(&line)?);
+        return Ok(());
+    }
+    print_tree_node(&file, &selection);
+    Ok(())
+}
+
+fn describe_network(network: &NetworkSource) -> String {
+    match network {
+        NetworkSource::Uniform => "uniform (priors equal, value 0)".into(),
+        NetworkSource::Checkpoint {
+            path,
+            iteration,
+            tensors_sha256,
+        } => format!(
+            "checkpoint {} (iteration {iteration}, tensors SHA-256 {})",
+            path.display(),
+            tensors_sha256.get(..12).unwrap_or(tensors_sha256)
+        ),
+        NetworkSource::Bundled { name } => format!("bundled network {name}"),
+    }
+}
+
+fn describe_rule(rule: &SelectionRule) -> String {
+    match *rule {
+        SelectionRule::Puct {
+            c_puct,
+            parent_visits,
+            first_play_value,
+        } => format!(
+            "PUCT: score = Q + U, U = c·P·√N(node)/(1 + N) with c = {c_puct}, N(node) = \
+             {parent_visits}; an unvisited child's Q is the first-play value \
+             {first_play_value:+.4}"
+        ),
+        SelectionRule::GumbelRoot { considered_visits } => format!(
+            "Gumbel root: among children with {considered_visits} visits, score = σ(completed \
+             Q) + U, U = logit − max logit"
+        ),
+        SelectionRule::GumbelImproved => {
+            "Gumbel: score = π'(a) + U, π' the improved policy, U = −N(a)/(1 + ΣN)".into()
+        }
+    }
+}
+
+fn print_tree_node(file: &TreeFile, selection: &NodeSelection) {
+    let position: Vec<String> = file.position.iter().map(|a| a.to_string()).collect();
+    println!("game: {}", file.game.info().label());
+    println!(
+        "root position (moves from the start): [{}]",
+        position.join(",")
+    );
+    println!(
+        "policy: {}",
+        serde_json::to_string(&file.policy).unwrap_or_default()
+    );
+    println!(
+        "simulations: {} done of {}",
+        file.simulations_done, file.simulations
+    );
+    println!("network: {}", describe_network(&file.network));
+    let path: Vec<String> = file
+        .tree
+        .actions_to(selection.node)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    println!(
+        "node {}{}: moves from the root [{}], {} visits, value {:+.4} for its player to move",
+        selection.node,
+        if selection.node == file.tree.root {
+            " (root)"
+        } else {
+            ""
+        },
+        path.join(","),
+        selection.visits,
+        selection.value
+    );
+    if selection.children.is_empty() {
+        println!("no children (not expanded, or the game is over here)");
+        return;
+    }
+    println!("selection: {}", describe_rule(&selection.rule));
+    println!(
+        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>9}  next",
+        "move", "N visits", "P prior", "Q value", "U", "score"
+    );
+    for (i, c) in selection.children.iter().enumerate() {
+        let q = c.q.map_or("-".to_owned(), |q| format!("{q:+.4}"));
+        let score = c.score.map_or("-".to_owned(), |s| format!("{s:+.4}"));
+        let next = if selection.next == Some(i) { "  <" } else { "" };
+        println!(
+            "{:>6} {:>9} {:>9.4} {:>9} {:>+9.4} {:>9}{next}",
+            c.action, c.visits, c.prior, q, c.u, score
+        );
+    }
 }
 
 fn print_result(result: &SearchResult, json: bool) -> anyhow::Result<()> {

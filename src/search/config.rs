@@ -95,6 +95,52 @@ impl SearchConfig {
     }
 }
 
+/// PUCT's exploration scale at a node with `parent_visits` visits: c·√max(N, 1). A node
+/// is visited once when evaluated and once more per simulation through it.
+#[inline]
+pub fn puct_scale(c_puct: f32, parent_visits: u32) -> f32 {
+    c_puct * (parent_visits.max(1) as f32).sqrt()
+}
+
+/// PUCT's exploration term U of a child with prior `prior` and `visits` visits, at a node
+/// whose [`puct_scale`] is `scale`: c·P·√N(parent) / (1 + N(child)). The child chosen
+/// maximises Q + U (ties to the lowest action).
+#[inline]
+pub fn puct_exploration(scale: f32, prior: f32, visits: u32) -> f32 {
+    scale * prior / (1 + visits) as f32
+}
+
+/// The Q that PUCT uses for a child never visited (first-play urgency), at a node whose
+/// mean value from its mover's view is `node_value` (see [`node_mean_value`]).
+#[inline]
+pub fn first_play_value(first_play_urgency: FirstPlayUrgency, node_value: f32) -> f32 {
+    match first_play_urgency {
+        FirstPlayUrgency::Absolute(value) => value,
+        FirstPlayUrgency::Reduction(reduction) => node_value - reduction,
+    }
+}
+
+/// Mean value of a node from its mover's view: its own evaluation `raw_value` and every
+/// value backed up through its edges (`value_sums` in edge order, `visits` their total).
+pub fn node_mean_value(raw_value: f32, value_sums: impl Iterator<Item = f32>, visits: u32) -> f32 {
+    let sum: f32 = value_sums.sum();
+    (raw_value + sum) / (1 + visits) as f32
+}
+
+/// Gumbel MuZero's score at the root for an action on the visit schedule:
+/// g + (logit − max logit) + σ(completed Q), floored at −10⁹.
+#[inline]
+pub fn considered_score(gumbel: f32, logit: f32, max_logit: f32, sigma: f32) -> f32 {
+    (gumbel + (logit - max_logit) + sigma).max(-1e9)
+}
+
+/// Gumbel MuZero's score below the root: π'(a) − N(a) / (1 + Σ N), where π' is the
+/// improved policy softmax(logit + σ(completed Q)) and Σ N the node's children's visits.
+#[inline]
+pub fn improved_policy_score(probability: f32, visits: u32, total_visits: u32) -> f32 {
+    probability - visits as f32 / (1 + total_visits) as f32
+}
+
 /// For each simulation `i < simulations`, the visit count a root action must have to be
 /// searched in simulation `i` under sequential halving with `considered` actions (mctx's
 /// `get_sequence_of_considered_visits`).

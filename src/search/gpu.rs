@@ -553,7 +553,9 @@ impl GpuSearch {
                 .map(|e| EdgeDump {
                     action: e.action,
                     prior: e.raw_prior,
+                    logit: e.logit,
                     visits: e.visits,
+                    value_sum: e.value_sum,
                     q: (e.visits > 0).then(|| e.value_sum / e.visits as f32),
                     child: (e.child != u32::MAX).then_some(e.child),
                 })

@@ -7,13 +7,19 @@
 pub mod config;
 pub mod evaluator;
 pub mod gpu;
+pub mod interactive;
 pub mod reference;
+pub mod selection;
 pub mod summary;
 pub mod tree_dump;
+pub mod tree_file;
 
 pub use config::{FirstPlayUrgency, RootPolicy, SearchConfig};
 pub use evaluator::{Evaluator, HostEvaluator, Outputs, ProgramEvaluator, UniformEvaluator};
+pub use interactive::{InteractiveSearch, Pause, Progress};
 pub use reference::ReferenceSearch;
+pub use selection::{ChildSelection, NodeSelection, SelectionRule, selection_at};
+pub use tree_file::{NetworkSource, TreeFile, TreeFileError, TreeProblem};
 
 use serde::Serialize;
 

@@ -12,7 +12,9 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Gamma, Gumbel};
 
 use super::config::{
-    FirstPlayUrgency, RootPolicy, SearchConfig, considered_visit_sequence, sigma_completed_q,
+    FirstPlayUrgency, RootPolicy, SearchConfig, considered_score, considered_visit_sequence,
+    first_play_value, improved_policy_score, node_mean_value, puct_exploration, puct_scale,
+    sigma_completed_q,
 };
 use super::evaluator::{Evaluator, Outputs};
 use super::summary::{RootEdge, summarize};
@@ -152,9 +154,12 @@ impl<S: GameState> Tree<S> {
     /// Mean value of `node` from its mover's view: its own evaluation and every backup.
     fn node_value(&self, node: u32) -> f32 {
         let n = &self.nodes[node as usize];
-        let sum: f32 = self.edges_of(node).map(|e| self.edges[e].value_sum).sum();
         let visits: u32 = self.edges_of(node).map(|e| self.edges[e].visits).sum();
-        (n.raw_value + sum) / (1 + visits) as f32
+        node_mean_value(
+            n.raw_value,
+            self.edges_of(node).map(|e| self.edges[e].value_sum),
+            visits,
+        )
     }
 
     fn q(&self, edge: usize) -> f32 {
@@ -190,12 +195,12 @@ impl<S: GameState> Tree<S> {
     /// The edge PUCT picks at `node`: argmax of Q + c·P·√N(node)/(1 + N(edge)), ties to
     /// the lowest action.
     fn select_puct(&self, node: u32, c_puct: f32, fpu: FirstPlayUrgency) -> usize {
-        let parent_visits = self.nodes[node as usize].visits.max(1) as f32;
+        // The node's mean value costs a pass over its edges: only a reduction needs it.
         let unvisited = match fpu {
             FirstPlayUrgency::Absolute(value) => value,
-            FirstPlayUrgency::Reduction(reduction) => self.node_value(node) - reduction,
+            FirstPlayUrgency::Reduction(_) => first_play_value(fpu, self.node_value(node)),
         };
-        let scale = c_puct * parent_visits.sqrt();
+        let scale = puct_scale(c_puct, self.nodes[node as usize].visits);
         let mut best = usize::MAX;
         let mut best_score = f32::NEG_INFINITY;
         for e in self.edges_of(node) {
@@ -205,7 +210,7 @@ impl<S: GameState> Tree<S> {
             } else {
                 unvisited
             };
-            let score = q + scale * edge.prior / (1 + edge.visits) as f32;
+            let score = q + puct_exploration(scale, edge.prior, edge.visits);
             if best == usize::MAX || score > best_score {
                 best = e;
                 best_score = score;
@@ -228,7 +233,7 @@ impl<S: GameState> Tree<S> {
         let mut best = usize::MAX;
         let mut best_score = f32::NEG_INFINITY;
         for (i, e) in range.enumerate() {
-            let score = probabilities[i] - self.edges[e].visits as f32 / (1 + total) as f32;
+            let score = improved_policy_score(probabilities[i], self.edges[e].visits, total);
             if best == usize::MAX || score > best_score {
                 best = e;
                 best_score = score;
@@ -253,7 +258,7 @@ impl<S: GameState> Tree<S> {
             if edge.visits != considered_visit {
                 continue;
             }
-            let score = (edge.gumbel + (edge.logit - max_logit) + sigma[i]).max(-1e9);
+            let score = considered_score(edge.gumbel, edge.logit, max_logit, sigma[i]);
             if best == usize::MAX || score > best_score {
                 best = e;
                 best_score = score;
@@ -466,7 +471,9 @@ impl<S: GameState> ReferenceSearch<S> {
                 .map(|e| EdgeDump {
                     action: e.action,
                     prior: e.raw_prior,
+                    logit: e.logit,
                     visits: e.visits,
+                    value_sum: e.value_sum,
                     q: (e.visits > 0).then(|| e.value_sum / e.visits as f32),
                     child: (e.child != NONE).then_some(e.child),
                 })
@@ -513,6 +520,25 @@ impl<S: GameState> ReferenceSearch<S> {
     /// Goes on with the search: `outputs` are the network's outputs for the observations
     /// the previous step asked for (`None` for the first step after [`Self::start`]).
     pub fn step(&mut self, outputs: Option<&Outputs>) -> Result<Step, SearchError> {
+        match self.step_until(outputs, u32::MAX)? {
+            Some(step) => Ok(step),
+            None => Err(SearchError::Config(
+                "the search paused before u32::MAX simulations".into(),
+            )),
+        }
+    }
+
+    /// [`Self::step`], pausing once `pause_at` simulations are done: then it returns
+    /// `None` and the search stays under way (its tree is whole, no evaluation is asked
+    /// for); call again with no outputs and a higher `pause_at` to go on. The pause comes
+    /// before the end: with `pause_at` ≤ the simulations the search never finishes, so a
+    /// caller may still raise them ([`Self::set_simulations`]). Pausing changes nothing
+    /// in what the search computes.
+    pub fn step_until(
+        &mut self,
+        outputs: Option<&Outputs>,
+        pause_at: u32,
+    ) -> Result<Option<Step>, SearchError> {
         if self.phase == Phase::Idle {
             return Err(SearchError::Config(
                 "no search is under way: call start first".into(),
@@ -540,11 +566,14 @@ impl<S: GameState> ReferenceSearch<S> {
                 .map(|g| (g, self.trees[g].root))
                 .collect();
             if !self.awaiting.is_empty() {
-                return Ok(self.ask_for_evaluation());
+                return Ok(Some(self.ask_for_evaluation()));
             }
             self.prepare_roots();
         }
         while let Phase::Simulation { index } = self.phase {
+            if index >= pause_at {
+                return Ok(None);
+            }
             if index >= self.config.simulations {
                 break;
             }
@@ -557,18 +586,53 @@ impl<S: GameState> ReferenceSearch<S> {
                 .map(|g| (g, self.leaves[g]))
                 .collect();
             if !self.awaiting.is_empty() {
-                return Ok(self.ask_for_evaluation());
+                return Ok(Some(self.ask_for_evaluation()));
             }
             self.backup_all();
             self.phase = Phase::Simulation { index: index + 1 };
         }
         self.phase = Phase::Idle;
         let num_actions = self.trees[0].nodes[0].state.num_actions();
-        Ok(Step::Finished(
+        Ok(Some(Step::Finished(
             (0..self.trees.len())
                 .map(|g| self.result(g, num_actions))
                 .collect(),
-        ))
+        )))
+    }
+
+    /// Changes the simulations of the search under way (or of the next). PUCT's
+    /// selection does not depend on them, so a paused PUCT search may be extended and
+    /// ends as one run with the new count would. Gumbel's visit schedule is fixed from
+    /// them when the roots are prepared: a Gumbel search under way refuses the change.
+    /// Fewer simulations than already done is an error.
+    pub fn set_simulations(&mut self, simulations: u32) -> Result<(), SearchError> {
+        if let Phase::Simulation { index } = self.phase {
+            if matches!(self.config.policy, RootPolicy::Gumbel { .. }) {
+                return Err(SearchError::Config(
+                    "a Gumbel search's visit schedule depends on its simulations: they \
+                     cannot change while it is under way"
+                        .into(),
+                ));
+            }
+            if simulations < index {
+                return Err(SearchError::Config(format!(
+                    "{index} simulations are done already; {simulations} is fewer"
+                )));
+            }
+        }
+        self.config.simulations = simulations;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &SearchConfig {
+        &self.config
+    }
+
+    /// What the search of game `game` has found so far, by the rules of its end result
+    /// (after the roots' evaluation; before it, the root has no children).
+    pub fn result_so_far(&self, game: usize) -> SearchResult {
+        let num_actions = self.trees[game].nodes[0].state.num_actions();
+        self.result(game, num_actions)
     }
 
     /// The observations the last [`Step::Evaluate`] asks to evaluate,

@@ -2,7 +2,7 @@
 //! the move played at temperature 0, the children's statistics, the policy target and the
 //! root's value.
 
-use super::config::{RootPolicy, sigma_completed_q};
+use super::config::{RootPolicy, considered_score, sigma_completed_q};
 use super::reference::softmax;
 use super::{ChildStats, SearchResult};
 
@@ -84,7 +84,7 @@ pub fn summarize(
                 if e.visits != most {
                     continue;
                 }
-                let score = (e.gumbel + (e.logit - max_logit) + s).max(-1e9);
+                let score = considered_score(e.gumbel, e.logit, max_logit, *s);
                 if best.is_none_or(|(_, b)| score > b) {
                     best = Some((i, score));
                 }
