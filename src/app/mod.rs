@@ -7,8 +7,12 @@
 
 pub mod board;
 pub mod compute;
+pub mod network;
+pub mod play;
 pub mod ramsey;
+pub mod search;
 pub mod train;
+pub mod tree_view;
 
 use std::path::PathBuf;
 
@@ -16,7 +20,9 @@ use eframe::egui;
 
 use crate::backend::BackendChoice;
 use compute::ComputeChoice;
+use play::PlayTab;
 use ramsey::RamseyTab;
+use search::SearchTab;
 use train::{RunSource, TrainTab};
 
 /// The tabs, in order.
@@ -24,15 +30,19 @@ use train::{RunSource, TrainTab};
 pub enum Tab {
     #[default]
     Train,
+    Search,
+    Play,
     Ramsey,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Train, Tab::Ramsey];
+    pub const ALL: [Tab; 4] = [Tab::Train, Tab::Search, Tab::Play, Tab::Ramsey];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Train => "Train",
+            Tab::Search => "Search",
+            Tab::Play => "Play",
             Tab::Ramsey => "Ramsey",
         }
     }
@@ -55,6 +65,8 @@ pub struct WgzeroApp {
     tab: Tab,
     compute: ComputeChoice,
     train: TrainTab,
+    search: SearchTab,
+    play: PlayTab,
     ramsey: RamseyTab,
 }
 
@@ -71,6 +83,8 @@ impl WgzeroApp {
             tab: options.tab,
             compute,
             train: TrainTab::default(),
+            search: SearchTab::default(),
+            play: PlayTab::default(),
             ramsey: RamseyTab::default(),
         };
         for path in &options.compare {
@@ -101,6 +115,22 @@ impl WgzeroApp {
 
     pub fn train_mut(&mut self) -> &mut TrainTab {
         &mut self.train
+    }
+
+    pub fn search(&self) -> &SearchTab {
+        &self.search
+    }
+
+    pub fn search_mut(&mut self) -> &mut SearchTab {
+        &mut self.search
+    }
+
+    pub fn play(&self) -> &PlayTab {
+        &self.play
+    }
+
+    pub fn play_mut(&mut self) -> &mut PlayTab {
+        &mut self.play
     }
 
     pub fn ramsey(&self) -> &RamseyTab {
@@ -148,8 +178,16 @@ impl WgzeroApp {
 }
 
 impl eframe::App for WgzeroApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.train.poll();
+        // The Search and Play tabs load their networks when first shown, and their
+        // searches advance a slice per frame.
+        let compute = self.compute.compute.clone();
+        match self.tab {
+            Tab::Search => self.search.tick(&compute, ctx),
+            Tab::Play => self.play.tick(&compute, ctx),
+            Tab::Train | Tab::Ramsey => {}
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -166,6 +204,8 @@ impl eframe::App for WgzeroApp {
         let compute = self.compute.compute.clone();
         match self.tab {
             Tab::Train => self.train.train_ui(ui, &compute),
+            Tab::Search => self.search.search_ui(ui, &compute),
+            Tab::Play => self.play.play_ui(ui, &compute),
             Tab::Ramsey => {
                 let active = self.train.run.as_ref().and_then(|run| {
                     run.run_dir

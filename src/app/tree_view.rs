@@ -159,37 +159,6 @@ impl TreeView {
         line
     }
 
-    /// The actions from the root to `node` (empty for the root or an unknown node).
-    pub fn moves_to(tree: &TreeDump, node: u32) -> Vec<u32> {
-        // Each node's parent edge, and each edge's parent node.
-        let mut parent_edge = vec![None; tree.nodes.len()];
-        let mut edge_parent = vec![0u32; tree.edges.len()];
-        for parent in 0..tree.nodes.len() as u32 {
-            for edge in tree.edges_of(parent) {
-                edge_parent[edge] = parent;
-                if let Some(child) = tree.edges[edge].child
-                    && let Some(slot) = parent_edge.get_mut(child as usize)
-                {
-                    *slot = Some(edge);
-                }
-            }
-        }
-        let mut moves = Vec::new();
-        let mut at = node as usize;
-        while at != tree.root as usize {
-            let Some(Some(edge)) = parent_edge.get(at) else {
-                return Vec::new();
-            };
-            moves.push(tree.edges[*edge].action);
-            at = edge_parent[*edge] as usize;
-            if moves.len() > tree.nodes.len() {
-                return Vec::new();
-            }
-        }
-        moves.reverse();
-        moves
-    }
-
     /// Visible nodes in the current layout (for tests and measurements).
     pub fn visible_nodes(&self) -> usize {
         self.layout.items.len()

@@ -1,0 +1,216 @@
+//! The network the Search and Play tabs use: a bundled one (K_6, k = 3, by mode; the
+//! default, so both tabs work with no run of one's own), a checkpoint, or the uniform net,
+//! loaded as a one-position evaluator on the app's compute.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use crate::backend::Compute;
+use crate::bundled;
+use crate::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
+use crate::evaluate::without_noise;
+use crate::games::GameSpec;
+use crate::games::clique::{CliqueConfig, Mode};
+use crate::nn::uniform::Uniform;
+use crate::search::tree_file::NetworkSource;
+use crate::search::{ProgramEvaluator, RootPolicy};
+use crate::train::TrainConfig;
+
+/// Which network to use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetworkChoice {
+    /// The network shipped with wgzero for K_6, k = 3 in this mode.
+    Bundled(Mode),
+    /// A checkpoint: a run directory (its latest checkpoint) or a checkpoint file.
+    Checkpoint(PathBuf),
+    /// Uniform priors and value 0 (plain MCTS) on a board of one's choice.
+    Uniform(CliqueConfig),
+}
+
+impl Default for NetworkChoice {
+    fn default() -> Self {
+        NetworkChoice::Bundled(Mode::Symmetric)
+    }
+}
+
+/// A network ready to evaluate one position at a time.
+pub struct LoadedNetwork {
+    pub game: CliqueConfig,
+    pub evaluator: ProgramEvaluator,
+    pub source: NetworkSource,
+    /// The root policy of the run that trained it (noise off), if it comes from a run.
+    pub run_policy: Option<RootPolicy>,
+    /// One line: which network, trained how far.
+    pub description: String,
+}
+
+impl NetworkChoice {
+    /// Loads the choice on `compute`; an error says what is wrong and what to pick instead.
+    pub fn load(&self, compute: &Compute) -> Result<LoadedNetwork, String> {
+        let (checkpoint, config, source) = match self {
+            NetworkChoice::Uniform(game) => {
+                let network = Uniform {
+                    observation_len: 3 * game.num_edges(),
+                    actions: game.num_edges(),
+                };
+                let evaluator = ProgramEvaluator::new(&network, compute, 1, 0)
+                    .map_err(|error| error.to_string())?;
+                return Ok(LoadedNetwork {
+                    game: *game,
+                    evaluator,
+                    source: NetworkSource::Uniform,
+                    run_policy: None,
+                    description: format!(
+                        "the uniform network (priors uniform, value 0) on {}",
+                        GameSpec::Clique(*game).info().label()
+                    ),
+                });
+            }
+            NetworkChoice::Bundled(mode) => {
+                let game = GameSpec::Clique(
+                    CliqueConfig::new(6, 3, *mode).map_err(|error| error.to_string())?,
+                );
+                let network = bundled::for_game(&game).map_err(|error| error.to_string())?;
+                let (checkpoint, config) = network.load().map_err(|error| error.to_string())?;
+                let source = NetworkSource::Bundled {
+                    name: network.name.to_owned(),
+                };
+                (checkpoint, config, source)
+            }
+            NetworkChoice::Checkpoint(path) => {
+                let (checkpoint, config) = CheckpointSource::Path(path.clone())
+                    .load(&GameSpec::default())
+                    .map_err(|error| error.to_string())?;
+                let source = NetworkSource::Checkpoint {
+                    path: checkpoint.path().to_owned(),
+                    iteration: checkpoint.record().iteration,
+                    tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+                };
+                (checkpoint, config, source)
+            }
+        };
+        let TrainConfig {
+            game: GameSpec::Clique(game),
+            network,
+            search,
+            ..
+        } = &config
+        else {
+            return Err(format!(
+                "this network plays {}; the board here is the clique game's (chess comes \
+                 with its own board)",
+                config.game.name()
+            ));
+        };
+        let evaluator = checkpoint_evaluator(&checkpoint, game, network, compute, 1)
+            .map_err(|error| error.to_string())?;
+        let description = match &source {
+            NetworkSource::Bundled { name } => format!(
+                "bundled network {name} (iteration {})",
+                checkpoint.record().iteration
+            ),
+            _ => format!(
+                "{} (iteration {}, {})",
+                checkpoint.path().display(),
+                checkpoint.record().iteration,
+                GameSpec::Clique(*game).info().label()
+            ),
+        };
+        Ok(LoadedNetwork {
+            game: *game,
+            evaluator,
+            source,
+            run_policy: Some(without_noise(search.policy)),
+            description,
+        })
+    }
+}
+
+/// The picker's state: the choice and the text of its fields.
+#[derive(Clone, Debug, Default)]
+pub struct NetworkPicker {
+    pub choice: NetworkChoice,
+    /// The checkpoint path being typed.
+    pub path: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bundled,
+    Checkpoint,
+    Uniform,
+}
+
+impl NetworkPicker {
+    /// The picker's widgets; true when the user asks to load the choice (a change of kind,
+    /// of mode, or Load).
+    pub fn picker_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        let mut load = false;
+        let kind = match self.choice {
+            NetworkChoice::Bundled(_) => Kind::Bundled,
+            NetworkChoice::Checkpoint(_) => Kind::Checkpoint,
+            NetworkChoice::Uniform(_) => Kind::Uniform,
+        };
+        let mut picked = kind;
+        ui.horizontal(|ui| {
+            ui.label("Network:");
+            ui.selectable_value(&mut picked, Kind::Bundled, "bundled");
+            ui.selectable_value(&mut picked, Kind::Checkpoint, "checkpoint");
+            ui.selectable_value(&mut picked, Kind::Uniform, "uniform");
+        });
+        if picked != kind {
+            self.choice = match picked {
+                Kind::Bundled => NetworkChoice::Bundled(Mode::Symmetric),
+                Kind::Checkpoint => NetworkChoice::Checkpoint(PathBuf::from(self.path.trim())),
+                Kind::Uniform => NetworkChoice::Uniform(
+                    CliqueConfig::new(6, 3, Mode::Symmetric).expect("K_6, k = 3 is valid"),
+                ),
+            };
+            // A checkpoint waits for its path and Load.
+            load = picked != Kind::Checkpoint;
+        }
+        match &mut self.choice {
+            NetworkChoice::Bundled(mode) => {
+                ui.horizontal(|ui| {
+                    ui.label("K_6, k = 3:");
+                    for option in [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid] {
+                        load |= ui.selectable_value(mode, option, option.name()).changed();
+                    }
+                });
+            }
+            NetworkChoice::Checkpoint(path) => {
+                let label = ui.label("Checkpoint (run directory or file)");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.path)
+                        .hint_text("runs/…")
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+                if ui.button("Load network").clicked() {
+                    *path = PathBuf::from(self.path.trim());
+                    load = true;
+                }
+            }
+            NetworkChoice::Uniform(game) => {
+                let (mut n, mut k, mut mode) = (game.n, game.k, game.mode);
+                ui.horizontal(|ui| {
+                    ui.add(egui::DragValue::new(&mut n).range(3..=64).prefix("n = "));
+                    ui.add(egui::DragValue::new(&mut k).range(3..=n).prefix("k = "));
+                });
+                ui.horizontal(|ui| {
+                    for option in [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid] {
+                        ui.selectable_value(&mut mode, option, option.name());
+                    }
+                });
+                if (n, k.min(n), mode) != (game.n, game.k, game.mode)
+                    && let Ok(changed) = CliqueConfig::new(n, k.min(n), mode)
+                {
+                    *game = changed;
+                    load = true;
+                }
+            }
+        }
+        load
+    }
+}
