@@ -223,8 +223,11 @@ pub struct RecordsRead {
     pub records: Vec<GameRecord>,
     /// The byte offset after the last complete line: where the next read starts.
     pub next_offset: u64,
-    /// The file was shorter than the offset asked for (a resumed run rewrote it), so it
-    /// was read from the start: `records` replace everything read before.
+    /// The file was shorter than the offset asked for (a resumed run rewrote it without
+    /// the records of lost iterations), so it was read from the start: `records` replace
+    /// everything read before. A rewrite that has grown past the offset again by the next
+    /// read is not seen: a reader that may miss a resume (it reads rarely) checks that the
+    /// records' iterations do not go back.
     pub restarted: bool,
 }
 
