@@ -1,11 +1,15 @@
 //! Chess trains on the generic loop: `wgzero train --game chess --iterations 2 --backend cpu
 //! --filters 16 --blocks 1` plays self-play games to their end, trains a small residual net
 //! on them, and checkpoints it (the game is only an adapter: nothing in the trainer knows
-//! chess). The checkpoint is a chess network `wgzero eval` loads and plays with.
+//! chess). The checkpoint is a chess network `wgzero eval` loads and plays with. The games
+//! it recorded (`games.jsonl`) replay with the chess rules.
+
+mod game_records;
 
 use std::process::Command;
 
 use serde_json::Value;
+use wgzero::run_dir::games::{GameSource, read_game_records};
 
 fn wgzero(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_wgzero"))
@@ -68,6 +72,15 @@ fn chess_trains_end_to_end_on_the_cpu_backend() {
     assert_eq!(checkpoint["network"]["kind"], "resnet");
     assert_eq!(checkpoint["network"]["filters"], 16);
     assert_eq!(checkpoint["network"]["blocks"], 1);
+    let records = read_game_records(&run).unwrap();
+    let evaluation = records
+        .iter()
+        .filter(|record| matches!(record.source, GameSource::Evaluation { .. }))
+        .count();
+    // Games 0 and 1 of the match against the random player in both evaluations, of the
+    // one against the previous network in the second.
+    assert_eq!(evaluation, 6, "{} records", records.len());
+    records.iter().for_each(game_records::check_record);
 
     let (ok, stdout, stderr) = wgzero(&[
         "--backend",

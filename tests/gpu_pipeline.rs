@@ -1,14 +1,19 @@
 //! The GPU training pipeline: self-play fills the replay ring with consistent samples
-//! (placed by the prefix scan), and training on sampled batches lowers the loss.
+//! (placed by the prefix scan) and brings the traced slots' games back with its readbacks,
+//! and training on sampled batches lowers the loss.
+
+mod game_records;
 
 use wgzero::games::GameSpec;
 use wgzero::games::clique::{CliqueConfig, Mode, Status};
+use wgzero::run_dir::games::{GameRecord, GameSource};
 use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
+use wgzero::selfplay::SelfPlayReport;
 use wgzero::selfplay::record::{NO_SEARCH_VALUE, RECORD_TAIL};
 use wgzero::testing::{CollectedFinals, blocking, test_gpu};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::gpu_pipeline::GpuPipeline;
-use wgzero::train::pipeline::Pipeline;
+use wgzero::train::pipeline::{Completed, Pipeline};
 
 fn game(mode: Mode) -> CliqueConfig {
     CliqueConfig::new(5, 3, mode).unwrap()
@@ -43,7 +48,32 @@ fn self_play_fills_the_ring_with_consistent_samples() {
         let drawn = CollectedFinals::default();
         let mut pipeline =
             GpuPipeline::new(game(mode), &config, &gpu, Some(Box::new(drawn.clone()))).unwrap();
-        let report = blocking::play(&mut pipeline, 24).unwrap();
+        pipeline.queue_play(24).unwrap();
+        let mut report = SelfPlayReport::default();
+        let mut traced = Vec::new();
+        for done in blocking::finish(&mut pipeline).unwrap() {
+            if let Completed::Played {
+                report: part,
+                traced: games,
+                ..
+            } = done
+            {
+                report.add(&part);
+                traced.extend(games);
+            }
+        }
+        // The first two slots are traced (the default); games of K_5 last at most 10
+        // moves, so each finishes at least two in 24, and every one replays with the rules.
+        assert!(traced.len() >= 4, "{mode}: {} traced games", traced.len());
+        for game in traced {
+            assert!(game.slot < 2, "{mode}: slot {}", game.slot);
+            let source = GameSource::SelfPlay {
+                slot: game.slot,
+                simulations: config.search.simulations,
+            };
+            let spec = GameSpec::Clique(self::game(mode));
+            game_records::check_record(&GameRecord::new(1, spec, source, game.game));
+        }
         assert_eq!(
             report.positions,
             24 * 12,

@@ -51,6 +51,7 @@ fn first_moves(random_opening: u32) -> Option<BTreeSet<u32>> {
         surprise_weight: 0.0,
         record: false,
         log_draws: false,
+        trace_games: 0,
     };
     let engine = GpuSearch::new(&gpu, &config, program, search, GAMES, 9).unwrap();
     let self_play = GpuSelfPlay::new(&gpu, &engine, &config, play).unwrap();

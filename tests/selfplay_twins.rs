@@ -321,6 +321,7 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
         record: true,
         surprise_weight: lambda,
         log_draws: false,
+        trace_games: 0,
     };
     let self_play = GpuSelfPlay::new(&gpu, &search, &game, settings).unwrap();
     self_play.reset();
@@ -426,6 +427,7 @@ fn subtree_reuse_on_the_gpu_equals_the_reference_search() {
             record: false,
             surprise_weight: 0.0,
             log_draws: false,
+            trace_games: 0,
         };
         let self_play = GpuSelfPlay::new(&gpu, &search, &game, settings).unwrap();
         let words: Vec<u32> = roots.iter().flat_map(CliqueState::to_words).collect();

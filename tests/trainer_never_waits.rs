@@ -4,6 +4,9 @@
 //! device turned into a panic (`Gpu::forbid_waits`); on the CPU backend a short slice
 //! returns before the iteration is done. The library's training path names no blocking
 //! primitive. (Its own test binary: the wait ban applies to the process's shared device.)
+//! The GPU iteration's recorded games come back through the same readbacks.
+
+mod game_records;
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,6 +16,7 @@ use wgzero::backend::Compute;
 use wgzero::games::GameSpec;
 use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::nn::spec::NetworkSpec;
+use wgzero::run_dir::games::{GameSource, read_game_records};
 use wgzero::testing::test_gpu;
 use wgzero::train::config::TrainConfig;
 use wgzero::train::{Trainer, TrainerEvent};
@@ -94,6 +98,15 @@ fn on_the_gpu_advance_returns_while_a_readback_is_pending_and_never_waits() {
     assert!(metrics.loss.is_finite(), "it trained: {metrics:?}");
     assert!(metrics.policy_accuracy.is_some(), "it evaluated");
     assert!(run.path().join("checkpoints/ckpt-00000001.json").is_file());
+    // Two traced slots, 12 moves of K_5 (games of at most 10 moves): two self-play games;
+    // games 0 and 1 of the match against the random player.
+    let records = read_game_records(run.path()).unwrap();
+    let self_play = records
+        .iter()
+        .filter(|record| matches!(record.source, GameSource::SelfPlay { .. }))
+        .count();
+    assert_eq!((self_play, records.len()), (2, 4), "{records:?}");
+    records.iter().for_each(game_records::check_record);
 }
 
 #[test]

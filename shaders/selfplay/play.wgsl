@@ -1,13 +1,14 @@
 // Self-play over the batched search: plays each game's chosen move after a search,
 // records the game's training samples (its trajectory), weighs them by policy surprise
-// when the game ends, logs drawn games' final positions, and starts finished games afresh.
-// One thread per game, as in the search.
+// when the game ends, logs drawn games' final positions, traces the moves of the first
+// TRACE_GAMES game slots, and starts finished games afresh. One thread per game, as in the
+// search.
 //
 // Appended by src/selfplay/gpu.rs to the search shader (shaders/search/mcts.wgsl, with its
 // constants and the game's adapter) and the SelfPlayGame record
 // (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
 // RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
-// RECORD_FLOATS and DRAW_LOG_LEN.
+// RECORD_FLOATS, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING, TRACE_HEADER and TRACE_WORDS.
 
 // With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_FLOATS] training samples of the game in
 // progress, one per move: observation (OBSERVATION_LEN), policy target (ACTIONS), legal
@@ -24,6 +25,14 @@ struct DrawLog {
 @group(0) @binding(9) var<storage, read_write> draw_log: DrawLog;
 
 @group(0) @binding(10) var<storage, read_write> self_play: array<SelfPlayGame>;
+
+// The moves of the first TRACE_GAMES game slots, for recording whole games
+// (src/selfplay/trace.rs assembles them): per slot a ring of TRACE_RING moves of
+// TRACE_WORDS words, move m of the slot (counted from 1 since the start) at ring index
+// (m − 1) mod TRACE_RING: [m, the move's index in its game, action, the root's value
+// (f32 bits, the mover's view), children, ended, outcome for player 0 (f32 bits), 0],
+// then per legal root child [action, prior (f32 bits), visits].
+@group(0) @binding(11) var<storage, read_write> traces: array<u32>;
 
 // Starts every game afresh: the initial position as a one-node tree.
 @compute @workgroup_size(64)
@@ -111,6 +120,11 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     if RECORD {
         record_sample(g);
     }
+    let traced = g < TRACE_GAMES;
+    let trace_at = (g * TRACE_RING + self_play[g].positions % TRACE_RING) * TRACE_WORDS;
+    if traced {
+        trace_root(g, trace_at);
+    }
     let edge = edges[edge_index(g, e)];
     let slot = slots[g];
     var game = self_play[g];
@@ -130,6 +144,12 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     game.moves += 1u;
     game.last_action = edge.action;
     let over = game_is_over(&state);
+    if traced {
+        traces[trace_at] = game.positions;
+        traces[trace_at + 1u] = game.moves - 1u;
+        traces[trace_at + 2u] = edge.action;
+        traces[trace_at + 5u] = select(0u, 1u, over);
+    }
     if over {
         // The value is for the player to move now; the player who just moved is the other.
         let value = game_terminal_value(&state);
@@ -158,6 +178,9 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
         game.moves = 0u;
         game_reset(&state);
     }
+    if traced {
+        traces[trace_at + 6u] = bitcast<u32>(game.finished_value0);
+    }
     let room = slot.node_count + SIMULATIONS + 1u <= NODE_CAPACITY
         && slot.edge_count + (SIMULATIONS + 1u) * GAME_MAX_LEGAL <= EDGE_CAPACITY;
     self_play[g] = game;
@@ -167,6 +190,26 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     } else {
         start_tree(g, &state);
     }
+}
+
+// The search's view of game g's current root, into its trace entry at `at` (before the
+// move is played): the root's value (node_value: its evaluation and every backup through
+// it, as src/search/summary.rs computes root_value) and every root child's action, prior
+// (the network's, before noise) and visits, in the order the search expanded them.
+fn trace_root(g: u32, at: u32) {
+    let root_node = slots[g].root;
+    let root = nodes[node_index(g, root_node)];
+    let count = min(root.num_edges, (TRACE_WORDS - TRACE_HEADER) / 3u);
+    for (var i = 0u; i < count; i++) {
+        let e = edges[edge_index(g, root.first_edge + i)];
+        let child = at + TRACE_HEADER + 3u * i;
+        traces[child] = e.action;
+        traces[child + 1u] = bitcast<u32>(e.raw_prior);
+        traces[child + 2u] = e.visits;
+    }
+    traces[at + 3u] = bitcast<u32>(node_value(g, root_node));
+    traces[at + 4u] = count;
+    traces[at + 7u] = 0u;
 }
 
 // The training sample of game g's current root: its observation, the search's policy

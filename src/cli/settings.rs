@@ -13,8 +13,8 @@ use wgzero::games::{ChessConfig, GameSpec};
 use wgzero::nn::spec::{MAX_DEPTH, MAX_WIDTH, NetworkSpec};
 use wgzero::search::{RootPolicy, SearchConfig};
 use wgzero::train::config::{
-    ConfigError, MAX_BATCH, MAX_EVALUATION, MAX_GAMES, MAX_PER_ITERATION, MAX_REPLAY_CAPACITY,
-    MAX_SIMULATIONS, TrainConfig,
+    ConfigError, MAX_BATCH, MAX_EVALUATION, MAX_GAMES, MAX_PER_ITERATION, MAX_RECORD_GAMES,
+    MAX_REPLAY_CAPACITY, MAX_SIMULATIONS, TrainConfig,
 };
 
 /// A float flag's value in `least..=most` (clap's parser for bounded floats).
@@ -388,6 +388,12 @@ pub struct RunArgs {
     /// Simulations of the accuracy with search [default: 50].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_SIMULATIONS as i64))]
     pub accuracy_sims: Option<u32>,
+    /// Games recorded into the run directory's games.jsonl (moves with the priors, visit
+    /// counts and values the players saw): at most N self-play games and the first N games
+    /// of each evaluation match, in iterations 1–99, then every 10th to 999, every 100th to
+    /// 9999, and so on; 0 records none [default: 2].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_RECORD_GAMES as i64))]
+    pub record_games: Option<u32>,
     /// Checkpoints a run keeps [default: 3].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub keep_checkpoints: Option<u64>,
@@ -412,6 +418,7 @@ impl RunArgs {
         set(&mut config.evaluation_games, self.eval_games);
         set(&mut config.accuracy_positions, self.accuracy_positions);
         set(&mut config.accuracy_simulations, self.accuracy_sims);
+        set(&mut config.record_games, self.record_games);
         if let Some(rate) = self.learning_rate {
             config.learning_rate = rate;
         }

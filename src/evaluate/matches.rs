@@ -4,7 +4,8 @@
 //! lockstep: one network call per player per ply, for every game where it is to move.
 //!
 //! [`MatchPlay`] is a match in steps (the trainer evaluates without waiting);
-//! [`play_match`] is the blocking loop for tools.
+//! [`play_match`] is the blocking loop for tools. A match can record its first games move
+//! by move, with each network move's priors and value ([`MatchPlay::recording`]).
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::EvaluateError;
 use super::accuracy::top_legal_move;
 use crate::games::GameState;
+use crate::run_dir::games::{ChildRecord, MoveRecord, PlayedGame};
 use crate::search::Evaluator;
 use crate::search::evaluator::Outputs;
 
@@ -115,6 +117,17 @@ pub enum MatchStep {
     Finished(MatchResult),
 }
 
+/// A recorded game of a match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchGame {
+    /// The game's number in the match; the first side is player `index mod 2` in it.
+    pub index: u32,
+    /// Every move with the mover's view: a network's priors (softmax of its logits over
+    /// the legal moves; no visits: matches do not search) and value, a random player's
+    /// uniform priors and no value.
+    pub game: PlayedGame,
+}
+
 /// A match in steps. The first player is player 0 (moves first) in even games and player
 /// 1 in odd ones. Each round asks the first player, then the second, for every game where
 /// it is to move.
@@ -131,6 +144,8 @@ pub struct MatchPlay<S: GameState> {
     /// The games awaiting the evaluation of `next`'s network.
     movers: Vec<usize>,
     observations: Vec<f32>,
+    /// The moves so far of each recorded game (the first ones).
+    records: Vec<Vec<MoveRecord>>,
 }
 
 impl<S: GameState> MatchPlay<S> {
@@ -149,7 +164,35 @@ impl<S: GameState> MatchPlay<S> {
             moved: false,
             movers: Vec::new(),
             observations: Vec::new(),
+            records: Vec::new(),
         }
+    }
+
+    /// Records every move of the match's first `games` games ([`Self::recorded_games`]).
+    pub fn recording(mut self, games: u32) -> Self {
+        self.records = vec![Vec::new(); self.states.len().min(games as usize)];
+        self
+    }
+
+    /// The recorded games that are over, in game order.
+    pub fn recorded_games(&self) -> Vec<MatchGame> {
+        self.records
+            .iter()
+            .zip(&self.states)
+            .enumerate()
+            .filter_map(|(index, (moves, state))| {
+                let value = state.terminal_value()?;
+                // The value is for the player to move at the end.
+                let outcome = if state.to_move() == 0 { value } else { -value };
+                Some(MatchGame {
+                    index: index as u32,
+                    game: PlayedGame {
+                        moves: moves.clone(),
+                        outcome,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Games finished so far.
@@ -192,6 +235,10 @@ impl<S: GameState> MatchPlay<S> {
                 for game in movers {
                     let legal = self.states[game].legal_actions();
                     let action = legal[self.rng.random_range(0..legal.len())];
+                    if let Some(record) = self.records.get_mut(game) {
+                        let uniform = vec![1.0 / legal.len() as f32; legal.len()];
+                        record.push(move_record(action, None, &legal, &uniform));
+                    }
                     self.states[game].apply(action)?;
                 }
             }
@@ -240,13 +287,22 @@ impl<S: GameState> MatchPlay<S> {
             )));
         }
         let movers = std::mem::take(&mut self.movers);
-        for (&game, logits) in movers.iter().zip(outputs.logits.chunks_exact(actions)) {
+        for (row, (&game, logits)) in movers
+            .iter()
+            .zip(outputs.logits.chunks_exact(actions))
+            .enumerate()
+        {
             let legal = self.states[game].legal_actions();
             let action = if self.states[game].moves_played() < self.settings.sampled_moves {
                 sample_softmax(logits, &legal, &mut self.rng)
             } else {
                 top_legal_move(logits, &legal)
             };
+            if let Some(record) = self.records.get_mut(game) {
+                let value = outputs.values.get(row).copied();
+                let priors = legal_softmax(logits, &legal);
+                record.push(move_record(action, value, &legal, &priors));
+            }
             self.states[game].apply(action)?;
         }
         Ok(())
@@ -299,6 +355,40 @@ pub fn play_match<'a, S: GameState>(
             }
         }
     }
+}
+
+/// The record of a move: `action` played where the legal moves `legal` had `priors`.
+fn move_record(action: usize, value: Option<f32>, legal: &[usize], priors: &[f32]) -> MoveRecord {
+    MoveRecord {
+        action: action as u32,
+        value: value.filter(|value| value.is_finite()),
+        children: legal
+            .iter()
+            .zip(priors)
+            .map(|(&action, &prior)| ChildRecord {
+                action: action as u32,
+                prior,
+                visits: 0,
+            })
+            .collect(),
+    }
+}
+
+/// softmax(logits over `legal`), in `legal`'s order.
+fn legal_softmax(logits: &[f32], legal: &[usize]) -> Vec<f32> {
+    let max = legal
+        .iter()
+        .map(|&action| logits[action])
+        .fold(f32::NEG_INFINITY, f32::max);
+    let weights: Vec<f64> = legal
+        .iter()
+        .map(|&action| f64::from(logits[action] - max).exp())
+        .collect();
+    let total: f64 = weights.iter().sum();
+    weights
+        .iter()
+        .map(|&weight| (weight / total) as f32)
+        .collect()
 }
 
 /// A legal action drawn with probability softmax(logits over `legal`).

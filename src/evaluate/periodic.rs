@@ -2,7 +2,8 @@
 //! for the GPU: optimal-move accuracy of the raw policy and with search (where the game
 //! has an exact solver), then a match against the random player and one against the
 //! network of the previous evaluation. The networks run on the training's backend; the
-//! trainer copies the trained parameters in on the device.
+//! trainer copies the trained parameters in on the device. The first few games of each
+//! match are recorded move by move ([`Evaluation::take_recorded_games`]).
 
 use web_time::Instant;
 
@@ -12,6 +13,7 @@ use super::matches::{MatchPlay, MatchSettings, MatchStep, Side};
 use crate::backend::Compute;
 use crate::games::Game;
 use crate::graph::{Graph, Program};
+use crate::run_dir::games::{GameSource, Opponent, PlayedGame};
 use crate::search::evaluator::{Evaluator, Outputs};
 use crate::search::reference::Step;
 use crate::search::{ProgramEvaluator, ReferenceSearch, RootPolicy};
@@ -29,6 +31,8 @@ pub struct EvaluationSettings {
     pub policy: RootPolicy,
     /// Seeds the accuracy positions (once per run) and the matches (with the iteration).
     pub seed: u64,
+    /// Games of each match recorded move by move (its first ones).
+    pub recorded_games: u32,
 }
 
 /// What one evaluation measured; `None` for what was not.
@@ -63,6 +67,9 @@ pub trait Evaluation {
     fn stage(&self) -> Stage;
     /// The GPU submission it waits for, if any.
     fn waiting_on(&self) -> Option<wgpu::SubmissionIndex>;
+    /// The recorded games of the matches finished since the last call, with who played
+    /// them (the network being the trained one).
+    fn take_recorded_games(&mut self) -> Vec<(GameSource, PlayedGame)>;
 }
 
 enum State<S: crate::games::GameState> {
@@ -98,6 +105,8 @@ pub struct PeriodicEvaluation<G: Game> {
     measured: Measured,
     iteration: u64,
     in_flight: Option<Network>,
+    /// Recorded games of finished matches, not taken yet.
+    recorded: Vec<(GameSource, PlayedGame)>,
 }
 
 impl<G: Game> PeriodicEvaluation<G> {
@@ -131,6 +140,7 @@ impl<G: Game> PeriodicEvaluation<G> {
             measured: Measured::default(),
             iteration: 0,
             in_flight: None,
+            recorded: Vec::new(),
         })
     }
 
@@ -165,7 +175,22 @@ impl<G: Game> PeriodicEvaluation<G> {
     /// The first stage after the accuracy.
     fn after_accuracy(&self) -> State<G::State> {
         let start = self.game.initial_state();
-        State::Random(MatchPlay::new(&start, self.match_settings(0), true, false))
+        State::Random(
+            MatchPlay::new(&start, self.match_settings(0), true, false)
+                .recording(self.settings.recorded_games),
+        )
+    }
+
+    /// Keeps the recorded games of a finished match against `opponent` (the trained
+    /// network being its first side).
+    fn keep_recorded(&mut self, play: &MatchPlay<G::State>, opponent: Opponent) {
+        for game in play.recorded_games() {
+            let source = GameSource::Evaluation {
+                opponent,
+                network_player: (game.index % 2) as u8,
+            };
+            self.recorded.push((source, game.game));
+        }
     }
 
     /// One step of the state machine with `outputs` of the evaluation that just finished.
@@ -218,9 +243,13 @@ impl<G: Game> PeriodicEvaluation<G> {
                 MatchStep::Finished(result) => {
                     self.measured.random =
                         Some((f64::from(result.win_rate()), f64::from(result.draw_rate())));
+                    self.keep_recorded(&play, Opponent::Random);
                     if self.has_previous {
                         let start = self.game.initial_state();
-                        State::Previous(MatchPlay::new(&start, self.match_settings(1), true, true))
+                        State::Previous(
+                            MatchPlay::new(&start, self.match_settings(1), true, true)
+                                .recording(self.settings.recorded_games),
+                        )
                     } else {
                         return self.finish().map(Some);
                     }
@@ -239,6 +268,7 @@ impl<G: Game> PeriodicEvaluation<G> {
                 MatchStep::Finished(result) => {
                     self.measured.previous =
                         Some((f64::from(result.win_rate()), f64::from(result.draw_rate())));
+                    self.keep_recorded(&play, Opponent::Previous);
                     return self.finish().map(Some);
                 }
             },
@@ -264,6 +294,7 @@ impl<G: Game> Evaluation for PeriodicEvaluation<G> {
             .copy_values_from(training, &self.parameters)?;
         self.iteration = iteration;
         self.measured = Measured::default();
+        self.recorded.clear();
         self.in_flight = None;
         self.state = State::Raw { asked: false };
         Ok(())
@@ -337,5 +368,9 @@ impl<G: Game> Evaluation for PeriodicEvaluation<G> {
             Network::Candidate => self.candidate.pending_submission(),
             Network::Previous => self.previous.pending_submission(),
         }
+    }
+
+    fn take_recorded_games(&mut self) -> Vec<(GameSource, PlayedGame)> {
+        std::mem::take(&mut self.recorded)
     }
 }

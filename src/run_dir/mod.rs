@@ -7,17 +7,19 @@
 //!   checkpoints/ckpt-<iteration:08>.safetensors   every persistent tensor, by name
 //!   checkpoints/ckpt-<iteration:08>.json          the rest, and the tensors file's SHA-256
 //!   metrics.jsonl, metrics.csv                    one record per iteration (IterationMetrics)
+//!   games.jsonl                                   a sample of the games played (GameRecord)
 //!   plots.png                                     the curves, redrawn every iteration
 //! ```
 //!
 //! Files, in the order a trainer uses them: `durable` (atomic writes and fsyncs, the one
 //! place that touches the disk's ordering) → `checkpoint` (save, keep the last N, locate
 //! and load) → `metrics` (the per-iteration record, its log and its summary line) →
-//! `plots` (plots.png). No trainer logic lives here: the trainer decides what to save and
+//! `games` (recorded games, for replaying them) → `plots` (plots.png). No trainer logic lives here: the trainer decides what to save and
 //! when; this module makes it durable and reads it back.
 
 pub mod checkpoint;
 pub mod durable;
+pub mod games;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod plots;
@@ -49,6 +51,16 @@ pub enum RunDirError {
         path.display()
     )]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "{}, line {line}, is corrupt: {reason}. Delete that line (or the file) to keep the \
+         other records",
+        path.display()
+    )]
+    CorruptLine {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error(
         "{} does not fit this network: {difference}. Load it with the network it was \
          trained with, or start a new run",

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::SelfPlayError;
 use super::record::{NO_SEARCH_VALUE, PlaySettings, RecordLayout};
+use super::trace::{TRACE_HEADER, TRACE_RING, TraceCollector, trace_words_per_move};
 use crate::games::GpuGame;
 use crate::gpu::{Gpu, ReadRange};
 use crate::search::gpu::{GpuSearch, WORKGROUP};
@@ -65,6 +66,12 @@ pub struct GpuSelfPlay {
     trajectory_buffer: wgpu::Buffer,
     /// A count of drawn games, then a ring of [`DRAW_LOG_LEN`] final positions.
     draw_log_buffer: wgpu::Buffer,
+    /// The traced slots' recent moves (layout in [`super::trace`]; a placeholder word
+    /// when none is traced).
+    trace_buffer: wgpu::Buffer,
+    /// Slots traced (the first ones) and the most legal moves of a position.
+    trace_games: u32,
+    max_legal: u32,
     play_moves: Kernel,
     reset_games: Kernel,
 }
@@ -89,6 +96,9 @@ impl GpuSelfPlay {
         };
         let trajectory_len = game.max_game_length().max(1);
         let state_words = game.state_words();
+        let trace_games = settings.trace_games.min(games);
+        let max_legal = game.max_legal();
+        let trace_words = trace_words_per_move(max_legal);
         let source = format!(
             "{search}
 const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
@@ -100,6 +110,10 @@ const LOG_DRAWS: bool = {log_draws};
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
 const RECORD_FLOATS: u32 = {record_floats}u;
 const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
+const TRACE_GAMES: u32 = {trace_games}u;
+const TRACE_RING: u32 = {TRACE_RING}u;
+const TRACE_HEADER: u32 = {TRACE_HEADER}u;
+const TRACE_WORDS: u32 = {trace_words}u;
 {SELF_PLAY_GAME_WGSL}
 {PLAY_WGSL}",
             search = search.source(),
@@ -127,9 +141,18 @@ const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
             "self-play draw log",
             4 + u64::from(DRAW_LOG_LEN) * u64::from(state_words) * 4,
         );
-        // Bindings 0..=7 are the search's, 8..=10 self-play's (play.wgsl).
+        let trace_buffer = gpu.storage_buffer(
+            "self-play traces",
+            (u64::from(trace_games) * u64::from(TRACE_RING) * u64::from(trace_words)).max(1) * 4,
+        );
+        // Bindings 0..=7 are the search's, 8..=11 self-play's (play.wgsl).
         let mut buffers = search.bindings()?.to_vec();
-        buffers.extend([&trajectory_buffer, &draw_log_buffer, &games_buffer]);
+        buffers.extend([
+            &trajectory_buffer,
+            &draw_log_buffer,
+            &games_buffer,
+            &trace_buffer,
+        ]);
         let kernel = |entry: &str| -> Result<Kernel, SelfPlayError> {
             let pipeline = gpu.pipeline(&format!("self-play {entry}"), &source, entry)?;
             let bind_group = gpu.bind_used(&pipeline, &source, entry, &buffers)?;
@@ -151,6 +174,9 @@ const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
             games_buffer,
             trajectory_buffer,
             draw_log_buffer,
+            trace_buffer,
+            trace_games,
+            max_legal,
             play_moves,
             reset_games,
         })
@@ -243,6 +269,25 @@ const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
             &self.draw_log_buffer,
             1 + (DRAW_LOG_LEN * self.state_words) as usize,
         )
+    }
+
+    /// A collector of the traced slots' games, for the readbacks of [`Self::trace_range`];
+    /// `None` when no slot is traced.
+    pub fn trace_collector(&self) -> Option<TraceCollector> {
+        (self.trace_games > 0).then(|| TraceCollector::new(self.trace_games, self.max_legal))
+    }
+
+    /// The range of the trace buffer, for a readback at most [`TRACE_RING`] moves after
+    /// the previous one; `None` when no slot is traced.
+    pub fn trace_range(&self) -> Option<ReadRange<'_>> {
+        self.trace_collector()
+            .map(|collector| ReadRange::elements::<u32>(&self.trace_buffer, collector.words()))
+    }
+
+    /// The trace buffer's words (blocking read: tools and tests).
+    pub fn read_traces(&self) -> Result<Vec<u32>, SelfPlayError> {
+        let words = self.trace_buffer.size() as usize / 4;
+        Ok(self.gpu.read(&self.trace_buffer, words)?)
     }
 
     /// The per-game records (blocking read: tools and tests).

@@ -6,6 +6,9 @@
 //! ([`super::record`]), weighs a finished game's by policy surprise and commits them to a
 //! [`ReplayRing`].
 //!
+//! The first [`PlaySettings::trace_games`] game slots' games are traced move by move
+//! ([`HostSelfPlay::take_traced_games`]), as the GPU's `play_moves` traces them.
+//!
 //! It advances in steps ([`HostSelfPlay::step`]): each either asks for one network call or
 //! plays one move in every game, so a driver can evaluate on the GPU without waiting and
 //! stop between steps.
@@ -16,8 +19,10 @@ use rand::{RngExt, SeedableRng};
 use super::record::{NO_SEARCH_VALUE, PlaySettings, RecordLayout};
 use super::replay::ReplayRing;
 use super::surprise::{policy_surprise, surprise_weights, weight_copies};
+use super::trace::{TracedGame, move_record};
 use super::{SelfPlayError, SelfPlayReport};
 use crate::games::{Game, GameState};
+use crate::run_dir::games::{MoveRecord, PlayedGame};
 use crate::search::evaluator::Outputs;
 use crate::search::reference::Step;
 use crate::search::{ReferenceSearch, SearchConfig, SearchResult};
@@ -51,6 +56,10 @@ pub struct HostSelfPlay<G: Game> {
     mask: Vec<bool>,
     /// Whether a search is under way.
     searching: bool,
+    /// The moves so far of each traced slot's game (the first `trace_games` slots).
+    traces: Vec<Vec<MoveRecord>>,
+    /// Traced games finished and not taken yet.
+    traced: Vec<TracedGame>,
 }
 
 impl<G: Game> HostSelfPlay<G> {
@@ -87,6 +96,8 @@ impl<G: Game> HostSelfPlay<G> {
             openings,
             rng,
             searching: false,
+            traces: vec![Vec::new(); games.min(settings.trace_games as usize)],
+            traced: Vec::new(),
         })
     }
 
@@ -103,6 +114,11 @@ impl<G: Game> HostSelfPlay<G> {
     /// The observations the last [`HostStep::Evaluate`] asks to evaluate.
     pub fn observations(&self) -> &[f32] {
         self.search.observations()
+    }
+
+    /// The traced slots' games finished since the last call, in the order they ended.
+    pub fn take_traced_games(&mut self) -> Vec<TracedGame> {
+        std::mem::take(&mut self.traced)
     }
 
     /// The position game `game` is at.
@@ -141,6 +157,9 @@ impl<G: Game> HostSelfPlay<G> {
             } else {
                 self.choose(result, moves_played)
             };
+            if let Some(trace) = self.traces.get_mut(game) {
+                trace.push(move_record(result, action));
+            }
             self.search.advance(game, action)?;
             report.positions += 1;
             if self.search.root_state(game).terminal_value().is_some() {
@@ -248,6 +267,15 @@ impl<G: Game> HostSelfPlay<G> {
         }
         replay.commit(trajectory, value0);
         trajectory.clear();
+        if let Some(trace) = self.traces.get_mut(game) {
+            self.traced.push(TracedGame {
+                slot: game as u32,
+                game: PlayedGame {
+                    moves: std::mem::take(trace),
+                    outcome: value0,
+                },
+            });
+        }
         report.games += 1;
         report.records += records;
         report.total_length += u64::from(final_state.moves_played());
@@ -306,6 +334,7 @@ mod tests {
             record: true,
             surprise_weight,
             log_draws: false,
+            trace_games: 0,
         }
     }
 

@@ -9,7 +9,9 @@
 //! | append finished games to the ring | [`gpu_replay::GpuReplay`] (`replay.wgsl`) | [`replay::ReplayRing::commit`] |
 //! | draw augmented batches | [`gpu_replay::GpuSampler`] (`sample.wgsl`) | [`replay::ReplayRing::sample_batch`] |
 //!
-//! A sample's layout is [`record`]. `search/` knows nothing of any of this; the trainer
+//! A sample's layout is [`record`]. The first few game slots' games are traced move by
+//! move, with the search's priors, visits and value, for the run's game records
+//! ([`trace`]). `search/` knows nothing of any of this; the trainer
 //! (`train/`) drives it.
 
 pub mod gpu;
@@ -18,6 +20,7 @@ pub mod host;
 pub mod record;
 pub mod replay;
 pub mod surprise;
+pub mod trace;
 
 use crate::games::GameError;
 use crate::gpu::GpuError;

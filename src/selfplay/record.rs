@@ -64,4 +64,7 @@ pub struct PlaySettings {
     pub surprise_weight: f32,
     /// Keep the final positions of drawn games (for a game's archive).
     pub log_draws: bool,
+    /// Trace every move of the games the first this many game slots play, for recording
+    /// whole games ([`super::trace`]). 0: none.
+    pub trace_games: u32,
 }

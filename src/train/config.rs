@@ -8,6 +8,7 @@ use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::nn::spec::NetworkSpec;
 use crate::run_dir::RunDirError;
 use crate::run_dir::checkpoint::Checkpoint;
+use crate::run_dir::games::DEFAULT_RECORD_GAMES;
 use crate::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 
 /// Gradients with a larger global norm are scaled down to it before the update.
@@ -65,6 +66,13 @@ pub struct TrainConfig {
     pub accuracy_positions: u32,
     /// Simulations for the accuracy with search.
     pub accuracy_simulations: u32,
+    /// Games recorded into `<run dir>/games.jsonl` in the iterations
+    /// [`records_games_at`](crate::run_dir::games::records_games_at) names: at most this
+    /// many self-play games (the first this many game slots are traced) and the first this
+    /// many games of each evaluation match. 0: none. Recording changes nothing of the
+    /// training, so a run written before it records with the default when resumed.
+    #[serde(default = "default_record_games")]
+    pub record_games: u32,
     pub keep_checkpoints: usize,
     pub seed: u64,
 }
@@ -100,6 +108,12 @@ pub const MAX_PER_ITERATION: u32 = 100_000;
 pub const MAX_REPLAY_CAPACITY: u64 = 1_000_000_000;
 /// The most games, positions or simulations of an evaluation.
 pub const MAX_EVALUATION: u32 = 100_000;
+/// The most games recorded per recorded iteration and source (`--record-games`).
+pub const MAX_RECORD_GAMES: u32 = 256;
+
+fn default_record_games() -> u32 {
+    DEFAULT_RECORD_GAMES
+}
 
 /// Checks `least <= value <= most` for the flag.
 fn within<T: PartialOrd + std::fmt::Display>(
@@ -173,6 +187,7 @@ impl TrainConfig {
             evaluation_games: defaults.evaluation_games,
             accuracy_positions: 400,
             accuracy_simulations: 50,
+            record_games: DEFAULT_RECORD_GAMES,
             keep_checkpoints: 3,
             seed: 1,
         }
@@ -336,6 +351,14 @@ impl TrainConfig {
             "simulations of the accuracy with search",
         )?;
         within(
+            "--record-games",
+            self.record_games,
+            0,
+            MAX_RECORD_GAMES,
+            "games recorded per recorded iteration from self-play and from each evaluation \
+             match (0: none)",
+        )?;
+        within(
             "--keep-checkpoints",
             self.keep_checkpoints,
             1,
@@ -493,6 +516,7 @@ mod tests {
             ("--surprise-weight", Box::new(|c| c.surprise_weight = 1.5)),
             ("--replay-capacity", Box::new(|c| c.replay_capacity = 10)),
             ("--keep-checkpoints", Box::new(|c| c.keep_checkpoints = 0)),
+            ("--record-games", Box::new(|c| c.record_games = 1_000)),
             (
                 "--net",
                 Box::new(|c| {

@@ -2,8 +2,9 @@
 //! replay ring on the GPU, training batches sampled (and augmented) on the GPU into the
 //! compiled training step. Between the host and the GPU pass only small status reads,
 //! brought back without waiting: the per-game counters after each batch of moves (and the
-//! draw log where the game archives drawn games), the loss sums after each batch of
-//! training steps, and the trained values for a checkpoint.
+//! draw log where the game archives drawn games, and the traced slots' moves where games
+//! are recorded), the loss sums after each batch of training steps, and the trained values
+//! for a checkpoint.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -28,16 +29,19 @@ use crate::search::gpu::GpuSearch;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::gpu::{GpuSelfPlay, SelfPlayGame, new_draws};
 use crate::selfplay::gpu_replay::{GpuReplay, GpuSampler, LOSS_SUMS, ReplaySource};
+use crate::selfplay::trace::{TRACE_RING, TraceCollector, TracedGame};
 
 /// Moves recorded into one submit of self-play.
 const MOVES_PER_SUBMIT: u32 = 2;
+// Each self-play submit reads the trace buffer back, which holds TRACE_RING moves.
+const _: () = assert!(MOVES_PER_SUBMIT <= TRACE_RING);
 /// Training steps recorded into one submit.
 const STEPS_PER_SUBMIT: u32 = 8;
 
 /// Queued work on its way back.
 enum Job {
     /// `moves` moves; the readback holds the per-game records, then the draw log when
-    /// draws are logged.
+    /// draws are logged, then the trace buffer when slots are traced.
     Play { moves: u32, readback: Readback },
     /// Steps `done` of `total` of one training; the readback holds the loss sums.
     Train {
@@ -75,6 +79,8 @@ pub struct GpuPipeline<G: Game> {
     counters: Vec<SelfPlayGame>,
     /// Draws logged as of the last completed self-play.
     draws_seen: u32,
+    /// Assembles the traced slots' games, where games are recorded.
+    traces: Option<TraceCollector>,
     queue: VecDeque<Job>,
 }
 
@@ -146,11 +152,13 @@ impl<G: Game> GpuPipeline<G> {
             };
             config.games_in_flight as usize
         ];
+        let traces = self_play.trace_collector();
         let mut pipeline = Self {
             gpu: Arc::clone(gpu),
             compute,
             game,
             config: config.clone(),
+            traces,
             search,
             self_play,
             replay,
@@ -194,13 +202,13 @@ impl<G: Game> GpuPipeline<G> {
         Ok(self.replay.read_ring()?)
     }
 
-    /// What a finished play readback says: the report since the last one, and what the
-    /// archive kept of the new draws.
+    /// What a finished play readback says: the report since the last one, what the
+    /// archive kept of the new draws, and the traced games that ended.
     fn complete_play(
         &mut self,
         moves: u32,
         parts: &[Vec<u8>],
-    ) -> Result<(SelfPlayReport, Vec<Archived>), TrainError> {
+    ) -> Result<(SelfPlayReport, Vec<Archived>, Vec<TracedGame>), TrainError> {
         let after: Vec<SelfPlayGame> = elements(&parts[0]);
         let mut report = SelfPlayReport::between(&self.counters, &after);
         report.evaluations = u64::from(moves)
@@ -221,7 +229,12 @@ impl<G: Game> GpuPipeline<G> {
                 archived = archive.record(&states)?;
             }
         }
-        Ok((report, archived))
+        let trace_part = 1 + usize::from(self.archive.is_some());
+        let traced = match (&mut self.traces, parts.get(trace_part)) {
+            (Some(collector), Some(words)) => collector.collect(&elements::<u32>(words)),
+            _ => Vec::new(),
+        };
+        Ok((report, archived, traced))
     }
 }
 
@@ -246,6 +259,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
             if self.archive.is_some() {
                 ranges.push(self.self_play.draw_log_range());
             }
+            ranges.extend(self.self_play.trace_range());
             let mut readback = self.gpu.record_readback(&mut encoder, &ranges)?;
             readback.submitted(self.gpu.queue.submit([encoder.finish()]));
             self.queue.push_back(Job::Play {
@@ -313,11 +327,12 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
             let job = self.queue.pop_front().expect("the front job exists");
             completed.push(match job {
                 Job::Play { moves, .. } => {
-                    let (report, archived) = self.complete_play(moves, &parts)?;
+                    let (report, archived, traced) = self.complete_play(moves, &parts)?;
                     Completed::Played {
                         moves,
                         report,
                         archived,
+                        traced,
                     }
                 }
                 Job::Train { done, total, .. } => {

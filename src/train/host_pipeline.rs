@@ -244,6 +244,7 @@ impl<G: Game> HostPipeline<G> {
                             moves: 1,
                             report: std::mem::take(&mut self.report),
                             archived,
+                            traced: self.self_play.take_traced_games(),
                         });
                     }
                 }

@@ -25,6 +25,7 @@ use crate::nn::{self, Network};
 use crate::run_dir::checkpoint::StoredTensor;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::record::PlaySettings;
+use crate::selfplay::trace::TracedGame;
 
 /// The training step both pipelines run, compiled.
 pub struct TrainingStep {
@@ -98,12 +99,14 @@ pub struct LossReport {
 /// Work a pipeline finished, in the order it was queued.
 #[derive(Clone, Debug)]
 pub enum Completed {
-    /// `moves` more moves of self-play in every game, what they did, and what the game's
-    /// archive kept of the games that ended.
+    /// `moves` more moves of self-play in every game, what they did, what the game's
+    /// archive kept of the games that ended, and the traced slots' games that ended
+    /// ([`TrainConfig::record_games`] slots traced).
     Played {
         moves: u32,
         report: SelfPlayReport,
         archived: Vec<Archived>,
+        traced: Vec<TracedGame>,
     },
     /// `done` of the `total` steps of one queued training; `losses` are the means over the
     /// `done` steps. The last one of a training also published the parameters.
@@ -148,7 +151,7 @@ pub trait Pipeline {
 }
 
 /// The settings of self-play a run's configuration gives (`log_draws` where the game
-/// archives drawn games).
+/// archives drawn games; the first `record_games` slots traced for the game records).
 pub fn play_settings_of(config: &TrainConfig, log_draws: bool) -> PlaySettings {
     PlaySettings {
         temperature_moves: config.temperature_moves,
@@ -156,6 +159,7 @@ pub fn play_settings_of(config: &TrainConfig, log_draws: bool) -> PlaySettings {
         record: true,
         surprise_weight: config.surprise_weight,
         log_draws,
+        trace_games: config.record_games,
     }
 }
 
@@ -220,6 +224,7 @@ impl GameVisitor for BuildParts<'_> {
                 accuracy_simulations: self.config.accuracy_simulations,
                 policy: self.config.search.policy,
                 seed: self.config.seed,
+                recorded_games: self.config.record_games,
             },
         )?;
         Ok(Parts {

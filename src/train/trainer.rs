@@ -1,5 +1,6 @@
-//! The training loop for any game: self-play → training → evaluation → checkpoint →
-//! metrics, one iteration after another, advanced in slices by [`Trainer::advance`].
+//! The training loop for any game: self-play → training → evaluation → game records →
+//! checkpoint → metrics, one iteration after another, advanced in slices by
+//! [`Trainer::advance`].
 //!
 //! `advance` never waits for the GPU: it queues work on the pipeline, collects what has
 //! finished, runs host work (evaluation, the CPU pipeline, checkpoints) until its time
@@ -20,6 +21,7 @@ use super::pipeline::{Completed, LossReport, Pipeline, build_parts};
 use crate::backend::Compute;
 use crate::evaluate::{Evaluation, Measured};
 use crate::run_dir::checkpoint::{Checkpoint, CheckpointStore, Restore, RunState, StoredTensor};
+use crate::run_dir::games::{GameLog, GameRecord, GameSource, PlayedGame, records_games_at};
 use crate::run_dir::metrics::{IterationMetrics, MetricsLog};
 use crate::selfplay::SelfPlayReport;
 
@@ -82,6 +84,9 @@ struct Iteration {
     learning_rate: f32,
     measured: Option<Measured>,
     snapshot: Option<Vec<StoredTensor>>,
+    /// Games recorded for `games.jsonl`, and how many of them are self-play's.
+    recorded: Vec<GameRecord>,
+    self_play_recorded: u32,
 }
 
 /// The run's wall time: earlier sessions' plus this one's, without pauses.
@@ -129,6 +134,7 @@ pub struct Trainer {
     evaluation: Box<dyn Evaluation>,
     store: CheckpointStore,
     metrics: MetricsLog,
+    games: GameLog,
     /// Iterations completed (the latest checkpoint's).
     iteration: u64,
     clock: RunClock,
@@ -165,6 +171,7 @@ impl Trainer {
         let parts = build_parts(&config, compute, run_dir, session_seed(config.seed, 0))?;
         Ok(Self {
             metrics: MetricsLog::open(run_dir)?,
+            games: GameLog::open(run_dir, 0)?,
             config,
             run_dir: run_dir.to_owned(),
             pipeline: parts.pipeline,
@@ -205,6 +212,7 @@ impl Trainer {
             .set_previous(&parts.pipeline.training_step().program)?;
         let store = CheckpointStore::open(run_dir, keep(&config))?;
         let metrics = MetricsLog::resume(run_dir, &record.metrics)?;
+        let games = GameLog::open(run_dir, record.iteration)?;
         let archived = record.metrics.last().map_or((0, 0), |m| {
             (m.counterexamples_total, m.counterexamples_distinct)
         });
@@ -217,6 +225,7 @@ impl Trainer {
             evaluation: parts.evaluation,
             store,
             metrics,
+            games,
             stage: Stage::Start,
             current: Iteration::default(),
             archived,
@@ -339,8 +348,20 @@ impl Trainer {
                 moves,
                 report,
                 archived,
+                traced,
             } => {
                 self.current.report.add(&report);
+                let simulations = self.config.search.simulations;
+                for traced in traced {
+                    if self.current.self_play_recorded < self.config.record_games {
+                        self.current.self_play_recorded += 1;
+                        let source = GameSource::SelfPlay {
+                            slot: traced.slot,
+                            simulations,
+                        };
+                        self.record_game(source, traced.game);
+                    }
+                }
                 for kept in archived {
                     self.archived.0 += 1;
                     self.archived.1 += u64::from(kept.new_up_to_isomorphism);
@@ -431,6 +452,9 @@ impl Trainer {
         let stage = self.evaluation.stage();
         if let Some(measured) = measured {
             self.current.measured = Some(measured);
+            for (source, game) in self.evaluation.take_recorded_games() {
+                self.record_game(source, game);
+            }
             self.stage = Stage::Snapshot;
             return Ok(true);
         }
@@ -444,9 +468,21 @@ impl Trainer {
         Ok(stage != before || self.evaluation.waiting_on().is_none())
     }
 
-    /// Writes the iteration's checkpoint, metrics and plots.
+    /// Keeps a finished game for the iteration's records, if it records games.
+    fn record_game(&mut self, source: GameSource, game: PlayedGame) {
+        let iteration = self.iteration + 1;
+        if records_games_at(iteration) {
+            let record = GameRecord::new(iteration, self.config.game, source, game);
+            self.current.recorded.push(record);
+        }
+    }
+
+    /// Writes the iteration's game records, checkpoint, metrics and plots. The records go
+    /// first, so that a committed checkpoint always has its iteration's records on disk (a
+    /// resumed run drops those of later iterations).
     fn finish_iteration(&mut self, events: &mut Vec<TrainerEvent>) -> Result<(), TrainError> {
         let tensors = self.current.snapshot.take().unwrap_or_default();
+        self.games.append(&self.current.recorded)?;
         self.iteration += 1;
         let record = self.metrics_record();
         let network = self

@@ -136,6 +136,7 @@ pub fn run(global: &GlobalOptions, args: &SelfplayArgs) -> anyhow::Result<()> {
                 surprise_weight: 0.0,
                 record: false,
                 log_draws: false,
+                trace_games: 0,
             },
         )?;
         self_play.reset();
