@@ -5,6 +5,7 @@ mod board;
 mod chess;
 mod clique;
 mod eval;
+mod export;
 mod info;
 mod play;
 mod search;
@@ -66,9 +67,11 @@ enum Command {
     Search(search::SearchArgs),
     /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
     Train(train::TrainArgs),
-    // about and long_about are in eval.rs and play.rs (a doc comment here would hide them).
+    // about and long_about are in eval.rs, play.rs and export.rs (a doc comment here would
+    // hide them).
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
+    Export(export::ExportArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -82,6 +85,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&cli.global, &args),
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
+        Command::Export(args) => export::run(&args),
     }
 }
 
