@@ -1,11 +1,13 @@
 //! wgzero: AlphaZero training with the network, the game rules and the tree search on the
 //! GPU through WebGPU (wgpu), and a CPU backend that computes the same things where no GPU
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow: `games` → `search`
-//! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer.
+//! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer, and `bundled`
+//! holding the trained networks shipped inside the library.
 
 #[cfg(feature = "app")]
 pub mod app;
 pub mod backend;
+pub mod bundled;
 pub mod evaluate;
 pub mod games;
 pub mod gpu;

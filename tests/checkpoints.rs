@@ -2,7 +2,8 @@
 //! exactly (the next step matches the uninterrupted run's), the store keeps the last N,
 //! what a user names resolves to the right checkpoint (a run directory: its latest), a
 //! checkpoint written before gating was dropped (format 1) still loads, and every kind of
-//! damage gives its own error. The kill -9 test is in checkpoints_kill9.rs.
+//! damage gives its own error; an export for inference keeps the parameters and the last
+//! metrics and loads, from files or from bytes. The kill -9 test is in checkpoints_kill9.rs.
 
 mod checkpoint_fixtures;
 
@@ -575,4 +576,86 @@ fn every_kind_of_damage_gives_its_error() {
     fs::write(&json, b"{").unwrap();
     let error = CheckpointStore::open(dir.path(), keep(2)).unwrap_err();
     assert!(matches!(error, RunDirError::Corrupt { .. }), "{error}");
+}
+
+#[test]
+fn an_export_for_inference_keeps_the_parameters_and_the_last_metrics() {
+    let mlp = small_mlp();
+    let network = descriptor(&mlp);
+    let run_dir = tempfile::tempdir().unwrap();
+    let (graph, mut program) = training_program(&mlp, &Compute::Cpu, 1);
+    for _ in 0..3 {
+        program.run().unwrap();
+    }
+    let mut store = CheckpointStore::open(run_dir.path(), keep(2)).unwrap();
+    save(&mut store, 3, &network, &graph, &program);
+    let original = Checkpoint::load(run_dir.path()).unwrap();
+
+    let exports = tempfile::tempdir().unwrap();
+    let folder = exports.path().join("network");
+    let saved = original.export_for_inference(&folder).unwrap();
+    assert_eq!(saved.iteration, 3);
+    assert_eq!(saved.path, folder.join("ckpt-00000003.json"));
+    let mut files: Vec<String> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["ckpt-00000003.json", "ckpt-00000003.safetensors"]);
+
+    // It loads and verifies as any checkpoint (the folder is what --checkpoint takes).
+    let copy = Checkpoint::load(&folder).unwrap();
+    let (record, kept) = (copy.record(), original.record());
+    assert_eq!(record.iteration, kept.iteration);
+    assert_eq!(record.network, kept.network);
+    assert_eq!(record.config, kept.config);
+    assert_eq!(record.rng_state, kept.rng_state);
+    assert_eq!(record.elapsed_seconds, kept.elapsed_seconds);
+    assert_eq!(record.metrics, [metrics_record(3)]);
+    let parameters: Vec<_> = original
+        .tensors()
+        .iter()
+        .filter(|tensor| tensor.trainable)
+        .cloned()
+        .collect();
+    assert!(parameters.len() < original.tensors().len());
+    assert_eq!(copy.tensors(), parameters);
+
+    // It restores an inference program exactly, and cannot resume training.
+    let (graph, mut inference) = inference_program(&mlp, &Compute::Cpu);
+    copy.restore(&network, &graph, &mut inference, Restore::Inference)
+        .unwrap();
+    for (name, values) in persistent(&graph, &inference) {
+        let stored = parameters.iter().find(|t| t.name == name).unwrap();
+        assert_eq!(values, stored.values, "{name}");
+    }
+    let (graph, mut training) = training_program(&mlp, &Compute::Cpu, 1);
+    let error = copy
+        .restore(&network, &graph, &mut training, Restore::Training)
+        .unwrap_err();
+    assert!(matches!(error, RunDirError::Incompatible { .. }), "{error}");
+
+    // The same bytes from memory are the same checkpoint.
+    let from_bytes = Checkpoint::from_bytes(
+        "in memory",
+        &fs::read(&saved.path).unwrap(),
+        &fs::read(saved.path.with_extension("safetensors")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(from_bytes.record(), copy.record());
+    assert_eq!(from_bytes.tensors(), copy.tensors());
+    assert_eq!(from_bytes.path(), Path::new("in memory"));
+
+    // A folder that holds a checkpoint already is refused, and left as it was.
+    let error = original.export_for_inference(&folder).unwrap_err();
+    assert!(matches!(error, RunDirError::NotEmpty { .. }), "{error}");
+    assert!(error.to_string().contains("ckpt-00000003.json"), "{error}");
+    let error = original
+        .export_for_inference(&run_dir.path().join(CHECKPOINTS_DIRECTORY))
+        .unwrap_err();
+    assert!(matches!(error, RunDirError::NotEmpty { .. }), "{error}");
+    assert_eq!(
+        Checkpoint::load(run_dir.path()).unwrap().tensors(),
+        original.tensors()
+    );
 }

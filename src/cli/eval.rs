@@ -3,7 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use web_time::Instant;
 use wgzero::backend::Compute;
 use wgzero::evaluate::accuracy::{policy_moves, search_moves};
-use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use wgzero::evaluate::{AccuracySet, MatchResult, MatchSettings, Player, play_match};
 use wgzero::games::clique::{CliqueConfig, CliqueState};
 use wgzero::games::{Game, GameSpec, GameState};
@@ -27,7 +27,8 @@ const LONG_ABOUT: &str = "\
 Evaluate a checkpoint: its optimal-move accuracy and a match.
 
 A run directory means its latest checkpoint: the network the run hands out, the one its \
-log's last line describes.
+log's last line describes. `bundled` (K_6, k = 3, symmetric), `bundled:MODE` or \
+`bundled:NAME` evaluates a network bundled with wgzero.
 
 Optimal-move accuracy (games with an exact solver: the clique game up to n = 7): positions \
 are drawn by random play (seeded by --seed: a uniformly chosen position of a uniformly \
@@ -49,12 +50,13 @@ softmax for the first 2 plies of each game so that games differ. Score = (wins +
     long_about = LONG_ABOUT
 )]
 pub struct EvalArgs {
-    /// A run directory (its latest checkpoint), its checkpoints/ folder, or a checkpoint's
-    /// .json or .safetensors file.
-    #[arg(long, value_name = "RUN_DIR_OR_FILE")]
-    checkpoint: PathBuf,
+    /// A run directory (its latest checkpoint), its checkpoints/ folder, a checkpoint's
+    /// .json or .safetensors file, or a bundled network: bundled (K_6, k = 3, symmetric),
+    /// bundled:MODE or bundled:NAME.
+    #[arg(long, value_name = "RUN_DIR_OR_FILE", value_parser = CheckpointSource::parse)]
+    checkpoint: CheckpointSource,
     /// The match opponent: `random` (a uniformly random legal move) or another checkpoint
-    /// (a run directory's latest, or a file) of the same game.
+    /// (a run directory's latest, a file, or bundled:MODE) of the same game.
     #[arg(long, value_name = "random|CHECKPOINT", default_value = "random")]
     against: String,
     /// Match games [default: the run's --eval-games].
@@ -114,8 +116,7 @@ struct EvalLine {
 
 pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let checkpoint = load(&args.checkpoint, "--checkpoint")?;
-    let config = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+    let (checkpoint, config) = load(&args.checkpoint, "--checkpoint")?;
     let game = match (args.n, config.game) {
         (None, game) => game,
         (Some(n), GameSpec::Clique(trained)) if n == trained.n => config.game,
@@ -138,9 +139,9 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
     };
     let opponent = match args.against.as_str() {
         "random" => None,
-        path => {
-            let other = load(Path::new(path), "--against")?;
-            let other_config = TrainConfig::from_checkpoint(&other).context("--against")?;
+        spelling => {
+            let source = CheckpointSource::parse(spelling).context("--against")?;
+            let (other, other_config) = load(&source, "--against")?;
             let same_game = match (other_config.game, game) {
                 (GameSpec::Clique(a), GameSpec::Clique(b)) => (a.k, a.mode) == (b.k, b.mode),
                 (a, b) => a == b,
@@ -328,8 +329,12 @@ fn clique_misses(details: &Details<CliqueState>) -> (Vec<Miss>, Vec<MissCount>) 
     )
 }
 
-fn load(path: &Path, flag: &str) -> anyhow::Result<Checkpoint> {
-    Checkpoint::load(path).with_context(|| format!("{flag} {}", path.display()))
+/// The checkpoint `source` names, with its run configuration; a bare `bundled` is the
+/// main job's game's network (eval has no game flags).
+fn load(source: &CheckpointSource, flag: &str) -> anyhow::Result<(Checkpoint, TrainConfig)> {
+    source
+        .load(&GameSpec::default())
+        .with_context(|| format!("{flag} {source}"))
 }
 
 fn percent(share: f32) -> String {

@@ -7,6 +7,7 @@ mod board;
 mod chess;
 mod clique;
 mod eval;
+mod export;
 mod info;
 mod play;
 mod search;
@@ -68,9 +69,11 @@ enum Command {
     Search(search::SearchArgs),
     /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
     Train(train::TrainArgs),
-    // about and long_about are in eval.rs and play.rs (a doc comment here would hide them).
+    // about and long_about are in eval.rs, play.rs and export.rs (a doc comment here would
+    // hide them).
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
+    Export(export::ExportArgs),
     /// Open the app: train and steer runs with live plots, explore search trees, play the
     /// agent, browse Ramsey witnesses and recorded games.
     #[cfg(feature = "app")]
@@ -88,6 +91,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&cli.global, &args),
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
+        Command::Export(args) => export::run(&args),
         #[cfg(feature = "app")]
         Command::App(args) => app::run(&cli.global, &args),
     }

@@ -2,24 +2,25 @@
 //! stdin one a line (it may be a pipe); the agent answers with search or its raw policy.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use wgzero::evaluate::{top_legal_move, without_noise};
-use wgzero::games::GameSpec;
-use wgzero::games::GameState;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, edge_index, endpoints};
-use wgzero::run_dir::checkpoint::Checkpoint;
+use wgzero::games::{GameInfo, GameSpec, GameState};
 use wgzero::search::{Evaluator, ProgramEvaluator, ReferenceSearch, SearchConfig};
-use wgzero::train::config::TrainConfig;
 
 use super::GlobalOptions;
 use super::board::{board_text, list, mark};
 
 const LONG_ABOUT: &str = "\
 Play the clique game against a checkpoint's agent in the terminal.
+
+Without --checkpoint the agent is the network bundled with wgzero for the game --n, --k and \
+--mode choose (K_6, k = 3 in each mode: symmetric by default), so it works with no run of \
+your own; --checkpoint RUN_DIR plays a network you trained (the checkpoint then fixes the \
+game).
 
 The board is printed as K_n's adjacency matrix: X marks the first player's edges, O the \
 second player's, and a number is the index of a free edge. Type a move as an edge index \
@@ -36,10 +37,20 @@ run's root policy, noise off), or with --sims 0 its raw policy's top legal move.
     long_about = LONG_ABOUT
 )]
 pub struct PlayArgs {
-    /// A run directory (its latest checkpoint), its checkpoints/ folder, or a checkpoint's
-    /// .json or .safetensors file.
-    #[arg(long, value_name = "RUN_DIR_OR_FILE")]
-    checkpoint: PathBuf,
+    /// A run directory (its latest checkpoint), its checkpoints/ folder, a checkpoint's
+    /// .json or .safetensors file, or a bundled network: bundled (the one for --n, --k,
+    /// --mode), bundled:MODE or bundled:NAME [default: bundled].
+    #[arg(long, value_name = "RUN_DIR_OR_FILE", value_parser = CheckpointSource::parse)]
+    checkpoint: Option<CheckpointSource>,
+    /// Vertices of K_n, choosing the bundled network [default: 6, or the checkpoint's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
+    n: Option<u32>,
+    /// Clique size, choosing the bundled network [default: 3, or the checkpoint's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
+    k: Option<u32>,
+    /// Who wins, choosing the bundled network [default: symmetric, or the checkpoint's].
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
     /// The agent's simulations per move; 0 plays its raw policy's top legal move.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     sims: u32,
@@ -58,9 +69,23 @@ enum Input {
 }
 
 pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::load(&args.checkpoint)
-        .with_context(|| format!("--checkpoint {}", args.checkpoint.display()))?;
-    let config = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+    let source = args
+        .checkpoint
+        .clone()
+        .unwrap_or(CheckpointSource::Bundled(None));
+    let chosen = CliqueConfig::new(
+        args.n.unwrap_or(6),
+        args.k.unwrap_or(3),
+        args.mode.unwrap_or(Mode::Symmetric),
+    )
+    .context("--k")?;
+    let (checkpoint, config) =
+        source
+            .load(&GameSpec::Clique(chosen))
+            .with_context(|| match &args.checkpoint {
+                Some(source) => format!("--checkpoint {source}"),
+                None => "without --checkpoint, wgzero play plays a bundled network".to_owned(),
+            })?;
     let GameSpec::Clique(game) = config.game else {
         anyhow::bail!(
             "wgzero play plays the clique game; {} holds a {} network",
@@ -68,6 +93,19 @@ pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
             config.game.name()
         );
     };
+    let disagreeing = [
+        ("--n", args.n.is_some_and(|n| n != game.n)),
+        ("--k", args.k.is_some_and(|k| k != game.k)),
+        ("--mode", args.mode.is_some_and(|mode| mode != game.mode)),
+    ];
+    if let Some((flag, _)) = disagreeing.iter().find(|(_, disagrees)| *disagrees) {
+        anyhow::bail!(
+            "{flag}: {} plays {}, not the game the flags choose; drop {flag}, or drop \
+             --checkpoint to play the bundled network of --n, --k and --mode",
+            checkpoint.path().display(),
+            game.label()
+        );
+    }
     let compute = global.compute()?;
     let mut evaluator = checkpoint_evaluator(&checkpoint, &game, &config.network, &compute, 1)
         .context("--checkpoint")?;
@@ -77,13 +115,21 @@ pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
         reuse_subtree: false,
     };
     let human: u8 = if args.agent_first { 1 } else { 0 };
-    println!(
-        "clique game on K_{}: {} (checkpoint {}, iteration {})",
-        game.n,
-        rule(game),
-        checkpoint.path().display(),
-        checkpoint.record().iteration
-    );
+    println!("clique game on K_{}: {}", game.n, rule(game));
+    if source.is_bundled() {
+        println!(
+            "the agent is the network bundled with wgzero, {} (iteration {}); \
+             --checkpoint RUN_DIR plays one you trained",
+            checkpoint.path().display(),
+            checkpoint.record().iteration
+        );
+    } else {
+        println!(
+            "the agent is checkpoint {} (iteration {})",
+            checkpoint.path().display(),
+            checkpoint.record().iteration
+        );
+    }
     println!(
         "you are {}, the agent is {}; the agent {}",
         mark(human),

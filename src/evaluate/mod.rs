@@ -7,13 +7,15 @@
 //!   with search;
 //! - [`matches`](mod@matches): matches between networks and the random player;
 //! - [`periodic`]: the trainer's evaluation of the network training has reached;
-//! - [`checkpoint`]: an evaluator holding a saved network.
+//! - [`checkpoint`]: what a user names as a checkpoint (a run, a file, a bundled
+//!   network) and an evaluator holding it.
 
 pub mod accuracy;
 pub mod checkpoint;
 pub mod matches;
 pub mod periodic;
 
+use crate::bundled::BundledError;
 use crate::games::GameError;
 use crate::graph::GraphError;
 use crate::run_dir::RunDirError;
@@ -36,4 +38,6 @@ pub enum EvaluateError {
     Graph(#[from] GraphError),
     #[error(transparent)]
     RunDir(#[from] RunDirError),
+    #[error(transparent)]
+    Bundled(#[from] BundledError),
 }

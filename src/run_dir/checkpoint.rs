@@ -158,39 +158,11 @@ impl CheckpointStore {
                 latest,
             });
         }
-        let tensors = encode_tensors(tensors, &self.directory)?;
-        let tensors_path = file_path(&self.directory, state.iteration, TENSORS_EXTENSION);
-        durable::write_atomically(&tensors_path, &tensors)?;
-
-        let record = CheckpointRecord {
-            format_version: FORMAT_VERSION,
-            iteration: state.iteration,
-            network: state.network.clone(),
-            config: state.config.clone(),
-            rng_state: state.rng_state.clone(),
-            elapsed_seconds: state.elapsed_seconds,
-            saved_at_unix_seconds: web_time::SystemTime::now()
-                .duration_since(web_time::UNIX_EPOCH)
-                .map_or(0, |since| since.as_secs()),
-            tensors_file: file_name(state.iteration, TENSORS_EXTENSION),
-            tensors_bytes: tensors.len() as u64,
-            tensors_sha256: sha256_hex(&tensors),
-            metrics: state.metrics.to_vec(),
-        };
-        let json_path = file_path(&self.directory, state.iteration, JSON_EXTENSION);
-        let json = serde_json::to_vec_pretty(&record).map_err(|error| RunDirError::Corrupt {
-            path: json_path.clone(),
-            reason: format!("the run state cannot be written as JSON: {error}"),
-        })?;
-        // The commit point: from here on the new checkpoint exists, complete.
-        durable::write_atomically(&json_path, &json)?;
+        let saved = write_pair(&self.directory, state, tensors)?;
         self.latest_iteration = Some(state.iteration);
 
         self.remove_old()?;
-        Ok(SavedCheckpoint {
-            iteration: state.iteration,
-            path: json_path,
-        })
+        Ok(saved)
     }
 
     /// Deletes the checkpoints outside the last `keep_last`, JSON first, and tensors files
@@ -279,35 +251,74 @@ impl Checkpoint {
                 });
             }
         };
-        if bytes.len() as u64 != record.tensors_bytes {
-            return Err(corrupt(
-                &tensors_path,
-                format!(
-                    "it has {} bytes where {} says {} (truncated or replaced)",
-                    bytes.len(),
-                    json_path.display(),
-                    record.tensors_bytes
-                ),
-            ));
-        }
-        let hash = sha256_hex(&bytes);
-        if hash != record.tensors_sha256 {
-            return Err(corrupt(
-                &tensors_path,
-                format!(
-                    "its SHA-256 is {hash} where {} says {} (damaged, or not this \
-                     checkpoint's tensors)",
-                    json_path.display(),
-                    record.tensors_sha256
-                ),
-            ));
-        }
-        let tensors = decode_tensors(&bytes).map_err(|reason| corrupt(&tensors_path, reason))?;
+        let tensors = check_tensors(&record, &bytes, json_path, &tensors_path)?;
         Ok(Self {
             path: json_path.to_path_buf(),
             record,
             tensors,
         })
+    }
+
+    /// A checkpoint from its two files' bytes in memory (embedded in the program with
+    /// `include_bytes!`, or fetched by a browser): `json` is the JSON file, `tensors` the
+    /// safetensors file it names, checked as [`Checkpoint::load_file`] checks files (format
+    /// version, size and SHA-256, then the tensors' format). `label` names it in messages
+    /// and is what [`Checkpoint::path`] returns, such as `bundled:clique-n6-k3-avoid`.
+    pub fn from_bytes(label: &str, json: &[u8], tensors: &[u8]) -> Result<Self, RunDirError> {
+        let label = Path::new(label);
+        let record = parse_record(json, label)?;
+        let tensors = check_tensors(&record, tensors, label, label)?;
+        Ok(Self {
+            path: label.to_path_buf(),
+            record,
+            tensors,
+        })
+    }
+
+    /// Writes a copy of this checkpoint for inference into `directory` (created if
+    /// missing; it must hold no checkpoint yet), under the usual names
+    /// (`ckpt-<iteration:08>.{safetensors,json}`), written as a run's are: the parameters
+    /// without the optimizer state, the metrics of the last iteration only, the rest as
+    /// it is. The copy loads and verifies as any checkpoint and restores inference
+    /// programs ([`Restore::Inference`]); without the optimizer state it cannot resume a
+    /// run. About a third of the tensors' size for Adam, and the JSON stays small however
+    /// long the run was.
+    pub fn export_for_inference(&self, directory: &Path) -> Result<SavedCheckpoint, RunDirError> {
+        durable::create_directory(directory)?;
+        let found: Vec<String> = [JSON_EXTENSION, TENSORS_EXTENSION]
+            .into_iter()
+            .map(|extension| list_files(directory, extension))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .map(|(iteration, path)| {
+                let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                file_name(iteration, extension)
+            })
+            .collect();
+        if !found.is_empty() {
+            return Err(RunDirError::NotEmpty {
+                directory: directory.to_path_buf(),
+                found,
+            });
+        }
+        let parameters: Vec<StoredTensor> = self
+            .tensors
+            .iter()
+            .filter(|tensor| tensor.trainable)
+            .cloned()
+            .collect();
+        let record = &self.record;
+        let last_metrics = record.metrics.last().map(std::slice::from_ref);
+        let state = RunState {
+            iteration: record.iteration,
+            network: &record.network,
+            config: &record.config,
+            rng_state: &record.rng_state,
+            metrics: last_metrics.unwrap_or_default(),
+            elapsed_seconds: record.elapsed_seconds,
+        };
+        write_pair(directory, &state, &parameters)
     }
 
     /// The JSON file it was loaded from.
@@ -424,12 +435,79 @@ pub fn snapshot_tensors(graph: &Graph, values: Vec<Vec<f32>>) -> Vec<StoredTenso
         .collect()
 }
 
-/// Reads and checks a checkpoint's JSON file.
-fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
+/// Checks a tensors file's bytes against its record (size, then SHA-256) and decodes
+/// them; `json_path` and `tensors_path` name the two files in errors.
+fn check_tensors(
+    record: &CheckpointRecord,
+    bytes: &[u8],
+    json_path: &Path,
+    tensors_path: &Path,
+) -> Result<Vec<StoredTensor>, RunDirError> {
     let corrupt = |reason: String| RunDirError::Corrupt {
-        path: json_path.to_path_buf(),
+        path: tensors_path.to_path_buf(),
         reason,
     };
+    if bytes.len() as u64 != record.tensors_bytes {
+        return Err(corrupt(format!(
+            "it has {} bytes where {} says {} (truncated or replaced)",
+            bytes.len(),
+            json_path.display(),
+            record.tensors_bytes
+        )));
+    }
+    let hash = sha256_hex(bytes);
+    if hash != record.tensors_sha256 {
+        return Err(corrupt(format!(
+            "its SHA-256 is {hash} where {} says {} (damaged, or not this checkpoint's \
+             tensors)",
+            json_path.display(),
+            record.tensors_sha256
+        )));
+    }
+    decode_tensors(bytes).map_err(corrupt)
+}
+
+/// Writes a checkpoint of `state` and `tensors` into `directory` durably: the tensors
+/// file, then the JSON, whose rename is the commit point.
+fn write_pair(
+    directory: &Path,
+    state: &RunState<'_>,
+    tensors: &[StoredTensor],
+) -> Result<SavedCheckpoint, RunDirError> {
+    let tensors = encode_tensors(tensors, directory)?;
+    let tensors_path = file_path(directory, state.iteration, TENSORS_EXTENSION);
+    durable::write_atomically(&tensors_path, &tensors)?;
+
+    let record = CheckpointRecord {
+        format_version: FORMAT_VERSION,
+        iteration: state.iteration,
+        network: state.network.clone(),
+        config: state.config.clone(),
+        rng_state: state.rng_state.clone(),
+        elapsed_seconds: state.elapsed_seconds,
+        saved_at_unix_seconds: web_time::SystemTime::now()
+            .duration_since(web_time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs()),
+        tensors_file: file_name(state.iteration, TENSORS_EXTENSION),
+        tensors_bytes: tensors.len() as u64,
+        tensors_sha256: sha256_hex(&tensors),
+        metrics: state.metrics.to_vec(),
+    };
+    let json_path = file_path(directory, state.iteration, JSON_EXTENSION);
+    let json = serde_json::to_vec_pretty(&record).map_err(|error| RunDirError::Corrupt {
+        path: json_path.clone(),
+        reason: format!("the run state cannot be written as JSON: {error}"),
+    })?;
+    // The commit point: from here on the new checkpoint exists, complete.
+    durable::write_atomically(&json_path, &json)?;
+    Ok(SavedCheckpoint {
+        iteration: state.iteration,
+        path: json_path,
+    })
+}
+
+/// Reads and checks a checkpoint's JSON file.
+fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
     let bytes = match fs::read(json_path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -448,8 +526,17 @@ fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
             });
         }
     };
+    parse_record(&bytes, json_path)
+}
+
+/// Parses and checks a checkpoint's JSON; `json_path` names it in errors.
+fn parse_record(bytes: &[u8], json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
+    let corrupt = |reason: String| RunDirError::Corrupt {
+        path: json_path.to_path_buf(),
+        reason,
+    };
     let value: Value =
-        serde_json::from_slice(&bytes).map_err(|error| corrupt(format!("bad JSON: {error}")))?;
+        serde_json::from_slice(bytes).map_err(|error| corrupt(format!("bad JSON: {error}")))?;
     let version = value
         .get("format_version")
         .and_then(Value::as_u64)

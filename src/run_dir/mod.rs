@@ -87,6 +87,17 @@ pub enum RunDirError {
         iteration: u64,
         latest: u64,
     },
+    #[error(
+        "{} already holds a checkpoint ({}): an export goes into an empty or new folder. \
+         Choose another one, or empty it",
+        directory.display(),
+        found.join(", ")
+    )]
+    NotEmpty {
+        directory: PathBuf,
+        /// The checkpoint files found there.
+        found: Vec<String>,
+    },
     #[error("could not draw {}: {reason}", path.display())]
     Plot { path: PathBuf, reason: String },
     #[error(transparent)]
