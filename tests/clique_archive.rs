@@ -230,7 +230,10 @@ fn the_gallery_groups_witnesses_by_brute_force_isomorphism_and_flags_a_forged_on
     let mut expected: Vec<(Vec<u64>, u64, std::collections::HashSet<Vec<u64>>)> = Vec::new();
     for game in &games {
         let graph = game.adjacency(0).to_vec();
-        match expected.iter_mut().find(|(c, _, _)| isomorphic(8, c, &graph)) {
+        match expected
+            .iter_mut()
+            .find(|(c, _, _)| isomorphic(8, c, &graph))
+        {
             Some((_, found, labelled)) => {
                 *found += 1;
                 labelled.insert(graph);

@@ -76,7 +76,8 @@ pub fn vertex_position(n: u32, i: u32) -> Vec2 {
 /// Distance from `point` to the segment `a`–`b`.
 pub fn segment_distance(point: Vec2, a: Vec2, b: Vec2) -> f32 {
     let along = b - a;
-    let t = ((point - a).dot(along) / along.length_squared().max(f32::MIN_POSITIVE)).clamp(0.0, 1.0);
+    let t =
+        ((point - a).dot(along) / along.length_squared().max(f32::MIN_POSITIVE)).clamp(0.0, 1.0);
     point.distance(a + along * t)
 }
 
@@ -96,7 +97,9 @@ impl CliqueBoard {
     /// Board space → screen, for a square `rect`.
     fn screen_from_board(&self, rect: Rect) -> Affine2 {
         let centre = to_vec(rect.center());
-        Affine2::from_translation(centre) * Affine2::from_scale(Vec2::splat(rect.width())) * self.view
+        Affine2::from_translation(centre)
+            * Affine2::from_scale(Vec2::splat(rect.width()))
+            * self.view
     }
 }
 
@@ -110,7 +113,8 @@ impl BoardView<CliqueState> for CliqueBoard {
         size: f32,
     ) -> Option<usize> {
         let n = state.config().n;
-        let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), Sense::click_and_drag());
+        let (rect, response) =
+            ui.allocate_exact_size(egui::vec2(size, size), Sense::click_and_drag());
         // Pan with a drag, zoom with the scroll wheel over the board, reset on double click.
         if response.dragged() {
             let delta = to_vec(response.drag_delta().to_pos2()) / rect.width();
@@ -122,7 +126,9 @@ impl BoardView<CliqueState> for CliqueBoard {
                 let zoom = (scroll / 400.0).exp();
                 let at = ui
                     .input(|input| input.pointer.hover_pos())
-                    .map_or(Vec2::ZERO, |p| (to_vec(p) - to_vec(rect.center())) / rect.width());
+                    .map_or(Vec2::ZERO, |p| {
+                        (to_vec(p) - to_vec(rect.center())) / rect.width()
+                    });
                 self.view = Affine2::from_translation(at)
                     * Affine2::from_scale(Vec2::splat(zoom))
                     * Affine2::from_translation(-at)
@@ -169,7 +175,11 @@ impl BoardView<CliqueState> for CliqueBoard {
             let (a, b) = (to_pos(position(u)), to_pos(position(v)));
             let stroke = match state.owner(action) {
                 Some(player) => {
-                    let width = if overlay.last_move == Some(action) { 6.0 } else { 4.0 };
+                    let width = if overlay.last_move == Some(action) {
+                        6.0
+                    } else {
+                        4.0
+                    };
                     Stroke::new(width * scale, PLAYER_COLOURS[player as usize])
                 }
                 None => {
@@ -184,7 +194,10 @@ impl BoardView<CliqueState> for CliqueBoard {
                         Stroke::new(4.0 * scale, ui.visuals().strong_text_color())
                     } else if overlay.heat.is_some() {
                         let warm = Color32::from_rgb(255, 140, 0);
-                        Stroke::new((1.0 + 7.0 * heat) * scale, OPEN_EDGE.lerp_to_gamma(warm, heat))
+                        Stroke::new(
+                            (1.0 + 7.0 * heat) * scale,
+                            OPEN_EDGE.lerp_to_gamma(warm, heat),
+                        )
                     } else {
                         Stroke::new(1.0 * scale, OPEN_EDGE)
                     }
@@ -254,7 +267,10 @@ impl BoardView<CliqueState> for CliqueBoard {
     }
 
     fn player_colour(&self, player: u8) -> (Color32, &'static str) {
-        (PLAYER_COLOURS[player as usize & 1], ["red", "blue"][player as usize & 1])
+        (
+            PLAYER_COLOURS[player as usize & 1],
+            ["red", "blue"][player as usize & 1],
+        )
     }
 }
 

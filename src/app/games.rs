@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use eframe::egui;
 
 use super::board::{BoardView, CliqueBoard, Overlay, completed_clique};
-use crate::games::GameSpec;
 use crate::games::clique::{CliqueState, endpoints};
+use crate::games::{GameSpec, GameState};
 use crate::run_dir::games::{GameRecord, GameSource, Opponent, read_game_records_from};
 
 /// What the heat on the board shows.
@@ -140,7 +140,10 @@ impl GamesTab {
             }
             _ => {}
         }
-        ui.label(format!("{} recorded games, newest first", self.records.len()));
+        ui.label(format!(
+            "{} recorded games, newest first",
+            self.records.len()
+        ));
         let mut clicked = None;
         let rows = self.records.len();
         egui::ScrollArea::vertical().show_rows(ui, 18.0, rows, |ui, range| {
@@ -178,17 +181,17 @@ impl GamesTab {
         let length = record.moves.len();
         self.move_index = self.move_index.min(length);
         ui.horizontal(|ui| {
-            if ui.button("⏮").on_hover_text("First move").clicked() {
+            if ui.button("First move").clicked() {
                 self.move_index = 0;
             }
-            if ui.button("◀").on_hover_text("Previous move").clicked() {
+            if ui.button("Previous move").clicked() {
                 self.move_index = self.move_index.saturating_sub(1);
             }
             ui.add(egui::Slider::new(&mut self.move_index, 0..=length).text("move"));
-            if ui.button("▶").on_hover_text("Next move").clicked() {
+            if ui.button("Next move").clicked() {
                 self.move_index = (self.move_index + 1).min(length);
             }
-            if ui.button("⏭").on_hover_text("Last move").clicked() {
+            if ui.button("Last move").clicked() {
                 self.move_index = length;
             }
         });

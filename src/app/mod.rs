@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod compute;
+pub mod games;
 pub mod network;
 pub mod play;
 pub mod ramsey;
@@ -20,6 +21,7 @@ use eframe::egui;
 
 use crate::backend::BackendChoice;
 use compute::ComputeChoice;
+use games::GamesTab;
 use play::PlayTab;
 use ramsey::RamseyTab;
 use search::SearchTab;
@@ -33,10 +35,11 @@ pub enum Tab {
     Search,
     Play,
     Ramsey,
+    Games,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Train, Tab::Search, Tab::Play, Tab::Ramsey];
+    pub const ALL: [Tab; 5] = [Tab::Train, Tab::Search, Tab::Play, Tab::Ramsey, Tab::Games];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -44,6 +47,7 @@ impl Tab {
             Tab::Search => "Search",
             Tab::Play => "Play",
             Tab::Ramsey => "Ramsey",
+            Tab::Games => "Games",
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct WgzeroApp {
     search: SearchTab,
     play: PlayTab,
     ramsey: RamseyTab,
+    games: GamesTab,
 }
 
 impl WgzeroApp {
@@ -86,13 +91,13 @@ impl WgzeroApp {
             search: SearchTab::default(),
             play: PlayTab::default(),
             ramsey: RamseyTab::default(),
+            games: GamesTab::default(),
         };
         for path in &options.compare {
             app.train.compare(path);
         }
         if let Some(source) = options.start {
-            app.train
-                .start(source, &app.compute.compute, &cc.egui_ctx);
+            app.train.start(source, &app.compute.compute, &cc.egui_ctx);
         }
         app
     }
@@ -141,6 +146,14 @@ impl WgzeroApp {
         &mut self.ramsey
     }
 
+    pub fn games(&self) -> &GamesTab {
+        &self.games
+    }
+
+    pub fn games_mut(&mut self) -> &mut GamesTab {
+        &mut self.games
+    }
+
     fn status_ui(&self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             match self.train.status() {
@@ -186,7 +199,7 @@ impl eframe::App for WgzeroApp {
         match self.tab {
             Tab::Search => self.search.tick(&compute, ctx),
             Tab::Play => self.play.tick(&compute, ctx),
-            Tab::Train | Tab::Ramsey => {}
+            Tab::Train | Tab::Ramsey | Tab::Games => {}
         }
     }
 
@@ -207,13 +220,18 @@ impl eframe::App for WgzeroApp {
             Tab::Search => self.search.search_ui(ui, &compute),
             Tab::Play => self.play.play_ui(ui, &compute),
             Tab::Ramsey => {
-                let active = self.train.run.as_ref().and_then(|run| {
-                    run.run_dir
-                        .as_deref()
-                        .map(|dir| (dir, run.archived.0))
-                });
+                let active = self
+                    .train
+                    .run
+                    .as_ref()
+                    .and_then(|run| run.run_dir.as_deref().map(|dir| (dir, run.archived.0)));
                 self.ramsey.refresh(active);
                 egui::CentralPanel::default_margins().show(ui, |ui| self.ramsey.ramsey_ui(ui));
+            }
+            Tab::Games => {
+                let active = self.train.run.as_ref().and_then(|run| run.run_dir.clone());
+                self.games.refresh(active.as_deref());
+                self.games.games_ui(ui);
             }
         }
     }

@@ -82,8 +82,7 @@ impl PlayTab {
 
     /// The position after the moves played.
     pub fn state(&self) -> CliqueState {
-        CliqueState::from_actions(self.game(), &self.moves)
-            .expect("the tab only keeps legal moves")
+        CliqueState::from_actions(self.game(), &self.moves).expect("the tab only keeps legal moves")
     }
 
     /// Whether the agent is searching for its move.
@@ -248,8 +247,9 @@ impl PlayTab {
             ui.label(&network.description);
         }
         ui.horizontal(|ui| {
-            ui.label("Agent's simulations");
-            ui.add(egui::DragValue::new(&mut self.simulations).range(0..=100_000));
+            let label = ui.label("Agent's simulations");
+            ui.add(egui::DragValue::new(&mut self.simulations).range(0..=100_000))
+                .labelled_by(label.id);
         });
         ui.separator();
         ui.heading("You play");
@@ -276,7 +276,9 @@ impl PlayTab {
         ui.separator();
         let mode = self.game().mode;
         ui.label(match mode {
-            Mode::Symmetric => "Complete a K_k in your colour first to win; a full board without one is a draw.",
+            Mode::Symmetric => {
+                "Complete a K_k in your colour first to win; a full board without one is a draw."
+            }
             Mode::Asymmetric => {
                 "Red wins by completing a K_k in red; blue wins if the board fills without one."
             }
@@ -310,17 +312,25 @@ impl PlayTab {
             .as_ref()
             .filter(|a| self.show_policy && a.moves_played == self.moves.len());
         if let Some(analysis) = analysis {
-            let most = analysis.priors.iter().copied().fold(0.0f32, f32::max).max(1e-6);
+            let most = analysis
+                .priors
+                .iter()
+                .copied()
+                .fold(0.0f32, f32::max)
+                .max(1e-6);
             overlay.heat = Some(analysis.priors.iter().map(|p| p / most).collect());
         }
         let you = self.board.player_colour(self.human).1;
         let agent = self.board.player_colour(1 - self.human).1;
-        ui.label(egui::RichText::new(format!(
-            "K_{}, k = {}, {} mode — you are {you}, the agent is {agent}",
-            config.n,
-            config.k,
-            config.mode.name()
-        )).strong());
+        ui.label(
+            egui::RichText::new(format!(
+                "K_{}, k = {}, {} mode — you are {you}, the agent is {agent}",
+                config.n,
+                config.k,
+                config.mode.name()
+            ))
+            .strong(),
+        );
         let turn = match status {
             Status::Ongoing if self.thinking.is_some() => "the agent is thinking…".to_owned(),
             Status::Ongoing if state.to_move() == self.human => {
@@ -344,7 +354,10 @@ impl PlayTab {
         }
         let interactive =
             status == Status::Ongoing && state.to_move() == self.human && self.thinking.is_none();
-        let size = ui.available_width().min(ui.available_height() - 20.0).max(200.0);
+        let size = ui
+            .available_width()
+            .min(ui.available_height() - 20.0)
+            .max(200.0);
         if let Some(action) = self.board.board_ui(ui, &state, &overlay, interactive, size)
             && let Err(error) = self.play(action)
         {

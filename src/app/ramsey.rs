@@ -88,7 +88,11 @@ impl RamseyTab {
             "{}: {found} counterexamples archived, {} distinct up to isomorphism{}",
             loaded.path.display(),
             classes.len(),
-            if *torn { " (a torn last line was skipped)" } else { "" }
+            if *torn {
+                " (a torn last line was skipped)"
+            } else {
+                ""
+            }
         ));
         if classes.is_empty() {
             ui.label(
@@ -119,7 +123,10 @@ impl RamseyTab {
                             match graph6::decode(&class.example.graph6) {
                                 Ok((n, colour0)) => colouring_ui(ui, n, &colour0, 200.0),
                                 Err(error) => {
-                                    ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                                    ui.colored_label(
+                                        ui.visuals().error_fg_color,
+                                        error.to_string(),
+                                    );
                                 }
                             }
                             ui.label(format!(

@@ -378,8 +378,9 @@ impl SearchTab {
         ui.separator();
         ui.heading("Search");
         ui.horizontal(|ui| {
-            ui.label("Simulations");
-            ui.add(egui::DragValue::new(&mut self.settings.simulations).range(1..=1_000_000));
+            let label = ui.label("Simulations");
+            ui.add(egui::DragValue::new(&mut self.settings.simulations).range(1..=1_000_000))
+                .labelled_by(label.id);
         });
         ui.horizontal(|ui| {
             ui.label("Root policy");
@@ -389,24 +390,26 @@ impl SearchTab {
         match self.settings.policy {
             PolicyChoice::Puct => {
                 ui.horizontal(|ui| {
-                    ui.label("c_puct");
+                    let label = ui.label("c_puct");
                     ui.add(
                         egui::DragValue::new(&mut self.settings.c_puct)
                             .range(0.0..=100.0)
                             .speed(0.01),
-                    );
+                    )
+                    .labelled_by(label.id);
                 });
             }
             PolicyChoice::Gumbel => {
                 ui.horizontal(|ui| {
-                    ui.label("Actions considered");
-                    ui.add(egui::DragValue::new(&mut self.settings.considered).range(1..=4096));
+                    let label = ui.label("Actions considered");
+                    ui.add(egui::DragValue::new(&mut self.settings.considered).range(1..=4096))
+                        .labelled_by(label.id);
                 });
             }
         }
         ui.horizontal(|ui| {
             if ui
-                .button("Search")
+                .button("Run search")
                 .on_hover_text("A new search from the position, all its simulations")
                 .clicked()
             {
@@ -414,7 +417,7 @@ impl SearchTab {
                 self.request(None);
             }
             if ui
-                .button("New")
+                .button("New search")
                 .on_hover_text("A new search from the position; step it with +1, +10, +100")
                 .clicked()
             {
@@ -449,10 +452,16 @@ impl SearchTab {
         ui.horizontal(|ui| {
             let path = PathBuf::from(self.tree_path.trim());
             let given = !self.tree_path.trim().is_empty();
-            if ui.add_enabled(given, egui::Button::new("Save tree")).clicked() {
+            if ui
+                .add_enabled(given, egui::Button::new("Save tree"))
+                .clicked()
+            {
                 self.save_tree(&path);
             }
-            if ui.add_enabled(given, egui::Button::new("Open tree")).clicked() {
+            if ui
+                .add_enabled(given, egui::Button::new("Open tree"))
+                .clicked()
+            {
                 self.open_tree(&path);
             }
         });
@@ -467,7 +476,7 @@ impl SearchTab {
     /// The root's children (N, visit share, P, Q, U) and the selected node's position.
     fn node_ui(&mut self, ui: &mut egui::Ui) {
         let Some(shown) = &self.shown else {
-            ui.label("No tree yet: set up a position and press Search, or open a tree file.");
+            ui.label("No tree yet: set up a position and press Run search, or open a tree file.");
             return;
         };
         let file = &shown.file;
@@ -476,25 +485,39 @@ impl SearchTab {
             GameSpec::Chess(_) => return,
         };
         ui.heading("Root children");
-        ui.label("N visits · share of the root's visits · P prior · Q value for the mover · U exploration");
+        ui.label(
+            "N visits · share of the root's visits · P the network's prior · Q the value for \
+             the player choosing · U the exploration term; most visited first",
+        );
         if let Some(selection) = file.selection(file.tree.root) {
             let total: u32 = selection.children.iter().map(|c| c.visits).sum();
             let mut order: Vec<usize> = (0..selection.children.len()).collect();
             order.sort_by_key(|&i| (std::cmp::Reverse(selection.children[i].visits), i));
-            for i in order {
-                let child = &selection.children[i];
-                let q = child.q.map_or("–".to_owned(), |q| format!("{q:+.3}"));
-                let share = if total > 0 {
-                    child.visits as f32 / total as f32
-                } else {
-                    0.0
-                };
-                let (u, v) = crate::games::clique::endpoints(game.n, child.action as usize);
-                ui.monospace(format!(
-                    "edge {u}–{v}  N {:>5}  share {share:.3}  P {:.3}  Q {q}  U {:.3}",
-                    child.visits, child.prior, child.u
-                ));
-            }
+            egui::Grid::new("root children")
+                .striped(true)
+                .num_columns(6)
+                .show(ui, |ui| {
+                    for header in ["move", "N", "share", "P", "Q", "U"] {
+                        ui.strong(header);
+                    }
+                    ui.end_row();
+                    for i in order {
+                        let child = &selection.children[i];
+                        let share = if total > 0 {
+                            child.visits as f32 / total as f32
+                        } else {
+                            0.0
+                        };
+                        let (u, v) = crate::games::clique::endpoints(game.n, child.action as usize);
+                        ui.label(format!("edge {u}–{v}"));
+                        ui.monospace(child.visits.to_string());
+                        ui.monospace(format!("{share:.3}"));
+                        ui.monospace(format!("{:.3}", child.prior));
+                        ui.monospace(child.q.map_or("–".to_owned(), |q| format!("{q:+.3}")));
+                        ui.monospace(format!("{:.3}", child.u));
+                        ui.end_row();
+                    }
+                });
         }
         ui.separator();
         let node = self.tree_view.selected;

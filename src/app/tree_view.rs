@@ -17,10 +17,10 @@ use crate::search::selection::{NodeSelection, selection_at};
 use crate::search::tree_dump::TreeDump;
 
 /// Tree-space size of a column (depth step) and of a row.
-const COLUMN: f32 = 300.0;
+const COLUMN: f32 = 360.0;
 const ROW: f32 = 30.0;
 /// A node's box in tree space.
-const BOX: Vec2 = Vec2::new(250.0, 24.0);
+const BOX: Vec2 = Vec2::new(300.0, 24.0);
 /// Most node widgets registered for accessibility per frame.
 const MOST_WIDGETS: usize = 400;
 
@@ -68,6 +68,11 @@ pub struct TreeView {
     /// (tree generation, expanded generation) the layout was built for.
     built_for: Option<(u64, u64)>,
     expanded_generation: u64,
+    /// Frame the root and what is expanded at the next draw (set by reset, expand and
+    /// collapse; panning and zooming are left alone otherwise).
+    frame_pending: bool,
+    /// The user has panned or zoomed since: a growing tree no longer reframes.
+    moved_by_user: bool,
 }
 
 impl Default for TreeView {
@@ -79,6 +84,8 @@ impl Default for TreeView {
             layout: Layout::default(),
             built_for: None,
             expanded_generation: 0,
+            frame_pending: true,
+            moved_by_user: false,
         }
     }
 }
@@ -132,12 +139,29 @@ impl TreeView {
         self.expanded = nodes.into_iter().collect();
         self.expanded.insert(tree.root);
         self.expanded_generation += 1;
+        self.frame_pending = true;
+        self.moved_by_user = false;
     }
 
     /// Collapses everything but the root.
     pub fn collapse_all(&mut self, tree: &TreeDump) {
         self.expanded = [tree.root].into_iter().collect();
         self.expanded_generation += 1;
+        self.frame_pending = true;
+        self.moved_by_user = false;
+    }
+
+    /// Zooms so the layout's rows fit the canvas height (between 0.6, where labels still
+    /// show, and full size) and puts the root at the left, level with the canvas's middle.
+    fn frame(&mut self, canvas: Vec2) {
+        let Some(root) = self.layout.items.first() else {
+            return;
+        };
+        let height = (self.layout.rows.max(1.0) * ROW).max(ROW);
+        let scale = (canvas.y / height).clamp(0.6, 1.0);
+        let root_centre = Vec2::new(0.0, root.row * ROW + BOX.y / 2.0) * scale;
+        self.view = Affine2::from_translation(Vec2::new(12.0, canvas.y / 2.0) - root_centre)
+            * Affine2::from_scale(Vec2::splat(scale));
     }
 
     /// The principal variation from `node`: the most visited child, repeatedly (edges'
@@ -231,9 +255,8 @@ impl TreeView {
                                     && selection.children[c].visits > 0
                             })
                             .collect();
-                        order.sort_by_key(|&c| {
-                            (std::cmp::Reverse(selection.children[c].visits), c)
-                        });
+                        order
+                            .sort_by_key(|&c| (std::cmp::Reverse(selection.children[c].visits), c));
                         stack.push(Visit::Leave(index));
                         for &c in order.iter().rev() {
                             stack.push(Visit::Enter {
@@ -262,6 +285,7 @@ impl TreeView {
         }
         layout.rows = next_row;
         self.layout = layout;
+        self.frame_pending |= !self.moved_by_user;
     }
 
     /// The label of item `index`: its move and N, P, Q, U (or the root's N and value).
@@ -299,9 +323,14 @@ impl TreeView {
         self.rebuild(source);
         let size = ui.available_size().max(egui::vec2(200.0, 200.0));
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+        if self.frame_pending {
+            self.frame_pending = false;
+            self.frame(Vec2::new(rect.width(), rect.height()));
+        }
         if response.dragged() {
             let delta = response.drag_delta();
             self.view = Affine2::from_translation(Vec2::new(delta.x, delta.y)) * self.view;
+            self.moved_by_user = true;
         }
         if response.hovered() {
             let (scroll, pointer) =
@@ -317,6 +346,7 @@ impl TreeView {
                     * Affine2::from_scale(Vec2::splat(zoom))
                     * Affine2::from_translation(-at)
                     * self.view;
+                self.moved_by_user = true;
             }
         }
         let screen = Affine2::from_translation(Vec2::new(rect.min.x, rect.min.y)) * self.view;
@@ -342,15 +372,21 @@ impl TreeView {
             if !on_screen(from, to) {
                 continue;
             }
-            let child = item
-                .via
-                .and_then(|via| self.layout.selections[parent_index].as_ref()?.children.get(via));
+            let child = item.via.and_then(|via| {
+                self.layout.selections[parent_index]
+                    .as_ref()?
+                    .children
+                    .get(via)
+            });
             let (q, share) = child.map_or((None, 0.0), |c| {
                 let parent_visits = source.tree.nodes[parent.node as usize].visits.max(1);
                 (c.q, c.visits as f32 / parent_visits as f32)
             });
             painter.line_segment(
-                [pos(screen.transform_point2(from)), pos(screen.transform_point2(to))],
+                [
+                    pos(screen.transform_point2(from)),
+                    pos(screen.transform_point2(to)),
+                ],
                 Stroke::new((0.6 + 7.0 * share) * scale.max(0.3), q_colour(q)),
             );
         }
@@ -374,8 +410,10 @@ impl TreeView {
                 ui.visuals().widgets.inactive.bg_fill
             };
             painter.rect_filled(box_rect, 3.0 * scale, fill);
-            let toggle_rect =
-                Rect::from_min_max(Pos2::new(box_rect.max.x - 18.0 * scale, box_rect.min.y), box_rect.max);
+            let toggle_rect = Rect::from_min_max(
+                Pos2::new(box_rect.max.x - 18.0 * scale, box_rect.min.y),
+                box_rect.max,
+            );
             if detailed {
                 let label = self.label(index, source);
                 painter.text(

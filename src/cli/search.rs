@@ -7,19 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use wgzero::backend::Compute;
-use wgzero::evaluate::checkpoint::checkpoint_evaluator;
+use wgzero::bundled;
+use wgzero::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use wgzero::evaluate::without_noise;
 use wgzero::games::clique::CliqueState;
 use wgzero::games::{GameSpec, GameState};
 use wgzero::graph::Program;
 use wgzero::nn::uniform::Uniform;
-use wgzero::run_dir::checkpoint::Checkpoint;
 use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{
     FirstPlayUrgency, NetworkSource, NodeSelection, ProgramEvaluator, ReferenceSearch, RootPolicy,
     SearchConfig, SearchResult, SelectionRule, TreeFile,
 };
-use wgzero::train::config::TrainConfig;
 
 use super::GlobalOptions;
 use super::clique::parse_position;
@@ -36,11 +35,12 @@ pub struct SearchArgs {
     #[command(flatten)]
     game: GameArgs,
     /// Search with a trained network: a run directory (its latest checkpoint), its
-    /// checkpoints/ folder, or a checkpoint's .json or .safetensors file. The game (n, k,
-    /// mode) and, unless --policy or --c-puct is given, the root policy (noise off) are
-    /// the run's; without it the search is guided by uniform priors and value 0.
-    #[arg(long, value_name = "RUN_DIR_OR_FILE")]
-    checkpoint: Option<PathBuf>,
+    /// checkpoints/ folder, a checkpoint's .json or .safetensors file, or a bundled
+    /// network (bundled: the one for --n, --k, --mode; bundled:MODE; bundled:NAME). The
+    /// game (n, k, mode) and, unless --policy or --c-puct is given, the root policy (noise
+    /// off) are the run's; without it the search is guided by uniform priors and value 0.
+    #[arg(long, value_name = "RUN_DIR_OR_FILE", value_parser = CheckpointSource::parse)]
+    checkpoint: Option<CheckpointSource>,
     /// The moves played so far, in order, comma-separated (empty for the start).
     #[arg(long, default_value = "")]
     position: String,
@@ -93,17 +93,23 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
     }
     let compute = global.compute()?;
     let (config, mut evaluator, run_policy, network) = match &args.checkpoint {
-        Some(path) => {
-            if args.game.game.is_some()
-                || args.game.n.is_some()
-                || args.game.k.is_some()
-                || args.game.mode.is_some()
-            {
-                bail!("--checkpoint fixes the game: drop --game, --n, --k and --mode");
-            }
-            let checkpoint = Checkpoint::load(path)
-                .with_context(|| format!("--checkpoint {}", path.display()))?;
-            let run = TrainConfig::from_checkpoint(&checkpoint).context("--checkpoint")?;
+        Some(source) => {
+            // `bundled` alone takes its game from the flags; any other source fixes it.
+            let chosen = if matches!(source, CheckpointSource::Bundled(None)) {
+                args.game.spec()?
+            } else {
+                if args.game.game.is_some()
+                    || args.game.n.is_some()
+                    || args.game.k.is_some()
+                    || args.game.mode.is_some()
+                {
+                    bail!("--checkpoint fixes the game: drop --game, --n, --k and --mode");
+                }
+                GameSpec::default()
+            };
+            let (checkpoint, run) = source
+                .load(&chosen)
+                .with_context(|| format!("--checkpoint {source}"))?;
             let GameSpec::Clique(game) = run.game else {
                 bail!(
                     "wgzero search takes clique positions; this checkpoint is of {}",
@@ -112,10 +118,15 @@ pub fn run(global: &GlobalOptions, args: &SearchArgs) -> anyhow::Result<()> {
             };
             let evaluator = checkpoint_evaluator(&checkpoint, &game, &run.network, &compute, 1)
                 .context("--checkpoint")?;
-            let network = NetworkSource::Checkpoint {
-                path: checkpoint.path().to_path_buf(),
-                iteration: checkpoint.record().iteration,
-                tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+            let network = match source {
+                CheckpointSource::Bundled(_) => NetworkSource::Bundled {
+                    name: bundled::for_game(&run.game)?.name.to_owned(),
+                },
+                CheckpointSource::Path(_) => NetworkSource::Checkpoint {
+                    path: checkpoint.path().to_path_buf(),
+                    iteration: checkpoint.record().iteration,
+                    tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+                },
             };
             (
                 game,

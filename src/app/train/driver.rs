@@ -14,8 +14,13 @@ use crate::train::{TrainConfig, Trainer, TrainerEvent};
 /// How a run begins: a new run directory, or an existing one resumed.
 #[derive(Clone, Debug)]
 pub enum RunSource {
-    New { config: TrainConfig, run_dir: PathBuf },
-    Resume { run_dir: PathBuf },
+    New {
+        config: TrainConfig,
+        run_dir: PathBuf,
+    },
+    Resume {
+        run_dir: PathBuf,
+    },
 }
 
 /// What the driver tells the UI.
@@ -35,7 +40,9 @@ pub enum RunUpdate {
     Paused,
     Resumed,
     /// The run ended (stopped by the user); the last checkpoint holds everything.
-    Stopped { iteration: u64 },
+    Stopped {
+        iteration: u64,
+    },
     Failed(String),
 }
 
@@ -174,14 +181,12 @@ mod imp {
                     }
                     continue;
                 }
-                Some(Command::Resume) => {
-                    if paused {
-                        paused = false;
-                        trainer.resume_clock();
-                        send(RunUpdate::Resumed);
-                    }
+                Some(Command::Resume) if paused => {
+                    paused = false;
+                    trainer.resume_clock();
+                    send(RunUpdate::Resumed);
                 }
-                None => {}
+                Some(Command::Resume) | None => {}
             }
             let advance = match trainer.advance(SLICE) {
                 Ok(advance) => advance,
@@ -212,7 +217,10 @@ mod imp {
     enum State {
         /// Built on the next poll (after a frame has shown that it is preparing).
         Pending(RunSource),
-        Running { trainer: Box<Trainer>, paused: bool },
+        Running {
+            trainer: Box<Trainer>,
+            paused: bool,
+        },
         Done,
     }
 
@@ -258,8 +266,7 @@ mod imp {
                 return updates;
             }
             if let State::Pending(_) = self.state {
-                let State::Pending(source) = std::mem::replace(&mut self.state, State::Done)
-                else {
+                let State::Pending(source) = std::mem::replace(&mut self.state, State::Done) else {
                     unreachable!()
                 };
                 match build(source, &self.compute) {

@@ -170,7 +170,11 @@ impl RunForm {
                         ui.label("Board: n, k");
                         ui.horizontal(|ui| {
                             game_changed |= ui
-                                .add(egui::DragValue::new(&mut self.n).range(3..=64).prefix("n = "))
+                                .add(
+                                    egui::DragValue::new(&mut self.n)
+                                        .range(3..=64)
+                                        .prefix("n = "),
+                                )
                                 .changed();
                             game_changed |= ui
                                 .add(
@@ -192,8 +196,9 @@ impl RunForm {
                         ui.end_row();
                     }
                     GameChoice::Chess => {
-                        ui.label("Ply cap");
-                        ui.add(egui::DragValue::new(&mut self.ply_cap).range(1..=2048));
+                        let label = ui.label("Ply cap");
+                        ui.add(egui::DragValue::new(&mut self.ply_cap).range(1..=2048))
+                            .labelled_by(label.id);
                         ui.end_row();
                     }
                 }
@@ -211,14 +216,17 @@ impl RunForm {
                     NetworkChoice::Gnn => ("State width", "Layers"),
                     NetworkChoice::ResNet => ("Filters", "Residual blocks"),
                 };
-                ui.label(width);
-                ui.add(egui::DragValue::new(&mut self.width).range(1..=8192));
+                let label = ui.label(width);
+                ui.add(egui::DragValue::new(&mut self.width).range(1..=8192))
+                    .labelled_by(label.id);
                 ui.end_row();
-                ui.label(depth);
-                ui.add(egui::DragValue::new(&mut self.depth).range(0..=64));
+                let label = ui.label(depth);
+                ui.add(egui::DragValue::new(&mut self.depth).range(0..=64))
+                    .labelled_by(label.id);
                 ui.end_row();
-                ui.label("Simulations per move");
-                ui.add(egui::DragValue::new(&mut self.simulations).range(0..=100_000));
+                let label = ui.label("Simulations per move");
+                ui.add(egui::DragValue::new(&mut self.simulations).range(0..=100_000))
+                    .labelled_by(label.id);
                 ui.end_row();
                 ui.label("Root policy");
                 ui.horizontal(|ui| {
@@ -226,19 +234,22 @@ impl RunForm {
                     ui.selectable_value(&mut self.policy, PolicyChoice::Gumbel, "Gumbel");
                 });
                 ui.end_row();
-                ui.label("Games in flight");
-                ui.add(egui::DragValue::new(&mut self.games_in_flight).range(1..=65_536));
+                let label = ui.label("Games in flight");
+                ui.add(egui::DragValue::new(&mut self.games_in_flight).range(1..=65_536))
+                    .labelled_by(label.id);
                 ui.end_row();
-                ui.label("Batch size");
-                ui.add(egui::DragValue::new(&mut self.batch_size).range(1..=65_536));
+                let label = ui.label("Batch size");
+                ui.add(egui::DragValue::new(&mut self.batch_size).range(1..=65_536))
+                    .labelled_by(label.id);
                 ui.end_row();
-                ui.label("Learning rate");
+                let label = ui.label("Learning rate");
                 ui.add(
                     egui::DragValue::new(&mut self.learning_rate)
                         .range(1e-6..=10.0)
                         .speed(1e-4)
                         .max_decimals(6),
-                );
+                )
+                .labelled_by(label.id);
                 ui.end_row();
                 let label = ui.label("Run directory");
                 ui.add(
@@ -253,7 +264,11 @@ impl RunForm {
             self.k = self.k.min(self.n);
             self.reset_to_defaults();
         }
-        if ui.button("Defaults").on_hover_text("The CLI's defaults for this game").clicked() {
+        if ui
+            .button("Defaults")
+            .on_hover_text("The CLI's defaults for this game")
+            .clicked()
+        {
             self.reset_to_defaults();
         }
         before.differs(self)

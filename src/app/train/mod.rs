@@ -145,9 +145,10 @@ pub struct TrainTab {
 
 /// A short name for a run directory.
 fn run_name(run_dir: &Path) -> String {
-    run_dir
-        .file_name()
-        .map_or_else(|| run_dir.display().to_string(), |name| name.to_string_lossy().into_owned())
+    run_dir.file_name().map_or_else(
+        || run_dir.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 fn default_run_dir(config: &TrainConfig) -> PathBuf {
@@ -173,7 +174,7 @@ fn recent_runs() -> Vec<PathBuf> {
             (modified, path)
         })
         .collect();
-    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.sort_by_key(|run| std::cmp::Reverse(run.0));
     runs.into_iter().map(|(_, path)| path).take(20).collect()
 }
 
@@ -347,11 +348,17 @@ impl TrainTab {
             let path = PathBuf::from(self.open_path.trim());
             let given = !self.open_path.trim().is_empty();
             if ui
-                .add_enabled(given && !live, egui::Button::new("Resume"))
+                .add_enabled(given && !live, egui::Button::new("Resume run"))
                 .on_hover_text("Continue this run from its latest checkpoint")
                 .clicked()
             {
-                self.start(RunSource::Resume { run_dir: path.clone() }, compute, ctx);
+                self.start(
+                    RunSource::Resume {
+                        run_dir: path.clone(),
+                    },
+                    compute,
+                    ctx,
+                );
             }
             if ui
                 .add_enabled(given, egui::Button::new("Compare"))
@@ -444,7 +451,10 @@ impl TrainTab {
                 ));
             }
             RunState::Failed(error) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("the run failed: {error}"));
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("the run failed: {error}"),
+                );
             }
         }
         if let Some(last) = run.history.last() {

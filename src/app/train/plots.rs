@@ -2,7 +2,7 @@
 //! against the solver, win and draw rates, throughput, counterexamples.
 
 use eframe::egui;
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 
 use crate::run_dir::metrics::IterationMetrics;
 
@@ -124,8 +124,16 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[Curves<'_>], x_axis: XAxis) {
                                     } else {
                                         s.0.to_owned()
                                     };
-                                    let line =
-                                        Line::new(name, PlotPoints::from(points(run.history, x_axis, s)));
+                                    let data = points(run.history, x_axis, s);
+                                    // A series of one point (the first iteration's) shows
+                                    // as a marker; from two on, as a line.
+                                    if data.len() == 1 {
+                                        plot.points(
+                                            Points::new(name, PlotPoints::from(data)).radius(3.0),
+                                        );
+                                        continue;
+                                    }
+                                    let line = Line::new(name, PlotPoints::from(data));
                                     plot.line(if run.live {
                                         line
                                     } else {
@@ -142,7 +150,7 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[Curves<'_>], x_axis: XAxis) {
         });
 }
 
-/// Per plot, the points its series hold for `history` (what the plots draw for a run).
+/// Per plot, the points of its longest series for `history` (a curve needs two).
 pub fn point_counts(history: &[IterationMetrics]) -> Vec<(&'static str, usize)> {
     PLOTS
         .iter()
@@ -150,7 +158,8 @@ pub fn point_counts(history: &[IterationMetrics]) -> Vec<(&'static str, usize)> 
             let points = series
                 .iter()
                 .map(|s| points(history, XAxis::Iteration, s).len())
-                .sum();
+                .max()
+                .unwrap_or(0);
             (*title, points)
         })
         .collect()
