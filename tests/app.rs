@@ -746,3 +746,66 @@ fn every_tab_renders_with_content() {
     let _ = std::fs::remove_dir_all(&run);
     let _ = std::fs::remove_dir_all(&witnesses);
 }
+
+/// Whether `program` is on the PATH.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+#[test]
+fn a_real_window_stays_up_for_20_seconds_while_training() {
+    // CI installs xvfb (with WGZERO_REQUIRE_GPU set, a missing xvfb-run fails the test).
+    if !on_path("xvfb-run") {
+        assert!(
+            !wgzero::testing::gpu_required(),
+            "WGZERO_REQUIRE_GPU is set but xvfb-run is missing (apt-get install xvfb xauth)"
+        );
+        eprintln!("skipped: xvfb-run is not installed");
+        return;
+    }
+    let dir = fresh_dir("window");
+    let frames = dir.with_extension("frames.jsonl");
+    let _ = std::fs::remove_file(&frames);
+    let mut app = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_wgzero"))
+        .args(["app", "--backend", "cpu", "--train"])
+        .arg(&dir)
+        .arg("--frame-stats")
+        .arg(&frames)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(20));
+    let exited = app.try_wait().unwrap();
+    if exited.is_none() {
+        // xvfb-run's child is the app: stop the whole group.
+        let _ = Command::new("pkill")
+            .args(["-f", "--", &format!("--frame-stats {}", frames.display())])
+            .status();
+    }
+    let output = app.wait_with_output().unwrap();
+    assert!(
+        exited.is_none(),
+        "the app exited within 20 s ({exited:?}): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // It trained, and it drew frames all along.
+    assert!(!metrics_lines(&dir).is_empty(), "no iteration in 20 s");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&frames)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(lines.len() >= 10, "{} seconds of frame stats", lines.len());
+    assert!(
+        lines
+            .iter()
+            .all(|line| line["frames"].as_u64().unwrap() > 0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&frames);
+}

@@ -63,6 +63,60 @@ pub struct AppOptions {
     pub start: Option<RunSource>,
     /// Runs whose curves are overlaid from the start.
     pub compare: Vec<PathBuf>,
+    /// Append one JSON line a second here: the frames drawn (for measurements).
+    pub frame_stats: Option<PathBuf>,
+}
+
+/// Counts frames and, once a second, appends {"seconds", "frames", "fps", "tab",
+/// "iteration"} to a file (`wgzero app --frame-stats FILE`).
+struct FrameStats {
+    path: PathBuf,
+    started: web_time::Instant,
+    window_start: web_time::Instant,
+    frames: u32,
+}
+
+impl FrameStats {
+    fn new(path: PathBuf) -> Self {
+        let now = web_time::Instant::now();
+        Self {
+            path,
+            started: now,
+            window_start: now,
+            frames: 0,
+        }
+    }
+
+    /// Counts a frame; writes the line when a second is full (a failed write is dropped).
+    fn frame(&mut self, tab: Tab, iteration: Option<u64>) {
+        self.frames += 1;
+        let window = self.window_start.elapsed().as_secs_f64();
+        if window < 1.0 {
+            return;
+        }
+        let line = serde_json::json!({
+            "seconds": self.started.elapsed().as_secs_f64(),
+            "frames": self.frames,
+            "fps": self.frames as f64 / window,
+            "tab": tab.title(),
+            "iteration": iteration,
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use std::io::Write;
+            if let Ok(mut file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+            {
+                let _ = writeln!(file, "{line}");
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = line;
+        self.frames = 0;
+        self.window_start = web_time::Instant::now();
+    }
 }
 
 pub struct WgzeroApp {
@@ -73,6 +127,7 @@ pub struct WgzeroApp {
     play: PlayTab,
     ramsey: RamseyTab,
     games: GamesTab,
+    frame_stats: Option<FrameStats>,
 }
 
 impl WgzeroApp {
@@ -92,6 +147,7 @@ impl WgzeroApp {
             play: PlayTab::default(),
             ramsey: RamseyTab::default(),
             games: GamesTab::default(),
+            frame_stats: options.frame_stats.clone().map(FrameStats::new),
         };
         for path in &options.compare {
             app.train.compare(path);
@@ -204,6 +260,12 @@ impl eframe::App for WgzeroApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if let Some(stats) = &mut self.frame_stats {
+            stats.frame(
+                self.tab,
+                self.train.status().map(|(iteration, _)| iteration),
+            );
+        }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.heading("wgzero");

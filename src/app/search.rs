@@ -577,6 +577,9 @@ impl SearchTab {
             if ui.button("Collapse all").clicked() {
                 self.tree_view.collapse_all(&shown.file.tree);
             }
+            if ui.button("Whole tree").clicked() {
+                self.tree_view.show_whole_tree();
+            }
             ui.label("drag to pan, scroll to zoom; + / − expands; click a node for its position");
         });
         let n = match shown.file.game {

@@ -23,6 +23,8 @@ const ROW: f32 = 30.0;
 const BOX: Vec2 = Vec2::new(300.0, 24.0);
 /// Most node widgets registered for accessibility per frame.
 const MOST_WIDGETS: usize = 400;
+/// The smallest zoom (a tree of 100,000 rows fits 600 points at 0.0002).
+const MIN_ZOOM: f32 = 0.0001;
 
 /// One visible node in the layout.
 #[derive(Clone, Debug)]
@@ -71,6 +73,8 @@ pub struct TreeView {
     /// Frame the root and what is expanded at the next draw (set by reset, expand and
     /// collapse; panning and zooming are left alone otherwise).
     frame_pending: bool,
+    /// Show the whole tree at the next draw.
+    whole_pending: bool,
     /// The user has panned or zoomed since: a growing tree no longer reframes.
     moved_by_user: bool,
 }
@@ -85,6 +89,7 @@ impl Default for TreeView {
             built_for: None,
             expanded_generation: 0,
             frame_pending: true,
+            whole_pending: false,
             moved_by_user: false,
         }
     }
@@ -151,14 +156,36 @@ impl TreeView {
         self.moved_by_user = false;
     }
 
+    /// Shows the whole laid-out tree at the next draw, however small that makes it (the
+    /// "Whole tree" button); panning or zooming afterwards is the user's.
+    pub fn show_whole_tree(&mut self) {
+        self.whole_pending = true;
+        self.moved_by_user = true;
+    }
+
     /// Zooms so the layout's rows fit the canvas height (between 0.6, where labels still
-    /// show, and full size) and puts the root at the left, level with the canvas's middle.
-    fn frame(&mut self, canvas: Vec2) {
+    /// show, and full size; with `whole`, as small as needed) and puts the root at the
+    /// left, level with the canvas's middle.
+    fn frame(&mut self, canvas: Vec2, whole: bool) {
         let Some(root) = self.layout.items.first() else {
             return;
         };
         let height = (self.layout.rows.max(1.0) * ROW).max(ROW);
-        let scale = (canvas.y / height).clamp(0.6, 1.0);
+        let depth = self
+            .layout
+            .items
+            .iter()
+            .map(|item| item.depth)
+            .max()
+            .unwrap_or(0);
+        let width = depth as f32 * COLUMN + BOX.x;
+        let scale = if whole {
+            (canvas.y / height)
+                .min(canvas.x / width)
+                .clamp(MIN_ZOOM, 1.0)
+        } else {
+            (canvas.y / height).clamp(0.6, 1.0)
+        };
         let root_centre = Vec2::new(0.0, root.row * ROW + BOX.y / 2.0) * scale;
         self.view = Affine2::from_translation(Vec2::new(12.0, canvas.y / 2.0) - root_centre)
             * Affine2::from_scale(Vec2::splat(scale));
@@ -323,9 +350,10 @@ impl TreeView {
         self.rebuild(source);
         let size = ui.available_size().max(egui::vec2(200.0, 200.0));
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
-        if self.frame_pending {
+        if self.frame_pending || self.whole_pending {
+            self.frame(Vec2::new(rect.width(), rect.height()), self.whole_pending);
             self.frame_pending = false;
-            self.frame(Vec2::new(rect.width(), rect.height()));
+            self.whole_pending = false;
         }
         if response.dragged() {
             let delta = response.drag_delta();
@@ -341,7 +369,7 @@ impl TreeView {
                 let at = Vec2::new(pointer.x - rect.min.x, pointer.y - rect.min.y);
                 let zoom = (scroll / 300.0).exp();
                 let current = self.view.matrix2.x_axis.x;
-                let zoom = (current * zoom).clamp(0.02, 4.0) / current;
+                let zoom = (current * zoom).clamp(MIN_ZOOM, 4.0) / current;
                 self.view = Affine2::from_translation(at)
                     * Affine2::from_scale(Vec2::splat(zoom))
                     * Affine2::from_translation(-at)

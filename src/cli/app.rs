@@ -23,6 +23,10 @@ pub struct AppArgs {
     /// Overlay these runs' curves (repeatable).
     #[arg(long, value_name = "RUN_DIR")]
     compare: Vec<PathBuf>,
+    /// Append one JSON line a second to this file: the frames drawn in it (fps), the tab
+    /// and the run's iteration (for measuring the app's frame rate).
+    #[arg(long, value_name = "FILE")]
+    frame_stats: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalOptions, args: &AppArgs) -> anyhow::Result<()> {
@@ -51,6 +55,7 @@ pub fn run(global: &GlobalOptions, args: &AppArgs) -> anyhow::Result<()> {
         tab: args.tab,
         start,
         compare: args.compare.clone(),
+        frame_stats: args.frame_stats.clone(),
     };
     wgzero::app::run_native(options).map_err(anyhow::Error::msg)
 }

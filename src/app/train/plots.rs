@@ -1,5 +1,6 @@
 //! The live curves of a run, with other runs overlaid for comparison: losses, accuracy
-//! against the solver, win and draw rates, throughput, counterexamples.
+//! against the solver, win and draw rates, throughput (positions and evaluations a
+//! second), counterexamples.
 
 use eframe::egui;
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
@@ -29,7 +30,7 @@ fn finite(value: f64) -> Option<f64> {
 }
 
 /// The plots, each a title and its series.
-const PLOTS: [(&str, &[Series]); 5] = [
+const PLOTS: [(&str, &[Series]); 6] = [
     (
         "Losses",
         &[
@@ -58,11 +59,12 @@ const PLOTS: [(&str, &[Series]); 5] = [
         ],
     ),
     (
-        "Throughput",
-        &[
-            ("positions/s", |m| finite(m.positions_per_second)),
-            ("evaluations/s", |m| finite(m.evaluations_per_second)),
-        ],
+        "Self-play positions/s",
+        &[("positions/s", |m| finite(m.positions_per_second))],
+    ),
+    (
+        "Network evaluations/s",
+        &[("evaluations/s", |m| finite(m.evaluations_per_second))],
     ),
     (
         "Counterexamples found",

@@ -7,6 +7,8 @@ mod host_pipeline;
 mod kernels;
 mod programs;
 mod selfplay;
+#[cfg(feature = "app")]
+mod tree_view;
 
 use clap::Subcommand;
 
@@ -30,6 +32,10 @@ pub enum BenchCommand {
     /// Time to accuracy of the host pipeline: the plain loop (play, train, publish) for a
     /// time budget, with the raw policy's optimal-move accuracy against the solver.
     HostLearning(host_learning::HostLearningArgs),
+    /// Frame times of the app's search-tree view on a large tree (CPU side: layout,
+    /// culling, tessellation).
+    #[cfg(feature = "app")]
+    TreeView(tree_view::TreeViewArgs),
 }
 
 pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()> {
@@ -40,5 +46,7 @@ pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()>
         BenchCommand::Clique(args) => clique::run(global, args),
         BenchCommand::HostPipeline(args) => host_pipeline::run(global, args),
         BenchCommand::HostLearning(args) => host_learning::run(global, args),
+        #[cfg(feature = "app")]
+        BenchCommand::TreeView(args) => tree_view::run(args),
     }
 }
