@@ -600,9 +600,20 @@ fn k5_witnesses(draws: usize) -> Vec<wgzero::games::clique::CliqueState> {
 /// content: many colours, not a blank window.
 fn render_tab(harness: &mut Harness<'static, WgzeroApp>, tab: Tab) {
     harness.run_steps(3);
-    let image = harness
+    let mut image = harness
         .render()
         .expect("rendering on the wgpu test renderer");
+    // The app clears the window to its panels' colour (the test renderer clears to
+    // transparent): composite over it.
+    let panel = eframe::egui::Visuals::dark().panel_fill;
+    for pixel in image.pixels_mut() {
+        let alpha = pixel.0[3] as u32;
+        for (channel, background) in [panel.r(), panel.g(), panel.b()].into_iter().enumerate() {
+            let value = pixel.0[channel] as u32 + background as u32 * (255 - alpha) / 255;
+            pixel.0[channel] = value.min(255) as u8;
+        }
+        pixel.0[3] = 255;
+    }
     let colours: std::collections::HashSet<[u8; 4]> = image.pixels().map(|p| p.0).collect();
     assert!(
         colours.len() > 40,

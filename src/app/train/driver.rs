@@ -57,8 +57,9 @@ enum Command {
 const SLICE: Duration = Duration::from_millis(50);
 
 /// How soon the UI repaints after an update: coalesces the many progress events of a
-/// slice into frames at about 12 per second.
-const REPAINT_AFTER: Duration = Duration::from_millis(80);
+/// slice into frames at most 10 a second (while a run goes, the app repaints every 90 ms
+/// anyway, and the earlier request wins).
+const REPAINT_AFTER: Duration = Duration::from_millis(100);
 
 /// Describes a trainer that has just been built.
 fn started(trainer: &Trainer) -> RunUpdate {

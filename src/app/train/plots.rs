@@ -112,10 +112,16 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[Curves<'_>], x_axis: XAxis) {
             for (index, (title, series)) in PLOTS.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.label(egui::RichText::new(*title).strong());
+                    // No filled background and grid lines at least 40 points apart
+                    // (egui_plot's defaults: filled, 8): the same curves for half the
+                    // pixels drawn, which a software renderer pays for in training
+                    // throughput (docs/PERFORMANCE.md, "The app").
                     Plot::new(*title)
+                        .show_background(false)
+                        .grid_spacing(40.0..=300.0)
+                        .legend(Legend::default())
                         .width(width)
                         .height(height)
-                        .legend(Legend::default())
                         .x_axis_label(x_label)
                         .link_axis(link, [true, false])
                         .show(ui, |plot| {
