@@ -78,7 +78,7 @@ pub fn run(args: &TreeViewArgs) -> anyhow::Result<()> {
         reuse_subtree: false,
     };
     let started = Instant::now();
-    let mut search = InteractiveSearch::new(CliqueState::new(game), config.clone())?;
+    let mut search = InteractiveSearch::new(CliqueState::new(game), config)?;
     search.request_all();
     while search.simulations_done() < search.target() || !search.root_evaluated() {
         search.advance(&mut evaluator, Duration::from_secs(1))?;
