@@ -112,8 +112,9 @@ impl FrameStats {
                 let _ = writeln!(file, "{line}");
             }
         }
+        // The browser build has no file system: there the frame rate is not logged.
         #[cfg(target_arch = "wasm32")]
-        let _ = line;
+        let _ = (line, &self.path);
         self.frames = 0;
         self.window_start = web_time::Instant::now();
     }

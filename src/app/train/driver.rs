@@ -53,14 +53,6 @@ enum Command {
     Stop,
 }
 
-/// Host work per slice between looks at the commands.
-const SLICE: Duration = Duration::from_millis(50);
-
-/// How soon the UI repaints after an update: coalesces the many progress events of a
-/// slice into frames at most 10 a second (while a run goes, the app repaints every 90 ms
-/// anyway, and the earlier request wins).
-const REPAINT_AFTER: Duration = Duration::from_millis(100);
-
 /// Describes a trainer that has just been built.
 fn started(trainer: &Trainer) -> RunUpdate {
     RunUpdate::Started {
@@ -88,6 +80,14 @@ mod imp {
     use std::thread::JoinHandle;
 
     use super::*;
+
+    /// Host work per slice between looks at the commands.
+    const SLICE: Duration = Duration::from_millis(50);
+
+    /// How soon the UI repaints after an update: coalesces the many progress events of a
+    /// slice into frames at most 10 a second (while a run goes, the app repaints every
+    /// 90 ms anyway, and the earlier request wins).
+    const REPAINT_AFTER: Duration = Duration::from_millis(100);
 
     /// The trainer on a worker thread.
     pub struct RunDriver {
