@@ -65,6 +65,8 @@ pub struct AppOptions {
     pub compare: Vec<PathBuf>,
     /// Append one JSON line a second here: the frames drawn (for measurements).
     pub frame_stats: Option<PathBuf>,
+    /// A tree file to open in the Search tab.
+    pub open_tree: Option<PathBuf>,
 }
 
 /// Counts frames and, once a second, appends {"seconds", "frames", "fps", "tab",
@@ -158,6 +160,9 @@ impl WgzeroApp {
         };
         for path in &options.compare {
             app.train.compare(path);
+        }
+        if let Some(path) = &options.open_tree {
+            app.search.open_tree(path);
         }
         if let Some(source) = options.start {
             app.train.start(source, &app.compute.compute, &cc.egui_ctx);

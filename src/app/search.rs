@@ -91,7 +91,6 @@ struct Shown {
     generation: u64,
 }
 
-#[derive(Default)]
 pub struct SearchTab {
     pub picker: NetworkPicker,
     network: Option<LoadedNetwork>,
@@ -108,9 +107,34 @@ pub struct SearchTab {
     node_board: CliqueBoard,
     /// The tree file path typed.
     pub tree_path: String,
+    /// How many of the most visited nodes "Expand the most visited" expands.
+    pub expand_count: u32,
     pub error: Option<String>,
     pub message: Option<String>,
     loaded_once: bool,
+}
+
+impl Default for SearchTab {
+    fn default() -> Self {
+        Self {
+            picker: NetworkPicker::default(),
+            network: None,
+            position: Vec::new(),
+            position_text: String::new(),
+            settings: SearchSettings::default(),
+            search: None,
+            shown: None,
+            generation: 0,
+            tree_view: TreeView::default(),
+            setup_board: CliqueBoard::default(),
+            node_board: CliqueBoard::default(),
+            tree_path: String::new(),
+            expand_count: 50,
+            error: None,
+            message: None,
+            loaded_once: false,
+        }
+    }
 }
 
 impl SearchTab {
@@ -154,16 +178,16 @@ impl SearchTab {
                 if let Some(policy) = &network.run_policy {
                     self.settings.follow(policy);
                 }
-                let changed_game = self.network.as_ref().map(|n| n.game) != Some(network.game);
+                // The position stays if it is one of the new network's game; the tree
+                // shown (a search's or a file's) stays until the next search.
+                if CliqueState::from_actions(network.game, &self.position).is_err() {
+                    self.position.clear();
+                    self.position_text.clear();
+                }
                 self.message = Some(format!("network: {}", network.description));
                 self.network = Some(network);
                 self.error = None;
                 self.search = None;
-                if changed_game {
-                    self.position.clear();
-                    self.position_text.clear();
-                    self.shown = None;
-                }
             }
             Err(error) => self.error = Some(error),
         }
@@ -572,8 +596,12 @@ impl SearchTab {
                 shown.file.simulations_done
             ));
             if ui.button("Expand the most visited").clicked() {
-                self.tree_view.expand_most_visited(&shown.file.tree, 50);
+                self.tree_view
+                    .expand_most_visited(&shown.file.tree, self.expand_count as usize);
             }
+            let label = ui.label("nodes:");
+            ui.add(egui::DragValue::new(&mut self.expand_count).range(1..=100_000))
+                .labelled_by(label.id);
             if ui.button("Collapse all").clicked() {
                 self.tree_view.collapse_all(&shown.file.tree);
             }

@@ -27,6 +27,9 @@ pub struct AppArgs {
     /// and the run's iteration (for measuring the app's frame rate).
     #[arg(long, value_name = "FILE")]
     frame_stats: Option<PathBuf>,
+    /// Open this tree file (`wgzero search --tree FILE` writes them) in the Search tab.
+    #[arg(long, value_name = "FILE")]
+    open_tree: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalOptions, args: &AppArgs) -> anyhow::Result<()> {
@@ -56,6 +59,7 @@ pub fn run(global: &GlobalOptions, args: &AppArgs) -> anyhow::Result<()> {
         start,
         compare: args.compare.clone(),
         frame_stats: args.frame_stats.clone(),
+        open_tree: args.open_tree.clone(),
     };
     wgzero::app::run_native(options).map_err(anyhow::Error::msg)
 }
