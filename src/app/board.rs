@@ -140,7 +140,13 @@ impl BoardView<CliqueState> for CliqueBoard {
         }
         let screen = self.screen_from_board(rect);
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+        // An outline, not a fill: a software renderer pays for every pixel filled.
+        painter.rect_stroke(
+            rect,
+            4.0,
+            ui.visuals().widgets.noninteractive.bg_stroke,
+            egui::StrokeKind::Inside,
+        );
         let position = |i: u32| screen.transform_point2(vertex_position(n, i));
         let edges = num_edges(n);
         let scale = rect.width() / 400.0;

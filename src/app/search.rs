@@ -518,7 +518,6 @@ impl SearchTab {
             let mut order: Vec<usize> = (0..selection.children.len()).collect();
             order.sort_by_key(|&i| (std::cmp::Reverse(selection.children[i].visits), i));
             egui::Grid::new("root children")
-                .striped(true)
                 .num_columns(6)
                 .show(ui, |ui| {
                     for header in ["move", "N", "share", "P", "Q", "U"] {

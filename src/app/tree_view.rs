@@ -380,7 +380,13 @@ impl TreeView {
         let screen = Affine2::from_translation(Vec2::new(rect.min.x, rect.min.y)) * self.view;
         let scale = screen.matrix2.x_axis.x;
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
+        // An outline, not a fill: a software renderer pays for every pixel filled.
+        painter.rect_stroke(
+            rect,
+            0.0,
+            ui.visuals().widgets.noninteractive.bg_stroke,
+            egui::StrokeKind::Inside,
+        );
         let corner = |item: &Item| Vec2::new(item.depth as f32 * COLUMN, item.row * ROW);
         let viewport = Rect::from_min_max(rect.min, rect.max).expand(4.0);
         let on_screen = |a: Vec2, b: Vec2| {
@@ -389,6 +395,11 @@ impl TreeView {
         };
         let text_size = 12.0 * scale;
         let detailed = text_size >= 7.0;
+        // Rows under two pixels apart: one box per column and pixel row, one edge per
+        // column and pair of pixel rows (what would be drawn over each other anyway).
+        let coarse = scale * ROW < 2.0;
+        let mut drawn_edges = HashSet::new();
+        let mut drawn_boxes = HashSet::new();
         // Edges first.
         for item in &self.layout.items {
             let Some(parent_index) = item.parent else {
@@ -410,11 +421,12 @@ impl TreeView {
                 let parent_visits = source.tree.nodes[parent.node as usize].visits.max(1);
                 (c.q, c.visits as f32 / parent_visits as f32)
             });
+            let (from, to) = (screen.transform_point2(from), screen.transform_point2(to));
+            if coarse && !drawn_edges.insert((parent.depth, from.y as i32, to.y as i32)) {
+                continue;
+            }
             painter.line_segment(
-                [
-                    pos(screen.transform_point2(from)),
-                    pos(screen.transform_point2(to)),
-                ],
+                [pos(from), pos(to)],
                 Stroke::new((0.6 + 7.0 * share) * scale.max(0.3), q_colour(q)),
             );
         }
@@ -437,7 +449,9 @@ impl TreeView {
             } else {
                 ui.visuals().widgets.inactive.bg_fill
             };
-            painter.rect_filled(box_rect, 3.0 * scale, fill);
+            if !coarse || drawn_boxes.insert((item.depth, box_rect.min.y as i32)) {
+                painter.rect_filled(box_rect, 3.0 * scale, fill);
+            }
             let toggle_rect = Rect::from_min_max(
                 Pos2::new(box_rect.max.x - 18.0 * scale, box_rect.min.y),
                 box_rect.max,
