@@ -52,6 +52,19 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) ->
     }
 }
 
+/// The file's bytes, or `None` when it does not exist.
+pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, RunDirError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(RunDirError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 /// Replaces `path` with `bytes` atomically: temporary file in the same directory, fsync,
 /// rename, fsync of the directory. When it returns, the new content is durable; if the
 /// process dies before, `path` still holds its previous content (or still does not exist).

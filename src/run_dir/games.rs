@@ -18,7 +18,7 @@
 //!   iterations up to its checkpoint and drops later ones, whose iterations were lost, as
 //!   the metric log does ([`GameLog::open`]).
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -195,19 +195,6 @@ fn parse_line(path: &Path, number: usize, line: &[u8]) -> Result<Option<GameReco
     Ok(Some(record))
 }
 
-/// The file's bytes, or `None` when it does not exist.
-fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, RunDirError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(RunDirError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
 /// Every game record of the run in `run_dir`, oldest first, without changing anything. A
 /// run without `games.jsonl` (written before games were recorded, or recording none) has
 /// none; a torn last line (a writer killed mid-append) is skipped; any other line that is
@@ -236,7 +223,7 @@ pub struct RecordsRead {
 /// Tolerates a torn last line as [`read_game_records`] does.
 pub fn read_game_records_from(run_dir: &Path, offset: u64) -> Result<RecordsRead, RunDirError> {
     let path = run_dir.join(GAMES_FILE);
-    let Some(bytes) = read_bytes(&path)? else {
+    let Some(bytes) = durable::read_bytes(&path)? else {
         return Ok(RecordsRead {
             records: Vec::new(),
             next_offset: 0,
@@ -277,7 +264,7 @@ impl GameLog {
     pub fn open(run_dir: &Path, iteration: u64) -> Result<Self, RunDirError> {
         durable::create_directory(run_dir)?;
         let path = run_dir.join(GAMES_FILE);
-        if let Some(bytes) = read_bytes(&path)? {
+        if let Some(bytes) = durable::read_bytes(&path)? {
             let mut kept = Vec::with_capacity(bytes.len());
             for (number, range) in complete_lines(&bytes) {
                 let line = &bytes[range];

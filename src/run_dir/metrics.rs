@@ -8,7 +8,7 @@
 //! atomically from the JSONL whenever the two disagree).
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -294,24 +294,11 @@ fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<(Vec<IterationMetrics>, usiz
     Ok((records, complete_length))
 }
 
-/// The file's bytes, or `None` when it does not exist.
-fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, RunDirError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(RunDirError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
 /// Reads a run's metric history from `<run dir>/metrics.jsonl` without changing anything;
 /// a torn last line is skipped.
 pub fn read_history(run_dir: &Path) -> Result<Vec<IterationMetrics>, RunDirError> {
     let path = run_dir.join(JSONL_FILE);
-    let bytes = read_bytes(&path)?.ok_or_else(|| RunDirError::NotFound {
+    let bytes = durable::read_bytes(&path)?.ok_or_else(|| RunDirError::NotFound {
         looked_for: path.clone(),
         reason: "no metrics log: is this a run directory?".to_owned(),
         available: Vec::new(),
@@ -339,7 +326,7 @@ impl MetricsLog {
         durable::remove_temporaries(run_dir)?;
         let jsonl_path = run_dir.join(JSONL_FILE);
         let csv_path = run_dir.join(CSV_FILE);
-        let history = match read_bytes(&jsonl_path)? {
+        let history = match durable::read_bytes(&jsonl_path)? {
             Some(bytes) => {
                 let (history, complete_length) = parse_jsonl(&jsonl_path, &bytes)?;
                 if complete_length < bytes.len() {
@@ -350,7 +337,7 @@ impl MetricsLog {
             None => Vec::new(),
         };
         let expected_csv = csv_content(&history);
-        if read_bytes(&csv_path)?.as_deref() != Some(expected_csv.as_bytes()) {
+        if durable::read_bytes(&csv_path)?.as_deref() != Some(expected_csv.as_bytes()) {
             durable::write_atomically(&csv_path, expected_csv.as_bytes())?;
         }
         Ok(Self {
