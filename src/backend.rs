@@ -34,6 +34,7 @@ impl Compute {
     pub fn name(&self) -> String {
         match self {
             Compute::Cpu => "cpu".to_owned(),
+            Compute::Gpu(gpu) if gpu.info.name.is_empty() => "gpu".to_owned(),
             Compute::Gpu(gpu) => format!("gpu ({})", gpu.info.name),
         }
     }

@@ -68,6 +68,22 @@ pub fn wgpu_configuration(adapter_filter: Option<String>) -> WgpuConfiguration {
     }
 }
 
+/// What the CPU backend is in this build, for the reasons shown on screen.
+const CPU_NOTE: &str = if cfg!(target_arch = "wasm32") {
+    " (compiled to wasm, single-threaded)"
+} else {
+    ""
+};
+
+/// The adapter's name, or what it is when the platform hides the name (browsers may).
+fn display_name(info: &wgpu::AdapterInfo) -> String {
+    if info.name.is_empty() {
+        "an unnamed adapter".to_owned()
+    } else {
+        info.name.clone()
+    }
+}
+
 /// Decides where compute runs, given the renderer's state (None without the wgpu renderer,
 /// as in tests): eframe's device when the choice allows it, else the CPU backend. Without a
 /// render state, `auto` and `gpu` open a device of their own, as the CLI does.
@@ -87,9 +103,45 @@ pub fn choose_compute(
         };
     };
     let info = render_state.adapter.get_info();
+    let render_adapter = Some(format!("{} ({:?})", display_name(&info), info.backend));
+    let compute_shaders = render_state
+        .adapter
+        .get_downlevel_capabilities()
+        .flags
+        .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+    if !compute_shaders && choice != BackendChoice::Cpu {
+        // A browser without WebGPU: eframe draws with WebGL2, which has no compute shaders.
+        return ComputeChoice {
+            compute: Compute::Cpu,
+            reason: format!(
+                "the window draws with {} ({:?}), which has no compute shaders (no WebGPU \
+                 here); compute runs on the CPU backend{}",
+                display_name(&info),
+                info.backend,
+                CPU_NOTE
+            ),
+            render_adapter,
+        };
+    }
     let named = adapters::name_filter(adapter_filter).is_some();
-    let decision = decide(choice, std::slice::from_ref(&info), named);
-    let render_adapter = Some(format!("{} ({:?})", info.name, info.backend));
+    let decision = if cfg!(target_arch = "wasm32") && choice == BackendChoice::Auto {
+        // In a browser the CPU backend runs on one thread, while even a fallback (software)
+        // WebGPU adapter runs on many: there every adapter with compute counts.
+        Ok(Decision::Gpu {
+            adapter_index: 0,
+            reason: format!(
+                "WebGPU in this browser: {}{}",
+                display_name(&info),
+                if info.device_type == wgpu::DeviceType::Cpu {
+                    " (a software fallback)"
+                } else {
+                    ""
+                }
+            ),
+        })
+    } else {
+        decide(choice, std::slice::from_ref(&info), named)
+    };
     match decision {
         Ok(Decision::Gpu { reason, .. }) => {
             let gpu = Gpu::from_parts(

@@ -13,7 +13,11 @@ pub mod play;
 pub mod ramsey;
 pub mod search;
 pub mod train;
+pub mod transfer;
 pub mod tree_view;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+pub mod widget_tree;
 
 use std::path::PathBuf;
 
@@ -258,7 +262,52 @@ impl WgzeroApp {
     }
 }
 
+impl WgzeroApp {
+    /// What the app shows, as JSON: the tab, where compute runs and why, and the active
+    /// run's state and history. The browser build hands it to the page
+    /// (`WebHandle::state`) for its tests and scripts.
+    pub fn state_json(&self) -> serde_json::Value {
+        let run = self.train.run.as_ref().map(|run| {
+            serde_json::json!({
+                "state": format!("{:?}", run.state),
+                "description": run.description,
+                "run_dir": run.run_dir,
+                "iteration": run.iteration(),
+                "history": run.history,
+            })
+        });
+        let search = self.search.tree_file().map(|file| {
+            serde_json::json!({
+                "position": file.moves_to(file.tree.root),
+                "simulations_done": file.simulations_done,
+                "root": file.selection(file.tree.root),
+            })
+        });
+        serde_json::json!({
+            "tab": self.tab.title(),
+            "search": {
+                "network": self.search.network().map(|network| network.description.clone()),
+                "position": self.search.position,
+                "searching": self.search.is_searching(),
+                "error": self.search.error,
+                "tree": search,
+            },
+            "compute": self.compute.compute.name(),
+            "compute_reason": self.compute.reason,
+            "render_adapter": self.compute.render_adapter,
+            "run": run,
+            "error": self.train.error,
+        })
+    }
+}
+
 impl eframe::App for WgzeroApp {
+    /// Lets the browser build's handle reach the app (`WebRunner::app_mut`).
+    #[cfg(target_arch = "wasm32")]
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(&mut *self)
+    }
+
     /// The panels' colour (they are drawn unfilled, over the clear).
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
         let theme = if visuals.dark_mode {

@@ -128,12 +128,20 @@ impl NetworkChoice {
 }
 
 /// The picker's state: the choice and the text of its fields.
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 pub struct NetworkPicker {
     pub choice: NetworkChoice,
     /// The checkpoint path being typed.
     pub path: String,
+    /// Checkpoint files being picked in the browser.
+    #[cfg(target_arch = "wasm32")]
+    upload: Option<super::transfer::browser::Upload>,
+    /// Why the last upload was refused.
+    upload_error: Option<String>,
 }
+
+/// Where uploaded checkpoints are stored (each as a run directory of its own).
+pub const RUNS_DIRECTORY: &str = "runs";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -190,6 +198,45 @@ impl NetworkPicker {
                 if ui.button("Load network").clicked() {
                     *path = PathBuf::from(self.path.trim());
                     load = true;
+                }
+                #[cfg(target_arch = "wasm32")]
+                {
+                    if ui
+                        .button("Upload checkpoint files…")
+                        .on_hover_text(
+                            "Pick a checkpoint's two files (ckpt-<iteration>.json and its \
+                             .safetensors), made by wgzero on a desktop or downloaded here",
+                        )
+                        .clicked()
+                    {
+                        match super::transfer::browser::Upload::pick(".json,.safetensors") {
+                            Ok(upload) => self.upload = Some(upload),
+                            Err(error) => self.upload_error = Some(error),
+                        }
+                    }
+                    if let Some(received) = self.upload.as_ref().and_then(|upload| upload.take()) {
+                        self.upload = None;
+                        match received.and_then(|files| {
+                            super::transfer::import_pair(
+                                &files,
+                                std::path::Path::new(RUNS_DIRECTORY),
+                            )
+                        }) {
+                            Ok(run_dir) => {
+                                self.path = run_dir.display().to_string();
+                                *path = run_dir;
+                                self.upload_error = None;
+                                load = true;
+                            }
+                            Err(error) => self.upload_error = Some(error),
+                        }
+                    } else if self.upload.is_some() {
+                        ui.ctx()
+                            .request_repaint_after(std::time::Duration::from_millis(100));
+                    }
+                }
+                if let Some(error) = &self.upload_error {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
                 }
             }
             NetworkChoice::Uniform(game) => {

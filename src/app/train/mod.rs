@@ -328,6 +328,8 @@ impl TrainTab {
                 run.driver.stop();
             }
         });
+        #[cfg(target_arch = "wasm32")]
+        self.browser_ui(ui, compute, ctx);
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
@@ -398,6 +400,53 @@ impl TrainTab {
             }
             if let Some(index) = remove {
                 self.compared.remove(index);
+            }
+        }
+    }
+
+    /// The browser's extras: the run this browser keeps (runs live in its storage, so a
+    /// reload finds them) offered for resuming, and the active run's latest checkpoint
+    /// handed out as its two files.
+    #[cfg(target_arch = "wasm32")]
+    fn browser_ui(&mut self, ui: &mut egui::Ui, compute: &Compute, ctx: &egui::Context) {
+        if self.run.is_none()
+            && let Some(last) = recent_runs().into_iter().next()
+        {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("This browser keeps the run {}.", last.display()));
+                if ui
+                    .button("Resume last run")
+                    .on_hover_text("Continue it from its latest checkpoint")
+                    .clicked()
+                {
+                    self.start(
+                        RunSource::Resume {
+                            run_dir: last.clone(),
+                        },
+                        compute,
+                        ctx,
+                    );
+                }
+            });
+        }
+        let run_dir = self.run_dir().map(Path::to_path_buf);
+        let saved = self.run.as_ref().is_some_and(|run| !run.history.is_empty());
+        if ui
+            .add_enabled(saved, egui::Button::new("Download checkpoint"))
+            .on_hover_text(
+                "The latest checkpoint's two files (ckpt-<iteration>.json and .safetensors), \
+                 which `wgzero` on a desktop loads and resumes",
+            )
+            .clicked()
+            && let Some(run_dir) = run_dir
+        {
+            let downloaded = crate::app::transfer::export_pair(&run_dir).and_then(|files| {
+                files.iter().try_for_each(|(name, bytes)| {
+                    crate::app::transfer::browser::download(name, bytes)
+                })
+            });
+            if let Err(error) = downloaded {
+                self.error = Some(format!("the checkpoint could not be downloaded: {error}"));
             }
         }
     }

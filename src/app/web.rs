@@ -1,0 +1,113 @@
+//! The browser build's entry point: `web/index.html` creates a [`WebHandle`] and starts the
+//! app on its canvas. eframe draws with WebGPU where the browser has it (WebGL2
+//! otherwise), and compute shares that device ([`super::compute`]).
+//!
+//! The page's address sets the start: `?tab=search` opens a tab, `?backend=cpu` keeps
+//! compute on the CPU backend (`auto`, the default, takes WebGPU when there is one).
+//! The handle also gives the page the app's state and widgets as JSON, for its tests.
+
+use clap::ValueEnum;
+use wasm_bindgen::prelude::*;
+
+use super::widget_tree::WidgetTree;
+use super::{AppOptions, WgzeroApp};
+
+/// The running app, as the page holds it.
+#[wasm_bindgen]
+pub struct WebHandle {
+    runner: eframe::WebRunner,
+    widgets: WidgetTree,
+}
+
+impl Default for WebHandle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl WebHandle {
+    /// Installs the panic handler and the console logger.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Self {
+        // A second handle in the same page finds the logger installed: nothing to do.
+        let _ = eframe::WebLogger::init(log::LevelFilter::Info);
+        Self {
+            runner: eframe::WebRunner::new(),
+            widgets: WidgetTree::default(),
+        }
+    }
+
+    /// Starts the app on `canvas`, with the options of the page's query string (`search`,
+    /// as in `location.search`). A bad option is an error naming the values allowed.
+    pub async fn start(
+        &self,
+        canvas: web_sys::HtmlCanvasElement,
+        search: String,
+    ) -> Result<(), JsValue> {
+        let options = options_from_query(&search).map_err(|message| JsValue::from_str(&message))?;
+        let web_options = eframe::WebOptions {
+            wgpu_options: super::compute::wgpu_configuration(None),
+            dithering: false,
+            ..eframe::WebOptions::default()
+        };
+        let widgets = self.widgets.clone();
+        self.runner
+            .start(
+                canvas,
+                web_options,
+                Box::new(move |cc| {
+                    widgets.install(&cc.egui_ctx);
+                    Ok(Box::new(WgzeroApp::new(cc, options)))
+                }),
+            )
+            .await
+    }
+
+    /// The app's state as JSON ([`WgzeroApp::state_json`]); `null` before it starts.
+    pub fn state(&self) -> String {
+        self.runner
+            .app_mut::<WgzeroApp>()
+            .map_or_else(|| "null".to_owned(), |app| app.state_json().to_string())
+    }
+
+    /// The widgets of the last frame as JSON ([`super::widget_tree::Widget`]).
+    pub fn widgets(&self) -> String {
+        serde_json::to_string(&self.widgets.widgets()).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// The panic message, if the app panicked (the page then shows it instead of the app).
+    pub fn panic_message(&self) -> Option<String> {
+        self.runner.panic_summary().map(|summary| summary.message())
+    }
+}
+
+/// The options of a query string such as `?tab=search&backend=cpu`.
+fn options_from_query(search: &str) -> Result<AppOptions, String> {
+    let mut options = AppOptions::default();
+    for pair in search.trim_start_matches('?').split('&') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        match key {
+            "tab" => options.tab = parse_value(key, value)?,
+            "backend" => options.backend = parse_value(key, value)?,
+            _ => {}
+        }
+    }
+    Ok(options)
+}
+
+fn parse_value<T: ValueEnum>(key: &str, value: &str) -> Result<T, String> {
+    T::from_str(value, true).map_err(|_| {
+        let allowed: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|variant| variant.to_possible_value())
+            .map(|possible| possible.get_name().to_owned())
+            .collect();
+        format!(
+            "the page's address has {key}={value}; {key} takes one of: {}",
+            allowed.join(", ")
+        )
+    })
+}

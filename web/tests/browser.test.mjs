@@ -1,0 +1,161 @@
+// The browser build in Debian's Chromium (run by tests/browser.rs, or by hand:
+// `node --test web/tests/` after web/build.sh). Screenshots go to target/web-tests/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { serve, launch, openApp, state, click, fill, widget, widgetContaining, screenshot, until } from "./page.mjs";
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(() => server?.close());
+
+/** Each tab and a widget that only it draws. */
+const TABS = [
+  ["Train", "Start"],
+  ["Search", "Run search"],
+  ["Play", "New game"],
+  ["Ramsey", "Reload"],
+  ["Games", "Run directory"],
+];
+
+test("the page loads on WebGPU without console errors and every tab renders", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    const first = await state(page);
+    assert.match(first.compute, /^gpu/, `compute: ${first.compute} (${first.compute_reason})`);
+    assert.match(first.compute_reason, /WebGPU in this browser/);
+    for (const [tab, content] of TABS) {
+      await click(page, tab);
+      await widget(page, content);
+      assert.equal((await state(page)).tab, tab);
+      await screenshot(page, `tab-${tab.toLowerCase()}`);
+    }
+    // The status bar names the adapter and where compute runs, and why.
+    await widgetContaining(page, "compute: gpu");
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Sets up a small run in the Train tab and starts it; returns when it runs. */
+async function startSmallRun(page) {
+  await click(page, "Train");
+  await fill(page, "Games in flight", 32);
+  await click(page, "Start");
+  await until(page, "a running run", (current) => current.run?.state === "Running", 120_000);
+}
+
+/** Asserts a run's history shows learning: the loss falls and the accuracy plot has points. */
+function assertLearns(history, iterations) {
+  assert.ok(history.length >= iterations, `${history.length} iterations`);
+  const first = history[0].loss;
+  const last = history[history.length - 1].loss;
+  assert.ok(Number.isFinite(first) && Number.isFinite(last), `losses ${first} → ${last}`);
+  assert.ok(last < first, `the loss did not fall: ${first} → ${last}`);
+  const accuracy = history.filter((record) => record.policy_accuracy !== null);
+  assert.ok(accuracy.length >= iterations, `${accuracy.length} accuracy points`);
+}
+
+test("the tab trains K_6 on WebGPU: three iterations, the loss falls", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await openApp(await browser.newContext(), server.url);
+    await startSmallRun(page);
+    const done = await until(page, "three iterations", (current) => current.run.history.length >= 3, 900_000);
+    assertLearns(done.run.history, 3);
+    assert.match(done.run.history[0].backend, /gpu/i);
+    await screenshot(page, "train-webgpu");
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("without WebGPU the page draws with WebGL2, computes on the CPU and still trains", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await openApp(await browser.newContext(), server.url);
+    const first = await state(page);
+    assert.equal(first.compute, "cpu");
+    assert.match(first.compute_reason, /no compute shaders.*CPU backend \(compiled to wasm, single-threaded\)/);
+    await startSmallRun(page);
+    const done = await until(page, "two iterations", (current) => current.run.history.length >= 2, 900_000);
+    assertLearns(done.run.history, 2);
+    await screenshot(page, "train-cpu-fallback");
+  } finally {
+    await browser.close();
+  }
+});
+
+const REFERENCE = process.env.WGZERO_WEB_REFERENCE;
+
+/** The tab's search, once it has searched `moves` to at least `simulations`. */
+async function searchInTab(page, moves, simulations) {
+  await fill(page, "Moves (edge indices)", moves.join(", "));
+  await click(page, "Set position");
+  await until(page, "the position", (current) => JSON.stringify(current.search.position) === JSON.stringify(moves), 30_000);
+  await fill(page, "Simulations", simulations);
+  await click(page, "Run search");
+  const done = await until(
+    page,
+    `the search of ${moves}`,
+    (current) => current.search.error || (!current.search.searching && JSON.stringify(current.search.tree?.position) === JSON.stringify(moves) && current.search.tree.simulations_done >= simulations),
+    120_000,
+  );
+  assert.equal(done.search.error, null, done.search.error);
+  return done.search.tree;
+}
+
+test("a checkpoint trained by the native CLI gives the tab the CLI's raw-policy moves and visit counts", { skip: !REFERENCE && "WGZERO_WEB_REFERENCE is not set (tests/browser.rs sets it)" }, async () => {
+  const reference = JSON.parse(await readFile(REFERENCE, "utf8"));
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await openApp(await browser.newContext(), server.url, "?tab=search");
+    await click(page, "checkpoint");
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), click(page, "Upload checkpoint files…")]);
+    await chooser.setFiles(reference.files);
+    const loaded = await until(page, "the uploaded network", (current) => current.search.network?.includes("uploaded-") || current.search.error, 120_000);
+    assert.equal(loaded.search.error, null, loaded.search.error);
+    for (const { moves, chosen } of reference.raw_moves) {
+      const tree = await searchInTab(page, moves, 1);
+      const best = tree.root.children.reduce((a, b) => (b.prior > a.prior ? b : a));
+      assert.equal(best.action, chosen, `raw-policy move at ${JSON.stringify(moves)}`);
+    }
+    const { moves, simulations, children } = reference.search;
+    const tree = await searchInTab(page, moves, simulations);
+    const visits = (list) => list.map((child) => [child.action, child.visits]).sort((a, b) => a[0] - b[0]);
+    assert.deepEqual(visits(tree.root.children), visits(children));
+    await screenshot(page, "search-uploaded-checkpoint");
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a run in the tab survives a reload: the page offers it, and its iterations continue", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const context = await browser.newContext();
+    let page = await openApp(context, server.url);
+    await startSmallRun(page);
+    const before = await until(page, "one iteration", (current) => current.run.history.length >= 1, 900_000);
+    const saved = before.run.history.length;
+    await page.reload();
+    await page.waitForFunction(() => window.wgzeroTimings?.firstFrame, null, { timeout: 120_000 });
+    await widgetContaining(page, "This browser keeps the run");
+    await click(page, "Resume last run");
+    const resumed = await until(page, "the next iteration", (current) => current.run?.history.length > saved, 900_000);
+    const iterations = resumed.run.history.map((record) => record.iteration);
+    assert.deepEqual(iterations, iterations.map((_, index) => index + 1), `iterations ${iterations}`);
+    assert.ok(resumed.run.iteration > saved, `iteration ${resumed.run.iteration} after ${saved}`);
+    await screenshot(page, "train-resumed-after-reload");
+  } finally {
+    await browser.close();
+  }
+});
