@@ -106,15 +106,12 @@ impl FrameStats {
         #[cfg(not(target_arch = "wasm32"))]
         {
             use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-            {
+            if let Ok(mut file) = crate::storage::File::open_append(&self.path) {
                 let _ = writeln!(file, "{line}");
             }
         }
-        // The browser build has no file system: there the frame rate is not logged.
+        // Not in a browser: there the log would only grow in memory (it is never synced,
+        // so never stored).
         #[cfg(target_arch = "wasm32")]
         let _ = (line, &self.path);
         self.frames = 0;
