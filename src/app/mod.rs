@@ -268,6 +268,11 @@ impl eframe::App for WgzeroApp {
 
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.train.poll();
+        // In a browser, a change IndexedDB refused (its quota full): the files are still
+        // in memory but would be lost on reload. Shown with the Train tab's errors.
+        if let Some(error) = crate::storage::take_persistence_error() {
+            self.train.error = Some(error);
+        }
         // A training run changes something every moment (progress, elapsed time, the
         // curves): repaint about 11 times a second while it runs, on any tab.
         if self
