@@ -2,7 +2,8 @@
 //! GPU through WebGPU (wgpu), and a CPU backend that computes the same things where no GPU
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow: `games` → `search`
 //! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer, and `bundled`
-//! holding the trained networks shipped inside the library.
+//! holding the trained networks shipped inside the library; `storage` is the file system
+//! (`std::fs` natively, memory mirrored into IndexedDB in a browser).
 
 #[cfg(feature = "app")]
 pub mod app;
@@ -16,6 +17,7 @@ pub mod nn;
 pub mod run_dir;
 pub mod search;
 pub mod selfplay;
+pub mod storage;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod train;

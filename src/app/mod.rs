@@ -110,15 +110,12 @@ impl FrameStats {
         #[cfg(not(target_arch = "wasm32"))]
         {
             use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-            {
+            if let Ok(mut file) = crate::storage::File::open_append(&self.path) {
                 let _ = writeln!(file, "{line}");
             }
         }
-        // The browser build has no file system: there the frame rate is not logged.
+        // Not in a browser: there the log would only grow in memory (it is never synced,
+        // so never stored).
         #[cfg(target_arch = "wasm32")]
         let _ = (line, &self.path);
         self.frames = 0;
@@ -320,6 +317,11 @@ impl eframe::App for WgzeroApp {
 
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.train.poll();
+        // In a browser, a change IndexedDB refused (its quota full): the files are still
+        // in memory but would be lost on reload. Shown with the Train tab's errors.
+        if let Some(error) = crate::storage::take_persistence_error() {
+            self.train.error = Some(error);
+        }
         // A training run changes something every moment (progress, elapsed time, the
         // curves): repaint about 11 times a second while it runs, on any tab.
         if self

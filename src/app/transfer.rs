@@ -88,7 +88,7 @@ fn names(files: &[NamedFile]) -> String {
 fn free_directory(parent: &Path, name: &str) -> PathBuf {
     let mut candidate = parent.join(name);
     let mut suffix = 2;
-    while candidate.exists() {
+    while crate::storage::exists(&candidate) {
         candidate = parent.join(format!("{name}-{suffix}"));
         suffix += 1;
     }

@@ -5,6 +5,8 @@
 //! The page's address sets the start: `?tab=search` opens a tab, `?backend=cpu` keeps
 //! compute on the CPU backend (`auto`, the default, takes WebGPU when there is one).
 //! The handle also gives the page the app's state and widgets as JSON, for its tests.
+//! Files (run directories) live in the browser's IndexedDB ([`crate::storage`]), loaded
+//! before the app starts, so a reload finds the runs of earlier visits.
 
 use clap::ValueEnum;
 use wasm_bindgen::prelude::*;
@@ -46,6 +48,11 @@ impl WebHandle {
         search: String,
     ) -> Result<(), JsValue> {
         let options = options_from_query(&search).map_err(|message| JsValue::from_str(&message))?;
+        // Runs of earlier visits live in IndexedDB: load them before the app reads a file.
+        // What cannot be loaded is said in the console; the rest of the app works on.
+        if let Err(error) = crate::storage::restore().await {
+            log::warn!("{error}");
+        }
         let web_options = eframe::WebOptions {
             wgpu_options: super::compute::wgpu_configuration(None),
             dithering: false,

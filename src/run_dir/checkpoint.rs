@@ -24,7 +24,6 @@ mod layout;
 mod tensors;
 
 use std::collections::HashMap;
-use std::fs;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +33,7 @@ use serde_json::Value;
 use super::metrics::IterationMetrics;
 use super::{RunDirError, durable};
 use crate::graph::{Graph, Program};
+use crate::storage;
 pub use layout::{CHECKPOINTS_DIRECTORY, locate};
 use layout::{
     JSON_EXTENSION, TENSORS_EXTENSION, checkpoint_names, file_name, file_path, list_checkpoints,
@@ -235,7 +235,7 @@ impl Checkpoint {
             ));
         }
         let tensors_path = json_path.with_file_name(&record.tensors_file);
-        let bytes = match fs::read(&tensors_path) {
+        let bytes = match storage::read_file(&tensors_path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Err(corrupt(
@@ -508,7 +508,7 @@ fn write_pair(
 
 /// Reads and checks a checkpoint's JSON file.
 fn read_record(json_path: &Path) -> Result<CheckpointRecord, RunDirError> {
-    let bytes = match fs::read(json_path) {
+    let bytes = match storage::read_file(json_path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let directory = json_path.parent().unwrap_or(Path::new("."));

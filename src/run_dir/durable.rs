@@ -13,14 +13,19 @@
 //!
 //! On Unix the directory's own fsync makes the rename durable; elsewhere directories
 //! cannot be opened for syncing, and the rename is as durable as the platform makes it.
+//!
+//! Every file operation goes through [`crate::storage`]: `std::fs` natively, and in a
+//! browser an in-memory file tree whose fsyncs (of a file, of a directory) and removals
+//! store the changed files in IndexedDB, so the same steps in the same order make a run
+//! directory survive a closed tab as they survive a kill -9.
 
-use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::RunDirError;
+use crate::storage::{self, File};
 
 /// The environment variable that makes every durable step pause, for crash tests.
 pub const CRASH_TEST_PAUSE_ENV: &str = "WGZERO_CRASH_TEST_PAUSE_MICROS";
@@ -54,7 +59,7 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) ->
 
 /// The file's bytes, or `None` when it does not exist.
 pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, RunDirError> {
-    match fs::read(path) {
+    match storage::read_file(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(RunDirError::Io {
@@ -81,11 +86,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
         }
         file.sync_all().map_err(io_error("fsync", &temporary))?;
         drop(file);
-        fs::rename(&temporary, path).map_err(io_error("rename a temporary file to", path))
+        storage::rename(&temporary, path).map_err(io_error("rename a temporary file to", path))
     })();
     if result.is_err() {
         // A failed write (disk full...) should not leave its temporary file behind.
-        let _ = fs::remove_file(&temporary);
+        let _ = storage::remove_file(&temporary);
     }
     result?;
     pause_for_crash_tests();
@@ -94,28 +99,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
 
 /// Makes the directory's entries (creations, renames, removals) durable.
 pub fn sync_directory(directory: &Path) -> Result<(), RunDirError> {
-    #[cfg(unix)]
-    {
-        File::open(directory)
-            .and_then(|handle| handle.sync_all())
-            .map_err(io_error("fsync the directory", directory))?;
-    }
-    #[cfg(not(unix))]
-    let _ = directory;
-    Ok(())
+    storage::sync_directory(directory).map_err(io_error("fsync the directory", directory))
 }
 
 /// Creates `directory` and its missing parents, and makes their creation durable.
 pub fn create_directory(directory: &Path) -> Result<(), RunDirError> {
-    if directory.is_dir() {
+    if storage::is_dir(directory) {
         return Ok(());
     }
     let missing: Vec<PathBuf> = directory
         .ancestors()
-        .take_while(|ancestor| !ancestor.as_os_str().is_empty() && !ancestor.exists())
+        .take_while(|ancestor| !ancestor.as_os_str().is_empty() && !storage::exists(ancestor))
         .map(Path::to_path_buf)
         .collect();
-    fs::create_dir_all(directory).map_err(io_error("create the directory", directory))?;
+    storage::create_dir_all(directory).map_err(io_error("create the directory", directory))?;
     for created in &missing {
         sync_directory(&parent_directory(created))?;
     }
@@ -124,12 +121,8 @@ pub fn create_directory(directory: &Path) -> Result<(), RunDirError> {
 
 /// Opens `path` for appending, creating it if needed.
 pub fn open_for_append(path: &Path) -> Result<File, RunDirError> {
-    let existed = path.exists();
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io_error("open for appending", path))?;
+    let existed = storage::exists(path);
+    let file = File::open_append(path).map_err(io_error("open for appending", path))?;
     if !existed {
         sync_directory(&parent_directory(path))?;
     }
@@ -145,10 +138,7 @@ pub fn append(file: &mut File, path: &Path, bytes: &[u8]) -> Result<(), RunDirEr
 
 /// Shortens `path` to `length` bytes durably (drops a torn last record).
 pub fn truncate(path: &Path, length: u64) -> Result<(), RunDirError> {
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(io_error("open for truncating", path))?;
+    let file = File::open_write(path).map_err(io_error("open for truncating", path))?;
     file.set_len(length).map_err(io_error("truncate", path))?;
     file.sync_all().map_err(io_error("fsync", path))
 }
@@ -156,7 +146,7 @@ pub fn truncate(path: &Path, length: u64) -> Result<(), RunDirError> {
 /// Removes `path` if it exists (a missing file is not an error: removal is what a crash
 /// may already have done). Call [`sync_directory`] after a batch of removals.
 pub fn remove_file(path: &Path) -> Result<(), RunDirError> {
-    let result = match fs::remove_file(path) {
+    let result = match storage::remove_file(path) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(RunDirError::Io {
             action: "remove",
             path: path.to_path_buf(),
@@ -176,12 +166,12 @@ pub fn is_temporary(file_name: &str) -> bool {
 /// Removes the temporary files a killed writer left in `directory`. Only one process may
 /// write a run directory at a time: this would remove a live writer's temporary file.
 pub fn remove_temporaries(directory: &Path) -> Result<(), RunDirError> {
-    let entries = fs::read_dir(directory).map_err(io_error("list", directory))?;
+    let entries = storage::read_dir(directory).map_err(io_error("list", directory))?;
     let mut removed = false;
     for entry in entries {
-        let entry = entry.map_err(io_error("list", directory))?;
-        if entry.file_name().to_str().is_some_and(is_temporary) {
-            remove_file(&entry.path())?;
+        let name = entry.file_name().and_then(|name| name.to_str());
+        if name.is_some_and(is_temporary) {
+            remove_file(&entry)?;
             removed = true;
         }
     }
@@ -196,7 +186,16 @@ fn temporary_path(path: &Path) -> PathBuf {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}{TEMPORARY_MARK}{}", std::process::id()))
+    path.with_file_name(format!(".{name}{TEMPORARY_MARK}{}", process_id()))
+}
+
+/// This process's id; 0 in a browser tab, which has none (`std::process::id` panics
+/// there) and is the only writer of its files.
+fn process_id() -> u32 {
+    #[cfg(not(target_arch = "wasm32"))]
+    return std::process::id();
+    #[cfg(target_arch = "wasm32")]
+    return 0;
 }
 
 fn parent_directory(path: &Path) -> PathBuf {

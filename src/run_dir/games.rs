@@ -18,13 +18,13 @@
 //!   iterations up to its checkpoint and drops later ones, whose iterations were lost, as
 //!   the metric log does ([`GameLog::open`]).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{RunDirError, durable};
 use crate::games::GameSpec;
+use crate::storage::File;
 
 /// File name of the game records inside a run directory.
 pub const GAMES_FILE: &str = "games.jsonl";

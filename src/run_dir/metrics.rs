@@ -8,12 +8,12 @@
 //! atomically from the JSONL whenever the two disagree).
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{RunDirError, durable};
+use crate::storage::File;
 
 /// File name of the JSONL log inside a run directory.
 pub const JSONL_FILE: &str = "metrics.jsonl";

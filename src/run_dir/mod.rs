@@ -16,6 +16,10 @@
 //! and load) → `metrics` (the per-iteration record, its log and its summary line) →
 //! `games` (recorded games, for replaying them) → `plots` (plots.png). No trainer logic lives here: the trainer decides what to save and
 //! when; this module makes it durable and reads it back.
+//!
+//! The files themselves are [`crate::storage`]'s: `std::fs` natively; in a browser tab a
+//! file tree in memory, stored in IndexedDB at each of `durable`'s fsyncs, so a run
+//! directory written there survives a reload with the same guarantees.
 
 pub mod checkpoint;
 pub mod durable;

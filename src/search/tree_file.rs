@@ -31,6 +31,7 @@ use super::selection::{NodeSelection, selection_at};
 use super::summary::{RootEdge, summarize};
 use super::tree_dump::TreeDump;
 use crate::games::{Game, GameError, GameSpec, GameState, GameVisitor};
+use crate::storage;
 
 /// The format version this build writes and reads.
 pub const TREE_FORMAT_VERSION: u64 = 1;
@@ -181,7 +182,7 @@ impl TreeFile {
 
     /// Reads and checks the tree file at `path`.
     pub fn load(path: &Path) -> Result<Self, TreeFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TreeFileError::Io {
+        let text = storage::read_text(path).map_err(|source| TreeFileError::Io {
             action: "read",
             path: path.to_path_buf(),
             source,
@@ -232,7 +233,8 @@ impl TreeFile {
     }
 
     /// Checks the tree and writes it to `path`, replacing the file whole (a temporary
-    /// file in the same folder, then a rename), so a reader never sees half of it.
+    /// file in the same folder, then a rename), so a reader never sees half of it; the
+    /// folder's sync then makes the rename durable (in a browser: stores it).
     pub fn save(&self, path: &Path) -> Result<(), TreeFileError> {
         let text = self.to_json(path)?;
         let io = |action, source| TreeFileError::Io {
@@ -247,11 +249,16 @@ impl TreeFile {
         temporary_name.push(name);
         temporary_name.push(".tmp");
         let temporary = path.with_file_name(temporary_name);
-        std::fs::write(&temporary, text).map_err(|source| io("write", source))?;
-        std::fs::rename(&temporary, path).map_err(|source| {
-            let _ = std::fs::remove_file(&temporary);
+        storage::write_file(&temporary, text.as_bytes()).map_err(|source| io("write", source))?;
+        storage::rename(&temporary, path).map_err(|source| {
+            let _ = storage::remove_file(&temporary);
             io("write", source)
-        })
+        })?;
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        storage::sync_directory(folder).map_err(|source| io("write", source))
     }
 
     /// All moves from the game's start to `node`: the root position, then the actions of

@@ -16,6 +16,7 @@ pub use plots::{XAxis, plot_titles, point_counts};
 
 use crate::backend::Compute;
 use crate::run_dir::metrics::{IterationMetrics, read_history};
+use crate::storage;
 use crate::train::{TrainConfig, TrainerEvent};
 
 /// Where the active run stands.
@@ -160,17 +161,17 @@ fn default_run_dir(config: &TrainConfig) -> PathBuf {
 
 /// Run directories under `runs/` (those with a metrics log), newest first.
 fn recent_runs() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir("runs") else {
+    let Ok(entries) = storage::read_dir("runs") else {
         return Vec::new();
     };
-    let mut runs: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.join(crate::run_dir::metrics::JSONL_FILE).is_file())
+    let mut runs: Vec<(web_time::SystemTime, PathBuf)> = entries
+        .into_iter()
+        .filter(|path| storage::is_file(path.join(crate::run_dir::metrics::JSONL_FILE)))
         .map(|path| {
-            let modified = std::fs::metadata(path.join(crate::run_dir::metrics::JSONL_FILE))
-                .and_then(|m| m.modified())
-                .unwrap_or(std::time::UNIX_EPOCH);
+            let modified = storage::metadata(path.join(crate::run_dir::metrics::JSONL_FILE))
+                .ok()
+                .and_then(|metadata| metadata.modified)
+                .unwrap_or(web_time::UNIX_EPOCH);
             (modified, path)
         })
         .collect();

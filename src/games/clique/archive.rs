@@ -10,8 +10,7 @@
 //! colouring) and distinct colour-0 graphs up to isomorphism, per (n, k).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +19,7 @@ use super::canonical::canonical_form;
 use super::detection::has_clique_exhaustive;
 use super::state::{CliqueState, Status};
 use super::{Mode, all_vertices, graph6};
+use crate::storage::{self, File};
 
 /// The archive file inside the run directory.
 pub const ARCHIVE_FILE: &str = "ramsey/counterexamples.jsonl";
@@ -115,10 +115,7 @@ pub fn check_counterexample(n: u32, k: u32, colour0: &[u64]) -> Result<(), Strin
 /// Parses every complete line of an archive file; a torn last line (no newline, not valid
 /// JSON) is reported, not an error. Returns the records and whether the tail was torn.
 fn read_records(path: &Path) -> Result<(Vec<RamseyRecord>, bool), ArchiveError> {
-    let mut text = String::new();
-    File::open(path)
-        .and_then(|mut file| file.read_to_string(&mut text))
-        .map_err(io_error(path))?;
+    let text = storage::read_text(path).map_err(io_error(path))?;
     let mut records = Vec::new();
     let mut torn = false;
     let ends_with_newline = text.ends_with('\n');
@@ -158,25 +155,16 @@ impl RamseyArchive {
     pub fn open(run_dir: &Path) -> Result<Self, ArchiveError> {
         let path = run_dir.join(ARCHIVE_FILE);
         let directory = path.parent().unwrap_or(run_dir).to_owned();
-        std::fs::create_dir_all(&directory).map_err(io_error(&directory))?;
-        let created = !path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io_error(&path))?;
+        storage::create_dir_all(&directory).map_err(io_error(&directory))?;
+        let created = !storage::exists(&path);
+        let file = File::open_append(&path).map_err(io_error(&path))?;
         if created {
             // Make the new directory entry itself durable.
-            File::open(&directory)
-                .and_then(|handle| handle.sync_all())
-                .map_err(io_error(&directory))?;
+            storage::sync_directory(&directory).map_err(io_error(&directory))?;
         }
         let (records, torn) = read_records(&path)?;
         if torn {
-            let mut text = Vec::new();
-            file.seek(SeekFrom::Start(0)).map_err(io_error(&path))?;
-            file.read_to_end(&mut text).map_err(io_error(&path))?;
+            let text = storage::read_file(&path).map_err(io_error(&path))?;
             let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             file.set_len(keep as u64).map_err(io_error(&path))?;
             file.sync_all().map_err(io_error(&path))?;
@@ -312,9 +300,9 @@ impl RamseyArchive {
 
 /// The file of the archive `path` names: a run directory, its `ramsey/` folder or the file.
 fn archive_file(path: &Path) -> PathBuf {
-    if path.is_file() {
+    if storage::is_file(path) {
         path.to_owned()
-    } else if path.join("counterexamples.jsonl").is_file() {
+    } else if storage::is_file(path.join("counterexamples.jsonl")) {
         path.join("counterexamples.jsonl")
     } else {
         path.join(ARCHIVE_FILE)
@@ -364,7 +352,7 @@ pub struct WitnessClass {
 /// line was torn. A missing archive is an empty gallery.
 pub fn witness_classes(path: &Path) -> Result<(Vec<WitnessClass>, bool), ArchiveError> {
     let file = archive_file(path);
-    if !file.exists() {
+    if !storage::exists(&file) {
         return Ok((Vec::new(), false));
     }
     let (records, torn) = read_records(&file)?;

@@ -2,10 +2,10 @@
 //! how the folder is listed, and how what a user names (a run directory, its checkpoints
 //! folder, either file of a checkpoint) resolves to a checkpoint's JSON file.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::run_dir::RunDirError;
+use crate::storage;
 
 /// The folder of a run directory that holds the checkpoints.
 pub const CHECKPOINTS_DIRECTORY: &str = "checkpoints";
@@ -22,13 +22,13 @@ pub fn locate(path: &Path) -> Result<PathBuf, RunDirError> {
         reason: reason.to_owned(),
         available,
     };
-    if path.is_file() {
+    if storage::is_file(path) {
         let directory = path.parent().unwrap_or(Path::new("."));
         return match path.extension().and_then(|extension| extension.to_str()) {
             Some(JSON_EXTENSION) => Ok(path.to_path_buf()),
             Some(TENSORS_EXTENSION) => {
                 let json_path = path.with_extension(JSON_EXTENSION);
-                if json_path.is_file() {
+                if storage::is_file(&json_path) {
                     Ok(json_path)
                 } else {
                     Err(not_found(
@@ -44,7 +44,7 @@ pub fn locate(path: &Path) -> Result<PathBuf, RunDirError> {
             )),
         };
     }
-    if !path.is_dir() {
+    if !storage::is_dir(path) {
         let parent = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
@@ -53,7 +53,7 @@ pub fn locate(path: &Path) -> Result<PathBuf, RunDirError> {
         available.extend(checkpoint_names(parent));
         return Err(not_found("no such file or directory", available));
     }
-    let directory = if path.join(CHECKPOINTS_DIRECTORY).is_dir() {
+    let directory = if storage::is_dir(path.join(CHECKPOINTS_DIRECTORY)) {
         path.join(CHECKPOINTS_DIRECTORY)
     } else if !list_checkpoints(path)?.is_empty() {
         path.to_path_buf()
@@ -95,19 +95,19 @@ pub(super) fn list_files(
     directory: &Path,
     extension: &str,
 ) -> Result<Vec<(u64, PathBuf)>, RunDirError> {
-    let entries = fs::read_dir(directory).map_err(|source| RunDirError::Io {
+    let entries = storage::read_dir(directory).map_err(|source| RunDirError::Io {
         action: "list",
         path: directory.to_path_buf(),
         source,
     })?;
     let mut found = Vec::new();
-    for entry in entries.flatten() {
+    for entry in entries {
         if let Some(iteration) = entry
             .file_name()
-            .to_str()
+            .and_then(|name| name.to_str())
             .and_then(|name| parse_file_name(name, extension))
         {
-            found.push((iteration, entry.path()));
+            found.push((iteration, entry));
         }
     }
     found.sort();
@@ -131,13 +131,12 @@ pub(super) fn checkpoint_names(directory: &Path) -> Vec<String> {
 /// The run directories (folders with a `checkpoints/` folder) in `directory`, for error
 /// messages.
 fn run_directories(directory: &Path) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(directory) else {
+    let Ok(entries) = storage::read_dir(directory) else {
         return Vec::new();
     };
     let mut found: Vec<String> = entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.join(CHECKPOINTS_DIRECTORY).is_dir())
+        .into_iter()
+        .filter(|path| storage::is_dir(path.join(CHECKPOINTS_DIRECTORY)))
         .map(|path| path.display().to_string())
         .collect();
     found.sort();
