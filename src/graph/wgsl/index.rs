@@ -143,7 +143,18 @@ impl BufferNames {
 /// Renders an `f32` as a WGSL literal.
 pub fn literal(value: f32) -> String {
     if value.is_finite() {
-        format!("{value:?}f")
+        let shortest = format!("{value:?}");
+        // A browser's WGSL compiler refuses a literal past f32's range even when it would
+        // round into it, and ±f32::MAX's shortest form (3.4028235e38) is past it: such
+        // values are written as their exact decimal.
+        if shortest
+            .parse::<f64>()
+            .is_ok_and(|parsed| parsed.abs() > f64::from(f32::MAX))
+        {
+            format!("{:?}f", f64::from(value))
+        } else {
+            format!("{shortest}f")
+        }
     } else {
         format!("bitcast<f32>({:#010x}u)", value.to_bits())
     }
@@ -303,4 +314,23 @@ fn concat_value(
         expression = format!("select({expression}, {value}, {} < {end}u)", along.render());
     }
     expression
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    /// Every finite literal reads back as its value and lies within f32's range as
+    /// written (Tint, Chrome's WGSL compiler, refuses one past it: `-3.4028235e38f`).
+    #[test]
+    fn literals_stay_within_f32_and_read_back_exactly() {
+        for value in [f32::MIN, f32::MAX, 0.1, -2.5e-8, 1.0, f32::MIN_POSITIVE, 3.4028233e38] {
+            let text = literal(value);
+            let digits = text.strip_suffix('f').expect("an f32 literal");
+            let parsed: f64 = digits.parse().expect("a decimal");
+            assert!(parsed.abs() <= f64::from(f32::MAX), "{text} is past f32's range");
+            assert_eq!(parsed as f32, value, "{text}");
+        }
+        assert!(literal(f32::NEG_INFINITY).starts_with("bitcast<f32>("));
+    }
 }
