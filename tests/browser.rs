@@ -133,7 +133,7 @@ fn native_reference(out: &Path) -> PathBuf {
         "32",
         "--iterations",
         "1",
-        "--run-dir",
+        "--out",
         run,
     ]);
     let checkpoints = run_dir.join("checkpoints");

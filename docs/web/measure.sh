@@ -19,7 +19,7 @@ native() {
     local name=$1
     shift
     target/release/wgzero train --games 32 --iterations "$iterations" \
-        --run-dir "$scratch/$name" "$@" >/dev/null 2>&1
+        --out "$scratch/$name" "$@" >/dev/null 2>&1
     python3 - "$name" "$scratch/$name/metrics.jsonl" <<'PY'
 import json, sys
 records = [json.loads(line) for line in open(sys.argv[2])]

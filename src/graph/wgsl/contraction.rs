@@ -95,7 +95,7 @@ impl Contraction {
         );
         let mut bindings = vec![Binding::Scratch, self.bindings[2].clone()];
         bindings.extend_from_slice(&self.bindings[3..]);
-        Some((wgsl, bindings, workgroups))
+        Some((super::index::with_prelude(wgsl), bindings, workgroups))
     }
 
     /// The template's own bindings: with a split, C is the scratch buffer and the epilogue

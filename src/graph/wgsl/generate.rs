@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::index::{BufferNames, Ix, literal, value_at_flat};
+use super::index::{BufferNames, Ix, literal, value_at_flat, with_prelude};
 use super::merge::FINISHING_MAIN;
 use super::rows::rows;
 use crate::graph::fuse::{FusionPlan, Kernel, KernelKind, is_view_like};
@@ -94,6 +94,19 @@ pub(super) fn layout(
                 .iter()
                 .any(|(value, target)| target == id && computes(value))
     };
+    // A value stored in place is stored through its target's binding when the dispatch
+    // binds the target too: two bindings of one buffer, one of them writable, are an
+    // error in WebGPU (native wgpu lets them pass), and the binding saved counts toward
+    // the limit of storage buffers per stage.
+    let through_target: Vec<(TensorId, TensorId)> = plan
+        .in_place
+        .iter()
+        .filter(|(value, target)| {
+            tensors.binary_search(value).is_ok() && tensors.binary_search(target).is_ok()
+        })
+        .map(|(&value, &target)| (value, target))
+        .collect();
+    tensors.retain(|id| !through_target.iter().any(|(value, _)| value == id));
     let mut bindings: Vec<Binding> = tensors.into_iter().map(Binding::Tensor).collect();
     bindings.extend(tables.into_iter().map(Binding::GatherTable));
     bindings.extend_from_slice(extra);
@@ -120,6 +133,10 @@ pub(super) fn layout(
             declarations,
             "@group(0) @binding({slot}) var<storage, {access}> {name}: array<{element}>;"
         );
+    }
+    for (value, target) in through_target {
+        let name = names.tensors[&target].clone();
+        names.tensors.insert(value, name);
     }
     Layout {
         names,
@@ -316,7 +333,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
         declarations = layout.declarations
     );
     Generated {
-        wgsl,
+        wgsl: with_prelude(wgsl),
         bindings: layout.bindings,
         workgroups,
     }
@@ -524,7 +541,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 "
         );
         let generated = Generated {
-            wgsl,
+            wgsl: with_prelude(wgsl),
             bindings: layout.bindings,
             workgroups,
         };
@@ -648,12 +665,12 @@ var<workgroup> shared_partial: array<f32, {WORKGROUP}>;
         return (
             vec![
                 Generated {
-                    wgsl: partials,
+                    wgsl: with_prelude(partials),
                     bindings: bindings.clone(),
                     workgroups: first_groups,
                 },
                 Generated {
-                    wgsl: finishing,
+                    wgsl: with_prelude(finishing),
                     bindings,
                     workgroups: second_groups,
                 },
@@ -683,7 +700,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
 "
     );
     let generated = Generated {
-        wgsl,
+        wgsl: with_prelude(wgsl),
         bindings: layout.bindings,
         workgroups,
     };
@@ -766,7 +783,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
         offsets = size + 1,
     );
     Generated {
-        wgsl,
+        wgsl: with_prelude(wgsl),
         bindings: layout.bindings,
         workgroups,
     }

@@ -156,7 +156,29 @@ pub fn literal(value: f32) -> String {
             format!("{shortest}f")
         }
     } else {
-        format!("bitcast<f32>({:#010x}u)", value.to_bits())
+        // Not `bitcast<f32>(bits)`: that is a constant expression, and WGSL makes one
+        // evaluating to an infinity or NaN an error (Chrome's compiler enforces it).
+        format!("{FROM_BITS}({:#010x}u)", value.to_bits())
+    }
+}
+
+/// The function through which [`literal`] writes non-finite values; [`with_prelude`]
+/// defines it in the kernels that call it.
+const FROM_BITS: &str = "f32_from_bits";
+
+/// `wgsl` (a generated kernel) with the functions its literals call defined before its
+/// entry point, the module's last item (a call to a function of one's own is evaluated at
+/// run time, so an infinity is allowed there).
+pub fn with_prelude(wgsl: String) -> String {
+    const ENTRY: &str = "@compute";
+    if !wgsl.contains(&format!("{FROM_BITS}(")) || wgsl.contains(&format!("fn {FROM_BITS}(")) {
+        return wgsl;
+    }
+    let definition =
+        format!("fn {FROM_BITS}(bits: u32) -> f32 {{\n    return bitcast<f32>(bits);\n}}\n\n");
+    match wgsl.rfind(ENTRY) {
+        Some(at) => format!("{}{definition}{}", &wgsl[..at], &wgsl[at..]),
+        None => format!("{wgsl}\n{definition}"),
     }
 }
 
@@ -318,19 +340,43 @@ fn concat_value(
 
 #[cfg(test)]
 mod tests {
-    use super::literal;
+    use super::{literal, with_prelude};
 
     /// Every finite literal reads back as its value and lies within f32's range as
     /// written (Tint, Chrome's WGSL compiler, refuses one past it: `-3.4028235e38f`).
     #[test]
     fn literals_stay_within_f32_and_read_back_exactly() {
-        for value in [f32::MIN, f32::MAX, 0.1, -2.5e-8, 1.0, f32::MIN_POSITIVE, 3.4028233e38] {
+        for value in [
+            f32::MIN,
+            f32::MAX,
+            0.1,
+            -2.5e-8,
+            1.0,
+            f32::MIN_POSITIVE,
+            3.4028233e38,
+        ] {
             let text = literal(value);
             let digits = text.strip_suffix('f').expect("an f32 literal");
             let parsed: f64 = digits.parse().expect("a decimal");
-            assert!(parsed.abs() <= f64::from(f32::MAX), "{text} is past f32's range");
+            assert!(
+                parsed.abs() <= f64::from(f32::MAX),
+                "{text} is past f32's range"
+            );
             assert_eq!(parsed as f32, value, "{text}");
         }
-        assert!(literal(f32::NEG_INFINITY).starts_with("bitcast<f32>("));
+        // Infinities go through a function, defined where they are used.
+        let infinity = literal(f32::NEG_INFINITY);
+        assert_eq!(infinity, "f32_from_bits(0xff800000u)");
+        let kernel = format!("@compute @workgroup_size(64)\nfn main() {{ let x = {infinity}; }}");
+        let with = with_prelude(kernel);
+        let definition = with
+            .find("fn f32_from_bits(bits: u32) -> f32")
+            .expect("defined");
+        assert!(
+            definition < with.find("@compute").unwrap(),
+            "before the entry point"
+        );
+        naga::front::wgsl::parse_str(&with).expect("valid WGSL");
+        assert_eq!(with_prelude("fn main() {}".into()), "fn main() {}");
     }
 }

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::generate::{
     Emitter, Generated, MAX_GROUPS, UNROLL, WORKGROUP, accumulators, grid, layout, split_members,
 };
-use super::index::{Ix, literal, value_at_flat};
+use super::index::{Ix, literal, value_at_flat, with_prelude};
 use crate::graph::composite::MASKED_LOGIT;
 use crate::graph::fuse::FusionPlan;
 use crate::graph::ir::{Node, Op, TensorId};
@@ -141,7 +141,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         half = WORKGROUP / 2,
     );
     Generated {
-        wgsl,
+        wgsl: with_prelude(wgsl),
         bindings: layout.bindings,
         workgroups,
     }
