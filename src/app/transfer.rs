@@ -2,7 +2,7 @@
 //! `.safetensors` it names), the pair `wgzero train` writes: an uploaded pair becomes a run
 //! directory of its own (Search and Play load it, Train resumes it), and a run's latest
 //! pair is handed out as files. In the browser the files come from a file picker and leave
-//! as downloads ([`browser`]); the checks and the layout are the same on every platform.
+//! as downloads (the wasm-only module `browser`); the checks and the layout are the same on every platform.
 
 use std::path::{Path, PathBuf};
 
@@ -106,16 +106,19 @@ pub mod browser {
 
     use super::NamedFile;
 
+    /// Where the picked files arrive once read: filled by the input's change handler.
+    type Arrival = Rc<RefCell<Option<Result<Vec<NamedFile>, String>>>>;
+
     /// Files the user is picking; [`Upload::take`] returns them once read.
     pub struct Upload {
-        received: Rc<RefCell<Option<Result<Vec<NamedFile>, String>>>>,
+        received: Arrival,
     }
 
     impl Upload {
         /// Opens the browser's file picker for several files with the extensions in
         /// `accept` (such as `.json,.safetensors`).
         pub fn pick(accept: &str) -> Result<Self, String> {
-            let received = Rc::new(RefCell::new(None));
+            let received: Arrival = Rc::new(RefCell::new(None));
             let document = web_sys::window()
                 .and_then(|window| window.document())
                 .ok_or("no document")?;

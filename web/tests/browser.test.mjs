@@ -86,8 +86,8 @@ test("without WebGPU the page draws with WebGL2, computes on the CPU and still t
     assert.equal(first.compute, "cpu");
     assert.match(first.compute_reason, /no compute shaders.*CPU backend \(compiled to wasm, single-threaded\)/);
     await startSmallRun(page);
-    const done = await until(page, "two iterations", (current) => current.run.history.length >= 2, 900_000);
-    assertLearns(done.run.history, 2);
+    const done = await until(page, "three iterations", (current) => current.run.history.length >= 3, 900_000);
+    assertLearns(done.run.history, 3);
     await screenshot(page, "train-cpu-fallback");
   } finally {
     await browser.close();
