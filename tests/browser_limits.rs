@@ -31,13 +31,33 @@ use wgzero::testing::baseline_gpu;
 use wgzero::train::config::TrainConfig;
 use wgzero::train::{Trainer, TrainerEvent};
 
-/// The networks a browser tab can train the clique game with, as small as they come.
-fn networks() -> [NetworkSpec; 2] {
+/// The networks a browser tab can train the clique game with, small (two layers each, so
+/// that every kind of kernel between layers is there).
+fn small_networks() -> [NetworkSpec; 2] {
     [
-        NetworkSpec::Mlp { hidden: vec![16] },
+        NetworkSpec::Mlp {
+            hidden: vec![16, 16],
+        },
         NetworkSpec::Gnn {
             hidden: 8,
-            layers: 1,
+            layers: 2,
+        },
+    ]
+}
+
+/// The root policies the app offers.
+fn policies() -> [RootPolicy; 2] {
+    [
+        RootPolicy::AlphaZero {
+            c_puct: 1.25,
+            first_play_urgency: FirstPlayUrgency::Reduction(0.1),
+            dirichlet: None,
+        },
+        RootPolicy::Gumbel {
+            max_considered: 4,
+            c_visit: 50.0,
+            c_scale: 0.1,
+            gumbel_noise: false,
         },
     ]
 }
@@ -90,12 +110,13 @@ fn the_device_refuses_kernels_over_the_default_limits() {
     gpu.check().unwrap();
 }
 
-fn small_config(network: NetworkSpec) -> TrainConfig {
+fn small_config(network: NetworkSpec, policy: RootPolicy) -> TrainConfig {
     let game = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
     let mut config = TrainConfig::for_game(GameSpec::Clique(game));
     config.network = network;
     config.games_in_flight = 32;
     config.search.simulations = 4;
+    config.search.policy = policy;
     config.batch_size = 16;
     config.moves_per_iteration = 12;
     config.train_steps_per_iteration = 4;
@@ -107,12 +128,22 @@ fn small_config(network: NetworkSpec) -> TrainConfig {
 }
 
 /// What the web app does every frame: one `advance` with a frame's budget, never waiting
-/// for the GPU (any blocking wait panics), until an iteration completes.
+/// for the GPU (any blocking wait panics), until an iteration completes; with each root
+/// policy. (The GNN's kernels are checked against the CPU below; compiling them for a
+/// whole trainer as well would double this test's time on lavapipe.)
 #[test]
 fn the_trainer_completes_an_iteration_slice_by_slice() {
     let Some(gpu) = browser_gpu() else { return };
+    let [mlp, _] = small_networks();
+    for policy in policies() {
+        one_iteration(&gpu, small_config(mlp.clone(), policy));
+    }
+    gpu.check().unwrap();
+}
+
+fn one_iteration(gpu: &Arc<Gpu>, config: TrainConfig) {
     let run = tempfile::tempdir().unwrap();
-    let config = small_config(NetworkSpec::Mlp { hidden: vec![16] });
+    let what = format!("{:?}, {:?}", config.network, config.search.policy);
     let mut trainer = Trainer::new(config, run.path(), &Compute::Gpu(gpu.clone())).unwrap();
     gpu.forbid_waits(true);
     let started = Instant::now();
@@ -135,17 +166,22 @@ fn the_trainer_completes_an_iteration_slice_by_slice() {
     }
     gpu.forbid_waits(false);
     for phase in ["self-play", "training"] {
-        assert!(phases.contains(&phase), "{phase} progress in {phases:?}");
+        assert!(
+            phases.contains(&phase),
+            "{what}: {phase} progress in {phases:?}"
+        );
     }
     let metrics = &trainer.history()[0];
     assert!(
         metrics.loss.is_finite() && metrics.policy_loss.is_finite(),
-        "{metrics:?}"
+        "{what}: {metrics:?}"
     );
-    assert!(metrics.mean_game_length > 0.0, "it played: {metrics:?}");
-    assert!(metrics.policy_accuracy.is_some(), "it evaluated");
+    assert!(
+        metrics.mean_game_length > 0.0,
+        "{what}: it played: {metrics:?}"
+    );
+    assert!(metrics.policy_accuracy.is_some(), "{what}: it evaluated");
     assert!(run.path().join("checkpoints/ckpt-00000001.json").is_file());
-    gpu.check().unwrap();
 }
 
 /// A deterministic batch of clique training samples: one-hot edge colours, the legal mask
@@ -190,14 +226,17 @@ fn samples(edges: usize, batch: usize) -> [(&'static str, Vec<f32>); 4] {
 }
 
 /// The trainer's training step (forward, loss, backward, Adam) on the baseline device and
-/// in the CPU interpreter: the same losses, step after step, for every network.
+/// in the CPU interpreter: the same losses, step after step, for the app's default network
+/// and a GNN, at the app's default batch size on its default board (K_6): the sizes choose
+/// the kernels' tiles and splits.
 #[test]
 fn the_training_step_matches_the_cpu_interpreter() {
     let Some(gpu) = browser_gpu() else { return };
     let game = CliqueConfig::new(6, 3, Mode::Symmetric).unwrap();
-    let batch = 16;
-    for spec in networks() {
-        let config = small_config(spec.clone());
+    let config = TrainConfig::for_game(GameSpec::Clique(game));
+    let batch = config.batch_size as usize;
+    let [_, gnn] = small_networks();
+    for spec in [NetworkSpec::default_mlp(), gnn] {
         let network = game.network(&spec).unwrap();
         let mut losses = Vec::new();
         for compute in [Compute::Cpu, Compute::Gpu(gpu.clone())] {
@@ -289,16 +328,7 @@ fn the_search_matches_the_cpu_reference_search() {
     {
         state.write_observation(row);
     }
-    let search = SearchConfig {
-        simulations: 24,
-        policy: RootPolicy::AlphaZero {
-            c_puct: 1.25,
-            first_play_urgency: FirstPlayUrgency::Reduction(0.1),
-            dirichlet: None,
-        },
-        reuse_subtree: false,
-    };
-    for spec in networks() {
+    for spec in small_networks() {
         let network = game.network(&spec).unwrap();
         let mut outputs = Vec::new();
         for compute in [Compute::Cpu, Compute::Gpu(gpu.clone())] {
@@ -312,32 +342,39 @@ fn the_search_matches_the_cpu_reference_search() {
         for (c, g) in outputs[0].iter().zip(&outputs[1]) {
             assert!((c - g).abs() < 1e-4, "{spec:?}: logits {c} (CPU) vs {g}");
         }
-
-        let mut evaluator =
-            ProgramEvaluator::new(network.as_ref(), &Compute::Gpu(gpu.clone()), roots.len(), 3)
-                .unwrap();
-        let mut reference = ReferenceSearch::new(roots.clone(), search, 1).unwrap();
-        let cpu = reference.run(&mut evaluator).unwrap();
-        let engine = GpuSearch::new(
-            &gpu,
-            &game,
-            inference_program(network.as_ref(), &gpu, roots.len()),
-            search,
-            roots.len() as u32,
-            1,
-        )
-        .unwrap();
-        let words: Vec<u32> = roots.iter().flat_map(|s| s.to_words()).collect();
-        let terminal: Vec<Option<f32>> = roots.iter().map(|s| s.terminal_value()).collect();
-        engine.set_roots(&words, &terminal).unwrap();
-        engine.submit(|engine, pass| engine.record_search(pass));
-        let on_gpu = engine.read_results(game.num_edges()).unwrap();
-        compare(&spec, &on_gpu, &cpu);
+        for policy in policies() {
+            let search = SearchConfig {
+                simulations: 24,
+                policy,
+                reuse_subtree: false,
+            };
+            let mut evaluator =
+                ProgramEvaluator::new(network.as_ref(), &Compute::Gpu(gpu.clone()), roots.len(), 3)
+                    .unwrap();
+            let mut reference = ReferenceSearch::new(roots.clone(), search, 1).unwrap();
+            let cpu = reference.run(&mut evaluator).unwrap();
+            let engine = GpuSearch::new(
+                &gpu,
+                &game,
+                inference_program(network.as_ref(), &gpu, roots.len()),
+                search,
+                roots.len() as u32,
+                1,
+            )
+            .unwrap();
+            let words: Vec<u32> = roots.iter().flat_map(|s| s.to_words()).collect();
+            let terminal: Vec<Option<f32>> = roots.iter().map(|s| s.terminal_value()).collect();
+            engine.set_roots(&words, &terminal).unwrap();
+            engine.submit(|engine, pass| engine.record_search(pass));
+            let on_gpu = engine.read_results(game.num_edges()).unwrap();
+            let what = format!("{spec:?}, {policy:?}");
+            compare(&what, &on_gpu, &cpu);
+        }
     }
     gpu.check().unwrap();
 }
 
-fn compare(spec: &NetworkSpec, gpu: &[SearchResult], cpu: &[SearchResult]) {
+fn compare(what: &str, gpu: &[SearchResult], cpu: &[SearchResult]) {
     assert_eq!(gpu.len(), cpu.len());
     for (index, (g, c)) in gpu.iter().zip(cpu).enumerate() {
         let visits = |r: &SearchResult| {
@@ -346,10 +383,7 @@ fn compare(spec: &NetworkSpec, gpu: &[SearchResult], cpu: &[SearchResult]) {
                 .map(|c| (c.action, c.visits))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(visits(g), visits(c), "{spec:?}, position {index}: visits");
-        assert_eq!(
-            g.chosen, c.chosen,
-            "{spec:?}, position {index}: chosen move"
-        );
+        assert_eq!(visits(g), visits(c), "{what}, position {index}: visits");
+        assert_eq!(g.chosen, c.chosen, "{what}, position {index}: chosen move");
     }
 }
