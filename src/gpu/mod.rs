@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use adapters::AdapterReport;
-pub use pipelines::{used_bindings, validate_wgsl};
+pub use pipelines::{used_bindings, validate_wgsl, workgroup_storage_bytes};
 pub use readback::{ReadRange, Readback};
 pub use self_test::{reference as self_test_reference, self_test};
 
