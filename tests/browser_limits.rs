@@ -131,6 +131,29 @@ fn the_device_refuses_kernels_over_the_default_limits() {
     gpu.check().unwrap();
 }
 
+/// A program with a tensor over 128 MiB (one storage binding at WebGPU's defaults) is
+/// refused when it is compiled, naming the limit, before any buffer is made.
+#[test]
+fn a_tensor_over_the_binding_limit_is_refused() {
+    let Some(gpu) = browser_gpu() else { return };
+    let graph = Graph::new();
+    let x = graph.input("x", [8193, 4096]);
+    graph.output("y", graph.relu(x));
+    let compiled = Program::compile(
+        &graph,
+        &Compute::Gpu(gpu.clone()),
+        &CompileOptions::default(),
+    );
+    match compiled {
+        Ok(_) => panic!("a 134 MB tensor compiled"),
+        Err(error) => assert!(
+            error.to_string().contains("storage binding limit"),
+            "{error}"
+        ),
+    }
+    gpu.check().unwrap();
+}
+
 fn small_config(network: NetworkSpec, policy: RootPolicy) -> TrainConfig {
     let game = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
     let mut config = TrainConfig::for_game(GameSpec::Clique(game));
