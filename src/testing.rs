@@ -36,6 +36,23 @@ pub fn test_gpu() -> Option<Arc<Gpu>> {
     }
 }
 
+/// A new device on the test adapter with [`Gpu::baseline_descriptor`]: WebGPU's default
+/// limits and no optional feature, whatever the adapter offers, so that a kernel that
+/// would fail in a browser fails here too. `None` (or a panic) as for [`test_gpu`].
+pub fn baseline_gpu() -> Option<Arc<Gpu>> {
+    let filter = crate::gpu::adapters::name_filter(None);
+    match Gpu::open_with(filter.as_deref(), |_| Gpu::baseline_descriptor()) {
+        Ok(gpu) => Some(Arc::new(gpu)),
+        Err(error) if gpu_required() => {
+            panic!("WGZERO_REQUIRE_GPU is set but no GPU could be opened: {error}")
+        }
+        Err(error) => {
+            eprintln!("skipping the GPU half of this test: {error}");
+            None
+        }
+    }
+}
+
 /// The backends a test body runs on: CPU, then the GPU if there is one.
 pub fn backends() -> Vec<Compute> {
     let mut all = vec![Compute::Cpu];

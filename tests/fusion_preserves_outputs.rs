@@ -2,11 +2,22 @@
 //! that exercise every fusion path: pointwise chains, reduction prologues and epilogues,
 //! contraction epilogues, views read in place, gathers, segment sums, optimizer assigns.
 //! Every generated kernel must also pass naga's validation with no optional capability.
+//! The fused programs run twice: on the test device (the adapter's limits) and on a device
+//! with WebGPU's default limits (8 storage buffers per stage: fusion then fuses less).
 
+use std::sync::{Arc, OnceLock};
 use wgzero::backend::Compute;
 use wgzero::graph::optim::{self, Optimizer, UpdateConfig};
 use wgzero::graph::{CompileOptions, Graph, Init, Program, Tensor, autodiff};
-use wgzero::testing::test_gpu;
+
+use wgzero::gpu::Gpu;
+use wgzero::testing::{baseline_gpu, test_gpu};
+
+/// One device with WebGPU's default limits for the whole test binary.
+fn baseline() -> Option<Arc<Gpu>> {
+    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
+    GPU.get_or_init(baseline_gpu).clone()
+}
 
 /// Deterministic inputs in (-1, 1), never all zeros.
 fn data(count: usize, seed: u32) -> Vec<f32> {
@@ -30,22 +41,24 @@ fn close(name: &str, got: &[f32], want: &[f32]) {
     }
 }
 
-/// Builds `build`'s graph for the CPU and for the GPU fused and unfused, feeds the same
-/// inputs, runs `steps` steps and compares every output and every named value. Returns the
-/// fused GPU program's kernel and dispatch counts and its kernel listing (`None` without a
-/// GPU).
+/// Builds `build`'s graph for the CPU and for the GPU fused and unfused (and fused on the
+/// baseline device), feeds the same inputs, runs `steps` steps and compares every output
+/// and every named value. Returns the fused GPU program's kernel and dispatch counts and
+/// its kernel listing on the test device (`None` without a GPU).
 fn check(
     build: impl Fn(&Graph) -> Vec<(String, Vec<f32>)>,
     compared: &[&str],
     steps: usize,
 ) -> Option<(usize, usize, String)> {
     let gpu = test_gpu()?;
+    let baseline = baseline()?;
     let mut results = Vec::new();
     let mut counts = None;
     for (compute, fuse) in [
         (Compute::Cpu, true),
         (Compute::Gpu(gpu.clone()), false),
         (Compute::Gpu(gpu.clone()), true),
+        (Compute::Gpu(baseline), true),
     ] {
         let graph = Graph::new();
         let inputs = build(&graph);
@@ -59,7 +72,7 @@ fn check(
             wgzero::gpu::validate_wgsl(wgsl, naga::valid::Capabilities::empty())
                 .unwrap_or_else(|e| panic!("{e}\n{wgsl}"));
         }
-        if fuse && matches!(compute, Compute::Gpu(_)) {
+        if fuse && matches!(compute, Compute::Gpu(_)) && counts.is_none() {
             let listing = program.kernel_listing();
             eprintln!("{listing}");
             counts = Some((program.kernels().len(), program.dispatches(), listing));

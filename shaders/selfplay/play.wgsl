@@ -16,23 +16,30 @@
 // elsewhere), the policy surprise, the replay copies, and the mover (0 or 1).
 @group(0) @binding(8) var<storage, read_write> trajectories: array<f32>;
 
-// Final positions of drawn games (in avoid mode, Ramsey counterexample candidates): a
-// ring of DRAW_LOG_LEN states; `count` counts every draw ever logged.
-struct DrawLog {
-    count: atomic<u32>,
-    states: array<u32>,
-}
-@group(0) @binding(9) var<storage, read_write> draw_log: DrawLog;
+@group(0) @binding(9) var<storage, read_write> self_play: array<SelfPlayGame>;
 
-@group(0) @binding(10) var<storage, read_write> self_play: array<SelfPlayGame>;
-
-// The moves of the first TRACE_GAMES game slots, for recording whole games
-// (src/selfplay/trace.rs assembles them): per slot a ring of TRACE_RING moves of
+// What self-play logs for the host, in one binding (play_moves binds 8 storage buffers,
+// WebGPU's default limit per shader stage). First the final positions of drawn games (in
+// avoid mode, Ramsey counterexample candidates): `draws` counts every draw ever logged,
+// and words[0 .. DRAW_LOG_LEN · STATE_WORDS] are a ring of the last DRAW_LOG_LEN of them.
+// From word TRACE_BASE, the moves of the first TRACE_GAMES game slots, for recording whole
+// games (src/selfplay/trace.rs assembles them): per slot a ring of TRACE_RING moves of
 // TRACE_WORDS words, move m of the slot (counted from 1 since the start) at ring index
 // (m − 1) mod TRACE_RING: [m, the move's index in its game, action, the root's value
 // (f32 bits, the mover's view), children, ended, outcome for player 0 (f32 bits), 0],
 // then per legal root child [action, prior (f32 bits), visits].
-@group(0) @binding(11) var<storage, read_write> traces: array<u32>;
+struct PlayLog {
+    draws: atomic<u32>,
+    words: array<u32>,
+}
+@group(0) @binding(10) var<storage, read_write> play_log: PlayLog;
+
+const TRACE_BASE: u32 = DRAW_LOG_LEN * STATE_WORDS;
+
+// Word i of the traces.
+fn set_trace(i: u32, value: u32) {
+    play_log.words[TRACE_BASE + i] = value;
+}
 
 // Starts every game afresh: the initial position as a one-node tree.
 @compute @workgroup_size(64)
@@ -145,10 +152,10 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
     game.last_action = edge.action;
     let over = game_is_over(&state);
     if traced {
-        traces[trace_at] = game.positions;
-        traces[trace_at + 1u] = game.moves - 1u;
-        traces[trace_at + 2u] = edge.action;
-        traces[trace_at + 5u] = select(0u, 1u, over);
+        set_trace(trace_at, game.positions);
+        set_trace(trace_at + 1u, game.moves - 1u);
+        set_trace(trace_at + 2u, edge.action);
+        set_trace(trace_at + 5u, select(0u, 1u, over));
     }
     if over {
         // The value is for the player to move now; the player who just moved is the other.
@@ -179,7 +186,7 @@ fn play_moves(@builtin(global_invocation_id) id: vec3<u32>) {
         game_reset(&state);
     }
     if traced {
-        traces[trace_at + 6u] = bitcast<u32>(game.finished_value0);
+        set_trace(trace_at + 6u, bitcast<u32>(game.finished_value0));
     }
     let room = slot.node_count + SIMULATIONS + 1u <= NODE_CAPACITY
         && slot.edge_count + (SIMULATIONS + 1u) * GAME_MAX_LEGAL <= EDGE_CAPACITY;
@@ -203,13 +210,13 @@ fn trace_root(g: u32, at: u32) {
     for (var i = 0u; i < count; i++) {
         let e = edges[edge_index(g, root.first_edge + i)];
         let child = at + TRACE_HEADER + 3u * i;
-        traces[child] = e.action;
-        traces[child + 1u] = bitcast<u32>(e.raw_prior);
-        traces[child + 2u] = e.visits;
+        set_trace(child, e.action);
+        set_trace(child + 1u, bitcast<u32>(e.raw_prior));
+        set_trace(child + 2u, e.visits);
     }
-    traces[at + 3u] = bitcast<u32>(node_value(g, root_node));
-    traces[at + 4u] = count;
-    traces[at + 7u] = 0u;
+    set_trace(at + 3u, bitcast<u32>(node_value(g, root_node)));
+    set_trace(at + 4u, count);
+    set_trace(at + 7u, 0u);
 }
 
 // The training sample of game g's current root: its observation, the search's policy
@@ -336,10 +343,10 @@ fn weigh_trajectory(g: u32, length: u32) -> u32 {
 // Copies a finished game's final position into the draw log. The game's tree is about to
 // be restarted, so node slot 1 serves as the staging place for the words.
 fn log_draw(g: u32, state: ptr<function, GameState>) {
-    let slot = atomicAdd(&draw_log.count, 1u) % DRAW_LOG_LEN;
+    let slot = atomicAdd(&play_log.draws, 1u) % DRAW_LOG_LEN;
     select_state(g, 1u);
     game_store(state);
     for (var i = 0u; i < STATE_WORDS; i++) {
-        draw_log.states[slot * STATE_WORDS + i] = states[state_base + i];
+        play_log.words[slot * STATE_WORDS + i] = states[state_base + i];
     }
 }

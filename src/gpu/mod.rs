@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use adapters::AdapterReport;
-pub use pipelines::{used_bindings, validate_wgsl};
+pub use pipelines::{used_bindings, validate_wgsl, workgroup_storage_bytes};
 pub use readback::{ReadRange, Readback};
 pub use self_test::{reference as self_test_reference, self_test};
 
@@ -71,7 +71,9 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     /// The features the device was created with (optional ones the adapter offers).
     pub features: wgpu::Features,
-    /// The device's limits: the adapter's own, not WebGPU's defaults.
+    /// The device's limits: those it was opened with (the adapter's own, from
+    /// [`Gpu::device_descriptor`]; WebGPU's defaults from [`Gpu::baseline_descriptor`]).
+    /// Kernels size themselves by these, never by the adapter's.
     pub limits: wgpu::Limits,
     health: Arc<Health>,
     pipelines: pipelines::PipelineCache,
@@ -82,10 +84,20 @@ pub struct Gpu {
 impl Gpu {
     /// Opens a device on `adapter` with [`Gpu::device_descriptor`].
     pub fn new(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<Self, GpuError> {
-        let info = adapter.get_info();
         let descriptor = Self::device_descriptor(&adapter);
+        Self::with_descriptor(instance, adapter, &descriptor)
+    }
+
+    /// Opens a device on `adapter` with `descriptor` (for example
+    /// [`Gpu::baseline_descriptor`], to run natively within a browser's limits).
+    pub fn with_descriptor(
+        instance: wgpu::Instance,
+        adapter: wgpu::Adapter,
+        descriptor: &wgpu::DeviceDescriptor<'_>,
+    ) -> Result<Self, GpuError> {
+        let info = adapter.get_info();
         let (device, queue) =
-            pollster::block_on(adapter.request_device(&descriptor)).map_err(|error| {
+            pollster::block_on(adapter.request_device(descriptor)).map_err(|error| {
                 GpuError::RequestDevice {
                     adapter: info.name.clone(),
                     message: error.to_string(),
@@ -115,6 +127,22 @@ impl Gpu {
             required_features,
             required_limits: adapter.limits(),
             experimental_features,
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }
+    }
+
+    /// The least a browser's WebGPU may give: exactly WebGPU's default limits
+    /// (`wgpu::Limits::default()`: 8 storage buffers per shader stage, 256 invocations per
+    /// workgroup, 16 KiB of workgroup memory, 128 MiB per storage binding, 256 MiB per
+    /// buffer) and no optional feature. Every kernel must run on such a device; tests open
+    /// one on an adapter that offers more (tests/browser_limits.rs).
+    pub fn baseline_descriptor() -> wgpu::DeviceDescriptor<'static> {
+        wgpu::DeviceDescriptor {
+            label: Some("wgzero (WebGPU baseline)"),
+            required_features: wgpu::Features::empty(),
+            required_limits: wgpu::Limits::default(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }
@@ -156,13 +184,22 @@ impl Gpu {
 
     /// Opens the best adapter (see [`adapters::rank`]), narrowed by `name_filter`.
     pub fn open(name_filter: Option<&str>) -> Result<Self, GpuError> {
+        Self::open_with(name_filter, Self::device_descriptor)
+    }
+
+    /// [`Gpu::open`] with the device descriptor `descriptor` makes for the chosen adapter.
+    pub fn open_with(
+        name_filter: Option<&str>,
+        descriptor: impl FnOnce(&wgpu::Adapter) -> wgpu::DeviceDescriptor<'static>,
+    ) -> Result<Self, GpuError> {
         let instance = adapters::instance();
         let mut candidates = adapters::enumerate(&instance);
         if let Some(filter) = name_filter {
             candidates = adapters::filter_by_name(candidates, filter)?;
         }
         let adapter = candidates.into_iter().next().ok_or(GpuError::NoAdapter)?;
-        Self::new(instance, adapter)
+        let descriptor = descriptor(&adapter);
+        Self::with_descriptor(instance, adapter, &descriptor)
     }
 
     /// True for software rasterizers (lavapipe, llvmpipe, SwiftShader).

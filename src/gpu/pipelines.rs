@@ -68,6 +68,7 @@ impl Gpu {
         {
             return Ok(Arc::clone(pipeline));
         }
+        self.check_workgroup_storage(label, wgsl, entry_point)?;
         // Validation errors from shader and pipeline creation are caught here rather than
         // reaching the uncaptured-error handler, so they come back tied to this shader.
         // Native wgpu answers a popped scope at once; a browser answers later, so there no
@@ -117,6 +118,31 @@ impl Gpu {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, Arc::clone(&pipeline));
         Ok(pipeline)
+    }
+
+    /// Refuses a kernel that uses more workgroup memory than the device allows. wgpu 30
+    /// does not check `max_compute_workgroup_storage_size` (gfx-rs/wgpu#8946): a kernel over
+    /// it would run natively, on an adapter that has the memory, and fail only in a
+    /// browser, whose WebGPU does check.
+    fn check_workgroup_storage(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+    ) -> Result<(), GpuError> {
+        let shader_error = |message| GpuError::Shader {
+            label: label.to_owned(),
+            message,
+        };
+        let bytes = workgroup_storage_bytes(wgsl, entry_point).map_err(shader_error)?;
+        let limit = self.limits.max_compute_workgroup_storage_size;
+        if bytes > u64::from(limit) {
+            return Err(shader_error(format!(
+                "entry point {entry_point:?} uses {bytes} bytes of workgroup memory; the \
+                 device allows {limit} (max_compute_workgroup_storage_size)"
+            )));
+        }
+        Ok(())
     }
 
     /// A bind group for group 0 of `pipeline`, binding `buffers` to bindings 0, 1, 2, ….
@@ -223,6 +249,37 @@ pub fn validate_wgsl(wgsl: &str, capabilities: naga::valid::Capabilities) -> Res
 /// through the functions it calls), in increasing order. Pipelines built with automatic
 /// layouts expect exactly these in their bind groups.
 pub fn used_bindings(wgsl: &str, entry_point: &str) -> Result<Vec<u32>, String> {
+    let mut bindings: Vec<u32> = used_globals(wgsl, entry_point)?
+        .iter()
+        .filter_map(|global| global.binding)
+        .filter(|binding| binding.group == 0)
+        .map(|binding| binding.binding)
+        .collect();
+    bindings.sort_unstable();
+    Ok(bindings)
+}
+
+/// Bytes of workgroup memory entry point `entry_point` of `wgsl` uses, as WebGPU counts
+/// them against `maxComputeWorkgroupStorageSize`: the size of every workgroup variable it
+/// uses, each rounded up to 16 bytes.
+pub fn workgroup_storage_bytes(wgsl: &str, entry_point: &str) -> Result<u64, String> {
+    Ok(used_globals(wgsl, entry_point)?
+        .iter()
+        .filter(|global| global.space == naga::AddressSpace::WorkGroup)
+        .map(|global| u64::from(global.bytes).next_multiple_of(16))
+        .sum())
+}
+
+/// A module-scope variable as [`used_globals`] reports it.
+struct UsedGlobal {
+    binding: Option<naga::ResourceBinding>,
+    space: naga::AddressSpace,
+    bytes: u32,
+}
+
+/// The module-scope variables that entry point `entry_point` of `wgsl` uses (directly or
+/// through the functions it calls).
+fn used_globals(wgsl: &str, entry_point: &str) -> Result<Vec<UsedGlobal>, String> {
     let module = naga::front::wgsl::parse_str(wgsl).map_err(|error| error.emit_to_string(wgsl))?;
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
@@ -236,16 +293,16 @@ pub fn used_bindings(wgsl: &str, entry_point: &str) -> Result<Vec<u32>, String> 
         .position(|entry| entry.name == entry_point)
         .ok_or_else(|| format!("no entry point {entry_point:?}"))?;
     let function = info.get_entry_point(index);
-    let mut bindings: Vec<u32> = module
+    Ok(module
         .global_variables
         .iter()
         .filter(|(handle, _)| !function[*handle].is_empty())
-        .filter_map(|(_, variable)| variable.binding.as_ref())
-        .filter(|binding| binding.group == 0)
-        .map(|binding| binding.binding)
-        .collect();
-    bindings.sort_unstable();
-    Ok(bindings)
+        .map(|(_, variable)| UsedGlobal {
+            binding: variable.binding,
+            space: variable.space,
+            bytes: module.types[variable.ty].inner.size(module.to_ctx()),
+        })
+        .collect())
 }
 
 /// The error a popped error scope caught, without waiting: native wgpu resolves it at

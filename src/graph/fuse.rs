@@ -40,6 +40,16 @@ pub enum KernelKind {
     },
 }
 
+impl KernelKind {
+    /// Bindings a kernel of this kind may need beside its buffers ([`FusionPlan::buffers`]):
+    /// a split reduction binds its partial sums too. A split contraction needs none: its
+    /// product binds A, B and the partial sums, its sum the partial sums, C and the
+    /// epilogue's buffers.
+    pub fn extra_bindings(&self) -> usize {
+        usize::from(matches!(self, KernelKind::Reduce { .. }))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Kernel {
     pub kind: KernelKind,
@@ -170,8 +180,10 @@ pub fn fuse(graph: &Graph, fuse: bool, max_buffers: usize) -> FusionPlan {
     loop {
         let plan = group(graph, true, read_budget);
         let nodes = graph.nodes();
-        let fits = (0..plan.kernels.len())
-            .all(|position| plan.buffers(&nodes, position).len() < max_buffers);
+        let fits = (0..plan.kernels.len()).all(|position| {
+            plan.buffers(&nodes, position).len() + plan.kernels[position].kind.extra_bindings()
+                <= max_buffers
+        });
         if fits || read_budget <= 2 {
             return if fits { plan } else { group(graph, false, 0) };
         }

@@ -64,11 +64,11 @@ pub struct GpuSelfPlay {
     games_buffer: wgpu::Buffer,
     /// `[games, trajectory_len, record floats]` (a placeholder without recording).
     trajectory_buffer: wgpu::Buffer,
-    /// A count of drawn games, then a ring of [`DRAW_LOG_LEN`] final positions.
-    draw_log_buffer: wgpu::Buffer,
-    /// The traced slots' recent moves (layout in [`super::trace`]; a placeholder word
-    /// when none is traced).
-    trace_buffer: wgpu::Buffer,
+    /// What self-play logs for the host, in one buffer (`PlayLog` in play.wgsl: the
+    /// play kernel binds 8 storage buffers, WebGPU's default limit): the draw log (a
+    /// count of drawn games, then a ring of [`DRAW_LOG_LEN`] final positions), then the
+    /// traced slots' recent moves (layout in [`super::trace`]).
+    log_buffer: wgpu::Buffer,
     /// Slots traced (the first ones) and the most legal moves of a position.
     trace_games: u32,
     max_legal: u32,
@@ -137,22 +137,13 @@ const TRACE_WORDS: u32 = {trace_words}u;
             .collect();
         let games_buffer = gpu.upload("self-play games", &records);
         let trajectory_buffer = gpu.storage_buffer("self-play trajectories", trajectory_floats * 4);
-        let draw_log_buffer = gpu.storage_buffer(
-            "self-play draw log",
-            4 + u64::from(DRAW_LOG_LEN) * u64::from(state_words) * 4,
-        );
-        let trace_buffer = gpu.storage_buffer(
-            "self-play traces",
-            (u64::from(trace_games) * u64::from(TRACE_RING) * u64::from(trace_words)).max(1) * 4,
-        );
-        // Bindings 0..=7 are the search's, 8..=11 self-play's (play.wgsl).
+        let log_words = 1
+            + u64::from(DRAW_LOG_LEN) * u64::from(state_words)
+            + u64::from(trace_games) * u64::from(TRACE_RING) * u64::from(trace_words);
+        let log_buffer = gpu.storage_buffer("self-play log", log_words * 4);
+        // Bindings 0..=7 are the search's, 8..=10 self-play's (play.wgsl).
         let mut buffers = search.bindings()?.to_vec();
-        buffers.extend([
-            &trajectory_buffer,
-            &draw_log_buffer,
-            &games_buffer,
-            &trace_buffer,
-        ]);
+        buffers.extend([&trajectory_buffer, &games_buffer, &log_buffer]);
         let kernel = |entry: &str| -> Result<Kernel, SelfPlayError> {
             let pipeline = gpu.pipeline(&format!("self-play {entry}"), &source, entry)?;
             let bind_group = gpu.bind_used(&pipeline, &source, entry, &buffers)?;
@@ -173,8 +164,7 @@ const TRACE_WORDS: u32 = {trace_words}u;
             state_words,
             games_buffer,
             trajectory_buffer,
-            draw_log_buffer,
-            trace_buffer,
+            log_buffer,
             trace_games,
             max_legal,
             play_moves,
@@ -265,10 +255,12 @@ const TRACE_WORDS: u32 = {trace_words}u;
 
     /// The range of the draw log (a count, then [`DRAW_LOG_LEN`] states), for a readback.
     pub fn draw_log_range(&self) -> ReadRange<'_> {
-        ReadRange::elements::<u32>(
-            &self.draw_log_buffer,
-            1 + (DRAW_LOG_LEN * self.state_words) as usize,
-        )
+        ReadRange::elements::<u32>(&self.log_buffer, self.trace_offset_words())
+    }
+
+    /// Where the traces start in the log buffer, in words (after the draw log).
+    fn trace_offset_words(&self) -> usize {
+        1 + (DRAW_LOG_LEN * self.state_words) as usize
     }
 
     /// A collector of the traced slots' games, for the readbacks of [`Self::trace_range`];
@@ -280,14 +272,19 @@ const TRACE_WORDS: u32 = {trace_words}u;
     /// The range of the trace buffer, for a readback at most [`TRACE_RING`] moves after
     /// the previous one; `None` when no slot is traced.
     pub fn trace_range(&self) -> Option<ReadRange<'_>> {
-        self.trace_collector()
-            .map(|collector| ReadRange::elements::<u32>(&self.trace_buffer, collector.words()))
+        self.trace_collector().map(|collector| ReadRange {
+            buffer: &self.log_buffer,
+            offset: 4 * self.trace_offset_words() as u64,
+            bytes: 4 * collector.words() as u64,
+        })
     }
 
-    /// The trace buffer's words (blocking read: tools and tests).
+    /// The traces' words (blocking read: tools and tests).
     pub fn read_traces(&self) -> Result<Vec<u32>, SelfPlayError> {
-        let words = self.trace_buffer.size() as usize / 4;
-        Ok(self.gpu.read(&self.trace_buffer, words)?)
+        let log: Vec<u32> = self
+            .gpu
+            .read(&self.log_buffer, self.log_buffer.size() as usize / 4)?;
+        Ok(log[self.trace_offset_words()..].to_vec())
     }
 
     /// The per-game records (blocking read: tools and tests).

@@ -2,11 +2,11 @@
 //! slots play, with what the search saw at the root (the chosen move, the root's value,
 //! each legal child's prior and visit count), so that the trainer can record whole games
 //! ([`crate::run_dir::games`]). The host self-play builds the records from its search
-//! results ([`move_record`]); the GPU's `play_moves` writes them into a small trace buffer
-//! that comes back with each self-play readback, and [`TraceCollector`] assembles the
-//! finished games from it.
+//! results ([`move_record`]); the GPU's `play_moves` writes them into the trace part of
+//! self-play's log buffer, which comes back with each self-play readback, and
+//! [`TraceCollector`] assembles the finished games from it.
 //!
-//! The GPU trace buffer, `[traced games, TRACE_RING, words per move]` u32 (floats as
+//! The GPU traces, `[traced games, TRACE_RING, words per move]` u32 (floats as
 //! their bits): each traced slot writes its move number m (counted since the start) at
 //! ring index `(m − 1) mod TRACE_RING`, so a readback after at most [`TRACE_RING`] moves
 //! holds every move since the previous one. One move's words:

@@ -114,13 +114,15 @@ pub struct AdapterCaps {
 }
 
 impl AdapterCaps {
-    /// The browser baseline every kernel must fit: WebGPU's default limits, no f16, no
-    /// subgroups.
+    /// The browser baseline every kernel must fit: WebGPU's default limits
+    /// (`wgpu::Limits::default()`: 256 invocations, 16 KiB of workgroup memory, 8 storage
+    /// buffers per stage), no f16, no subgroups.
     pub fn baseline() -> Self {
+        let limits = wgpu::Limits::default();
         Self {
-            max_invocations_per_workgroup: 256,
-            max_workgroup_storage_bytes: 16384,
-            max_storage_buffers_per_stage: 10,
+            max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            max_workgroup_storage_bytes: limits.max_compute_workgroup_storage_size,
+            max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
             subgroups: false,
             software: false,
             tensor_cores: false,

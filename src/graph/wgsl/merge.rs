@@ -228,12 +228,14 @@ fn plan_workgroup<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Workgroup {
     Workgroup { variables, renames }
 }
 
-/// The workgroup memory of one shader running `parts`, if every variable's size is known.
+/// The workgroup memory of one shader running `parts`, if every variable's size is known,
+/// counted as WebGPU counts it against `maxComputeWorkgroupStorageSize` (each variable
+/// rounded up to 16 bytes; `crate::gpu::workgroup_storage_bytes` checks it so).
 pub fn workgroup_bytes<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Option<u64> {
     plan_workgroup(parts)
         .variables
         .values()
-        .map(|ty| bytes(ty))
+        .map(|ty| bytes(ty).map(|bytes| bytes.next_multiple_of(16)))
         .sum()
 }
 
@@ -498,7 +500,13 @@ mod tests {
         assert!(!merged.wgsl.contains("array<f32, 64>"));
         assert!(merged.wgsl.contains("var<workgroup> flag: u32;"));
         assert!(merged.wgsl.contains("var<workgroup> p2_flag: f32;"));
-        assert_eq!(workgroup_bytes(&parts), Some(128 * 4 + 4 + 4));
+        assert_eq!(workgroup_bytes(&parts), Some(128 * 4 + 16 + 16));
+        // The pipeline check counts only the variables the shader uses: never more.
+        let used = crate::gpu::workgroup_storage_bytes(&merged.wgsl, "main").unwrap();
+        assert!(
+            (128 * 4..=128 * 4 + 16 + 16).contains(&used),
+            "{used} bytes"
+        );
         assert!(parts.iter().all(Part::mergeable));
         assert!(parts[1].writes(1) && !parts[1].writes(0));
     }

@@ -96,9 +96,10 @@ impl GpuProgram {
         let mut built = schedule::build_kernels(gpu, &nodes, &fusion, options.precision)?;
         let extended = schedule::defer_finishers(&nodes, &fusion, &mut built)?;
         let (plan, buffer_of) = plan_buffers(&nodes, &fusion, &outputs, &assigns, &extended);
-        let buffers = allocate(gpu, &nodes, &plan, &buffer_of, options.seed);
         let alignment = u64::from(gpu.limits.min_storage_buffer_offset_alignment).max(4);
         let scratch_bytes = schedule::assign_scratch(&mut built, alignment);
+        check_sizes(gpu, &nodes, &buffer_of, scratch_bytes)?;
+        let buffers = allocate(gpu, &nodes, &plan, &buffer_of, options.seed);
         let (mut pending, kernels) = schedule::order(
             &nodes,
             &fusion,
@@ -387,6 +388,43 @@ fn names_and_assigns(
         }
     }
     (names, assigns)
+}
+
+/// Refuses, with a message naming the limit, a program whose largest tensor does not fit
+/// one storage binding (or buffer) of `gpu`, or whose split kernels' partial sums do not
+/// fit one buffer: WebGPU's defaults are 128 MiB and 256 MiB.
+fn check_sizes(
+    gpu: &Gpu,
+    nodes: &[Node],
+    buffer_of: &HashMap<TensorId, usize>,
+    scratch_bytes: u64,
+) -> Result<(), GraphError> {
+    let binding_limit = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
+    let largest = buffer_of
+        .keys()
+        .map(|id| &nodes[id.index()].shape)
+        .max_by_key(|shape| shape.num_elements());
+    if let Some(shape) = largest {
+        let bytes = shape.num_elements() as u64 * 4;
+        if bytes > binding_limit {
+            return Err(GraphError::Unsupported(format!(
+                "a {:?} tensor of the program needs {bytes} bytes, over this device's \
+                 {binding_limit}-byte storage binding limit: use a smaller batch or network",
+                shape.dims()
+            )));
+        }
+    }
+    if scratch_bytes > gpu.limits.max_buffer_size {
+        return Err(GraphError::Unsupported(format!(
+            "the program's partial sums need {scratch_bytes} bytes, over this device's {}-byte \
+             buffer limit: use a smaller batch or network",
+            gpu.limits.max_buffer_size
+        )));
+    }
+    Ok(())
 }
 
 /// The planned buffers, with parameters, states and constants holding their initial
