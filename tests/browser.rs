@@ -73,6 +73,25 @@ fn the_browser_build_loads_trains_and_falls_back() {
         "the browser tests failed (screenshots in {})",
         out.display()
     );
+    // The checkpoint the tab handed out loads natively and plays a move.
+    let downloaded = out.join("downloaded");
+    let json = std::fs::read_dir(&downloaded)
+        .expect("the tab's downloaded checkpoint")
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .expect("a downloaded .json");
+    let line = wgzero(&[
+        "search",
+        "--backend",
+        "cpu",
+        "--checkpoint",
+        json.to_str().unwrap(),
+        "--sims",
+        "8",
+        "--json",
+    ]);
+    let result: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert!(result["chosen"].is_u64(), "{line}");
 }
 
 /// Runs the CLI and returns its stdout; fails the test with its stderr.

@@ -84,6 +84,27 @@ fn display_name(info: &wgpu::AdapterInfo) -> String {
     }
 }
 
+/// What the kernels give up on a device without f16 or subgroups, for the status line
+/// (empty when it has both).
+fn kernel_note(features: wgpu::Features) -> String {
+    let missing: Vec<&str> = [
+        (wgpu::Features::SHADER_F16, "f16"),
+        (wgpu::Features::SUBGROUP, "subgroups"),
+    ]
+    .into_iter()
+    .filter(|(feature, _)| !features.contains(*feature))
+    .map(|(_, name)| name)
+    .collect();
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; baseline kernels (the device has no {})",
+            missing.join(" and no ")
+        )
+    }
+}
+
 /// Decides where compute runs, given the renderer's state (None without the wgpu renderer,
 /// as in tests): eframe's device when the choice allows it, else the CPU backend. Without a
 /// render state, `auto` and `gpu` open a device of their own, as the CLI does.
@@ -150,9 +171,10 @@ pub fn choose_compute(
                 render_state.device.clone(),
                 render_state.queue.clone(),
             );
+            let kernels = kernel_note(gpu.features);
             ComputeChoice {
                 compute: Compute::Gpu(Arc::new(gpu)),
-                reason: format!("{reason}, shared with the window"),
+                reason: format!("{reason}, shared with the window{kernels}"),
                 render_adapter,
             }
         }

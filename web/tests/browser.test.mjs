@@ -3,12 +3,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { serve, launch, openApp, state, click, fill, widget, widgetContaining, screenshot, until } from "./page.mjs";
+import { readFile, mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { serve, launch, openApp, state, click, fill, widget, widgetContaining, screenshot, until, OUT } from "./page.mjs";
 
 let server;
 before(async () => {
   server = await serve();
+  await rm(join(OUT, "downloaded"), { recursive: true, force: true });
 });
 after(() => server?.close());
 
@@ -29,6 +31,8 @@ test("the page loads on WebGPU without console errors and every tab renders", as
     const first = await state(page);
     assert.match(first.compute, /^gpu/, `compute: ${first.compute} (${first.compute_reason})`);
     assert.match(first.compute_reason, /WebGPU in this browser/);
+    // SwiftShader's WebGPU has neither f16 nor subgroups: the line says the kernels fall back.
+    assert.match(first.compute_reason, /baseline kernels \(the device has no f16 and no subgroups\)/);
     for (const [tab, content] of TABS) {
       await click(page, tab);
       await widget(page, content);
@@ -72,6 +76,19 @@ test("the tab trains K_6 on WebGPU: three iterations, the loss falls", async () 
     assertLearns(done.run.history, 3);
     assert.match(done.run.history[0].backend, /gpu/i);
     await screenshot(page, "train-webgpu");
+    // The run's latest checkpoint leaves as its two files; tests/browser.rs loads them
+    // with the native CLI.
+    const downloads = [];
+    page.on("download", (download) => downloads.push(download));
+    await click(page, "Download checkpoint");
+    const deadline = Date.now() + 30_000;
+    while (downloads.length < 2 && Date.now() < deadline) await page.waitForTimeout(200);
+    const names = downloads.map((download) => download.suggestedFilename()).sort();
+    assert.equal(names.length, 2, `downloads: ${names}`);
+    assert.match(names[0], /^ckpt-\d{8}\.json$/);
+    assert.match(names[1], /^ckpt-\d{8}\.safetensors$/);
+    await mkdir(join(OUT, "downloaded"), { recursive: true });
+    for (const download of downloads) await download.saveAs(join(OUT, "downloaded", download.suggestedFilename()));
     assert.deepEqual(page.problems, []);
   } finally {
     await browser.close();
