@@ -75,6 +75,9 @@ test("the tab trains K_6 on WebGPU: three iterations, the loss falls", async () 
     const done = await until(page, "three iterations", (current) => current.run.history.length >= 3, 900_000);
     assertLearns(done.run.history, 3);
     assert.match(done.run.history[0].backend, /gpu/i);
+    // Paused, the page presents frames at once again (for the screenshot).
+    await click(page, "Pause");
+    await until(page, "the pause", (current) => current.run.state === "Paused", 300_000);
     await screenshot(page, "train-webgpu");
     // The run's latest checkpoint leaves as its two files; tests/browser.rs loads them
     // with the native CLI.
@@ -105,6 +108,8 @@ test("without WebGPU the page draws with WebGL2, computes on the CPU and still t
     await startSmallRun(page);
     const done = await until(page, "three iterations", (current) => current.run.history.length >= 3, 900_000);
     assertLearns(done.run.history, 3);
+    await click(page, "Pause");
+    await until(page, "the pause", (current) => current.run.state === "Paused", 300_000);
     await screenshot(page, "train-cpu-fallback");
   } finally {
     await browser.close();
@@ -172,6 +177,8 @@ test("a run in the tab survives a reload: the page offers it, and its iterations
     const iterations = resumed.run.history.map((record) => record.iteration);
     assert.deepEqual(iterations, iterations.map((_, index) => index + 1), `iterations ${iterations}`);
     assert.ok(resumed.run.iteration > saved, `iteration ${resumed.run.iteration} after ${saved}`);
+    await click(page, "Pause");
+    await until(page, "the pause", (current) => current.run.state === "Paused", 300_000);
     await screenshot(page, "train-resumed-after-reload");
   } finally {
     await browser.close();

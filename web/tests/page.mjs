@@ -145,6 +145,7 @@ export async function fill(page, label, value) {
   await page.mouse.click(x, y);
   await page.waitForTimeout(150);
   await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
   await page.keyboard.type(String(value));
   await page.keyboard.press("Enter");
   await page.waitForTimeout(150);
@@ -153,7 +154,8 @@ export async function fill(page, label, value) {
 /** Saves a screenshot of the page as OUT/<name>.png. */
 export async function screenshot(page, name) {
   await mkdir(OUT, { recursive: true });
-  await page.screenshot({ path: join(OUT, `${name}.png`) });
+  // A page training on a software adapter can take long to present a frame.
+  await page.screenshot({ path: join(OUT, `${name}.png`), timeout: 180_000 });
 }
 
 /** Waits until `check(state)` is true, up to `timeout` ms; returns the state. */
