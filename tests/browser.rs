@@ -78,7 +78,10 @@ fn the_browser_build_loads_trains_and_falls_back() {
     let json = std::fs::read_dir(&downloaded)
         .expect("the tab's downloaded checkpoint")
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .find(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
         .expect("a downloaded .json");
     let line = wgzero(&[
         "search",

@@ -105,6 +105,42 @@ fn kernel_note(features: wgpu::Features) -> String {
     }
 }
 
+/// Where compute runs in a browser with WebGPU, chosen by the page's `?backend=`: a
+/// hardware adapter takes it; a software fallback (SwiftShader) does not by default, since
+/// there the CPU backend, even in wasm on one thread, is the faster (docs/PERFORMANCE.md,
+/// the browser build's rows).
+fn browser_decision(choice: BackendChoice, info: &wgpu::AdapterInfo) -> Decision {
+    let software = info.device_type == wgpu::DeviceType::Cpu;
+    let adapter = format!(
+        "{}{}",
+        display_name(info),
+        if software {
+            " (a software fallback)"
+        } else {
+            ""
+        }
+    );
+    match choice {
+        BackendChoice::Cpu => Decision::Cpu {
+            reason: format!("?backend=cpu was given; the CPU backend{CPU_NOTE}"),
+        },
+        BackendChoice::Gpu => Decision::Gpu {
+            adapter_index: 0,
+            reason: format!("WebGPU in this browser, as ?backend=gpu asks: {adapter}"),
+        },
+        BackendChoice::Auto if software => Decision::Cpu {
+            reason: format!(
+                "this browser's WebGPU adapter is {adapter}, slower than the CPU backend{CPU_NOTE}, \
+                 so compute runs on the CPU (?backend=gpu forces WebGPU)"
+            ),
+        },
+        BackendChoice::Auto => Decision::Gpu {
+            adapter_index: 0,
+            reason: format!("WebGPU in this browser: {adapter}"),
+        },
+    }
+}
+
 /// Decides where compute runs, given the renderer's state (None without the wgpu renderer,
 /// as in tests): eframe's device when the choice allows it, else the CPU backend. Without a
 /// render state, `auto` and `gpu` open a device of their own, as the CLI does.
@@ -144,23 +180,10 @@ pub fn choose_compute(
             render_adapter,
         };
     }
-    let named = adapters::name_filter(adapter_filter).is_some();
-    let decision = if cfg!(target_arch = "wasm32") && choice == BackendChoice::Auto {
-        // In a browser the CPU backend runs on one thread, while even a fallback (software)
-        // WebGPU adapter runs on many: there every adapter with compute counts.
-        Ok(Decision::Gpu {
-            adapter_index: 0,
-            reason: format!(
-                "WebGPU in this browser: {}{}",
-                display_name(&info),
-                if info.device_type == wgpu::DeviceType::Cpu {
-                    " (a software fallback)"
-                } else {
-                    ""
-                }
-            ),
-        })
+    let decision = if cfg!(target_arch = "wasm32") {
+        Ok(browser_decision(choice, &info))
     } else {
+        let named = adapters::name_filter(adapter_filter).is_some();
         decide(choice, std::slice::from_ref(&info), named)
     };
     match decision {

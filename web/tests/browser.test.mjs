@@ -27,10 +27,17 @@ test("the page loads on WebGPU without console errors and every tab renders", as
   const browser = await launch({ webgpu: true });
   try {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    // By default a software WebGPU adapter (SwiftShader here) leaves compute to the CPU
+    // backend, the faster of the two, and says so.
+    const automatic = await openApp(context, server.url);
+    const chosen = await state(automatic);
+    assert.equal(chosen.compute, "cpu", chosen.compute_reason);
+    assert.match(chosen.compute_reason, /software fallback.*\?backend=gpu forces WebGPU/);
+    await automatic.close();
+    const page = await openApp(context, server.url, "?backend=gpu");
     const first = await state(page);
     assert.match(first.compute, /^gpu/, `compute: ${first.compute} (${first.compute_reason})`);
-    assert.match(first.compute_reason, /WebGPU in this browser/);
+    assert.match(first.compute_reason, /WebGPU in this browser, as \?backend=gpu asks/);
     // SwiftShader's WebGPU has neither f16 nor subgroups: the line says the kernels fall back.
     assert.match(first.compute_reason, /baseline kernels \(the device has no f16 and no subgroups\)/);
     for (const [tab, content] of TABS) {
@@ -70,7 +77,7 @@ function assertLearns(history, iterations) {
 test("the tab trains K_6 on WebGPU: three iterations, the loss falls", async () => {
   const browser = await launch({ webgpu: true });
   try {
-    const page = await openApp(await browser.newContext(), server.url);
+    const page = await openApp(await browser.newContext(), server.url, "?backend=gpu");
     await startSmallRun(page);
     const done = await until(page, "three iterations", (current) => current.run.history.length >= 3, 900_000);
     assertLearns(done.run.history, 3);
@@ -139,7 +146,7 @@ test("a checkpoint trained by the native CLI gives the tab the CLI's raw-policy 
   const reference = JSON.parse(await readFile(REFERENCE, "utf8"));
   const browser = await launch({ webgpu: true });
   try {
-    const page = await openApp(await browser.newContext(), server.url, "?tab=search");
+    const page = await openApp(await browser.newContext(), server.url, "?tab=search&backend=gpu");
     await click(page, "checkpoint");
     const [chooser] = await Promise.all([page.waitForEvent("filechooser"), click(page, "Upload checkpoint files…")]);
     await chooser.setFiles(reference.files);
@@ -165,7 +172,7 @@ test("a run in the tab survives a reload: the page offers it, and its iterations
   const browser = await launch({ webgpu: true });
   try {
     const context = await browser.newContext();
-    let page = await openApp(context, server.url);
+    const page = await openApp(context, server.url, "?backend=gpu");
     await startSmallRun(page);
     const before = await until(page, "one iteration", (current) => current.run.history.length >= 1, 900_000);
     const saved = before.run.history.length;

@@ -14,7 +14,8 @@ try {
   for (const webgpu of [true, false]) {
     const browser = await launch({ webgpu });
     try {
-      const page = await openApp(await browser.newContext(), server.url);
+      // With WebGPU, ?backend=gpu: by default a software adapter leaves compute to the CPU.
+      const page = await openApp(await browser.newContext(), server.url, webgpu ? "?backend=gpu" : "");
       const timings = await page.evaluate(() => window.wgzeroTimings);
       const first = await state(page);
       await fill(page, "Games in flight", 32);
