@@ -172,7 +172,8 @@ test("a run in the tab survives a reload: the page offers it, and its iterations
   const browser = await launch({ webgpu: true });
   try {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url, "?backend=gpu");
+    // The page's default compute here (the CPU backend: SwiftShader is a software adapter).
+    const page = await openApp(context, server.url);
     await startSmallRun(page);
     const before = await until(page, "one iteration", (current) => current.run.history.length >= 1, 900_000);
     const saved = before.run.history.length;
