@@ -3,7 +3,9 @@
 //! otherwise), and compute shares that device ([`super::compute`]).
 //!
 //! The page's address sets the start: `?tab=search` opens a tab, `?backend=cpu` keeps
-//! compute on the CPU backend (`auto`, the default, takes WebGPU when there is one).
+//! compute on the CPU backend, `?backend=gpu` puts it on WebGPU whatever the adapter
+//! (`auto`, the default, takes WebGPU on a hardware adapter, the CPU backend on a
+//! software one).
 //! The handle also gives the page the app's state and widgets as JSON, for its tests.
 //! Files (run directories) live in the browser's IndexedDB ([`crate::storage`]), loaded
 //! before the app starts, so a reload finds the runs of earlier visits.
