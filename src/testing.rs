@@ -97,6 +97,83 @@ impl<S: Clone + Send> crate::games::FinalStateArchive<S> for CollectedFinals<S> 
     }
 }
 
+/// A training run small enough for lavapipe: K_5, k = 3, an MLP [16], 32 games in flight
+/// with 4 simulations, 12 moves, 4 training steps of 16 and a small evaluation per
+/// iteration.
+pub fn tiny_train_config() -> crate::train::config::TrainConfig {
+    use crate::games::GameSpec;
+    use crate::games::clique::{CliqueConfig, Mode};
+    let game = CliqueConfig::new(5, 3, Mode::Symmetric).expect("K_5, k = 3 is valid");
+    let mut config = crate::train::config::TrainConfig::for_game(GameSpec::Clique(game));
+    config.network = crate::nn::spec::NetworkSpec::Mlp { hidden: vec![16] };
+    config.games_in_flight = 32;
+    config.search.simulations = 4;
+    config.batch_size = 16;
+    config.moves_per_iteration = 12;
+    config.train_steps_per_iteration = 4;
+    config.replay_capacity = 2_000;
+    config.evaluation_games = 10;
+    config.accuracy_positions = 30;
+    config.accuracy_simulations = 4;
+    config
+}
+
+/// `count` clique positions after 0–4 random moves drawn from a fixed generator seeded
+/// with `seed` (the same list everywhere), none of them over: roots for searches that
+/// tests compare.
+pub fn seeded_positions(
+    config: crate::games::clique::CliqueConfig,
+    count: usize,
+    seed: u64,
+) -> Vec<crate::games::clique::state::CliqueState> {
+    use crate::games::GameState;
+    let mut found = Vec::new();
+    let mut x = seed;
+    while found.len() < count {
+        let mut state = crate::games::clique::state::CliqueState::new(config);
+        let plies = (x % 5) as usize;
+        for _ in 0..plies {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let legal = state.legal_actions();
+            if state.terminal_value().is_some() || legal.is_empty() {
+                break;
+            }
+            state
+                .apply(legal[(x >> 33) as usize % legal.len()])
+                .expect("a legal move");
+        }
+        x = x.wrapping_add(0x9E37_79B9);
+        if state.terminal_value().is_none() {
+            found.push(state);
+        }
+    }
+    found
+}
+
+/// `network`'s inference graph for `batch` positions, fused and compiled for `gpu`.
+pub fn gpu_inference_program(
+    network: &dyn crate::nn::Network,
+    gpu: &Arc<Gpu>,
+    batch: usize,
+) -> crate::graph::wgsl::GpuProgram {
+    use crate::graph::{CompileOptions, Graph, Program};
+    let graph = Graph::new();
+    crate::nn::inference(&graph, network, batch);
+    let options = CompileOptions {
+        fuse: true,
+        seed: 3,
+        ..CompileOptions::default()
+    };
+    match Program::compile(&graph, &Compute::Gpu(gpu.clone()), &options)
+        .expect("the inference graph compiles")
+    {
+        Program::Gpu(program) => program,
+        Program::Cpu(_) => unreachable!("compiled for the GPU"),
+    }
+}
+
 /// Blocking drivers for tests and tools: they wait for the GPU, which the library's
 /// training path never does.
 pub mod blocking {

@@ -15,19 +15,17 @@ use std::time::Duration;
 
 use web_time::Instant;
 use wgzero::backend::Compute;
-use wgzero::games::clique::state::CliqueState;
 use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::games::{GameInfo, GameSpec, GameState};
 use wgzero::gpu::Gpu;
-use wgzero::graph::wgsl::GpuProgram;
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn::spec::NetworkSpec;
-use wgzero::nn::{self, Network, names};
+use wgzero::nn::{self, names};
 use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{
     FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig, SearchResult,
 };
-use wgzero::testing::baseline_gpu;
+use wgzero::testing::{baseline_gpu, gpu_inference_program, seeded_positions, tiny_train_config};
 use wgzero::train::config::TrainConfig;
 use wgzero::train::{Trainer, TrainerEvent};
 
@@ -155,19 +153,9 @@ fn a_tensor_over_the_binding_limit_is_refused() {
 }
 
 fn small_config(network: NetworkSpec, policy: RootPolicy) -> TrainConfig {
-    let game = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
-    let mut config = TrainConfig::for_game(GameSpec::Clique(game));
+    let mut config = tiny_train_config();
     config.network = network;
-    config.games_in_flight = 32;
-    config.search.simulations = 4;
     config.search.policy = policy;
-    config.batch_size = 16;
-    config.moves_per_iteration = 12;
-    config.train_steps_per_iteration = 4;
-    config.replay_capacity = 2_000;
-    config.evaluation_games = 10;
-    config.accuracy_positions = 30;
-    config.accuracy_simulations = 4;
     config
 }
 
@@ -317,46 +305,6 @@ fn the_training_step_matches_the_cpu_interpreter() {
     gpu.check().unwrap();
 }
 
-/// Positions reached by a few seeded random moves, none of them over.
-fn positions(config: CliqueConfig, count: usize) -> Vec<CliqueState> {
-    let mut found = Vec::new();
-    let mut x = 29_u64;
-    while found.len() < count {
-        let mut state = CliqueState::new(config);
-        for _ in 0..x % 5 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let legal = state.legal_actions();
-            if state.terminal_value().is_some() || legal.is_empty() {
-                break;
-            }
-            state
-                .apply(legal[(x >> 33) as usize % legal.len()])
-                .unwrap();
-        }
-        x = x.wrapping_add(0x9E37_79B9);
-        if state.terminal_value().is_none() {
-            found.push(state);
-        }
-    }
-    found
-}
-
-fn inference_program(network: &dyn Network, gpu: &Arc<Gpu>, batch: usize) -> GpuProgram {
-    let graph = Graph::new();
-    nn::inference(&graph, network, batch);
-    let options = CompileOptions {
-        fuse: true,
-        seed: 3,
-        ..CompileOptions::default()
-    };
-    match Program::compile(&graph, &Compute::Gpu(gpu.clone()), &options).unwrap() {
-        Program::Gpu(program) => program,
-        Program::Cpu(_) => unreachable!("compiled for the GPU"),
-    }
-}
-
 /// The GPU search on the baseline device visits every root child as often as the CPU
 /// reference search does with the same network (evaluated on the same device, so both see
 /// the same outputs), and that network's outputs match the CPU interpreter's.
@@ -364,7 +312,7 @@ fn inference_program(network: &dyn Network, gpu: &Arc<Gpu>, batch: usize) -> Gpu
 fn the_search_matches_the_cpu_reference_search() {
     let Some(gpu) = browser_gpu() else { return };
     let game = CliqueConfig::new(6, 3, Mode::Symmetric).unwrap();
-    let roots = positions(game, 4);
+    let roots = seeded_positions(game, 4, 29);
     let mut observations = vec![0.0; roots.len() * roots[0].observation_len()];
     for (state, row) in roots
         .iter()
@@ -400,7 +348,7 @@ fn the_search_matches_the_cpu_reference_search() {
             let engine = GpuSearch::new(
                 &gpu,
                 &game,
-                inference_program(network.as_ref(), &gpu, roots.len()),
+                gpu_inference_program(network.as_ref(), &gpu, roots.len()),
                 search,
                 roots.len() as u32,
                 1,

@@ -8,56 +8,13 @@ use wgzero::games::GameState;
 use wgzero::games::clique::state::CliqueState;
 use wgzero::games::clique::{CliqueConfig, Mode};
 use wgzero::gpu::Gpu;
-use wgzero::graph::wgsl::GpuProgram;
-use wgzero::graph::{CompileOptions, Graph, Program};
-use wgzero::nn::{self, Network, mlp::Mlp, uniform::Uniform};
+use wgzero::nn::{Network, mlp::Mlp, uniform::Uniform};
 use wgzero::search::gpu::GpuSearch;
 use wgzero::search::{
     Evaluator, FirstPlayUrgency, ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig,
     SearchResult,
 };
-use wgzero::testing::test_gpu;
-
-/// Positions reached by `plies` seeded random moves, none of them over.
-fn positions(config: CliqueConfig, count: usize, seed: u64) -> Vec<CliqueState> {
-    let mut found = Vec::new();
-    let mut x = seed;
-    while found.len() < count {
-        let mut state = CliqueState::new(config);
-        let plies = (x % 5) as usize;
-        for _ in 0..plies {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let legal = state.legal_actions();
-            if state.terminal_value().is_some() || legal.is_empty() {
-                break;
-            }
-            state
-                .apply(legal[(x >> 33) as usize % legal.len()])
-                .unwrap();
-        }
-        x = x.wrapping_add(0x9E37_79B9);
-        if state.terminal_value().is_none() {
-            found.push(state);
-        }
-    }
-    found
-}
-
-fn program(network: &dyn Network, gpu: &Arc<Gpu>, batch: usize) -> GpuProgram {
-    let graph = Graph::new();
-    nn::inference(&graph, network, batch);
-    let options = CompileOptions {
-        fuse: true,
-        seed: 3,
-        ..CompileOptions::default()
-    };
-    match Program::compile(&graph, &Compute::Gpu(gpu.clone()), &options).unwrap() {
-        Program::Gpu(program) => program,
-        Program::Cpu(_) => unreachable!("compiled for the GPU"),
-    }
-}
+use wgzero::testing::{gpu_inference_program, seeded_positions, test_gpu};
 
 fn gpu_search(
     config: CliqueConfig,
@@ -70,7 +27,7 @@ fn gpu_search(
     let engine = GpuSearch::new(
         gpu,
         &config,
-        program(network, gpu, roots.len()),
+        gpu_inference_program(network, gpu, roots.len()),
         search,
         games,
         1,
@@ -138,7 +95,7 @@ fn uniform_network_same_visits() {
     let Some(gpu) = test_gpu() else { return };
     for (mode, n) in [(Mode::Symmetric, 5), (Mode::Avoid, 6)] {
         let config = CliqueConfig::new(n, 3, mode).unwrap();
-        let roots = positions(config, 6, 11);
+        let roots = seeded_positions(config, 6, 11);
         let network = Uniform {
             observation_len: 3 * config.num_edges(),
             actions: config.num_edges(),
@@ -161,7 +118,7 @@ fn uniform_network_same_visits() {
 fn trained_looking_network_same_visits() {
     let Some(gpu) = test_gpu() else { return };
     let config = CliqueConfig::new(6, 3, Mode::Symmetric).unwrap();
-    let roots = positions(config, 5, 29);
+    let roots = seeded_positions(config, 5, 29);
     let network = Mlp {
         input: 3 * config.num_edges(),
         hidden: vec![16],

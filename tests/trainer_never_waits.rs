@@ -13,29 +13,9 @@ use std::time::Duration;
 
 use web_time::Instant;
 use wgzero::backend::Compute;
-use wgzero::games::GameSpec;
-use wgzero::games::clique::{CliqueConfig, Mode};
-use wgzero::nn::spec::NetworkSpec;
 use wgzero::run_dir::games::{GameSource, read_game_records};
-use wgzero::testing::test_gpu;
-use wgzero::train::config::TrainConfig;
+use wgzero::testing::{test_gpu, tiny_train_config};
 use wgzero::train::{Trainer, TrainerEvent};
-
-fn small_config() -> TrainConfig {
-    let game = CliqueConfig::new(5, 3, Mode::Symmetric).unwrap();
-    let mut config = TrainConfig::for_game(GameSpec::Clique(game));
-    config.network = NetworkSpec::Mlp { hidden: vec![16] };
-    config.games_in_flight = 32;
-    config.search.simulations = 4;
-    config.batch_size = 16;
-    config.moves_per_iteration = 12;
-    config.train_steps_per_iteration = 4;
-    config.replay_capacity = 2_000;
-    config.evaluation_games = 10;
-    config.accuracy_positions = 30;
-    config.accuracy_simulations = 4;
-    config
-}
 
 fn finished(events: &[TrainerEvent]) -> bool {
     events
@@ -47,7 +27,8 @@ fn finished(events: &[TrainerEvent]) -> bool {
 fn on_the_gpu_advance_returns_while_a_readback_is_pending_and_never_waits() {
     let Some(gpu) = test_gpu() else { return };
     let run = tempfile::tempdir().unwrap();
-    let mut trainer = Trainer::new(small_config(), run.path(), &Compute::Gpu(gpu.clone())).unwrap();
+    let mut trainer =
+        Trainer::new(tiny_train_config(), run.path(), &Compute::Gpu(gpu.clone())).unwrap();
     gpu.forbid_waits(true);
     let first = trainer.advance(Duration::ZERO).unwrap();
     assert!(
@@ -112,7 +93,7 @@ fn on_the_gpu_advance_returns_while_a_readback_is_pending_and_never_waits() {
 #[test]
 fn on_the_cpu_a_short_slice_returns_before_the_iteration_is_done() {
     let run = tempfile::tempdir().unwrap();
-    let mut config = small_config();
+    let mut config = tiny_train_config();
     // Enough work that an iteration takes far longer than one slice.
     config.games_in_flight = 256;
     config.search.simulations = 32;
