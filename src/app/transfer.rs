@@ -119,14 +119,7 @@ pub mod browser {
         /// `accept` (such as `.json,.safetensors`).
         pub fn pick(accept: &str) -> Result<Self, String> {
             let received: Arrival = Rc::new(RefCell::new(None));
-            let document = web_sys::window()
-                .and_then(|window| window.document())
-                .ok_or("no document")?;
-            let input: web_sys::HtmlInputElement = document
-                .create_element("input")
-                .map_err(js_message)?
-                .dyn_into()
-                .map_err(|_| "not an input element".to_owned())?;
+            let input: web_sys::HtmlInputElement = element("input")?;
             input.set_type("file");
             input.set_multiple(true);
             input.set_accept(accept);
@@ -171,18 +164,22 @@ pub mod browser {
         let parts = js_sys::Array::of1(&array);
         let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(js_message)?;
         let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_message)?;
-        let document = web_sys::window()
-            .and_then(|window| window.document())
-            .ok_or("no document")?;
-        let anchor: web_sys::HtmlAnchorElement = document
-            .create_element("a")
-            .map_err(js_message)?
-            .dyn_into()
-            .map_err(|_| "not an anchor element".to_owned())?;
+        let anchor: web_sys::HtmlAnchorElement = element("a")?;
         anchor.set_href(&url);
         anchor.set_download(name);
         anchor.click();
         web_sys::Url::revoke_object_url(&url).map_err(js_message)
+    }
+
+    /// A new, detached `<tag>` element of the page.
+    fn element<T: JsCast>(tag: &str) -> Result<T, String> {
+        web_sys::window()
+            .and_then(|window| window.document())
+            .ok_or("no document")?
+            .create_element(tag)
+            .map_err(js_message)?
+            .dyn_into()
+            .map_err(|_| format!("<{tag}> is not the element expected"))
     }
 
     fn js_message(value: JsValue) -> String {

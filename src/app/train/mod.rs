@@ -292,6 +292,7 @@ impl TrainTab {
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, compute: &Compute, ctx: &egui::Context) {
+        let recent = recent_runs();
         let live = self.run.as_ref().is_some_and(ActiveRun::is_live);
         ui.heading("Run");
         ui.horizontal(|ui| {
@@ -330,7 +331,7 @@ impl TrainTab {
             }
         });
         #[cfg(target_arch = "wasm32")]
-        self.browser_ui(ui, compute, ctx);
+        self.browser_ui(ui, compute, ctx, recent.first());
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
@@ -371,7 +372,6 @@ impl TrainTab {
                 self.compare(&path);
             }
         });
-        let recent = recent_runs();
         if !recent.is_empty() {
             egui::CollapsingHeader::new("Runs in runs/")
                 .default_open(false)
@@ -409,9 +409,15 @@ impl TrainTab {
     /// reload finds them) offered for resuming, and the active run's latest checkpoint
     /// handed out as its two files.
     #[cfg(target_arch = "wasm32")]
-    fn browser_ui(&mut self, ui: &mut egui::Ui, compute: &Compute, ctx: &egui::Context) {
+    fn browser_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        compute: &Compute,
+        ctx: &egui::Context,
+        last: Option<&PathBuf>,
+    ) {
         if self.run.is_none()
-            && let Some(last) = recent_runs().into_iter().next()
+            && let Some(last) = last
         {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("This browser keeps the run {}.", last.display()));
