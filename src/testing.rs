@@ -97,9 +97,9 @@ impl<S: Clone + Send> crate::games::FinalStateArchive<S> for CollectedFinals<S> 
     }
 }
 
-/// A training run small enough for lavapipe: K_5, k = 3, an MLP [16], 32 games in flight
-/// with 4 simulations, 12 moves, 4 training steps of 16 and a small evaluation per
-/// iteration.
+/// A training run small enough for lavapipe: K_5, k = 3, an MLP with one hidden layer of
+/// 16, 32 games in flight with 4 simulations, 12 moves, 4 training steps of 16 and a small
+/// evaluation per iteration.
 pub fn tiny_train_config() -> crate::train::config::TrainConfig {
     use crate::games::GameSpec;
     use crate::games::clique::{CliqueConfig, Mode};
