@@ -10,7 +10,11 @@
 //! Files (run directories) live in the browser's IndexedDB ([`crate::storage`]), loaded
 //! before the app starts, so a reload finds the runs of earlier visits.
 
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
 use clap::ValueEnum;
+use eframe::wgpu;
 use wasm_bindgen::prelude::*;
 
 use super::widget_tree::WidgetTree;
@@ -21,6 +25,9 @@ use super::{AppOptions, WgzeroApp};
 pub struct WebHandle {
     runner: eframe::WebRunner,
     widgets: WidgetTree,
+    /// Why the device eframe draws with was lost, once it is: the page can then no longer
+    /// draw, so it shows [`WebHandle::device_lost`] itself.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 impl Default for WebHandle {
@@ -39,6 +46,7 @@ impl WebHandle {
         Self {
             runner: eframe::WebRunner::new(),
             widgets: WidgetTree::default(),
+            lost: Arc::default(),
         }
     }
 
@@ -61,12 +69,26 @@ impl WebHandle {
             ..eframe::WebOptions::default()
         };
         let widgets = self.widgets.clone();
+        let lost = Arc::clone(&self.lost);
         self.runner
             .start(
                 canvas,
                 web_options,
                 Box::new(move |cc| {
                     widgets.install(&cc.egui_ctx);
+                    // On the web a device takes any number of loss callbacks (each awaits
+                    // its `lost` promise), so this one leaves compute's (`Gpu`) in place.
+                    if let Some(render) = &cc.wgpu_render_state {
+                        render
+                            .device
+                            .set_device_lost_callback(move |reason, message| {
+                                if reason != wgpu::DeviceLostReason::Destroyed {
+                                    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(
+                                        format!("{reason:?}: {}", message.trim_end_matches('.')),
+                                    );
+                                }
+                            });
+                    }
                     Ok(Box::new(WgzeroApp::new(cc, options)))
                 }),
             )
@@ -83,6 +105,33 @@ impl WebHandle {
     /// The widgets of the last frame as JSON ([`super::widget_tree::Widget`]).
     pub fn widgets(&self) -> String {
         serde_json::to_string(&self.widgets.widgets()).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// Once the device eframe draws with is lost: what happened and what is kept, for the
+    /// page to show (the canvas can no longer draw it). A training run computing on that
+    /// device has failed with the same loss; its checkpoints stay in the browser's storage.
+    pub fn device_lost(&self) -> Option<String> {
+        let reason = self
+            .lost
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let kept = self
+            .runner
+            .app_mut::<WgzeroApp>()
+            .and_then(|app| app.train.run_dir().map(Path::to_path_buf))
+            .map(|run_dir| match crate::run_dir::checkpoint::latest_iteration(&run_dir) {
+                Some(iteration) => format!(
+                    "The run {} keeps its checkpoint of iteration {iteration} in this browser. ",
+                    run_dir.display()
+                ),
+                None => format!("The run {} had saved no checkpoint yet. ", run_dir.display()),
+            })
+            .unwrap_or_default();
+        Some(format!(
+            "The GPU device this page draws with was lost ({reason}). {kept}Reload the page \
+             to go on; if this repeats, open it with ?backend=cpu."
+        ))
     }
 
     /// The panic message, if the app panicked (the page then shows it instead of the app).

@@ -39,10 +39,10 @@ pub enum GpuError {
         "could not open a device on adapter {adapter:?}: {message}; try another adapter with --adapter NAME, or --backend cpu"
     )]
     RequestDevice { adapter: String, message: String },
-    #[error(
-        "the GPU device was lost ({reason}); restart wgzero, or use --backend cpu if this repeats"
-    )]
+    #[error("the GPU device was lost ({reason}); {RESTART_HINT}")]
     DeviceLost { reason: String },
+    #[error("the GPU ran out of memory; {OUT_OF_MEMORY_HINT}")]
+    OutOfMemory,
     #[error("the GPU reported an error: {0}")]
     Driver(String),
     #[error("shader {label:?} was rejected: {message}")]
@@ -55,11 +55,25 @@ pub enum GpuError {
     Readback(String),
 }
 
+/// What to do after a device loss, where wgzero runs.
+const RESTART_HINT: &str = if cfg!(target_arch = "wasm32") {
+    "reload the page (the checkpoints are kept), or open it with ?backend=cpu if this repeats"
+} else {
+    "restart wgzero, or use --backend cpu if this repeats"
+};
+
+/// What to change after running out of GPU memory.
+const OUT_OF_MEMORY_HINT: &str = if cfg!(target_arch = "wasm32") {
+    "use fewer games in flight, a smaller training batch or a smaller network"
+} else {
+    "use fewer games in flight, a smaller training batch or a smaller network, or --backend cpu"
+};
+
 /// Errors and loss reported by the driver from callbacks, kept until someone asks.
 #[derive(Default)]
 struct Health {
     lost_reason: Mutex<Option<String>>,
-    first_error: Mutex<Option<String>>,
+    first_error: Mutex<Option<GpuError>>,
 }
 
 /// The shared GPU context. Cheap to share behind an `Arc`.
@@ -160,13 +174,16 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             if reason != wgpu::DeviceLostReason::Destroyed {
                 *lost.lost_reason.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(format!("{reason:?}: {message}"));
+                    Some(format!("{reason:?}: {}", message.trim_end_matches('.')));
             }
         });
         let errors = Arc::clone(&health);
         device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
             let mut first = errors.first_error.lock().unwrap_or_else(|e| e.into_inner());
-            first.get_or_insert_with(|| error.to_string());
+            first.get_or_insert_with(|| match error {
+                wgpu::Error::OutOfMemory { .. } => GpuError::OutOfMemory,
+                other => GpuError::Driver(other.to_string()),
+            });
         }));
         Self {
             info: adapter.get_info(),
@@ -235,7 +252,7 @@ impl Gpu {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            return Err(GpuError::Driver(error));
+            return Err(error);
         }
         Ok(())
     }

@@ -34,7 +34,7 @@ use super::metrics::IterationMetrics;
 use super::{RunDirError, durable};
 use crate::graph::{Graph, Program};
 use crate::storage;
-pub use layout::{CHECKPOINTS_DIRECTORY, locate};
+pub use layout::{CHECKPOINTS_DIRECTORY, latest_iteration, locate};
 use layout::{
     JSON_EXTENSION, TENSORS_EXTENSION, checkpoint_names, file_name, file_path, list_checkpoints,
     list_files,

@@ -192,3 +192,72 @@ test("a run in the tab survives a reload: the page offers it, and its iterations
     await browser.close();
   }
 });
+
+/** The run's state, once it has failed (`until` stops at failures, so it is polled here). */
+async function failure(page, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const current = await state(page);
+    if (current.run?.state?.startsWith("Failed")) return current.run.state;
+    if (Date.now() > deadline) throw new Error(`the run did not fail within ${timeout} ms: ${current.run?.state}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+test("running out of GPU memory or losing the device ends the run with a message and keeps its checkpoint", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const context = await browser.newContext();
+    // The page's devices, for the out-of-memory error below.
+    await context.addInitScript(() => {
+      const request = GPUAdapter.prototype.requestDevice;
+      window.wgzeroDevices = [];
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        window.wgzeroDevices.push(device);
+        return device;
+      };
+    });
+    const page = await openApp(context, server.url, "?backend=gpu");
+    await startSmallRun(page);
+    await until(page, "one iteration", (current) => current.run.history.length >= 1, 900_000);
+    // SwiftShader takes what memory the machine has, so a real exhaustion is out of reach:
+    // the device reports the out-of-memory error as a browser would, through its
+    // uncapturederror event, and everything from there on is the app's own.
+    await page.evaluate(() => {
+      const [device] = window.wgzeroDevices;
+      const error = new GPUOutOfMemoryError("test: allocation failed");
+      device.dispatchEvent(new GPUUncapturedErrorEvent("uncapturederror", { error }));
+    });
+    const outOfMemory = await failure(page, 120_000);
+    assert.match(outOfMemory, /the GPU ran out of memory; use fewer games in flight/);
+    const kept = await widgetContaining(page, "is kept; Resume last run continues from there");
+    assert.match(kept.label ?? kept.value, /checkpoint of iteration [1-9]/);
+    await screenshot(page, "train-out-of-memory");
+    // The kept checkpoint resumes in the same page; then the GPU process dies mid-run.
+    await click(page, "Resume last run");
+    await until(page, "the resumed run", (current) => current.run?.state === "Running", 120_000);
+    const cdp = await browser.newBrowserCDPSession();
+    await cdp.send("Browser.crashGpuProcess");
+    const lost = await failure(page, 120_000);
+    assert.match(lost, /the GPU device was lost .*reload the page \(the checkpoints are kept\)/);
+    // The canvas cannot draw any more: the page says so itself.
+    await page.waitForSelector("#message.error", { state: "visible", timeout: 30_000 });
+    const message = await page.textContent("#message");
+    assert.match(message, /The GPU device this page draws with was lost/);
+    assert.match(message, /keeps its checkpoint of iteration [1-9] in this browser\. Reload the page/);
+    await screenshot(page, "device-lost");
+    // A reload finds the run and resumes it from that checkpoint.
+    await page.reload();
+    await page.waitForFunction(() => window.wgzeroTimings?.firstFrame, null, { timeout: 120_000 });
+    const offer = await widgetContaining(page, "This browser keeps the run");
+    assert.match(offer.label ?? offer.value, /checkpoint of iteration [1-9]/);
+    await click(page, "Resume last run");
+    const resumed = await until(page, "the resumed run", (current) => current.run?.state === "Running", 120_000);
+    assert.ok(resumed.run.history.length >= 1, `history ${resumed.run.history.length}`);
+    await click(page, "Pause");
+    await until(page, "the pause", (current) => current.run.state === "Paused", 300_000);
+  } finally {
+    await browser.close();
+  }
+});

@@ -159,6 +159,19 @@ fn default_run_dir(config: &TrainConfig) -> PathBuf {
     PathBuf::from("runs").join(format!("{}-{seconds}", config.game.info().label()))
 }
 
+/// What a failed run keeps: its latest checkpoint, and how to continue from it.
+fn kept_checkpoint_line(run_dir: &Path) -> String {
+    let resume = if cfg!(target_arch = "wasm32") {
+        "Resume last run continues from there"
+    } else {
+        "Resume run (under Open a run directory) or `wgzero train --resume` continues from there"
+    };
+    match crate::run_dir::checkpoint::latest_iteration(run_dir) {
+        Some(iteration) => format!("its checkpoint of iteration {iteration} is kept; {resume}"),
+        None => "it saved no checkpoint before failing".to_owned(),
+    }
+}
+
 /// Run directories under `runs/` (those with a metrics log), newest first.
 fn recent_runs() -> Vec<PathBuf> {
     let Ok(entries) = storage::read_dir("runs") else {
@@ -416,11 +429,21 @@ impl TrainTab {
         ctx: &egui::Context,
         last: Option<&PathBuf>,
     ) {
-        if self.run.is_none()
+        let failed = self
+            .run
+            .as_ref()
+            .is_some_and(|run| matches!(run.state, RunState::Failed(_)));
+        if (self.run.is_none() || failed)
             && let Some(last) = last
         {
             ui.horizontal_wrapped(|ui| {
-                ui.label(format!("This browser keeps the run {}.", last.display()));
+                let saved = crate::run_dir::checkpoint::latest_iteration(last)
+                    .map(|iteration| format!(" (checkpoint of iteration {iteration})"))
+                    .unwrap_or_default();
+                ui.label(format!(
+                    "This browser keeps the run {}{saved}.",
+                    last.display()
+                ));
                 if ui
                     .button("Resume last run")
                     .on_hover_text("Continue it from its latest checkpoint")
@@ -511,6 +534,9 @@ impl TrainTab {
                     ui.visuals().error_fg_color,
                     format!("the run failed: {error}"),
                 );
+                if let Some(dir) = &run.run_dir {
+                    ui.label(kept_checkpoint_line(dir));
+                }
             }
         }
         if let Some(last) = run.history.last() {

@@ -114,6 +114,13 @@ pub(super) fn list_files(
     Ok(found)
 }
 
+/// The iteration of the latest complete checkpoint in `run_dir`, if any (what a resume
+/// continues from).
+pub fn latest_iteration(run_dir: &Path) -> Option<u64> {
+    let checkpoints = list_checkpoints(&run_dir.join(CHECKPOINTS_DIRECTORY)).ok()?;
+    checkpoints.last().map(|(iteration, _)| *iteration)
+}
+
 /// The complete checkpoints (their JSON files) of `directory`, by increasing iteration.
 pub(super) fn list_checkpoints(directory: &Path) -> Result<Vec<(u64, PathBuf)>, RunDirError> {
     list_files(directory, JSON_EXTENSION)
