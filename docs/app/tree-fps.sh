@@ -26,6 +26,8 @@ export DISPLAY=$display
     >"$work/app.log" 2>&1 &
 app=$!
 sleep 30                                   # the 236 MB tree file loads
+# PERF_OUT=FILE records a profile of the app (perf record -g) for 25 s of the run.
+[[ -n "${PERF_OUT:-}" ]] && { perf record -g -p "$app" -o "$PERF_OUT" -- sleep 25 &>/dev/null & }
 xdotool windowfocus --sync "$(xdotool search --name wgzero | head -1)"
 xdotool mousemove 776 44 click 1 sleep 0.5 key --delay 150 BackSpace BackSpace BackSpace 1 0 0 0 Return
 sleep 1

@@ -91,6 +91,14 @@ struct Shown {
     generation: u64,
 }
 
+/// The selected node's position and principal variation, kept while the tree and the
+/// selection stay (finding a node's path walks the whole tree: too slow for every frame).
+struct SelectedNode {
+    /// The tree's generation and the node.
+    key: (u64, u32),
+    position: Result<(CliqueState, Vec<usize>), String>,
+}
+
 pub struct SearchTab {
     pub picker: NetworkPicker,
     network: Option<LoadedNetwork>,
@@ -102,6 +110,7 @@ pub struct SearchTab {
     search: Option<InteractiveSearch<CliqueState>>,
     shown: Option<Shown>,
     generation: u64,
+    selected: Option<SelectedNode>,
     pub tree_view: TreeView,
     setup_board: CliqueBoard,
     node_board: CliqueBoard,
@@ -125,6 +134,7 @@ impl Default for SearchTab {
             search: None,
             shown: None,
             generation: 0,
+            selected: None,
             tree_view: TreeView::default(),
             setup_board: CliqueBoard::default(),
             node_board: CliqueBoard::default(),
@@ -545,15 +555,29 @@ impl SearchTab {
         ui.separator();
         let node = self.tree_view.selected;
         ui.heading(format!("Node {node}"));
-        match file.position_of(&game, node) {
-            Ok(state) => {
-                let line: Vec<usize> = TreeView::principal_variation(&file.tree, node)
-                    .into_iter()
-                    .map(|a| a as usize)
-                    .collect();
+        let key = (shown.generation, node);
+        let selected = match &mut self.selected {
+            Some(selected) if selected.key == key => selected,
+            slot => slot.insert(SelectedNode {
+                key,
+                position: file
+                    .position_of(&game, node)
+                    .map(|state| {
+                        let line = TreeView::principal_variation(&file.tree, node)
+                            .into_iter()
+                            .map(|a| a as usize)
+                            .collect();
+                        (state, line)
+                    })
+                    .map_err(|error| error.to_string()),
+            }),
+        };
+        match &selected.position {
+            Ok((state, line)) => {
+                let line = line.clone();
                 let names: Vec<String> = line
                     .iter()
-                    .map(|&a| self.node_board.move_name(&state, a))
+                    .map(|&a| self.node_board.move_name(state, a))
                     .collect();
                 let overlay = Overlay {
                     line,
@@ -561,7 +585,7 @@ impl SearchTab {
                     ..Overlay::default()
                 };
                 let size = ui.available_width().min(340.0);
-                self.node_board.board_ui(ui, &state, &overlay, false, size);
+                self.node_board.board_ui(ui, state, &overlay, false, size);
                 let data = &file.tree.nodes[node as usize];
                 ui.label(format!(
                     "after {} moves; N {}, network value {:+.3} for the player to move{}",
