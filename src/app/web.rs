@@ -83,9 +83,8 @@ impl WebHandle {
                             .device
                             .set_device_lost_callback(move |reason, message| {
                                 if reason != wgpu::DeviceLostReason::Destroyed {
-                                    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(
-                                        format!("{reason:?}: {}", message.trim_end_matches('.')),
-                                    );
+                                    *lost.lock().unwrap_or_else(|e| e.into_inner()) =
+                                        Some(crate::gpu::loss_description(reason, &message));
                                 }
                             });
                     }

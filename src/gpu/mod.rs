@@ -69,6 +69,11 @@ const OUT_OF_MEMORY_HINT: &str = if cfg!(target_arch = "wasm32") {
     "use fewer games in flight, a smaller training batch or a smaller network, or --backend cpu"
 };
 
+/// A device loss in a few words ("Unknown: the GPU process crashed"), for messages.
+pub fn loss_description(reason: wgpu::DeviceLostReason, message: &str) -> String {
+    format!("{reason:?}: {}", message.trim_end_matches('.'))
+}
+
 /// Errors and loss reported by the driver from callbacks, kept until someone asks.
 #[derive(Default)]
 struct Health {
@@ -174,7 +179,7 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             if reason != wgpu::DeviceLostReason::Destroyed {
                 *lost.lost_reason.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(format!("{reason:?}: {}", message.trim_end_matches('.')));
+                    Some(loss_description(reason, &message));
             }
         });
         let errors = Arc::clone(&health);
