@@ -73,6 +73,11 @@ impl Acceptance {
         Self { thresholds }
     }
 
+    /// `thresholds[d − 1]` for d = 1..=64.
+    pub fn thresholds(&self) -> &[u32; ACCEPTANCE_TABLE_LEN] {
+        &self.thresholds
+    }
+
     /// Whether an uphill move of `delta` (> 0) is taken with the draw `draw`.
     pub fn accepts(&self, delta: i64, draw: u32) -> bool {
         delta <= ACCEPTANCE_TABLE_LEN as i64 && draw < self.thresholds[delta as usize - 1]

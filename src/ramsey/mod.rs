@@ -24,6 +24,7 @@ pub mod checkpoint;
 pub mod circulant;
 pub mod colouring;
 pub mod counting;
+pub mod gpu;
 pub mod rng;
 pub mod search;
 pub mod tabu;
@@ -58,6 +59,10 @@ pub enum RamseyError {
         t: u32,
         reason: String,
     },
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     RunDir(#[from] RunDirError),
     #[error(transparent)]
