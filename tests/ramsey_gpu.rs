@@ -1,6 +1,7 @@
 //! The GPU witness search against its CPU twin: flip deltas equal `Board::flip_delta` on
 //! random colourings, and GPU chains take exactly the CPU chains' steps (colourings, draws,
-//! counters, temperatures, restarts and witnesses) from the same snapshot.
+//! counters, temperatures, restarts and witnesses): started on the GPU, and after leaving
+//! the GPU as a snapshot and coming back.
 
 use wgzero::ramsey::anneal::{AnnealSchedule, EdgeChoice};
 use wgzero::ramsey::board::Board;
@@ -66,14 +67,24 @@ fn assert_twins(
 ) -> (u64, u64) {
     let gpu = test_gpu().expect("checked by the caller");
     let seed = 17;
-    let search = Search::new(problem, settings, seed, chains, Vec::new());
     let mut cpu: Vec<Chain> = (0..u64::from(chains))
         .map(|stream| Chain::new(problem, settings, seed, stream, &[]))
         .collect();
-    let mut gpu_search = GpuSearch::new(gpu, &search.snapshot()).unwrap();
+    // Chains started on the GPU are the chains a CPU search starts with.
+    let mut gpu_search =
+        GpuSearch::start(gpu.clone(), problem, settings, seed, chains, &[]).unwrap();
+    gpu_search.submit(0);
+    assert_eq!(
+        gpu_search.snapshot().unwrap(),
+        Search::new(problem, settings, seed, chains, Vec::new()).snapshot()
+    );
     let mut gpu_witnesses = Vec::new();
     let mut cpu_witnesses = Vec::new();
     for round in 0..rounds {
+        if round == rounds / 2 {
+            // Halfway, the search leaves the GPU as a checkpoint would and comes back.
+            gpu_search = GpuSearch::new(gpu.clone(), &gpu_search.snapshot().unwrap()).unwrap();
+        }
         let (witnesses, _) = gpu_search.advance(steps).unwrap();
         gpu_witnesses.extend(
             witnesses

@@ -34,7 +34,8 @@ const SINCE: u32 = 14u;           // steps since the run's lowest energy
 const STAGE: u32 = 15u;           // the temperature's index in the schedule
 const AT_STAGE: u32 = 16u;        // steps at that temperature
 const WITNESS_HELD: u32 = 17u;    // 1 while witnesses[c] holds one the host has not taken
-const REBUILD: u32 = 18u;         // 1: recount the board from the colouring first
+const REBUILD: u32 = 18u;         // 1: recount the board from the colouring first; 2: start
+                                  // the chain (a start colouring from its generator)
 const WITNESS_STEP: u32 = 19u;    // 2 words: the step counter when the held witness was found
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -446,10 +447,12 @@ fn run_chains(@builtin(global_invocation_id) id: vec3<u32>) {
     chain = id.x;
     load_rng();
     let base = chain * STATE_WORDS;
-    if states[base + REBUILD] != 0u {
+    if states[base + REBUILD] == 1u {
         rebuild();
-        states[base + REBUILD] = 0u;
+    } else if states[base + REBUILD] == 2u {
+        restart();
     }
+    states[base + REBUILD] = 0u;
     for (var i = 0u; i < params.steps; i++) {
         if !step() {
             break;

@@ -132,6 +132,15 @@ fn saturate(value: u64) -> u32 {
     value.min(u64::from(u32::MAX)) as u32
 }
 
+/// What a chain does first on the GPU.
+#[derive(Clone, Copy)]
+enum Rebuild {
+    /// Recounts its board from its colouring.
+    Recount = 1,
+    /// Starts: draws its start colouring, as a restart does, without counting a restart.
+    Start = 2,
+}
+
 /// A search whose chains run on the GPU.
 pub struct GpuSearch {
     gpu: Arc<Gpu>,
@@ -154,16 +163,65 @@ pub struct GpuSearch {
 }
 
 impl GpuSearch {
-    /// The chains of `snapshot` (a new [`Search`](super::search::Search)'s, or a
-    /// checkpoint's), uploaded. Annealing only: tabu search runs on the CPU.
+    /// `chains` new chains on streams 0, 1, … of `seed`, started on the GPU: the chains
+    /// [`Search::new`](super::search::Search::new) makes, without building their boards on
+    /// the CPU. Annealing only: tabu search runs on the CPU.
+    pub fn start(
+        gpu: Arc<Gpu>,
+        problem: Problem,
+        settings: ChainSettings,
+        seed: u64,
+        chains: u32,
+        starts: &[Colouring],
+    ) -> Result<Self, RamseyError> {
+        let empty = Colouring::all_colour_one(problem.n).graph6();
+        let snapshot = SearchSnapshot {
+            problem,
+            settings,
+            seed,
+            starts: starts.iter().map(Colouring::graph6).collect(),
+            chains: Vec::new(),
+        };
+        let start_temperature = match settings.local_search {
+            LocalSearch::Anneal(schedule) => schedule.start_temperature,
+            LocalSearch::Tabu(_) => 0.0,
+        };
+        let fresh: Vec<ChainSnapshot> = (0..u64::from(chains.max(1)))
+            .map(|stream| ChainSnapshot {
+                colouring: empty.clone(),
+                rng: super::rng::Pcg32::new(seed, stream),
+                temperature: start_temperature,
+                steps_at_temperature: 0,
+                tabu_until: Vec::new(),
+                counters: ChainCounters::default(),
+                run_best_energy: 0,
+                steps_since_improvement: 0,
+                best_energy: u64::MAX,
+                best: empty.clone(),
+            })
+            .collect();
+        Self::with_chains(gpu, &snapshot, &fresh, Rebuild::Start)
+    }
+
+    /// The chains of `snapshot` (a checkpoint's, or a CPU search's), uploaded. Annealing
+    /// only: tabu search runs on the CPU.
     pub fn new(gpu: Arc<Gpu>, snapshot: &SearchSnapshot) -> Result<Self, RamseyError> {
+        Self::with_chains(gpu, snapshot, &snapshot.chains, Rebuild::Recount)
+    }
+
+    fn with_chains(
+        gpu: Arc<Gpu>,
+        snapshot: &SearchSnapshot,
+        chain_snapshots: &[ChainSnapshot],
+        rebuild: Rebuild,
+    ) -> Result<Self, RamseyError> {
         let problem = Problem::new(snapshot.problem.n, snapshot.problem.s, snapshot.problem.t)?;
         let LocalSearch::Anneal(schedule) = snapshot.settings.local_search else {
             return Err(RamseyError::Unsupported(
                 "tabu search runs on the CPU only: use --backend cpu, or --method anneal".into(),
             ));
         };
-        if snapshot.chains.is_empty() {
+        if chain_snapshots.is_empty() {
             return Err(RamseyError::InvalidColouring {
                 n: problem.n,
                 reason: "the search has no chains".into(),
@@ -177,7 +235,7 @@ impl GpuSearch {
             .collect::<Result<Vec<_>, _>>()?;
         let n = problem.n as usize;
         let edges = n * (n - 1) / 2;
-        let chains = snapshot.chains.len();
+        let chains = chain_snapshots.len();
         let chain_count = u32::try_from(chains).ok().filter(|&count| {
             count.div_ceil(WORKGROUP) <= gpu.limits.max_compute_workgroups_per_dimension
         });
@@ -267,11 +325,11 @@ impl GpuSearch {
             bind_group,
             buffers,
         };
-        search.upload(&snapshot.chains)?;
+        search.upload(chain_snapshots, rebuild)?;
         Ok(search)
     }
 
-    fn upload(&self, chains: &[ChainSnapshot]) -> Result<(), RamseyError> {
+    fn upload(&self, chains: &[ChainSnapshot], rebuild: Rebuild) -> Result<(), RamseyError> {
         let n = self.problem.n;
         let mut colourings = Vec::with_capacity(chains.len() * n as usize);
         let mut best = Vec::with_capacity(chains.len() * n as usize);
@@ -313,7 +371,7 @@ impl GpuSearch {
             words[SINCE] = saturate(chain.steps_since_improvement);
             words[STAGE] = stage as u32;
             words[AT_STAGE] = chain.steps_at_temperature;
-            words[REBUILD] = 1;
+            words[REBUILD] = rebuild as u32;
             states.extend_from_slice(&words);
         }
         let queue = &self.gpu.queue;
