@@ -472,3 +472,91 @@ fn the_benchmark_prints_json_lines_for_rates_and_times_to_witness() {
         assert_eq!(line["found"], 2, "{line}");
     }
 }
+
+#[test]
+fn the_gpu_search_finds_witnesses_and_a_search_moves_between_cpu_and_gpu() {
+    if wgzero::testing::test_gpu().is_none() {
+        return;
+    }
+    let dir = fresh_dir("gpu");
+    let out = dir.to_str().unwrap();
+    let k17 = wgzero(&[
+        "ramsey",
+        "--s",
+        "4",
+        "--t",
+        "4",
+        "--n",
+        "17",
+        "--backend",
+        "gpu",
+        "--chains",
+        "64",
+        "--json",
+        "--out",
+        out,
+    ]);
+    let (stdout, stderr) = (text(&k17.stdout), text(&k17.stderr));
+    assert!(k17.status.success(), "{stderr}");
+    assert!(stderr.contains("backend: gpu"), "{stderr}");
+    let line = summary(&stdout);
+    assert_eq!(
+        (line["backend"].as_str(), line["witnesses"].as_u64()),
+        (Some("gpu"), Some(1))
+    );
+    assert!(line["first_witness_seconds"].as_f64().is_some(), "{line}");
+    let lines = graph6_lines(&stdout);
+    let (_, adjacency) = graph6::decode(&lines[0]).unwrap();
+    check_witness(17, 4, 4, &adjacency).unwrap();
+    if let Some(numbers) = networkx(CLIQUE_NUMBERS, &stdout_graph6(&lines)) {
+        assert_eq!(
+            numbers.split_whitespace().collect::<Vec<_>>(),
+            ["17", "3", "3"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // R(3,4) on K_8 never reaches 50 classes (it has 3): each run ends by time, and the
+    // next, on the other backend, continues the same chains.
+    let mut steps = 0;
+    let mut classes = 0;
+    for (round, backend) in ["cpu", "gpu", "cpu"].into_iter().enumerate() {
+        let mut args = vec![
+            "ramsey",
+            "--s",
+            "3",
+            "--t",
+            "4",
+            "--n",
+            "8",
+            "--count",
+            "50",
+            "--minutes",
+            "0.01",
+            "--json",
+            "--out",
+            out,
+            "--backend",
+            backend,
+        ];
+        args.extend(if round == 0 {
+            ["--chains", "4"].as_slice()
+        } else {
+            ["--resume"].as_slice()
+        });
+        let run = wgzero(&args);
+        assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+        let line = summary(&text(&run.stdout));
+        assert_eq!(line["backend"], backend);
+        assert_eq!(line["chains"], 4);
+        let now = line["steps"].as_u64().unwrap();
+        assert!(now > steps, "{backend}: {now} steps after {steps}");
+        let found = line["witnesses"].as_u64().unwrap();
+        assert!(
+            found >= classes && found >= 1,
+            "{backend}: {found} after {classes}"
+        );
+        (steps, classes) = (now, found);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,16 +9,20 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use wgzero::backend::{BackendChoice, Compute};
 use wgzero::games::clique::archive::RamseyArchive;
+use wgzero::gpu::Gpu;
 use wgzero::ramsey::checkpoint::{self, FORMAT_VERSION, SearchCheckpoint};
 use wgzero::ramsey::circulant;
-use wgzero::ramsey::search::{Method, Search};
+use wgzero::ramsey::engine::{DEFAULT_GPU_CHAINS, Engine};
+use wgzero::ramsey::search::Method;
 use wgzero::ramsey::witnesses::WitnessSet;
 use wgzero::ramsey::{Colouring, Problem, verify_witness};
 
@@ -56,8 +60,9 @@ pub struct RamseyArgs {
     /// and number of chains.
     #[arg(long)]
     seed: Option<u64>,
-    /// Independent chains, run over all cores (default: one per core).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Independent chains: on the GPU one per thread (default 65,536), on the CPU spread
+    /// over the cores (default one per core).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     chains: Option<u32>,
     /// anneal: simulated annealing from random colourings; tabu: tabu search; circulant:
     /// the best circulant colourings of K_n and K_{n+1} (less a vertex) first, then
@@ -98,13 +103,18 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 struct Session {
     problem: Problem,
     method: Method,
-    search: Search,
+    search: Engine,
     witnesses: WitnessSet,
     /// Seconds searched by earlier runs of this search.
     elapsed_before: f64,
     started: Instant,
     out: PathBuf,
     archive: RamseyArchive,
+    /// Seconds from the command's start until the chains ran (the backend opened, the
+    /// chains made, circulant starts searched).
+    startup_seconds: f64,
+    /// Seconds of this run's search until its first new witness class.
+    first_witness_seconds: Option<f64>,
 }
 
 impl Session {
@@ -134,7 +144,7 @@ impl Session {
         let checkpoint = SearchCheckpoint {
             format_version: FORMAT_VERSION,
             method: self.method,
-            search: self.search.snapshot(),
+            search: self.search.snapshot()?,
             elapsed_seconds: self.elapsed_seconds(),
             witnesses: self.witnesses.entries().to_vec(),
         };
@@ -144,33 +154,47 @@ impl Session {
 }
 
 pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
-    eprintln!(
-        "backend: cpu — the Ramsey witness search runs on the CPU for every --backend \
-         (--backend {} asked; its GPU version is not written yet)",
-        match global.backend {
-            wgzero::backend::BackendChoice::Auto => "auto",
-            wgzero::backend::BackendChoice::Gpu => "gpu",
-            wgzero::backend::BackendChoice::Cpu => "cpu",
-        }
-    );
+    let invoked = Instant::now();
     let problem = Problem::new(args.n, args.s, args.t)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/ramsey-{}-{}-{}", args.s, args.t, args.n)));
     let mut session = if args.resume {
-        resume(problem, args, &out)?
+        resume(global, problem, args, &out)?
     } else {
-        start(problem, args, &out)?
+        start(global, problem, args, &out)?
     };
+    session.startup_seconds = invoked.elapsed().as_secs_f64();
     let deadline = Instant::now() + Duration::from_secs_f64(args.minutes * 60.0);
     search(&mut session, args, deadline)?;
     session.save()?;
     report(&session, args)
 }
 
+/// The GPU the chains run on, or `None` for the CPU cores; says which on stderr. Tabu
+/// search runs on the CPU only.
+fn backend(global: &GlobalOptions, method: Method) -> anyhow::Result<Option<Arc<Gpu>>> {
+    if method == Method::Tabu {
+        if global.backend == BackendChoice::Gpu {
+            bail!("tabu search runs on the CPU only: use --backend cpu, or --method anneal");
+        }
+        eprintln!("backend: cpu — tabu search runs on the CPU cores");
+        return Ok(None);
+    }
+    Ok(match global.compute()? {
+        Compute::Gpu(gpu) => Some(gpu),
+        Compute::Cpu => None,
+    })
+}
+
 /// A new search in `out`: circulant starts first for `--method circulant`.
-fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Session> {
+fn start(
+    global: &GlobalOptions,
+    problem: Problem,
+    args: &RamseyArgs,
+    out: &Path,
+) -> anyhow::Result<Session> {
     let path = checkpoint::checkpoint_path(out);
     if path.exists() {
         bail!(
@@ -179,10 +203,15 @@ fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Sess
         );
     }
     let method = args.method.unwrap_or(DEFAULT_METHOD);
+    let gpu = backend(global, method)?;
     let seed = args.seed.unwrap_or(1);
-    let chains = args
-        .chains
-        .unwrap_or_else(|| rayon::current_num_threads() as u32);
+    let chains = args.chains.unwrap_or_else(|| {
+        if gpu.is_some() {
+            DEFAULT_GPU_CHAINS
+        } else {
+            rayon::current_num_threads() as u32
+        }
+    });
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;
     let started = Instant::now();
@@ -215,13 +244,14 @@ fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Sess
             }
         }
     }
-    let search = Search::new(
+    let search = Engine::start(
+        gpu,
         problem,
         method.default_settings(&problem),
         seed,
         chains,
         starts,
-    );
+    )?;
     let mut session = Session {
         problem,
         method,
@@ -231,6 +261,8 @@ fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Sess
         started,
         out: out.to_owned(),
         archive,
+        startup_seconds: 0.0,
+        first_witness_seconds: None,
     };
     for colouring in &found {
         if session.witnesses.len() as u64 >= args.count {
@@ -243,7 +275,12 @@ fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Sess
 }
 
 /// The search checkpointed in `out`, checked against the flags given.
-fn resume(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Session> {
+fn resume(
+    global: &GlobalOptions,
+    problem: Problem,
+    args: &RamseyArgs,
+    out: &Path,
+) -> anyhow::Result<Session> {
     let ramsey_dir = out.join("ramsey");
     if ramsey_dir.is_dir() {
         // A kill during a checkpoint's write leaves its temporary file behind.
@@ -294,14 +331,16 @@ fn resume(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Ses
             );
         }
     }
-    let search = Search::restore(&saved.search)?;
+    let search = Engine::restore(backend(global, saved.method)?, &saved.search)?;
     let witnesses = WitnessSet::from_entries(saved.witnesses)?;
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;
     eprintln!(
-        "resuming {} ({}, {} chains, seed {}) after {:.1} s searched, {} witness classes found",
+        "resuming {} ({} on the {}, {} chains, seed {}) after {:.1} s searched, {} witness \
+         classes found",
         problem.describe(),
         saved.method,
+        search.backend_name(),
         chains,
         saved.search.seed,
         saved.elapsed_seconds,
@@ -316,6 +355,8 @@ fn resume(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Ses
         started: Instant::now(),
         out: out.to_owned(),
         archive,
+        startup_seconds: 0.0,
+        first_witness_seconds: None,
     })
 }
 
@@ -330,6 +371,7 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
     } else {
         ProgressBar::hidden()
     };
+    let searching = Instant::now();
     let mut steps_per_chain = 256u64;
     let mut last_progress = Instant::now();
     let mut steps_at_progress = session.search.totals();
@@ -345,6 +387,9 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
                 break;
             }
             new_class |= bar.suspend(|| session.take_witness(&witness.colouring))?;
+        }
+        if new_class && session.first_witness_seconds.is_none() {
+            session.first_witness_seconds = Some(searching.elapsed().as_secs_f64());
         }
         // Rounds of about ROUND keep the deadline and the progress prompt.
         let scale = ROUND.as_secs_f64() / took.as_secs_f64().max(1e-6);
@@ -364,7 +409,7 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
                 session.problem.describe(),
                 session.witnesses.len(),
                 args.count,
-                session.search.best().0,
+                session.search.best_energy(),
                 session.search.lowest_current_energy(),
                 totals.restarts,
                 (totals.steps - steps_at_progress.steps) as f64 / seconds / 1e6,
@@ -392,7 +437,7 @@ fn report(session: &Session, args: &RamseyArgs) -> anyhow::Result<()> {
     let best_energy = if found > 0 {
         0
     } else {
-        session.search.best().0
+        session.search.best_energy()
     };
     if args.json {
         let summary = json!({
@@ -400,13 +445,16 @@ fn report(session: &Session, args: &RamseyArgs) -> anyhow::Result<()> {
             "t": session.problem.t,
             "n": session.problem.n,
             "method": session.method,
+            "backend": session.search.backend_name(),
             "seed": session.search.seed(),
-            "chains": session.search.chains().len(),
+            "chains": session.search.chains(),
             "count": args.count,
             "witnesses": found,
             "reached": reached,
             "best_energy": best_energy,
             "elapsed_seconds": session.elapsed_seconds(),
+            "startup_seconds": session.startup_seconds,
+            "first_witness_seconds": session.first_witness_seconds,
             "session_seconds": session.started.elapsed().as_secs_f64(),
             "steps": totals.steps,
             "flips": totals.flips,

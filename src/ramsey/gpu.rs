@@ -47,6 +47,9 @@ const WITNESS_HELD: usize = 17;
 const REBUILD: usize = 18;
 const WITNESS_STEP: usize = 19;
 
+/// Steps per dispatch on llvmpipe, whose loop cap a dispatch of many steps would reach.
+const LLVMPIPE_STEPS: u32 = 8;
+
 /// Temperature stages at most: a schedule cooling more slowly is cut off there (its floor
 /// is then not reached; [`GpuSearch::new`] says so).
 const MAX_STAGES: usize = 65_536;
@@ -389,6 +392,10 @@ impl GpuSearch {
         self.chains
     }
 
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Submits `steps` steps of every chain (a chain holding an untaken witness waits).
     pub fn submit(&mut self, steps: u32) {
         self.params.steps = steps;
@@ -417,7 +424,22 @@ impl GpuSearch {
     /// Runs `steps` steps of every chain, waits, and returns the witnesses found, each
     /// checked by [`verify_witness`] (the chains that found them go on).
     pub fn advance(&mut self, steps: u32) -> Result<(Vec<Witness>, GpuProgress), RamseyError> {
-        self.submit(steps);
+        // llvmpipe (lavapipe) ends an invocation's loops after 65,535 iterations in all
+        // (docs/TESTING.md): there, a dispatch takes a few steps only.
+        let per_dispatch = if self.gpu.info.name.contains("llvmpipe") {
+            LLVMPIPE_STEPS
+        } else {
+            steps
+        };
+        let mut left = steps;
+        loop {
+            let now = left.min(per_dispatch);
+            self.submit(now);
+            left -= now;
+            if left == 0 {
+                break;
+            }
+        }
         let states = self.read_states()?;
         let n = self.problem.n as usize;
         let held: Vec<usize> = (0..self.chains as usize)

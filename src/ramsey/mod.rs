@@ -24,6 +24,7 @@ pub mod checkpoint;
 pub mod circulant;
 pub mod colouring;
 pub mod counting;
+pub mod engine;
 pub mod gpu;
 pub mod rng;
 pub mod search;
