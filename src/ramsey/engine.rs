@@ -18,7 +18,7 @@ pub const DEFAULT_GPU_CHAINS: u32 = 65_536;
 pub enum Engine {
     Cpu(Search),
     Gpu {
-        search: GpuSearch,
+        search: Box<GpuSearch>,
         progress: GpuProgress,
     },
 }
@@ -37,7 +37,9 @@ impl Engine {
         match gpu {
             Some(gpu) => {
                 check_gpu_settings(&settings)?;
-                let mut search = GpuSearch::start(gpu, problem, settings, seed, chains, &starts)?;
+                let mut search = Box::new(GpuSearch::start(
+                    gpu, problem, settings, seed, chains, &starts,
+                )?);
                 let (_, progress) = search.advance(0)?;
                 Ok(Engine::Gpu { search, progress })
             }
@@ -52,7 +54,7 @@ impl Engine {
         match gpu {
             Some(gpu) => {
                 check_gpu_settings(&snapshot.settings)?;
-                let mut search = GpuSearch::new(gpu, snapshot)?;
+                let mut search = Box::new(GpuSearch::new(gpu, snapshot)?);
                 let (_, progress) = search.advance(0)?;
                 Ok(Engine::Gpu { search, progress })
             }
