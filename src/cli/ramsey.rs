@@ -34,6 +34,11 @@ pub const DEFAULT_METHOD: Method = Method::Anneal;
 pub const DEFAULT_MINUTES: f64 = 10.0;
 /// Class sets the circulant search anneals over when K_n has too many to try them all.
 const CIRCULANT_EVALUATIONS: u64 = 20_000;
+/// Boards of at most this many edges search on the CPU under `--backend auto`: there one
+/// core finds an R(4,4) witness on K_17 in 3 ms and R(5,5) on K_34 in 0.03 s, while the
+/// GPU's chains, each far slower than a core, take 60–110 ms and 0.16 s (H100,
+/// docs/RAMSEY.md). From K_36 (630 edges) the GPU wins: 3.6 s where the CPU fails.
+const CPU_EDGES: u32 = 600;
 /// A round of chain steps lasts about this long: progress, deadline and checkpoints are
 /// looked at between rounds.
 const ROUND: Duration = Duration::from_millis(100);
@@ -174,7 +179,20 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
 
 /// The GPU the chains run on, or `None` for the CPU cores; says which on stderr. Tabu
 /// search runs on the CPU only.
-fn backend(global: &GlobalOptions, method: Method) -> anyhow::Result<Option<Arc<Gpu>>> {
+fn backend(
+    global: &GlobalOptions,
+    problem: &Problem,
+    method: Method,
+) -> anyhow::Result<Option<Arc<Gpu>>> {
+    let edges = problem.n * (problem.n - 1) / 2;
+    if global.backend == BackendChoice::Auto && edges <= CPU_EDGES {
+        eprintln!(
+            "backend: cpu — K_{} is small ({edges} edges): the CPU cores find its witnesses \
+             before a GPU search is under way (--backend gpu runs it there)",
+            problem.n
+        );
+        return Ok(None);
+    }
     if method == Method::Tabu {
         if global.backend == BackendChoice::Gpu {
             bail!("tabu search runs on the CPU only: use --backend cpu, or --method anneal");
@@ -203,7 +221,7 @@ fn start(
         );
     }
     let method = args.method.unwrap_or(DEFAULT_METHOD);
-    let gpu = backend(global, method)?;
+    let gpu = backend(global, &problem, method)?;
     let seed = args.seed.unwrap_or(1);
     let chains = args.chains.unwrap_or_else(|| {
         if gpu.is_some() {
@@ -331,7 +349,7 @@ fn resume(
             );
         }
     }
-    let search = Engine::restore(backend(global, saved.method)?, &saved.search)?;
+    let search = Engine::restore(backend(global, &problem, saved.method)?, &saved.search)?;
     let witnesses = WitnessSet::from_entries(saved.witnesses)?;
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;

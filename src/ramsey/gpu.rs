@@ -16,7 +16,10 @@
 //! the floor): the acceptance thresholds of every stage are computed once on the CPU, so
 //! the GPU uses bit-identical thresholds. Tabu search stays on the CPU.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::anneal::{ACCEPTANCE_TABLE_LEN, Acceptance, AnnealSchedule, EdgeChoice};
 use super::chain::{ChainCounters, ChainSettings, ChainSnapshot, LocalSearch};
@@ -46,6 +49,11 @@ const AT_STAGE: usize = 16;
 const WITNESS_HELD: usize = 17;
 const REBUILD: usize = 18;
 const WITNESS_STEP: usize = 19;
+
+/// Distinct witnesses one [`GpuSearch::advance`] checks and returns at most: where chains
+/// find thousands at once (restarts from near-witness start colourings), checking them all
+/// would stall the search for seconds.
+const WITNESSES_CHECKED: usize = 1024;
 
 /// Steps per dispatch on llvmpipe, whose loop cap a dispatch of many steps would reach.
 const LLVMPIPE_STEPS: u32 = 8;
@@ -421,8 +429,9 @@ impl GpuSearch {
             .map_err(RamseyError::Gpu)
     }
 
-    /// Runs `steps` steps of every chain, waits, and returns the witnesses found, each
-    /// checked by [`verify_witness`] (the chains that found them go on).
+    /// Runs `steps` steps of every chain, waits, and returns the witnesses found (distinct,
+    /// at most 1,024), each checked by [`verify_witness`] on the CPU cores; the chains that
+    /// found them go on.
     pub fn advance(&mut self, steps: u32) -> Result<(Vec<Witness>, GpuProgress), RamseyError> {
         // llvmpipe (lavapipe) ends an invocation's loops after 65,535 iterations in all
         // (docs/TESTING.md): there, a dispatch takes a few steps only.
@@ -445,23 +454,31 @@ impl GpuSearch {
         let held: Vec<usize> = (0..self.chains as usize)
             .filter(|&chain| states[chain * STATE_WORDS + WITNESS_HELD] != 0)
             .collect();
-        let mut witnesses = Vec::with_capacity(held.len());
+        let mut witnesses = Vec::new();
         if !held.is_empty() {
             let slots = self.read_vertices(&self.witnesses)?;
+            let mut seen = HashSet::new();
             for &chain in &held {
                 let colouring = from_words(self.problem.n, &slots[chain * n..(chain + 1) * n])?;
-                verify_witness(&self.problem, &colouring)?;
-                witnesses.push(Witness {
-                    colouring,
-                    chain,
-                    step: join(&states[chain * STATE_WORDS + WITNESS_STEP..]),
-                });
+                // Chains restarting from the same start colourings find the same witnesses
+                // again and again: each labelled colouring is checked once a call, and at
+                // most WITNESSES_CHECKED of them (the rest are dropped, unreported).
+                if witnesses.len() < WITNESSES_CHECKED && seen.insert(colouring.clone()) {
+                    witnesses.push(Witness {
+                        colouring,
+                        chain,
+                        step: join(&states[chain * STATE_WORDS + WITNESS_STEP..]),
+                    });
+                }
                 // Free the slot: the chain goes on at its next dispatch.
                 let offset = ((chain * STATE_WORDS + WITNESS_HELD) * 4) as u64;
                 self.gpu
                     .queue
                     .write_buffer(&self.states, offset, bytemuck::bytes_of(&0u32));
             }
+            witnesses
+                .par_iter()
+                .try_for_each(|witness| verify_witness(&self.problem, &witness.colouring))?;
         }
         Ok((witnesses, GpuProgress::of(&states, self.chains as usize)))
     }
