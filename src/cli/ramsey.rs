@@ -28,8 +28,9 @@ use wgzero::ramsey::{Colouring, Problem, verify_witness};
 
 use super::GlobalOptions;
 
-/// The method used when `--method` is not given (measured best: docs/RAMSEY.md).
-pub const DEFAULT_METHOD: Method = Method::Anneal;
+/// The method used when `--method` is not given: the fastest to a first witness on
+/// R(4,4)/K_17, R(4,5)/K_24 and R(5,5)/K_34 together (docs/RAMSEY.md).
+pub const DEFAULT_METHOD: Method = Method::Tabu;
 /// Minutes searched when `--minutes` is not given.
 pub const DEFAULT_MINUTES: f64 = 10.0;
 /// Class sets the circulant search anneals over when K_n has too many to try them all.
@@ -69,9 +70,9 @@ pub struct RamseyArgs {
     /// over the cores (default one per core).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     chains: Option<u32>,
-    /// anneal: simulated annealing from random colourings; tabu: tabu search; circulant:
-    /// the best circulant colourings of K_n and K_{n+1} (less a vertex) first, then
-    /// annealing restarting from them. Default: anneal.
+    /// anneal: simulated annealing from random colourings; tabu: tabu search from random
+    /// colourings; circulant: the best circulant colourings of K_n and K_{n+1} (less a
+    /// vertex) first, then annealing restarting from them. Default: tabu.
     #[arg(long, value_enum)]
     method: Option<Method>,
     /// The run directory (default runs/ramsey-S-T-N).

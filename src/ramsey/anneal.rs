@@ -13,8 +13,9 @@
 //!
 //! Uphill moves of more than 64 are never taken: at T ≤ 4 their probability would be below
 //! e^-16. The thresholds change only when the temperature does (every
-//! `steps_per_temperature` steps), so a step costs one clique count and no transcendental
-//! function; a kernel may compute the same table with WGSL's `exp` or receive it.
+//! `steps_per_temperature` steps, [`AnnealSchedule::next_temperature`]), so a step costs one
+//! clique count and no transcendental function; a kernel may compute the same table with
+//! WGSL's `exp` or receive it.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,23 +36,32 @@ pub enum EdgeChoice {
     Conflicting,
 }
 
-/// The temperature schedule of one annealing run, from a (re)start to the next.
+/// The temperature schedule: a sawtooth. From `start_temperature` the temperature is
+/// multiplied by `cooling` every `steps_per_temperature` steps; when it would fall below
+/// `end_temperature` it returns to `start_temperature` (a reheat: the colouring is kept).
+/// `start_temperature == end_temperature` is Metropolis at a fixed temperature.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnnealSchedule {
-    /// Temperature at each (re)start.
+    /// Temperature at each (re)start and after each reheat.
     pub start_temperature: f32,
-    /// The floor the temperature cools to and then stays at.
+    /// The lowest temperature of a cycle.
     pub end_temperature: f32,
-    /// Factor applied to the temperature every `steps_per_temperature` steps.
+    /// Factor applied to the temperature every `steps_per_temperature` steps (≤ 1).
     pub cooling: f32,
     pub steps_per_temperature: u32,
     pub edge_choice: EdgeChoice,
 }
 
 impl AnnealSchedule {
-    /// The temperature after one more cooling stage.
-    pub fn cooled(&self, temperature: f32) -> f32 {
-        (temperature * self.cooling).max(self.end_temperature)
+    /// The temperature of the next stage: cooled, or reheated to the start when cooling
+    /// would go below the end temperature (f32 arithmetic, as a kernel does it).
+    pub fn next_temperature(&self, temperature: f32) -> f32 {
+        let cooled = temperature * self.cooling;
+        if cooled < self.end_temperature {
+            self.start_temperature
+        } else {
+            cooled
+        }
     }
 }
 

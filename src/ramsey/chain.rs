@@ -12,7 +12,8 @@
 //! 3. otherwise one annealing or tabu step ([`anneal_step`], [`tabu_step`]);
 //! 4. a new lowest energy since the last restart resets the patience counter; otherwise
 //!    the counter goes up, and at `patience` the chain restarts (and skips step 5);
-//! 5. annealing only: after `steps_per_temperature` steps at one temperature it cools.
+//! 5. annealing only: after `steps_per_temperature` steps at one temperature it cools (or
+//!    reheats, [`AnnealSchedule::next_temperature`]).
 //!
 //! A restart takes a fresh random colouring (colour 0 with the problem's starting density,
 //! [`Problem::colour0_threshold`]), or, when the search has start colourings, the
@@ -190,7 +191,7 @@ impl Chain {
             if let LocalSearch::Anneal(schedule) = &self.settings.local_search {
                 self.steps_at_temperature += 1;
                 if self.steps_at_temperature >= schedule.steps_per_temperature {
-                    self.temperature = schedule.cooled(self.temperature);
+                    self.temperature = schedule.next_temperature(self.temperature);
                     self.acceptance = Acceptance::at(self.temperature);
                     self.steps_at_temperature = 0;
                 }

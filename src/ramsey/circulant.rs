@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use super::counting::{count_cliques, energy};
+use super::counting::{count_cliques, count_cliques_up_to, energy};
 use super::rng::Pcg32;
 use super::{Colouring, Problem};
 use crate::games::clique::all_vertices;
@@ -95,6 +95,32 @@ impl Circulant {
         let [colour0, colour1] = self.cliques_through_zero(problem);
         let n = u64::from(self.n);
         n * colour0 / u64::from(problem.s) + n * colour1 / u64::from(problem.t)
+    }
+
+    /// The energy if it is below `bound`, else `None` — counting only as far as needed to
+    /// tell (the exhaustive search skips most class sets this way).
+    pub fn energy_below(&self, problem: &Problem, bound: u64) -> Option<u64> {
+        let colouring = self.colouring();
+        let n = u64::from(self.n);
+        let mut energy = 0;
+        for colour in [0, 1] {
+            let size = u64::from(problem.clique_size(colour));
+            // Cliques through 0 at which this colour alone reaches the bound:
+            // n·c/size ≥ bound − energy  ⇔  c ≥ ⌈(bound − energy)·size / n⌉.
+            let limit = (bound - energy).saturating_mul(size).div_ceil(n);
+            let through = count_cliques_up_to(
+                colouring.adjacency(),
+                super::colouring::colour_mask(colour),
+                colouring.neighbours(0, colour),
+                problem.clique_size(colour) - 1,
+                limit,
+            );
+            energy += n * through / size;
+            if through >= limit || energy >= bound {
+                return None;
+            }
+        }
+        Some(energy)
     }
 }
 
@@ -176,7 +202,10 @@ pub fn search_exhaustive(problem: &Problem, keep: usize) -> CirculantSearch {
                     n: problem.n,
                     distances: u64::from(distances),
                 };
-                lowest.push((circulant.energy(problem), circulant));
+                let bound = lowest.cutoff.map_or(u64::MAX, |(energy, _)| energy + 1);
+                if let Some(energy) = circulant.energy_below(problem, bound) {
+                    lowest.push((energy, circulant));
+                }
                 lowest
             },
         )
@@ -339,6 +368,27 @@ mod tests {
                     "n={n} s={s} t={t} distances {:?}",
                     circulant.distance_list()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bounded_energy_is_the_energy_exactly_when_below_the_bound() {
+        let mut rng = Pcg32::new(32, 0);
+        for (n, s, t) in [(17u32, 4u32, 4u32), (24, 4, 5), (30, 5, 3)] {
+            let problem = Problem::new(n, s, t).unwrap();
+            for _ in 0..20 {
+                let distances = u64::from(rng.next_u32()) & ((1 << distance_classes(n)) - 1);
+                let circulant = Circulant { n, distances };
+                let energy = circulant.energy(&problem);
+                for bound in [0, 1, energy, energy + 1, energy * 2 + 1, u64::MAX] {
+                    let expected = (energy < bound).then_some(energy);
+                    assert_eq!(
+                        circulant.energy_below(&problem, bound),
+                        expected,
+                        "bound {bound}"
+                    );
+                }
             }
         }
     }

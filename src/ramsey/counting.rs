@@ -50,6 +50,28 @@ pub fn count_cliques(adjacency: &[u64], mask: u64, candidates: u64, size: u32) -
     }
 }
 
+/// [`count_cliques`], but stops counting at `limit`: returns min(count, limit).
+pub fn count_cliques_up_to(
+    adjacency: &[u64],
+    mask: u64,
+    candidates: u64,
+    size: u32,
+    limit: u64,
+) -> u64 {
+    if size <= 2 || limit == 0 {
+        return count_cliques(adjacency, mask, candidates, size).min(limit);
+    }
+    let mut total = 0;
+    let mut rest = candidates;
+    while rest.count_ones() >= size && total < limit {
+        let v = rest.trailing_zeros();
+        rest &= rest - 1;
+        let next = rest & (adjacency[v as usize] ^ mask);
+        total += count_cliques_up_to(adjacency, mask, next, size - 1, limit - total);
+    }
+    total.min(limit)
+}
+
 /// Calls `visit` with the members (in increasing order) of every `size`-clique inside
 /// `candidates`, in the order [`count_cliques`] counts them.
 pub fn for_each_clique(
@@ -189,6 +211,16 @@ mod tests {
                             },
                         );
                         assert_eq!(enumerated, brute_force(&colouring, colour, size));
+                        for limit in [0, 1, 3, enumerated, enumerated + 1] {
+                            let capped = count_cliques_up_to(
+                                colouring.adjacency(),
+                                colour_mask(colour),
+                                all,
+                                size,
+                                limit,
+                            );
+                            assert_eq!(capped, enumerated.min(limit));
+                        }
                     }
                 }
             }

@@ -55,9 +55,9 @@ pub struct RamseyBenchArgs {
     /// Steps without a new lowest energy before a restart, in units of E (the edges).
     #[arg(long)]
     patience_per_edge: Option<f64>,
-    /// Tabu: tenure in units of E.
+    /// Tabu: steps a flipped edge stays tabu.
     #[arg(long)]
-    tenure_per_edge: Option<f64>,
+    tenure: Option<u32>,
 }
 
 fn parse_board(text: &str) -> anyhow::Result<Problem> {
@@ -95,8 +95,8 @@ fn settings(args: &RamseyBenchArgs, method: Method, problem: &Problem) -> ChainS
             }
         }
         LocalSearch::Tabu(tabu) => {
-            if let Some(value) = args.tenure_per_edge {
-                tabu.tenure = (value * edges).max(1.0) as u32;
+            if let Some(value) = args.tenure {
+                tabu.tenure = value.max(1);
             }
         }
     }
@@ -110,10 +110,14 @@ pub fn run(_global: &GlobalOptions, args: &RamseyBenchArgs) -> anyhow::Result<()
         .build()
         .context("building a one-thread pool")?;
     pool.install(|| {
-        for board in &args.rate_boards {
+        // An empty list (`--targets ""`) skips that measurement.
+        fn given(list: &[String]) -> impl Iterator<Item = &String> {
+            list.iter().filter(|text| !text.trim().is_empty())
+        }
+        for board in given(&args.rate_boards) {
             step_rate(args, &parse_board(board)?)?;
         }
-        for target in &args.targets {
+        for target in given(&args.targets) {
             let problem = parse_board(target)?;
             for &method in &args.methods {
                 time_to_witness(args, &problem, method)?;
