@@ -492,6 +492,8 @@ fn the_gpu_search_finds_witnesses_and_a_search_moves_between_cpu_and_gpu() {
         "gpu",
         "--chains",
         "64",
+        "--method",
+        "anneal",
         "--json",
         "--out",
         out,
@@ -538,6 +540,8 @@ fn the_gpu_search_finds_witnesses_and_a_search_moves_between_cpu_and_gpu() {
             out,
             "--backend",
             backend,
+            "--method",
+            "anneal",
         ];
         args.extend(if round == 0 {
             ["--chains", "4"].as_slice()

@@ -92,16 +92,21 @@ fn assert_twins(
                 .map(|w| (w.chain, w.step, w.colouring)),
         );
         let snapshot = gpu_search.snapshot().unwrap();
+        // A chain holds at most one witness a round (then waits); a round reports each
+        // labelled colouring once, from the first chain (in chain order) that found it.
+        let mut this_round: Vec<(usize, u64, Colouring)> = Vec::new();
         for (index, (chain, expected)) in cpu.iter_mut().zip(&snapshot.chains).enumerate() {
             // A GPU chain waits while it holds an untaken witness, so it may be behind.
             let behind = expected.counters.steps - chain.counters().steps;
             chain.run(behind, &[]);
-            cpu_witnesses.extend(
-                chain
-                    .take_found()
-                    .into_iter()
-                    .map(|found| (index, found.step, found.colouring)),
-            );
+            for found in chain.take_found() {
+                if this_round
+                    .iter()
+                    .all(|(_, _, seen)| *seen != found.colouring)
+                {
+                    this_round.push((index, found.step, found.colouring));
+                }
+            }
             assert_eq!(
                 &chain.snapshot(),
                 expected,
@@ -109,6 +114,7 @@ fn assert_twins(
                 problem.describe()
             );
         }
+        cpu_witnesses.extend(this_round);
     }
     gpu_witnesses.sort_by_key(|w| (w.0, w.1));
     cpu_witnesses.sort_by_key(|w| (w.0, w.1));

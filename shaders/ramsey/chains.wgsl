@@ -421,7 +421,8 @@ fn step() -> bool {
     }
     states[base + AT_STAGE] += 1u;
     if states[base + AT_STAGE] >= params.steps_per_temperature {
-        states[base + STAGE] = min(states[base + STAGE] + 1u, params.stages - 1u);
+        // The sawtooth: cooler each stage, back to the start after the last.
+        states[base + STAGE] = (states[base + STAGE] + 1u) % params.stages;
         states[base + AT_STAGE] = 0u;
     }
     return true;

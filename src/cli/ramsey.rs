@@ -31,6 +31,12 @@ use super::GlobalOptions;
 /// The method used when `--method` is not given: the fastest to a first witness on
 /// R(4,4)/K_17, R(4,5)/K_24 and R(5,5)/K_34 together (docs/RAMSEY.md).
 pub const DEFAULT_METHOD: Method = Method::Tabu;
+/// The method on the GPU when `--method` is not given (boards past 600 edges, as
+/// `--backend auto` sends there): R(5,5) witnesses on K_38 and K_40 are circulant, and
+/// K_42's come from K_43's best circulants less a vertex, repaired by the annealing chains:
+/// found in 3 s, 3 s and 6 s on the H100, where random starts reach no K_38 witness in 3
+/// minutes (docs/RAMSEY.md). Tabu does not run on the GPU.
+pub const DEFAULT_GPU_METHOD: Method = Method::Circulant;
 /// Minutes searched when `--minutes` is not given.
 pub const DEFAULT_MINUTES: f64 = 10.0;
 /// Class sets the circulant search anneals over when K_n has too many to try them all.
@@ -72,7 +78,8 @@ pub struct RamseyArgs {
     chains: Option<u32>,
     /// anneal: simulated annealing from random colourings; tabu: tabu search from random
     /// colourings; circulant: the best circulant colourings of K_n and K_{n+1} (less a
-    /// vertex) first, then annealing restarting from them. Default: tabu.
+    /// vertex) first, then annealing restarting from them. Default: tabu on the CPU, circulant
+    /// on the GPU.
     #[arg(long, value_enum)]
     method: Option<Method>,
     /// The run directory (default runs/ramsey-S-T-N).
@@ -116,10 +123,13 @@ struct Session {
     started: Instant,
     out: PathBuf,
     archive: RamseyArchive,
-    /// Seconds from the command's start until the chains ran (the backend opened, the
-    /// chains made, circulant starts searched).
+    /// When the command started.
+    invoked: Instant,
+    /// Seconds spent opening the backend and making the chains (pipelines built, chains
+    /// uploaded and started): the start-up, apart from the search.
     startup_seconds: f64,
-    /// Seconds of this run's search until its first new witness class.
+    /// Seconds of this command's search (the circulant phase included, the start-up not)
+    /// until its first new witness class.
     first_witness_seconds: Option<f64>,
 }
 
@@ -133,6 +143,10 @@ impl Session {
         verify_witness(&self.problem, colouring)?;
         if !self.witnesses.insert(colouring) {
             return Ok(false);
+        }
+        if self.first_witness_seconds.is_none() {
+            let searched = self.invoked.elapsed().as_secs_f64() - self.startup_seconds;
+            self.first_witness_seconds = Some(searched);
         }
         let source = format!("ramsey-{}", self.method);
         let sizes = (self.problem.s, self.problem.t);
@@ -167,11 +181,10 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/ramsey-{}-{}-{}", args.s, args.t, args.n)));
     let mut session = if args.resume {
-        resume(global, problem, args, &out)?
+        resume(global, problem, args, &out, invoked)?
     } else {
-        start(global, problem, args, &out)?
+        start(global, problem, args, &out, invoked)?
     };
-    session.startup_seconds = invoked.elapsed().as_secs_f64();
     let deadline = Instant::now() + Duration::from_secs_f64(args.minutes * 60.0);
     search(&mut session, args, deadline)?;
     session.save()?;
@@ -183,7 +196,7 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
 fn backend(
     global: &GlobalOptions,
     problem: &Problem,
-    method: Method,
+    method: Option<Method>,
 ) -> anyhow::Result<Option<Arc<Gpu>>> {
     let edges = problem.n * (problem.n - 1) / 2;
     if global.backend == BackendChoice::Auto && edges <= CPU_EDGES {
@@ -194,7 +207,7 @@ fn backend(
         );
         return Ok(None);
     }
-    if method == Method::Tabu {
+    if method == Some(Method::Tabu) {
         if global.backend == BackendChoice::Gpu {
             bail!("tabu search runs on the CPU only: use --backend cpu, or --method anneal");
         }
@@ -213,6 +226,7 @@ fn start(
     problem: Problem,
     args: &RamseyArgs,
     out: &Path,
+    invoked: Instant,
 ) -> anyhow::Result<Session> {
     let path = checkpoint::checkpoint_path(out);
     if path.exists() {
@@ -221,8 +235,14 @@ fn start(
             path.display()
         );
     }
-    let method = args.method.unwrap_or(DEFAULT_METHOD);
-    let gpu = backend(global, &problem, method)?;
+    let opening = Instant::now();
+    let gpu = backend(global, &problem, args.method)?;
+    let mut startup = opening.elapsed();
+    let method = args.method.unwrap_or(if gpu.is_some() {
+        DEFAULT_GPU_METHOD
+    } else {
+        DEFAULT_METHOD
+    });
     let seed = args.seed.unwrap_or(1);
     let chains = args.chains.unwrap_or_else(|| {
         if gpu.is_some() {
@@ -263,6 +283,7 @@ fn start(
             }
         }
     }
+    let making = Instant::now();
     let search = Engine::start(
         gpu,
         problem,
@@ -271,6 +292,7 @@ fn start(
         chains,
         starts,
     )?;
+    startup += making.elapsed();
     let mut session = Session {
         problem,
         method,
@@ -280,7 +302,8 @@ fn start(
         started,
         out: out.to_owned(),
         archive,
-        startup_seconds: 0.0,
+        invoked,
+        startup_seconds: startup.as_secs_f64(),
         first_witness_seconds: None,
     };
     for colouring in &found {
@@ -299,6 +322,7 @@ fn resume(
     problem: Problem,
     args: &RamseyArgs,
     out: &Path,
+    invoked: Instant,
 ) -> anyhow::Result<Session> {
     let ramsey_dir = out.join("ramsey");
     if ramsey_dir.is_dir() {
@@ -350,7 +374,12 @@ fn resume(
             );
         }
     }
-    let search = Engine::restore(backend(global, &problem, saved.method)?, &saved.search)?;
+    let opening = Instant::now();
+    let search = Engine::restore(
+        backend(global, &problem, Some(saved.method))?,
+        &saved.search,
+    )?;
+    let startup = opening.elapsed();
     let witnesses = WitnessSet::from_entries(saved.witnesses)?;
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;
@@ -374,7 +403,8 @@ fn resume(
         started: Instant::now(),
         out: out.to_owned(),
         archive,
-        startup_seconds: 0.0,
+        invoked,
+        startup_seconds: startup.as_secs_f64(),
         first_witness_seconds: None,
     })
 }
@@ -390,7 +420,6 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
     } else {
         ProgressBar::hidden()
     };
-    let searching = Instant::now();
     let mut steps_per_chain = 256u64;
     let mut last_progress = Instant::now();
     let mut steps_at_progress = session.search.totals();
@@ -406,9 +435,6 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
                 break;
             }
             new_class |= bar.suspend(|| session.take_witness(&witness.colouring))?;
-        }
-        if new_class && session.first_witness_seconds.is_none() {
-            session.first_witness_seconds = Some(searching.elapsed().as_secs_f64());
         }
         // Rounds of about ROUND keep the deadline and the progress prompt.
         let scale = ROUND.as_secs_f64() / took.as_secs_f64().max(1e-6);

@@ -12,9 +12,10 @@
 //! finds a witness keeps it in its slot and restarts; it waits (takes no step) while the
 //! slot is full, until [`GpuSearch::advance`] has taken the witness.
 //!
-//! The temperature travels as its index in the schedule (start, cooled, cooled again, … to
-//! the floor): the acceptance thresholds of every stage are computed once on the CPU, so
-//! the GPU uses bit-identical thresholds. Tabu search stays on the CPU.
+//! The temperature travels as its index in the schedule's sawtooth (start, cooled, cooled
+//! again, … then back to the start): the temperatures and acceptance thresholds of every
+//! stage are computed once on the CPU, so the GPU uses bit-identical ones. Tabu search
+//! stays on the CPU.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -58,8 +59,8 @@ const WITNESSES_CHECKED: usize = 1024;
 /// Steps per dispatch on llvmpipe, whose loop cap a dispatch of many steps would reach.
 const LLVMPIPE_STEPS: u32 = 8;
 
-/// Temperature stages at most: a schedule cooling more slowly is cut off there (its floor
-/// is then not reached; [`GpuSearch::new`] says so).
+/// Temperature stages of one sawtooth cycle at most (a schedule cooling more slowly is an
+/// error on the GPU).
 const MAX_STAGES: usize = 65_536;
 
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -75,18 +76,20 @@ struct Params {
     edge_choice: u32,
 }
 
-/// The temperatures of `schedule`, from the start to the floor.
-fn temperatures(schedule: &AnnealSchedule) -> Vec<f32> {
+/// The temperatures of one cycle of `schedule`'s sawtooth, from the start down to the last
+/// before the reheat; `None` when the cycle is longer than [`MAX_STAGES`].
+fn temperatures(schedule: &AnnealSchedule) -> Option<Vec<f32>> {
     let mut temperatures = vec![schedule.start_temperature];
-    while temperatures.len() < MAX_STAGES {
-        let last = temperatures[temperatures.len() - 1];
-        let next = schedule.cooled(last);
-        if next == last || next.is_nan() {
-            break;
+    loop {
+        let next = schedule.next_temperature(temperatures[temperatures.len() - 1]);
+        if next.to_bits() == schedule.start_temperature.to_bits() || next.is_nan() {
+            return Some(temperatures);
+        }
+        if temperatures.len() == MAX_STAGES {
+            return None;
         }
         temperatures.push(next);
     }
-    temperatures
 }
 
 /// The WGSL source for `problem`.
@@ -238,7 +241,14 @@ impl GpuSearch {
                 reason: "the search has no chains".into(),
             });
         }
-        let temperatures = temperatures(&schedule);
+        let Some(temperatures) = temperatures(&schedule) else {
+            return Err(RamseyError::Unsupported(format!(
+                "the annealing schedule cools through more than {MAX_STAGES} temperatures before \
+                 it reheats (start {}, end {}, cooling {}); the GPU search takes at most that \
+                 many: cool faster, or use --backend cpu",
+                schedule.start_temperature, schedule.end_temperature, schedule.cooling
+            )));
+        };
         let starts = snapshot
             .starts
             .iter()
