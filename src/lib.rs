@@ -3,7 +3,8 @@
 //! exists. See `docs/ARCHITECTURE.md` for the layers and the data flow: `games` → `search`
 //! → `selfplay` → `train`, with `evaluate` and `run_dir` beside the trainer, and `bundled`
 //! holding the trained networks shipped inside the library; `storage` is the file system
-//! (`std::fs` natively, memory mirrored into IndexedDB in a browser).
+//! (`std::fs` natively, memory mirrored into IndexedDB in a browser). `ramsey` searches for
+//! Ramsey witnesses (colourings of K_n without monochromatic cliques) by local search.
 
 #[cfg(feature = "app")]
 pub mod app;
@@ -14,6 +15,7 @@ pub mod games;
 pub mod gpu;
 pub mod graph;
 pub mod nn;
+pub mod ramsey;
 pub mod run_dir;
 pub mod search;
 pub mod selfplay;

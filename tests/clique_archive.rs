@@ -264,3 +264,86 @@ fn the_gallery_groups_witnesses_by_brute_force_isomorphism_and_flags_a_forged_on
     assert!(last.verified.as_ref().unwrap_err().contains("K_3"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn old_lines_without_t_read_as_t_equal_k_and_asymmetric_witnesses_count_apart() {
+    use wgzero::games::clique::archive::BoardCounts;
+    use wgzero::games::clique::canonical::canonical_form;
+    let dir = fresh_dir("asymmetric");
+    let circulant = |n: u32, distances: &[u32]| -> Vec<u64> {
+        (0..n)
+            .map(|v| {
+                distances.iter().fold(0u64, |row, &d| {
+                    row | 1 << ((v + d) % n) | 1 << ((v + n - d) % n)
+                })
+            })
+            .collect()
+    };
+    // A line as archives wrote it before asymmetric witnesses: no "t".
+    let pentagon = circulant(5, &[1]);
+    let old_line = format!(
+        "{{\"n\":5,\"k\":3,\"graph6\":\"{}\",\"canonical_graph6\":\"{}\",\"source\":\"old\",\"time_unix_ms\":0}}\n",
+        graph6::encode(5, &pentagon),
+        graph6::encode(5, &canonical_form(5, &pentagon))
+    );
+    std::fs::create_dir_all(dir.join("ramsey")).unwrap();
+    std::fs::write(dir.join(ARCHIVE_FILE), &old_line).unwrap();
+    let mut archive = RamseyArchive::open(&dir).unwrap();
+    let symmetric = BoardCounts {
+        n: 5,
+        k: 3,
+        t: 3,
+        records: 1,
+        distinct_labelled: 1,
+        distinct_up_to_isomorphism: 1,
+    };
+    assert_eq!(archive.counts(), [symmetric.clone()]);
+    // The Wagner graph (Z_8, distances 1 and 4) is triangle-free with no independent set
+    // of 4: no K_3 in colour 0, no K_4 in colour 1. Its complement is the (4,3) witness.
+    let wagner = circulant(8, &[1, 4]);
+    let complement = circulant(8, &[2, 3]);
+    archive
+        .record_colourings(8, (3, 4), std::slice::from_ref(&wagner), "test")
+        .unwrap();
+    assert!(matches!(
+        archive.record_colourings(8, (4, 3), std::slice::from_ref(&wagner), "test"),
+        Err(ArchiveError::WitnessRejected { s: 4, t: 3, .. })
+    ));
+    let outcome = archive
+        .record_colourings(8, (4, 3), &[complement.clone(), complement], "test")
+        .unwrap();
+    assert!(outcome[0].new_up_to_isomorphism && !outcome[1].new_labelled);
+    // The pentagon as an R(3,3) witness again: the old line's board.
+    archive
+        .record_colourings(5, (3, 3), std::slice::from_ref(&pentagon), "test")
+        .unwrap();
+    let boards: Vec<(u32, u32, u32, u64, u64)> = archive
+        .counts()
+        .iter()
+        .map(|b| (b.n, b.k, b.t, b.records, b.distinct_up_to_isomorphism))
+        .collect();
+    assert_eq!(boards, [(5, 3, 3, 2, 1), (8, 3, 4, 1, 1), (8, 4, 3, 2, 1)]);
+    drop(archive);
+    let text = std::fs::read_to_string(dir.join(ARCHIVE_FILE)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].contains("\"k\":3,\"t\":4,"), "{}", lines[1]);
+    assert!(
+        !lines[4].contains("\"t\""),
+        "symmetric lines keep the old form: {}",
+        lines[4]
+    );
+    let reopened = RamseyArchive::open(&dir).unwrap();
+    assert_eq!(
+        reopened.counts()[0],
+        BoardCounts {
+            records: 2,
+            ..symmetric
+        }
+    );
+    assert_eq!(verify(&dir).unwrap().boards, reopened.counts());
+    let (classes, _) = witness_classes(&dir).unwrap();
+    let sizes: Vec<(u32, u32, u32)> = classes.iter().map(|c| (c.n, c.k, c.t)).collect();
+    assert_eq!(sizes, [(5, 3, 3), (8, 3, 4), (8, 4, 3)]);
+    assert!(classes.iter().all(|c| c.verified.is_ok()));
+    let _ = std::fs::remove_dir_all(&dir);
+}

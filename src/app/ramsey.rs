@@ -1,5 +1,6 @@
 //! The Ramsey gallery: the counterexamples a run archived (drawn `avoid` games: 2-colourings
-//! of K_n without a monochromatic K_k), one card per class up to isomorphism, with how
+//! of K_n without a monochromatic K_k; and `wgzero ramsey`'s witnesses, which may avoid
+//! K_s in colour 0 and K_t in colour 1), one card per class up to isomorphism, with how
 //! often it was found and its independent re-check; any of them copies as graph6.
 
 use std::path::{Path, PathBuf};
@@ -97,7 +98,7 @@ impl RamseyTab {
         if classes.is_empty() {
             ui.label(
                 "No counterexamples yet: they are the drawn games of avoid mode (a full \
-                 board without a monochromatic K_k).",
+                 board without a monochromatic K_k) and the witnesses `wgzero ramsey` finds.",
             );
             return;
         }
@@ -113,10 +114,10 @@ impl RamseyTab {
                             ui.set_width(220.0);
                             ui.label(
                                 egui::RichText::new(format!(
-                                    "#{}: K_{}, no monochromatic K_{}",
+                                    "#{}: K_{}, {}",
                                     index + 1,
                                     class.n,
-                                    class.k
+                                    avoided_cliques(class.k, class.t)
                                 ))
                                 .strong(),
                             );
@@ -135,7 +136,10 @@ impl RamseyTab {
                             ));
                             match &class.verified {
                                 Ok(()) => {
-                                    ui.label("verified: no monochromatic K_k (re-checked)");
+                                    ui.label(format!(
+                                        "verified: {} (re-checked)",
+                                        avoided_cliques(class.k, class.t)
+                                    ));
                                 }
                                 Err(reason) => {
                                     ui.colored_label(
@@ -160,6 +164,16 @@ impl RamseyTab {
             ui.ctx().copy_text(text.clone());
             self.copied = Some(text);
         }
+    }
+}
+
+/// What a witness avoids: "no monochromatic K_4", or "no K_4 in colour 0, no K_5 in
+/// colour 1" for an asymmetric R(s,t) witness.
+fn avoided_cliques(s: u32, t: u32) -> String {
+    if s == t {
+        format!("no monochromatic K_{s}")
+    } else {
+        format!("no K_{s} in colour 0, no K_{t} in colour 1")
     }
 }
 

@@ -174,14 +174,18 @@ fn run_verify(args: &VerifyArgs) -> anyhow::Result<()> {
         }
     );
     for board in &report.boards {
+        let sizes = if board.k == board.t {
+            format!("k={}", board.k)
+        } else {
+            format!("s={} t={}", board.k, board.t)
+        };
         println!(
-            "  n={} k={} (R({k},{k}) > {n}): {} records, {} distinct labelled colourings, {} up to isomorphism",
-            board.n,
-            board.k,
+            "  n={n} {sizes} (R({s},{t}) > {n}): {} records, {} distinct labelled colourings, {} up to isomorphism",
             board.records,
             board.distinct_labelled,
             board.distinct_up_to_isomorphism,
-            k = board.k,
+            s = board.k,
+            t = board.t,
             n = board.n,
         );
     }

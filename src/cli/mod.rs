@@ -10,6 +10,7 @@ mod eval;
 mod export;
 mod info;
 mod play;
+mod ramsey;
 mod search;
 mod settings;
 mod train;
@@ -67,6 +68,9 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Search one position and print the root's children (visits, priors, values).
     Search(search::SearchArgs),
+    /// Find Ramsey witnesses: 2-colourings of K_n with no K_s in colour 0 and no K_t in
+    /// colour 1 (local search on the CPU), printed as graph6 and archived.
+    Ramsey(ramsey::RamseyArgs),
     /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
     Train(train::TrainArgs),
     // about and long_about are in eval.rs, play.rs and export.rs (a doc comment here would
@@ -88,6 +92,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Clique(command) => clique::run(&cli.global, &command),
         Command::Bench(command) => bench::run(&cli.global, &command),
         Command::Search(args) => search::run(&cli.global, &args),
+        Command::Ramsey(args) => ramsey::run(&cli.global, &args),
         Command::Train(args) => train::run(&cli.global, &args),
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),

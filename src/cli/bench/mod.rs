@@ -6,6 +6,7 @@ mod host_learning;
 mod host_pipeline;
 mod kernels;
 mod programs;
+mod ramsey;
 mod selfplay;
 #[cfg(feature = "app")]
 mod tree_view;
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     /// Random-playout throughput of the clique rules (WGSL on the GPU, and the Rust rules on
     /// the CPU for reference).
     Clique(clique::CliqueBenchArgs),
+    /// The Ramsey witness search on one core: steps/s of a chain, and seconds to a first
+    /// witness on small targets for each method.
+    Ramsey(ramsey::RamseyBenchArgs),
     /// Host pipeline throughput: CPU reference self-play positions/s (with the network's
     /// share of the time) and training steps/s.
     HostPipeline(host_pipeline::HostPipelineArgs),
@@ -44,6 +48,7 @@ pub fn run(global: &GlobalOptions, command: &BenchCommand) -> anyhow::Result<()>
         BenchCommand::Chess(args) => chess::run(global, args),
         BenchCommand::Selfplay(args) => selfplay::run(global, args),
         BenchCommand::Clique(args) => clique::run(global, args),
+        BenchCommand::Ramsey(args) => ramsey::run(global, args),
         BenchCommand::HostPipeline(args) => host_pipeline::run(global, args),
         BenchCommand::HostLearning(args) => host_learning::run(global, args),
         #[cfg(feature = "app")]

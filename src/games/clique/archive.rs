@@ -1,13 +1,18 @@
 //! The Ramsey counterexample archive: every drawn `avoid` game is a 2-colouring of K_n with
 //! no monochromatic K_k, a witness that R(k,k) > n. Wherever such a game ends (self-play,
 //! evaluation, the app), [`RamseyArchive::record`] checks it independently and appends it.
+//! The witness search (`crate::ramsey`) archives asymmetric witnesses too — no K_s in
+//! colour 0, no K_t in colour 1, so R(s,t) > n — through
+//! [`RamseyArchive::record_colourings`].
 //!
 //! Format: `<run dir>/ramsey/counterexamples.jsonl`, one JSON object a line:
-//! `{"n", "k", "graph6" (the colour-0 graph), "canonical_graph6" (its canonical form),
-//! "source", "time_unix_ms"}`. Appends are followed by fsync; a torn last line (a crash
+//! `{"n", "k", "t" (only when t ≠ k), "graph6" (the colour-0 graph), "canonical_graph6"
+//! (its canonical form), "source", "time_unix_ms"}`; `k` is the clique size colour 0
+//! avoids (s), `t` the one colour 1 avoids, and a line without `t` (every line of older
+//! archives) has t = k. Appends are followed by fsync; a torn last line (a crash
 //! mid-append) is skipped by readers and cut off when the archive is next opened for
 //! writing. Counts: distinct labelled colourings (the colour-0 graph determines the
-//! colouring) and distinct colour-0 graphs up to isomorphism, per (n, k).
+//! colouring) and distinct colour-0 graphs up to isomorphism, per (n, s, t).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -16,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::canonical::canonical_form;
-use super::detection::has_clique_exhaustive;
+use super::detection::{contains_clique, has_clique_exhaustive};
 use super::state::{CliqueState, Status};
 use super::{Mode, all_vertices, graph6};
 use crate::storage::{self, File};
@@ -41,6 +46,15 @@ pub enum ArchiveError {
         "the independent check rejects this colouring of K_{n}: {reason}; the rules that drew this game are wrong"
     )]
     CheckFailed { n: u32, k: u32, reason: String },
+    #[error(
+        "the independent check rejects this colouring of K_{n} as a witness that R({s},{t}) > {n}: {reason}; the search that found it is wrong"
+    )]
+    WitnessRejected {
+        n: u32,
+        s: u32,
+        t: u32,
+        reason: String,
+    },
     #[error("{path} line {line}: {message}")]
     Corrupt {
         path: PathBuf,
@@ -60,7 +74,12 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RamseyRecord {
     pub n: u32,
+    /// The clique size colour 0 avoids: k of the clique game, s of R(s,t).
     pub k: u32,
+    /// The clique size colour 1 avoids when it differs from `k` (t of R(s,t)); `None`
+    /// means t = k, as in every line written before asymmetric witnesses existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t: Option<u32>,
     /// The colour-0 (player 0's) graph in graph6.
     pub graph6: String,
     /// The canonical form of that graph in graph6: equal for isomorphic graphs.
@@ -70,11 +89,19 @@ pub struct RamseyRecord {
     pub time_unix_ms: u64,
 }
 
-/// Counts of one board size.
+impl RamseyRecord {
+    /// (s, t): the clique sizes colour 0 and colour 1 avoid.
+    pub fn clique_sizes(&self) -> (u32, u32) {
+        (self.k, self.t.unwrap_or(self.k))
+    }
+}
+
+/// Counts of one board: K_n with colour 0 avoiding K_k (s) and colour 1 avoiding K_t.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BoardCounts {
     pub n: u32,
     pub k: u32,
+    pub t: u32,
     /// Lines recorded (every drawn game, repeats included).
     pub records: u64,
     pub distinct_labelled: u64,
@@ -93,6 +120,41 @@ pub struct RecordOutcome {
 /// The independent check: K_n fully 2-coloured (colour 1 = the complement of colour 0) and
 /// no k-subset monochromatic, testing every k-subset in both colours.
 pub fn check_counterexample(n: u32, k: u32, colour0: &[u64]) -> Result<(), String> {
+    check_witness(n, k, k, colour0)
+}
+
+/// k-subsets beyond which [`check_witness`] searches depth first instead of testing each
+/// one: C(64, 6) ≈ 7.5e7 subsets take about a second, C(64, 8) ≈ 4.4e9 over a minute.
+const EXHAUSTIVE_SUBSETS_LIMIT: u128 = 100_000_000;
+
+/// C(n, k), exactly (n ≤ 64 fits a u128).
+fn binomial(n: u32, k: u32) -> u128 {
+    if k > n {
+        return 0;
+    }
+    let k = k.min(n - k);
+    (0..k).fold(1u128, |product, i| {
+        product * u128::from(n - i) / u128::from(i + 1)
+    })
+}
+
+/// Does the graph on 0..n hold a K_k? Tests every k-subset ([`has_clique_exhaustive`])
+/// while there are at most [`EXHAUSTIVE_SUBSETS_LIMIT`] of them, else searches depth first
+/// ([`contains_clique`]); both are independent of the witness search's clique counter.
+fn has_clique_checked(graph: &[u64], n: u32, k: u32) -> bool {
+    if binomial(n, k) <= EXHAUSTIVE_SUBSETS_LIMIT {
+        has_clique_exhaustive(graph, n, k)
+    } else {
+        contains_clique(graph, all_vertices(n), k)
+    }
+}
+
+/// The independent check of an R(s,t) witness: K_n fully 2-coloured (colour 1 = the
+/// complement of colour 0), no K_s in colour 0 and no K_t in colour 1.
+pub fn check_witness(n: u32, s: u32, t: u32, colour0: &[u64]) -> Result<(), String> {
+    if colour0.len() != n as usize {
+        return Err(format!("{} adjacency rows for {n} vertices", colour0.len()));
+    }
     let all = all_vertices(n);
     for (v, &neighbours) in colour0.iter().enumerate() {
         if neighbours & !all != 0 || neighbours >> v & 1 == 1 {
@@ -104,8 +166,8 @@ pub fn check_counterexample(n: u32, k: u32, colour0: &[u64]) -> Result<(), Strin
     let colour1: Vec<u64> = (0..n as usize)
         .map(|v| !colour0[v] & all & !(1 << v))
         .collect();
-    for (colour, graph) in [(0, colour0), (1, &colour1[..])] {
-        if has_clique_exhaustive(graph, n, k) {
+    for (colour, graph, k) in [(0, colour0, s), (1, &colour1[..], t)] {
+        if has_clique_checked(graph, n, k) {
             return Err(format!("colour {colour} holds a K_{k}"));
         }
     }
@@ -144,9 +206,9 @@ fn read_records(path: &Path) -> Result<(Vec<RamseyRecord>, bool), ArchiveError> 
 pub struct RamseyArchive {
     path: PathBuf,
     file: File,
-    labelled: HashSet<(u32, u32, String)>,
-    up_to_isomorphism: HashSet<(u32, u32, String)>,
-    counts: BTreeMap<(u32, u32), BoardCounts>,
+    labelled: HashSet<(u32, u32, u32, String)>,
+    up_to_isomorphism: HashSet<(u32, u32, u32, String)>,
+    counts: BTreeMap<(u32, u32, u32), BoardCounts>,
 }
 
 impl RamseyArchive {
@@ -187,14 +249,16 @@ impl RamseyArchive {
     }
 
     fn count(&mut self, record: &RamseyRecord) -> RecordOutcome {
-        let (n, k) = (record.n, record.k);
-        let new_labelled = self.labelled.insert((n, k, record.graph6.clone()));
+        let n = record.n;
+        let (k, t) = record.clique_sizes();
+        let new_labelled = self.labelled.insert((n, k, t, record.graph6.clone()));
         let new_up_to_isomorphism =
             self.up_to_isomorphism
-                .insert((n, k, record.canonical_graph6.clone()));
-        let counts = self.counts.entry((n, k)).or_insert(BoardCounts {
+                .insert((n, k, t, record.canonical_graph6.clone()));
+        let counts = self.counts.entry((n, k, t)).or_insert(BoardCounts {
             n,
             k,
+            t,
             ..BoardCounts::default()
         });
         counts.records += 1;
@@ -230,8 +294,43 @@ impl RamseyArchive {
             .par_iter()
             .map(|state| Self::checked_record(state, source))
             .collect::<Result<Vec<_>, _>>()?;
+        self.append(&records)
+    }
+
+    /// Checks each colouring of K_n (`[n]` colour-0 adjacency bitsets) with
+    /// [`check_witness`] as a witness that R(s,t) > n, then appends them all with one
+    /// fsync; one that fails the check is an error and none is written.
+    pub fn record_colourings(
+        &mut self,
+        n: u32,
+        (s, t): (u32, u32),
+        colourings: &[Vec<u64>],
+        source: &str,
+    ) -> Result<Vec<RecordOutcome>, ArchiveError> {
+        use rayon::prelude::*;
+        let records = colourings
+            .par_iter()
+            .map(|colour0| {
+                check_witness(n, s, t, colour0)
+                    .map_err(|reason| ArchiveError::WitnessRejected { n, s, t, reason })?;
+                Ok(RamseyRecord {
+                    n,
+                    k: s,
+                    t: (t != s).then_some(t),
+                    graph6: graph6::encode(n, colour0),
+                    canonical_graph6: graph6::encode(n, &canonical_form(n, colour0)),
+                    source: source.to_owned(),
+                    time_unix_ms: now_unix_ms(),
+                })
+            })
+            .collect::<Result<Vec<_>, ArchiveError>>()?;
+        self.append(&records)
+    }
+
+    /// Appends checked records with one fsync and counts them.
+    fn append(&mut self, records: &[RamseyRecord]) -> Result<Vec<RecordOutcome>, ArchiveError> {
         let mut lines = String::new();
-        for record in &records {
+        for record in records {
             let line = serde_json::to_string(record).map_err(|error| ArchiveError::Io {
                 path: self.path.clone(),
                 source: error.into(),
@@ -282,20 +381,25 @@ impl RamseyArchive {
         let record = RamseyRecord {
             n: config.n,
             k: config.k,
+            t: None,
             graph6: graph6::encode(config.n, colour0),
             canonical_graph6: graph6::encode(config.n, &canonical_form(config.n, colour0)),
             source: source.to_owned(),
-            time_unix_ms: web_time::SystemTime::now()
-                .duration_since(web_time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_millis() as u64),
+            time_unix_ms: now_unix_ms(),
         };
         Ok(record)
     }
 
-    /// Counts per (n, k), in increasing order.
+    /// Counts per (n, s, t), in increasing order.
     pub fn counts(&self) -> Vec<BoardCounts> {
         self.counts.values().cloned().collect()
     }
+}
+
+fn now_unix_ms() -> u64 {
+    web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 /// The file of the archive `path` names: a run directory, its `ramsey/` folder or the file.
@@ -310,17 +414,19 @@ fn archive_file(path: &Path) -> PathBuf {
 }
 
 /// The independent check of one record: its graph6 decodes to an n-vertex graph, the
-/// colouring is a counterexample ([`check_counterexample`]), and the stored canonical form
-/// is the graph's. Returns n and the canonical form, or what is wrong.
+/// colouring is a witness ([`check_witness`]), and the stored canonical form is the
+/// graph's. Returns n and the canonical form, or what is wrong.
 fn check_record(record: &RamseyRecord) -> Result<(u32, String), String> {
     let (n, adjacency) = graph6::decode(&record.graph6).map_err(|e| e.to_string())?;
-    if n != record.n || !(3..=n).contains(&record.k) {
+    let (s, t) = record.clique_sizes();
+    if n != record.n || s < 2 || t < 2 {
         return Err(format!(
-            "n = {}, k = {} do not fit a graph of {n} vertices",
-            record.n, record.k
+            "n = {}, clique sizes {s} and {t} do not fit a graph of {n} vertices (each \
+             clique size is at least 2)",
+            record.n
         ));
     }
-    check_counterexample(n, record.k, &adjacency)
+    check_witness(n, s, t, &adjacency)
         .map_err(|reason| format!("not a counterexample: {reason}"))?;
     let canonical = graph6::encode(n, &canonical_form(n, &adjacency));
     if canonical != record.canonical_graph6 {
@@ -336,7 +442,10 @@ fn check_record(record: &RamseyRecord) -> Result<(u32, String), String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WitnessClass {
     pub n: u32,
+    /// The clique size colour 0 avoids (s).
     pub k: u32,
+    /// The clique size colour 1 avoids (t; equal to k for the clique game's witnesses).
+    pub t: u32,
     /// The first record of the class (its colour-0 graph in graph6).
     pub example: RamseyRecord,
     /// Records of the class (every game that ended in it, repeats included).
@@ -357,23 +466,26 @@ pub fn witness_classes(path: &Path) -> Result<(Vec<WitnessClass>, bool), Archive
     }
     let (records, torn) = read_records(&file)?;
     let mut classes: Vec<WitnessClass> = Vec::new();
-    let mut index_of: BTreeMap<(u32, u32, String), usize> = BTreeMap::new();
+    let mut index_of: BTreeMap<(u32, u32, u32, String), usize> = BTreeMap::new();
     let mut labelled = HashSet::new();
     for record in records {
         let checked = check_record(&record);
+        let (k, t) = record.clique_sizes();
         // A record that fails its check is a class of its own under its stored form.
         let key = (
             record.n,
-            record.k,
+            k,
+            t,
             checked
                 .as_ref()
                 .map_or_else(|_| record.canonical_graph6.clone(), |(_, c)| c.clone()),
         );
-        let new_labelled = labelled.insert((record.n, record.k, record.graph6.clone()));
+        let new_labelled = labelled.insert((record.n, k, t, record.graph6.clone()));
         let index = *index_of.entry(key).or_insert_with(|| {
             classes.push(WitnessClass {
                 n: record.n,
-                k: record.k,
+                k,
+                t,
                 example: record.clone(),
                 found: 0,
                 distinct_labelled: 0,
@@ -409,22 +521,24 @@ pub fn verify(path: &Path) -> Result<VerifyReport, ArchiveError> {
     let (records, torn) = read_records(&file)?;
     let mut labelled = HashSet::new();
     let mut up_to_isomorphism = HashSet::new();
-    let mut counts: BTreeMap<(u32, u32), BoardCounts> = BTreeMap::new();
+    let mut counts: BTreeMap<(u32, u32, u32), BoardCounts> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
         let (n, canonical) = check_record(record).map_err(|message| ArchiveError::Corrupt {
             path: file.clone(),
             line: index + 1,
             message,
         })?;
-        let board = counts.entry((n, record.k)).or_insert(BoardCounts {
+        let (k, t) = record.clique_sizes();
+        let board = counts.entry((n, k, t)).or_insert(BoardCounts {
             n,
-            k: record.k,
+            k,
+            t,
             ..BoardCounts::default()
         });
         board.records += 1;
-        board.distinct_labelled += u64::from(labelled.insert((n, record.k, record.graph6.clone())));
+        board.distinct_labelled += u64::from(labelled.insert((n, k, t, record.graph6.clone())));
         board.distinct_up_to_isomorphism +=
-            u64::from(up_to_isomorphism.insert((n, record.k, canonical)));
+            u64::from(up_to_isomorphism.insert((n, k, t, canonical)));
     }
     Ok(VerifyReport {
         file,
