@@ -107,7 +107,7 @@ fn parse_minutes(text: &str) -> Result<f64, String> {
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds >= 0.1 && seconds <= 1e6 => Ok(seconds),
+        Ok(seconds) if seconds.is_finite() && (0.1..=1e6).contains(&seconds) => Ok(seconds),
         _ => Err(format!("{text:?} is not a number of seconds >= 0.1")),
     }
 }
