@@ -297,7 +297,7 @@ fn old_lines_without_t_read_as_t_equal_k_and_asymmetric_witnesses_count_apart() 
         distinct_labelled: 1,
         distinct_up_to_isomorphism: 1,
     };
-    assert_eq!(archive.counts(), [symmetric.clone()]);
+    assert_eq!(archive.counts(), std::slice::from_ref(&symmetric));
     // The Wagner graph (Z_8, distances 1 and 4) is triangle-free with no independent set
     // of 4: no K_3 in colour 0, no K_4 in colour 1. Its complement is the (4,3) witness.
     let wagner = circulant(8, &[1, 4]);

@@ -230,7 +230,7 @@ pub fn search_local(
 ) -> CirculantSearch {
     let classes = distance_classes(problem.n);
     let tenure = u64::from(classes.div_ceil(4));
-    let mut rng = Pcg32::new(seed, 0x_c1_2c_01a7);
+    let mut rng = Pcg32::new(seed, 0xc12c_01a7);
     let mut lowest = Lowest::new(keep);
     let mut evaluated = 0;
     let random = |rng: &mut Pcg32| Circulant {
@@ -248,7 +248,7 @@ pub fn search_local(
     while evaluated < evaluations {
         step += 1;
         let mut chosen: Option<(u64, Circulant, usize)> = None;
-        for class in 0..classes as usize {
+        for (class, &until) in tabu_until.iter().enumerate() {
             let candidate = Circulant {
                 distances: current.distances ^ 1 << class,
                 ..current
@@ -256,7 +256,7 @@ pub fn search_local(
             let energy = candidate.energy(problem);
             evaluated += 1;
             lowest.push((energy, candidate));
-            let allowed = tabu_until[class] <= step || energy < run_best;
+            let allowed = until <= step || energy < run_best;
             if allowed && chosen.is_none_or(|(best, _, _)| energy < best) {
                 chosen = Some((energy, candidate, class));
             }
