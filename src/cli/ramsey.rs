@@ -62,7 +62,7 @@ pub struct RamseyArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=64))]
     n: u32,
     /// Time budget of this invocation, in minutes (a resumed search gets this much more).
-    #[arg(long, default_value_t = DEFAULT_MINUTES, value_parser = parse_minutes)]
+    #[arg(long, default_value_t = DEFAULT_MINUTES, value_parser = super::settings::minutes)]
     minutes: f64,
     /// Witnesses to find, distinct up to isomorphism (of the colour-0 graph), counting those
     /// a resumed search found before.
@@ -92,24 +92,8 @@ pub struct RamseyArgs {
     #[arg(long)]
     json: bool,
     /// Seconds between checkpoints (a kill loses at most this much search).
-    #[arg(long, default_value_t = 5.0, value_parser = parse_seconds)]
+    #[arg(long, default_value_t = 5.0, value_parser = super::settings::seconds)]
     checkpoint_seconds: f64,
-}
-
-fn parse_minutes(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(minutes) if minutes.is_finite() && minutes > 0.0 && minutes <= 1e6 => Ok(minutes),
-        _ => Err(format!(
-            "{text:?} is not a number of minutes > 0 (e.g. 10 or 0.5)"
-        )),
-    }
-}
-
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && (0.1..=1e6).contains(&seconds) => Ok(seconds),
-        _ => Err(format!("{text:?} is not a number of seconds >= 0.1")),
-    }
 }
 
 /// A search being run, with what it has found.

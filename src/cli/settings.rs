@@ -56,7 +56,8 @@ pub fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-fn minutes(text: &str) -> Result<f64, String> {
+/// A number of minutes: above 0, at most 10^7.
+pub fn minutes(text: &str) -> Result<f64, String> {
     let value = float_in(text, 0.0, 1e7)?;
     if value > 0.0 {
         Ok(value)

@@ -24,8 +24,8 @@ pub struct TabuSettings {
     pub tenure: u32,
 }
 
-/// One tabu step at chain step `step` (see the module doc); the board's energy must be
-/// positive. `tabu_until` is `[E]`; `run_best_energy` is the lowest energy since the last
+/// One tabu step at chain step `step` (see the module doc) on a board with a positive
+/// energy. `tabu_until` is `[E]`; `run_best_energy` is the lowest energy since the last
 /// restart. Returns the edge flipped.
 pub fn tabu_step(
     board: &mut Board,
