@@ -164,12 +164,13 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/ramsey-{}-{}-{}", args.s, args.t, args.n)));
+    // The budget includes the circulant phase of a new search.
+    let deadline = invoked + Duration::from_secs_f64(args.minutes * 60.0);
     let mut session = if args.resume {
         resume(global, problem, args, &out, invoked)?
     } else {
         start(global, problem, args, &out, invoked)?
     };
-    let deadline = Instant::now() + Duration::from_secs_f64(args.minutes * 60.0);
     search(&mut session, args, deadline)?;
     session.save()?;
     report(&session, args)
