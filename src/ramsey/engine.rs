@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::chain::{ChainCounters, ChainSettings, LocalSearch};
+use super::chain::{ChainCounters, ChainSettings};
 use super::gpu::{GpuProgress, GpuSearch};
 use super::search::{Search, SearchSnapshot, Witness};
 use super::{Colouring, Problem, RamseyError};
@@ -24,8 +24,8 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// A new search of `chains` chains: on `gpu` when given (annealing only), else on the
-    /// CPU cores.
+    /// A new search of `chains` chains: on `gpu` when given (annealing only: `GpuSearch`
+    /// refuses tabu), else on the CPU cores.
     pub fn start(
         gpu: Option<Arc<Gpu>>,
         problem: Problem,
@@ -36,7 +36,6 @@ impl Engine {
     ) -> Result<Self, RamseyError> {
         match gpu {
             Some(gpu) => {
-                check_gpu_settings(&settings)?;
                 let mut search = Box::new(GpuSearch::start(
                     gpu, problem, settings, seed, chains, &starts,
                 )?);
@@ -53,7 +52,6 @@ impl Engine {
     pub fn restore(gpu: Option<Arc<Gpu>>, snapshot: &SearchSnapshot) -> Result<Self, RamseyError> {
         match gpu {
             Some(gpu) => {
-                check_gpu_settings(&snapshot.settings)?;
                 let mut search = Box::new(GpuSearch::new(gpu, snapshot)?);
                 let (_, progress) = search.advance(0)?;
                 Ok(Engine::Gpu { search, progress })
@@ -125,14 +123,5 @@ impl Engine {
             Engine::Cpu(search) => Ok(search.snapshot()),
             Engine::Gpu { search, .. } => search.snapshot(),
         }
-    }
-}
-
-fn check_gpu_settings(settings: &ChainSettings) -> Result<(), RamseyError> {
-    match settings.local_search {
-        LocalSearch::Anneal(_) => Ok(()),
-        LocalSearch::Tabu(_) => Err(RamseyError::Unsupported(
-            "tabu search runs on the CPU only: use --backend cpu, or --method anneal".into(),
-        )),
     }
 }
