@@ -1,7 +1,7 @@
 //! The GPU witness search against its CPU twin: flip deltas equal `Board::flip_delta` on
 //! random colourings, and GPU chains take exactly the CPU chains' steps (colourings, draws,
-//! counters, temperatures, restarts and witnesses): started on the GPU, and after leaving
-//! the GPU as a snapshot and coming back.
+//! counters, temperatures, tabu lists, restarts and witnesses), for annealing and tabu
+//! search: started on the GPU, and after leaving the GPU as a snapshot and coming back.
 
 use wgzero::ramsey::anneal::{AnnealSchedule, EdgeChoice};
 use wgzero::ramsey::board::Board;
@@ -9,6 +9,7 @@ use wgzero::ramsey::chain::{Chain, ChainSettings, LocalSearch};
 use wgzero::ramsey::gpu::GpuSearch;
 use wgzero::ramsey::rng::Pcg32;
 use wgzero::ramsey::search::{Method, Search};
+use wgzero::ramsey::tabu::TabuSettings;
 use wgzero::ramsey::{Colouring, Problem};
 use wgzero::testing::test_gpu;
 
@@ -173,4 +174,28 @@ fn gpu_chains_take_the_cpu_chains_steps_with_restarts_and_witnesses() {
         2,
         30,
     );
+}
+
+fn tabu(tenure: u32, patience: u64) -> ChainSettings {
+    ChainSettings {
+        local_search: LocalSearch::Tabu(TabuSettings { tenure }),
+        patience,
+    }
+}
+
+#[test]
+fn gpu_tabu_chains_take_the_cpu_chains_steps_with_restarts_and_witnesses() {
+    if test_gpu().is_none() {
+        return;
+    }
+    // R(3,3) on K_5: witnesses within a few steps; a tenure long enough that no conflicting
+    // edge is allowed at times (the random fallback). Then R(3,4) on K_9, which has no
+    // witness, so short patience restarts; R(4,4) on K_17 and a board past 32 vertices; each
+    // through a snapshot halfway.
+    let (_, witnesses) = assert_twins(Problem::new(5, 3, 3).unwrap(), tabu(6, 5), 6, 4, 20);
+    assert!(witnesses > 6, "{witnesses} witnesses");
+    let (restarts, _) = assert_twins(Problem::new(9, 3, 4).unwrap(), tabu(8, 10), 4, 4, 30);
+    assert!(restarts > 0, "no restarts");
+    assert_twins(Problem::new(17, 4, 4).unwrap(), tabu(8, 340), 3, 2, 40);
+    assert_twins(Problem::new(36, 5, 4).unwrap(), tabu(8, 40), 2, 2, 6);
 }

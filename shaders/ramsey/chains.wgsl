@@ -1,5 +1,5 @@
 // Ramsey witness search on the GPU: one search chain per thread, the twin of
-// src/ramsey/chain.rs (annealing) step for step and draw for draw. The prelude
+// src/ramsey/chain.rs (annealing and tabu search) step for step and draw for draw. The prelude
 // (src/ramsey/gpu.rs) defines N, S, T, EDGES, WORDS (conflict bitset words), ALL (the
 // vertex set), MAX_DEPTH and STATE_WORDS.
 //
@@ -17,6 +17,10 @@ struct Params {
     colour0_threshold: u32,
     // 0: any edge, uniformly; 1: a conflicting edge, uniformly.
     edge_choice: u32,
+    // 0: annealing; 1: tabu search (src/ramsey/tabu.rs).
+    local_search: u32,
+    // Tabu search: the steps a flipped edge stays tabu.
+    tenure: u32,
 }
 
 // The words of a chain's state.
@@ -48,8 +52,10 @@ const WITNESS_STEP: u32 = 19u;    // 2 words: the step counter when the held wit
 // [stages, 64]: the acceptance threshold of an uphill move of d at stage s, [s * 64 + d - 1].
 @group(0) @binding(7) var<storage, read> thresholds: array<u32>;
 @group(0) @binding(8) var<storage, read> starts: array<vec2<u32>>;
+// Tabu search: [chains, EDGES], the step (low, high) until which each edge is tabu.
+@group(0) @binding(9) var<storage, read_write> tabu_until: array<vec2<u32>>;
 // Only `flip_deltas` (tests) binds it.
-@group(0) @binding(9) var<storage, read_write> deltas: array<i32>;
+@group(0) @binding(10) var<storage, read_write> deltas: array<i32>;
 
 // ---- 64-bit arithmetic on (low, high) pairs, for PCG32 ----
 
@@ -333,6 +339,11 @@ fn note_energy() {
 
 fn reset_run() {
     let base = chain * STATE_WORDS;
+    if params.local_search == 1u {
+        for (var edge = 0u; edge < EDGES; edge++) {
+            tabu_until[chain * EDGES + edge] = vec2<u32>(0u, 0u);
+        }
+    }
     states[base + STAGE] = 0u;
     states[base + AT_STAGE] = 0u;
     states[base + RUN_BEST] = states[base + ENERGY];
@@ -371,6 +382,70 @@ fn increment64(word: u32) {
     }
 }
 
+// a <= b for (low, high) pairs.
+fn at_most64(a: vec2<u32>, b: vec2<u32>) -> bool {
+    return a.y < b.y || (a.y == b.y && a.x <= b.x);
+}
+
+// One annealing step (anneal.rs, anneal_step); returns whether it flipped.
+fn anneal_step() -> bool {
+    let base = chain * STATE_WORDS;
+    var edge: u32;
+    if params.edge_choice == 0u {
+        edge = below(EDGES);
+    } else {
+        edge = conflicting_edge(below(states[base + CONFLICTING]));
+    }
+    let delta = flip_delta(edge);
+    var accepted = delta <= 0;
+    if !accepted {
+        let draw = next_u32();
+        accepted = delta <= 64 && draw < thresholds[states[base + STAGE] * 64u + u32(delta) - 1u];
+    }
+    if accepted {
+        flip(edge);
+    }
+    return accepted;
+}
+
+// One tabu step at chain step `now` (tabu.rs, tabu_step): the best allowed conflicting
+// edge, ties broken by reservoir sampling, a random conflicting edge when none is allowed.
+fn tabu_step(now: vec2<u32>) {
+    let base = chain * STATE_WORDS;
+    let energy = i32(states[base + ENERGY]);
+    let run_best = i32(states[base + RUN_BEST]);
+    var chosen = EDGES;
+    var best_delta = 0x7fffffff;
+    var ties = 0u;
+    for (var word = 0u; word < WORDS; word++) {
+        var bits = conflicts[chain * WORDS + word];
+        while bits != 0u {
+            let edge = word * 32u + countTrailingZeros(bits);
+            bits &= bits - 1u;
+            let delta = flip_delta(edge);
+            let allowed = at_most64(tabu_until[chain * EDGES + edge], now) || energy + delta < run_best;
+            if !allowed || delta > best_delta {
+                continue;
+            }
+            if delta < best_delta {
+                best_delta = delta;
+                chosen = edge;
+                ties = 1u;
+            } else {
+                ties += 1u;
+                if below(ties) == 0u {
+                    chosen = edge;
+                }
+            }
+        }
+    }
+    if chosen == EDGES {
+        chosen = conflicting_edge(below(states[base + CONFLICTING]));
+    }
+    flip(chosen);
+    tabu_until[chain * EDGES + chosen] = add64(now, vec2<u32>(params.tenure, 0u));
+}
+
 // One chain step (chain.rs, Chain::run). Returns false when the chain must wait: it holds a
 // witness the host has not taken yet.
 fn step() -> bool {
@@ -391,20 +466,13 @@ fn step() -> bool {
         return true;
     }
     increment64(base + STEPS);
-    var edge: u32;
-    if params.edge_choice == 0u {
-        edge = below(EDGES);
+    var flipped = true;
+    if params.local_search == 1u {
+        tabu_step(vec2<u32>(states[base + STEPS], states[base + STEPS + 1u]));
     } else {
-        edge = conflicting_edge(below(states[base + CONFLICTING]));
+        flipped = anneal_step();
     }
-    let delta = flip_delta(edge);
-    var accepted = delta <= 0;
-    if !accepted {
-        let draw = next_u32();
-        accepted = delta <= 64 && draw < thresholds[states[base + STAGE] * 64u + u32(delta) - 1u];
-    }
-    if accepted {
-        flip(edge);
+    if flipped {
         increment64(base + FLIPS);
     }
     if states[base + ENERGY] < states[base + RUN_BEST] {
@@ -418,6 +486,9 @@ fn step() -> bool {
             restart();
             return true;
         }
+    }
+    if params.local_search == 1u {
+        return true;
     }
     states[base + AT_STAGE] += 1u;
     if states[base + AT_STAGE] >= params.steps_per_temperature {

@@ -176,13 +176,8 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
     report(&session, args)
 }
 
-/// The GPU the chains run on, or `None` for the CPU cores; says which on stderr. Tabu
-/// search runs on the CPU only.
-fn backend(
-    global: &GlobalOptions,
-    problem: &Problem,
-    method: Option<Method>,
-) -> anyhow::Result<Option<Arc<Gpu>>> {
+/// The GPU the chains run on, or `None` for the CPU cores; says which on stderr.
+fn backend(global: &GlobalOptions, problem: &Problem) -> anyhow::Result<Option<Arc<Gpu>>> {
     let edges = problem.n * (problem.n - 1) / 2;
     if global.backend == BackendChoice::Auto && edges <= CPU_EDGES {
         eprintln!(
@@ -190,13 +185,6 @@ fn backend(
              before a GPU search is under way (--backend gpu runs it there)",
             problem.n
         );
-        return Ok(None);
-    }
-    if method == Some(Method::Tabu) {
-        if global.backend == BackendChoice::Gpu {
-            bail!("tabu search runs on the CPU only: use --backend cpu, or --method anneal");
-        }
-        eprintln!("backend: cpu — tabu search runs on the CPU cores");
         return Ok(None);
     }
     Ok(match global.compute()? {
@@ -221,7 +209,7 @@ fn start(
         );
     }
     let opening = Instant::now();
-    let gpu = backend(global, &problem, args.method)?;
+    let gpu = backend(global, &problem)?;
     let mut startup = opening.elapsed();
     let method = args.method.unwrap_or(if gpu.is_some() {
         DEFAULT_GPU_METHOD
@@ -360,10 +348,7 @@ fn resume(
         }
     }
     let opening = Instant::now();
-    let search = Engine::restore(
-        backend(global, &problem, Some(saved.method))?,
-        &saved.search,
-    )?;
+    let search = Engine::restore(backend(global, &problem)?, &saved.search)?;
     let startup = opening.elapsed();
     let witnesses = WitnessSet::from_entries(saved.witnesses)?;
     let archive = RamseyArchive::open(out)

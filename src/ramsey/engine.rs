@@ -24,8 +24,7 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// A new search of `chains` chains: on `gpu` when given (annealing only: `GpuSearch`
-    /// refuses tabu), else on the CPU cores.
+    /// A new search of `chains` chains: on `gpu` when given, else on the CPU cores.
     pub fn start(
         gpu: Option<Arc<Gpu>>,
         problem: Problem,

@@ -1,25 +1,26 @@
 //! The witness search on the GPU: every chain of a [`Search`](super::search::Search) as one
 //! GPU thread running
 //! `shaders/ramsey/chains.wgsl`, the WGSL twin of [`Chain::run`](super::chain::Chain::run)
-//! for annealing. A chain
-//! on the GPU takes the same steps, draws and restarts as on the CPU, so a search moves
+//! for annealing and tabu search. A chain on the GPU takes the same steps, draws and restarts as on the CPU, so a search moves
 //! between the two through [`SearchSnapshot`] (checkpoints written by either resume on
 //! either), and tests compare them step for step.
 //!
 //! Layout (u32 words, chain-major): colourings and best colourings `[chains, n]` of
 //! `vec2<u32>`, conflict counts `[chains, E]`, conflict bits `[chains, ⌈E/32⌉]`, witness
-//! slots `[chains, n]`, chain states `[chains, STATE_WORDS]` (see the shader). A chain that
+//! slots `[chains, n]`, chain states `[chains, STATE_WORDS]` (see the shader), and for tabu
+//! search the step until which each edge is tabu, `[chains, E]` of (low, high) words. A chain that
 //! finds a witness keeps it in its slot and restarts; it waits (takes no step) while the
 //! slot is full, until [`GpuSearch::advance`] has taken the witness.
 //!
 //! The temperature travels as its index in the schedule's sawtooth (start, cooled, cooled
 //! again, … then back to the start): the temperatures and acceptance thresholds of every
 //! stage are computed once on the CPU, so the GPU uses bit-identical ones. Tabu search
-//! stays on the CPU.
+//! has one stage, the temperature 0 its CPU chains keep.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use bytemuck::Zeroable;
 use rayon::prelude::*;
 
 use super::anneal::{ACCEPTANCE_TABLE_LEN, Acceptance, AnnealSchedule, EdgeChoice};
@@ -56,8 +57,9 @@ const WITNESS_STEP: usize = 19;
 /// would stall the search for seconds.
 const WITNESSES_CHECKED: usize = 1024;
 
-/// Steps per dispatch on llvmpipe, whose loop cap a dispatch of many steps would reach.
-const LLVMPIPE_STEPS: u32 = 8;
+/// Annealing steps per dispatch on llvmpipe, whose loop cap a dispatch of many steps would
+/// reach; a tabu step loops over every conflicting edge, so there a dispatch takes one.
+const LLVMPIPE_ANNEAL_STEPS: u32 = 8;
 
 /// Temperature stages of one sawtooth cycle at most (a schedule cooling more slowly is an
 /// error on the GPU).
@@ -74,6 +76,8 @@ struct Params {
     steps_per_temperature: u32,
     colour0_threshold: u32,
     edge_choice: u32,
+    local_search: u32,
+    tenure: u32,
 }
 
 /// The temperatures of one cycle of `schedule`'s sawtooth, from the start down to the last
@@ -160,7 +164,6 @@ pub struct GpuSearch {
     gpu: Arc<Gpu>,
     problem: Problem,
     settings: ChainSettings,
-    schedule: AnnealSchedule,
     seed: u64,
     starts: Vec<Colouring>,
     temperatures: Vec<f32>,
@@ -171,6 +174,8 @@ pub struct GpuSearch {
     best: wgpu::Buffer,
     witnesses: wgpu::Buffer,
     states: wgpu::Buffer,
+    /// `[chains, E]` (low, high) for tabu search; one unused entry for annealing.
+    tabu_until: wgpu::Buffer,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     buffers: Vec<wgpu::Buffer>,
@@ -179,7 +184,7 @@ pub struct GpuSearch {
 impl GpuSearch {
     /// `chains` new chains on streams 0, 1, … of `seed`, started on the GPU: the chains
     /// [`Search::new`](super::search::Search::new) makes, without building their boards on
-    /// the CPU. Annealing only: tabu search runs on the CPU.
+    /// the CPU.
     pub fn start(
         gpu: Arc<Gpu>,
         problem: Problem,
@@ -200,13 +205,19 @@ impl GpuSearch {
             LocalSearch::Anneal(schedule) => schedule.start_temperature,
             LocalSearch::Tabu(_) => 0.0,
         };
+        // The chains draw their start colourings and clear their tabu lists on the GPU.
+        let edges = problem.n as usize * (problem.n as usize - 1) / 2;
+        let tabu_length = match settings.local_search {
+            LocalSearch::Anneal(_) => 0,
+            LocalSearch::Tabu(_) => edges,
+        };
         let fresh: Vec<ChainSnapshot> = (0..u64::from(chains.max(1)))
             .map(|stream| ChainSnapshot {
                 colouring: empty.clone(),
                 rng: super::rng::Pcg32::new(seed, stream),
                 temperature: start_temperature,
                 steps_at_temperature: 0,
-                tabu_until: Vec::new(),
+                tabu_until: vec![0; tabu_length],
                 counters: ChainCounters::default(),
                 run_best_energy: 0,
                 steps_since_improvement: 0,
@@ -217,8 +228,7 @@ impl GpuSearch {
         Self::with_chains(gpu, &snapshot, &fresh, Rebuild::Start)
     }
 
-    /// The chains of `snapshot` (a checkpoint's, or a CPU search's), uploaded. Annealing
-    /// only: tabu search runs on the CPU.
+    /// The chains of `snapshot` (a checkpoint's, or a CPU search's), uploaded.
     pub fn new(gpu: Arc<Gpu>, snapshot: &SearchSnapshot) -> Result<Self, RamseyError> {
         Self::with_chains(gpu, snapshot, &snapshot.chains, Rebuild::Recount)
     }
@@ -230,24 +240,23 @@ impl GpuSearch {
         rebuild: Rebuild,
     ) -> Result<Self, RamseyError> {
         let problem = Problem::new(snapshot.problem.n, snapshot.problem.s, snapshot.problem.t)?;
-        let LocalSearch::Anneal(schedule) = snapshot.settings.local_search else {
-            return Err(RamseyError::Unsupported(
-                "tabu search runs on the CPU only: use --backend cpu, or --method anneal".into(),
-            ));
-        };
         if chain_snapshots.is_empty() {
             return Err(RamseyError::InvalidColouring {
                 n: problem.n,
                 reason: "the search has no chains".into(),
             });
         }
-        let Some(temperatures) = temperatures(&schedule) else {
-            return Err(RamseyError::Unsupported(format!(
-                "the annealing schedule cools through more than {MAX_STAGES} temperatures before \
-                 it reheats (start {}, end {}, cooling {}); the GPU search takes at most that \
-                 many: cool faster, or use --backend cpu",
-                schedule.start_temperature, schedule.end_temperature, schedule.cooling
-            )));
+        let temperatures = match snapshot.settings.local_search {
+            LocalSearch::Anneal(schedule) => temperatures(&schedule).ok_or_else(|| {
+                RamseyError::Unsupported(format!(
+                    "the annealing schedule cools through more than {MAX_STAGES} temperatures \
+                     before it reheats (start {}, end {}, cooling {}); the GPU search takes at \
+                     most that many: cool faster, or use --backend cpu",
+                    schedule.start_temperature, schedule.end_temperature, schedule.cooling
+                ))
+            })?,
+            // Tabu chains keep the temperature they start with.
+            LocalSearch::Tabu(_) => vec![0.0],
         };
         let starts = snapshot
             .starts
@@ -274,6 +283,17 @@ impl GpuSearch {
                 gpu.limits.max_storage_buffer_binding_size
             )));
         }
+        let tabu_bytes = match snapshot.settings.local_search {
+            LocalSearch::Anneal(_) => 8,
+            LocalSearch::Tabu(_) => conflict_bytes * 2,
+        };
+        if tabu_bytes > gpu.limits.max_storage_buffer_binding_size {
+            return Err(RamseyError::Unsupported(format!(
+                "{chains} tabu chains of K_{n} need {tabu_bytes} bytes of tabu lists, more than \
+                 this GPU binds ({}): use fewer chains",
+                gpu.limits.max_storage_buffer_binding_size
+            )));
+        }
         let mut thresholds = Vec::with_capacity(temperatures.len() * ACCEPTANCE_TABLE_LEN);
         for &temperature in &temperatures {
             thresholds.extend_from_slice(Acceptance::at(temperature).thresholds());
@@ -288,12 +308,22 @@ impl GpuSearch {
             patience: saturate(snapshot.settings.patience),
             starts: starts.len() as u32,
             stages: temperatures.len() as u32,
-            steps_per_temperature: schedule.steps_per_temperature,
             colour0_threshold: problem.colour0_threshold(),
-            edge_choice: match schedule.edge_choice {
-                EdgeChoice::Uniform => 0,
-                EdgeChoice::Conflicting => 1,
-            },
+            ..match snapshot.settings.local_search {
+                LocalSearch::Anneal(schedule) => Params {
+                    steps_per_temperature: schedule.steps_per_temperature,
+                    edge_choice: match schedule.edge_choice {
+                        EdgeChoice::Uniform => 0,
+                        EdgeChoice::Conflicting => 1,
+                    },
+                    ..Params::zeroed()
+                },
+                LocalSearch::Tabu(tabu) => Params {
+                    local_search: 1,
+                    tenure: tabu.tenure,
+                    ..Params::zeroed()
+                },
+            }
         };
         let params_buffer = gpu.uniform("ramsey params", &params);
         let vertex_bytes = (chains * n * 8) as u64;
@@ -306,6 +336,7 @@ impl GpuSearch {
         let best = gpu.storage_buffer("ramsey best colourings", vertex_bytes);
         let witnesses = gpu.storage_buffer("ramsey witness slots", vertex_bytes);
         let states = gpu.storage_buffer("ramsey chain states", (chains * STATE_WORDS * 4) as u64);
+        let tabu_until = gpu.storage_buffer("ramsey tabu lists", tabu_bytes);
         let thresholds = gpu.upload("ramsey thresholds", &thresholds);
         let start_buffer = gpu.upload("ramsey starts", &start_words);
         let source = source(&problem);
@@ -321,6 +352,7 @@ impl GpuSearch {
             states.clone(),
             thresholds,
             start_buffer,
+            tabu_until.clone(),
         ];
         let mut bound: Vec<&wgpu::Buffer> = vec![&params_buffer];
         bound.extend(buffers.iter());
@@ -331,7 +363,6 @@ impl GpuSearch {
             gpu,
             problem,
             settings: snapshot.settings,
-            schedule,
             seed: snapshot.seed,
             starts,
             temperatures,
@@ -342,6 +373,7 @@ impl GpuSearch {
             best,
             witnesses,
             states,
+            tabu_until,
             pipeline,
             bind_group,
             buffers,
@@ -355,6 +387,10 @@ impl GpuSearch {
         let mut colourings = Vec::with_capacity(chains.len() * n as usize);
         let mut best = Vec::with_capacity(chains.len() * n as usize);
         let mut states = Vec::with_capacity(chains.len() * STATE_WORDS);
+        let tabu = matches!(self.settings.local_search, LocalSearch::Tabu(_));
+        let edges = (n * (n - 1) / 2) as usize;
+        let mut tabu_until: Vec<[u32; 2]> =
+            Vec::with_capacity(if tabu { chains.len() * edges } else { 0 });
         for chain in chains {
             let current = Colouring::from_graph6(&chain.colouring)?;
             let lowest = Colouring::from_graph6(&chain.best)?;
@@ -370,14 +406,22 @@ impl GpuSearch {
                 .position(|&temperature| temperature == chain.temperature)
             else {
                 return Err(RamseyError::Unsupported(format!(
-                    "a chain's temperature {} is not one of the schedule's (start {}, \
-                     cooling {}, floor {}): resume with the settings it was saved with",
-                    chain.temperature,
-                    self.schedule.start_temperature,
-                    self.schedule.cooling,
-                    self.schedule.end_temperature
+                    "a chain's temperature {} is not one its local search takes ({:?}): \
+                     resume with the settings it was saved with",
+                    chain.temperature, self.settings.local_search
                 )));
             };
+            let expected = if tabu { edges } else { 0 };
+            if chain.tabu_until.len() != expected {
+                return Err(RamseyError::InvalidColouring {
+                    n,
+                    reason: format!(
+                        "a chain's tabu list has {} entries, {expected} expected",
+                        chain.tabu_until.len()
+                    ),
+                });
+            }
+            tabu_until.extend(chain.tabu_until.iter().map(|&step| split(step)));
             colourings.extend(to_words(&current));
             best.extend(to_words(&lowest));
             let mut words = [0u32; STATE_WORDS];
@@ -399,6 +443,7 @@ impl GpuSearch {
         queue.write_buffer(&self.colourings, 0, bytemuck::cast_slice(&colourings));
         queue.write_buffer(&self.best, 0, bytemuck::cast_slice(&best));
         queue.write_buffer(&self.states, 0, bytemuck::cast_slice(&states));
+        queue.write_buffer(&self.tabu_until, 0, bytemuck::cast_slice(&tabu_until));
         Ok(())
     }
 
@@ -445,10 +490,12 @@ impl GpuSearch {
     pub fn advance(&mut self, steps: u32) -> Result<(Vec<Witness>, GpuProgress), RamseyError> {
         // llvmpipe (lavapipe) ends an invocation's loops after 65,535 iterations in all
         // (docs/TESTING.md): there, a dispatch takes a few steps only.
-        let per_dispatch = if self.gpu.info.name.contains("llvmpipe") {
-            LLVMPIPE_STEPS
-        } else {
+        let per_dispatch = if !self.gpu.info.name.contains("llvmpipe") {
             steps
+        } else if self.params.local_search == 1 {
+            1
+        } else {
+            LLVMPIPE_ANNEAL_STEPS
         };
         let mut left = steps;
         loop {
@@ -499,6 +546,14 @@ impl GpuSearch {
         let colourings = self.read_vertices(&self.colourings)?;
         let best = self.read_vertices(&self.best)?;
         let n = self.problem.n as usize;
+        let edges = n * (n - 1) / 2;
+        let tabu_until = match self.settings.local_search {
+            LocalSearch::Anneal(_) => Vec::new(),
+            LocalSearch::Tabu(_) => self
+                .gpu
+                .read::<[u32; 2]>(&self.tabu_until, self.chains as usize * edges)
+                .map_err(RamseyError::Gpu)?,
+        };
         let chains = (0..self.chains as usize)
             .map(|chain| {
                 let words = &states[chain * STATE_WORDS..(chain + 1) * STATE_WORDS];
@@ -511,7 +566,10 @@ impl GpuSearch {
                     },
                     temperature: self.temperatures[words[STAGE] as usize],
                     steps_at_temperature: words[AT_STAGE],
-                    tabu_until: Vec::new(),
+                    tabu_until: tabu_until
+                        .get(chain * edges..(chain + 1) * edges)
+                        .map(|steps| steps.iter().map(|step| join(step)).collect())
+                        .unwrap_or_default(),
                     counters: ChainCounters {
                         steps: join(&words[STEPS..]),
                         flips: join(&words[FLIPS..]),
