@@ -365,7 +365,8 @@ fn a_search_out_of_time_resumes_with_its_time_steps_and_witnesses() {
 
 #[test]
 fn a_search_killed_with_sigkill_resumes_from_its_last_checkpoint() {
-    // R(5,5) on K_42 is far beyond a few seconds of search: the run only ends by the kill.
+    // R(5,5) on K_42 is far beyond a few seconds of annealing from random colourings: the
+    // run only ends by the kill.
     let dir = fresh_dir("kill");
     let out = dir.to_str().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wgzero"))
@@ -377,6 +378,8 @@ fn a_search_killed_with_sigkill_resumes_from_its_last_checkpoint() {
             "5",
             "--n",
             "42",
+            "--method",
+            "anneal",
             "--chains",
             "2",
             "--checkpoint-seconds",
