@@ -179,15 +179,19 @@ fn start(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Sess
         let keep = 16 + args.count.min(4096) as usize;
         let circulants = circulant::starts(&problem, seed, CIRCULANT_EVALUATIONS, keep);
         eprintln!(
-            "circulant: {} class sets of K_{} ({}) and K_{} evaluated in {:.2} s; lowest energy {}",
+            "circulant: {} class sets of K_{} ({}){} evaluated in {:.2} s; lowest energy {}",
             circulants.evaluated,
             problem.n,
             if circulants.exhaustive {
                 "all of them"
             } else {
-                "annealing"
+                "by tabu search"
             },
-            problem.n + 1,
+            if problem.n < wgzero::ramsey::MAX_VERTICES {
+                format!(" and of K_{} less a vertex", problem.n + 1)
+            } else {
+                String::new()
+            },
             started.elapsed().as_secs_f64(),
             circulants
                 .colourings
@@ -423,8 +427,8 @@ fn report(session: &Session, args: &RamseyArgs) -> anyhow::Result<()> {
     }
     bail!(
         "time is up: {found} of {} witnesses for {} found ({searched}); the lowest energy \
-         reached is {best_energy} monochromatic forbidden cliques. The search is saved in {}: \
-         --resume continues it",
+         reached is {best_energy} (monochromatic forbidden cliques left). The search is saved \
+         in {}: --resume continues it",
         args.count,
         session.problem.describe(),
         checkpoint::checkpoint_path(&session.out).display()
