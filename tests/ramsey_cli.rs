@@ -279,6 +279,18 @@ fn bad_flags_are_named_errors_not_panics() {
         "{}",
         text(&mismatch.stderr)
     );
+    // A damaged checkpoint is an error naming the file and what to do.
+    std::fs::write(dir.join("ramsey/search.json"), "{\"format_version\":1}").unwrap();
+    let damaged = wgzero(&[
+        "ramsey", "--s", "3", "--t", "3", "--n", "5", "--out", out, "--resume",
+    ]);
+    let stderr = text(&damaged.stderr);
+    assert_eq!(damaged.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("search.json") && stderr.contains("delete it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -20,7 +20,7 @@ use wgzero::ramsey::checkpoint::{self, FORMAT_VERSION, SearchCheckpoint};
 use wgzero::ramsey::circulant;
 use wgzero::ramsey::search::{Method, Search};
 use wgzero::ramsey::witnesses::WitnessSet;
-use wgzero::ramsey::{Colouring, Problem, verify_witness};
+use wgzero::ramsey::{Colouring, Problem, RamseyError, verify_witness};
 
 use super::GlobalOptions;
 
@@ -285,8 +285,12 @@ fn resume(problem: Problem, args: &RamseyArgs, out: &Path) -> anyhow::Result<Ses
             );
         }
     }
-    let search = Search::restore(&saved.search)?;
-    let witnesses = WitnessSet::from_entries(saved.witnesses)?;
+    let bad = |reason: String| RamseyError::BadCheckpoint {
+        path: checkpoint::checkpoint_path(out),
+        reason,
+    };
+    let search = Search::restore(&saved.search).map_err(|error| bad(error.to_string()))?;
+    let witnesses = WitnessSet::from_entries(saved.witnesses).map_err(bad)?;
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;
     eprintln!(
