@@ -279,6 +279,18 @@ fn bad_flags_are_named_errors_not_panics() {
         "{}",
         text(&mismatch.stderr)
     );
+    // A damaged checkpoint is an error naming the file and what to do.
+    std::fs::write(dir.join("ramsey/search.json"), "{\"format_version\":1}").unwrap();
+    let damaged = wgzero(&[
+        "ramsey", "--s", "3", "--t", "3", "--n", "5", "--out", out, "--resume",
+    ]);
+    let stderr = text(&damaged.stderr);
+    assert_eq!(damaged.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("search.json") && stderr.contains("delete it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -365,7 +377,8 @@ fn a_search_out_of_time_resumes_with_its_time_steps_and_witnesses() {
 
 #[test]
 fn a_search_killed_with_sigkill_resumes_from_its_last_checkpoint() {
-    // R(5,5) on K_42 is far beyond a few seconds of search: the run only ends by the kill.
+    // R(5,5) on K_42 is far beyond a few seconds of annealing from random colourings: the
+    // run only ends by the kill.
     let dir = fresh_dir("kill");
     let out = dir.to_str().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wgzero"))
@@ -377,6 +390,8 @@ fn a_search_killed_with_sigkill_resumes_from_its_last_checkpoint() {
             "5",
             "--n",
             "42",
+            "--method",
+            "anneal",
             "--chains",
             "2",
             "--checkpoint-seconds",

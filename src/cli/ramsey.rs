@@ -24,19 +24,14 @@ use wgzero::ramsey::circulant;
 use wgzero::ramsey::engine::{DEFAULT_GPU_CHAINS, Engine};
 use wgzero::ramsey::search::Method;
 use wgzero::ramsey::witnesses::WitnessSet;
-use wgzero::ramsey::{Colouring, Problem, verify_witness};
+use wgzero::ramsey::{Colouring, Problem, RamseyError, verify_witness};
 
 use super::GlobalOptions;
 
-/// The method used when `--method` is not given: the fastest to a first witness on
-/// R(4,4)/K_17, R(4,5)/K_24 and R(5,5)/K_34 together (docs/RAMSEY.md).
-pub const DEFAULT_METHOD: Method = Method::Tabu;
-/// The method on the GPU when `--method` is not given (boards past 600 edges, as
-/// `--backend auto` sends there): R(5,5) witnesses on K_38 and K_40 are circulant, and
-/// K_42's come from K_43's best circulants less a vertex, repaired by the annealing chains:
-/// found in 3 s, 3 s and 6 s on the H100, where random starts reach no K_38 witness in 3
-/// minutes (docs/RAMSEY.md). Tabu does not run on the GPU.
-pub const DEFAULT_GPU_METHOD: Method = Method::Circulant;
+/// The method used when `--method` is not given: within 0.2 s of the fastest on the small
+/// targets (R(4,4)/K_17, R(4,5)/K_24, R(5,5)/K_34) and the only one that reaches R(5,5)
+/// witnesses on K_38-K_42 in seconds (docs/RAMSEY.md).
+pub const DEFAULT_METHOD: Method = Method::Circulant;
 /// Minutes searched when `--minutes` is not given.
 pub const DEFAULT_MINUTES: f64 = 10.0;
 /// Class sets the circulant search anneals over when K_n has too many to try them all.
@@ -76,10 +71,9 @@ pub struct RamseyArgs {
     /// over the cores (default one per core).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     chains: Option<u32>,
-    /// anneal: simulated annealing from random colourings; tabu: tabu search from random
-    /// colourings; circulant: the best circulant colourings of K_n and K_{n+1} (less a
-    /// vertex) first, then annealing restarting from them. Default: tabu on the CPU, circulant
-    /// on the GPU.
+    /// circulant: the best circulant colourings of K_n and K_{n+1} (less a vertex) first,
+    /// then tabu search restarting from them; tabu: tabu search from random colourings;
+    /// anneal: simulated annealing from random colourings. Default: circulant.
     #[arg(long, value_enum)]
     method: Option<Method>,
     /// The run directory (default runs/ramsey-S-T-N).
@@ -211,11 +205,7 @@ fn start(
     let opening = Instant::now();
     let gpu = backend(global, &problem)?;
     let mut startup = opening.elapsed();
-    let method = args.method.unwrap_or(if gpu.is_some() {
-        DEFAULT_GPU_METHOD
-    } else {
-        DEFAULT_METHOD
-    });
+    let method = args.method.unwrap_or(DEFAULT_METHOD);
     let seed = args.seed.unwrap_or(1);
     let chains = args.chains.unwrap_or_else(|| {
         if gpu.is_some() {
@@ -233,15 +223,19 @@ fn start(
         let keep = 16 + args.count.min(4096) as usize;
         let circulants = circulant::starts(&problem, seed, CIRCULANT_EVALUATIONS, keep);
         eprintln!(
-            "circulant: {} class sets of K_{} ({}) and K_{} evaluated in {:.2} s; lowest energy {}",
+            "circulant: {} class sets of K_{} ({}){} evaluated in {:.2} s; lowest energy {}",
             circulants.evaluated,
             problem.n,
             if circulants.exhaustive {
                 "all of them"
             } else {
-                "annealing"
+                "by tabu search"
             },
-            problem.n + 1,
+            if problem.n < wgzero::ramsey::MAX_VERTICES {
+                format!(" and of K_{} less a vertex", problem.n + 1)
+            } else {
+                String::new()
+            },
             started.elapsed().as_secs_f64(),
             circulants
                 .colourings
@@ -347,10 +341,22 @@ fn resume(
             );
         }
     }
+    let bad = |reason: String| RamseyError::BadCheckpoint {
+        path: checkpoint::checkpoint_path(out),
+        reason,
+    };
     let opening = Instant::now();
-    let search = Engine::restore(backend(global, &problem)?, &saved.search)?;
+    // A chain the checkpoint describes badly is the checkpoint's fault; a GPU that cannot
+    // take the search is not.
+    let search =
+        Engine::restore(backend(global, &problem)?, &saved.search).map_err(
+            |error| match error {
+                RamseyError::InvalidColouring { .. } => bad(error.to_string()),
+                other => other,
+            },
+        )?;
     let startup = opening.elapsed();
-    let witnesses = WitnessSet::from_entries(saved.witnesses)?;
+    let witnesses = WitnessSet::from_entries(saved.witnesses).map_err(bad)?;
     let archive = RamseyArchive::open(out)
         .with_context(|| format!("opening the witness archive in {}", out.display()))?;
     eprintln!(
@@ -395,7 +401,13 @@ fn search(session: &mut Session, args: &RamseyArgs, deadline: Instant) -> anyhow
     let mut steps_at_progress = session.search.totals();
     let mut last_checkpoint = Instant::now();
     let checkpoint_interval = Duration::from_secs_f64(args.checkpoint_seconds);
-    while (session.witnesses.len() as u64) < args.count && Instant::now() < deadline {
+    // One round at least, so a search always moves on, even when start-up (compiling the
+    // GPU's shaders, the circulant phase) took all of --minutes.
+    let mut first_round = true;
+    while (session.witnesses.len() as u64) < args.count
+        && (first_round || Instant::now() < deadline)
+    {
+        first_round = false;
         let round = Instant::now();
         let witnesses = session.search.advance(steps_per_chain)?;
         let took = round.elapsed();
@@ -499,8 +511,8 @@ fn report(session: &Session, args: &RamseyArgs) -> anyhow::Result<()> {
     }
     bail!(
         "time is up: {found} of {} witnesses for {} found ({searched}); the lowest energy \
-         reached is {best_energy} monochromatic forbidden cliques. The search is saved in {}: \
-         --resume continues it",
+         reached is {best_energy} (monochromatic forbidden cliques left). The search is saved \
+         in {}: --resume continues it",
         args.count,
         session.problem.describe(),
         checkpoint::checkpoint_path(&session.out).display()

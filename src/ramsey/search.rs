@@ -23,7 +23,7 @@ pub enum Method {
     /// Tabu search on single-edge flips from random colourings.
     Tabu,
     /// The best circulant colourings first (of K_n, and of K_{n+1} less a vertex), then
-    /// annealing that restarts from them.
+    /// tabu search that restarts from them.
     Circulant,
 }
 
@@ -39,12 +39,13 @@ impl Method {
     /// The chain settings this method uses by default for `problem`, tuned on the 2-core
     /// development machine (docs/RAMSEY.md has the measurements): annealing on a sawtooth
     /// from T = 0.75 down to 0.35 (×0.99 every 1000 steps, then back up), proposing only
-    /// conflicting edges, restarting after 2000·E steps without a new low; tabu search with
-    /// a tenure of 8 steps (at most E/2), restarting after 20·E steps without a new low.
+    /// conflicting edges, restarting after 2000·E steps without a new low; tabu search (also
+    /// after the circulant phase) with a tenure of 8 steps (at most E/2), restarting after
+    /// 20·E steps without a new low.
     pub fn default_settings(self, problem: &Problem) -> ChainSettings {
         let edges = u64::from(problem.n * (problem.n - 1) / 2);
         match self {
-            Method::Anneal | Method::Circulant => ChainSettings {
+            Method::Anneal => ChainSettings {
                 local_search: LocalSearch::Anneal(AnnealSchedule {
                     start_temperature: 0.75,
                     end_temperature: 0.35,
@@ -54,7 +55,7 @@ impl Method {
                 }),
                 patience: 2000 * edges,
             },
-            Method::Tabu => ChainSettings {
+            Method::Tabu | Method::Circulant => ChainSettings {
                 local_search: LocalSearch::Tabu(TabuSettings {
                     tenure: (edges / 2).clamp(1, 8) as u32,
                 }),

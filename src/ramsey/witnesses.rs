@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Colouring, RamseyError};
+use super::Colouring;
 use crate::games::clique::canonical::canonical_form;
 use crate::games::clique::graph6;
 
@@ -28,15 +28,16 @@ pub struct WitnessSet {
 }
 
 impl WitnessSet {
-    /// The set holding `entries` (as a checkpoint stored them).
-    pub fn from_entries(entries: Vec<WitnessEntry>) -> Result<Self, RamseyError> {
+    /// The set holding `entries` (as a checkpoint stored them); a class listed twice is an
+    /// error naming it.
+    pub fn from_entries(entries: Vec<WitnessEntry>) -> Result<Self, String> {
         let mut set = Self::default();
         for entry in entries {
             if set.by_canonical.contains_key(&entry.canonical_graph6) {
-                return Err(RamseyError::InvalidColouring {
-                    n: 0,
-                    reason: format!("witness class {} listed twice", entry.canonical_graph6),
-                });
+                return Err(format!(
+                    "witness class {} is listed twice",
+                    entry.canonical_graph6
+                ));
             }
             set.by_canonical
                 .insert(entry.canonical_graph6.clone(), set.entries.len());
