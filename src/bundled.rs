@@ -48,6 +48,7 @@ macro_rules! bundled_network {
             game: CliqueConfig {
                 n: 6,
                 k: 3,
+                t: 3,
                 mode: $mode,
             },
             json: include_bytes!(concat!(
@@ -171,7 +172,12 @@ fn shipped() -> String {
 fn train_flags(game: &GameSpec) -> String {
     match game {
         GameSpec::Clique(clique) => {
-            format!("--n {} --k {} --mode {}", clique.n, clique.k, clique.mode)
+            format!(
+                "--n {} --k {} --mode {}",
+                clique.n,
+                clique.sizes(),
+                clique.mode
+            )
         }
         GameSpec::Chess(_) => "--game chess".to_owned(),
     }

@@ -94,6 +94,17 @@ fn bad_settings_exit_2_and_name_the_flag() {
             "--n is a clique setting",
         ),
         (&["--n", "5", "--k", "7"][..], "k = 7"),
+        (
+            &["--k", "3,4", "--mode", "symmetric"][..],
+            "--k 3,4 gives the two players different clique sizes, which only --mode avoid",
+        ),
+        (&["--k", "3,4"][..], "--mode avoid"),
+        (
+            &["--k", "4,3", "--mode", "asymmetric"][..],
+            "--mode asymmetric",
+        ),
+        (&["--n", "8", "--k", "3,9", "--mode", "avoid"][..], "k = 9"),
+        (&["--k", "3,four"][..], "--k"),
         (&["--replay-capacity", "100"][..], "--replay-capacity"),
     ] {
         let (code, stderr) =
@@ -163,4 +174,74 @@ fn a_config_file_sets_the_run_and_flags_override_it() {
         assert_eq!(code, Some(2), "{text}: {stderr}");
         assert!(stderr.contains(expected), "{text}: {stderr}");
     }
+}
+
+#[test]
+fn avoid_mode_takes_two_clique_sizes_from_the_flag_or_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = [
+        "--iterations",
+        "1",
+        "--games",
+        "8",
+        "--batch",
+        "8",
+        "--train-steps",
+        "1",
+        "--sims",
+        "4",
+        "--hidden",
+        "16",
+    ];
+    let out = dir.path().join("flags");
+    let (ok, stderr) = train(
+        &[
+            &["--mode", "avoid", "--n", "8", "--k", "3,4", "--out"][..],
+            &[out.to_str().unwrap()],
+            &small,
+        ]
+        .concat(),
+    );
+    assert!(ok, "{stderr}");
+    let clique = &saved_config(&out)["game"]["clique"];
+    assert_eq!(clique["k"], 3);
+    assert_eq!(clique["t"], 4);
+
+    // In a file, k = "4,3"; k = 4 still means one size for both colours.
+    let file = dir.path().join("run.toml");
+    for (text, k, t) in [
+        ("mode = \"avoid\"\nn = 7\nk = \"4,3\"\n", 4, Some(3)),
+        ("mode = \"avoid\"\nn = 7\nk = 4\n", 4, None),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = dir.path().join(format!("file-{k}-{}", t.unwrap_or(k)));
+        let (ok, stderr) = train(
+            &[
+                &["--config", file.to_str().unwrap(), "--out"][..],
+                &[out.to_str().unwrap()],
+                &small,
+            ]
+            .concat(),
+        );
+        assert!(ok, "{text}: {stderr}");
+        let clique = &saved_config(&out)["game"]["clique"];
+        assert_eq!(clique["k"], k, "{text}");
+        assert_eq!(clique.get("t").and_then(Value::as_u64), t, "{text}");
+    }
+
+    // Two sizes in a file outside avoid mode: exit 2, naming --k.
+    std::fs::write(&file, "mode = \"symmetric\"\nk = \"3,4\"\n").unwrap();
+    let (code, stderr) = train_code(&[
+        "--config",
+        file.to_str().unwrap(),
+        "--iterations",
+        "1",
+        "--out",
+        "/nonexistent/x",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--k") && stderr.contains("--mode avoid"),
+        "{stderr}"
+    );
 }

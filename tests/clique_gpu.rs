@@ -2,6 +2,9 @@
 //! width, random games agree step by step (states, legal masks, outcomes, observations),
 //! and the random-playout kernel plays exactly the moves of its Rust twin.
 //!
+//! Avoid mode with two clique sizes (colour 0 avoids K_s, colour 1 K_t) is checked on
+//! boards where the sizes matter: K_8 with (3,4), K_9 with (4,3), K_33 with (4,5).
+//!
 //! WGZERO_CLIQUE_CROSS_GAMES sets the games per (n, k, mode) of the cross-check (CI default
 //! small; `wgzero clique cross-check` runs the full count).
 
@@ -10,7 +13,7 @@ use std::sync::Arc;
 use wgzero::games::clique::cross_check::cross_check;
 use wgzero::games::clique::gpu::{CliqueBatch, Kernel, kernel_source};
 use wgzero::games::clique::playout::{initial_rng_states, random_playout};
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
+use wgzero::games::clique::{CliqueConfig, CliqueSizes, CliqueState, Mode};
 use wgzero::gpu::validate_wgsl;
 use wgzero::testing::test_gpu;
 
@@ -19,6 +22,14 @@ const MODES: [Mode; 3] = [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid];
 fn config(n: u32, k: u32, mode: Mode) -> CliqueConfig {
     CliqueConfig::new(n, k, mode).unwrap()
 }
+
+/// Avoid mode where colour 0 avoids K_s and colour 1 K_t.
+fn avoid(n: u32, s: u32, t: u32) -> CliqueConfig {
+    CliqueConfig::with_sizes(n, CliqueSizes { s, t }, Mode::Avoid).unwrap()
+}
+
+/// (n, s, t) boards of avoid mode with two sizes: both mask widths, either size larger.
+const TWO_SIZES: [(u32, u32, u32); 4] = [(8, 3, 4), (9, 4, 3), (33, 4, 5), (64, 3, 6)];
 
 #[test]
 fn every_kernel_validates_for_both_mask_widths_and_every_mode() {
@@ -38,6 +49,14 @@ fn every_kernel_validates_for_both_mask_widths_and_every_mode() {
                 if let Err(message) = validate_wgsl(&source, naga::valid::Capabilities::empty()) {
                     panic!("{kernel:?} for n={n} k={k} {mode}: {message}");
                 }
+            }
+        }
+    }
+    for (n, s, t) in TWO_SIZES {
+        for kernel in Kernel::ALL {
+            let source = kernel_source(avoid(n, s, t), kernel, 64);
+            if let Err(message) = validate_wgsl(&source, naga::valid::Capabilities::empty()) {
+                panic!("{kernel:?} for n={n} k={s},{t} avoid: {message}");
             }
         }
     }
@@ -79,15 +98,34 @@ fn random_games_agree_step_by_step_with_the_rust_rules() {
 }
 
 #[test]
+fn random_avoid_games_with_two_clique_sizes_agree_step_by_step_with_the_rust_rules() {
+    let Some(gpu) = test_gpu() else { return };
+    for (n, s, t) in TWO_SIZES.into_iter().take(3) {
+        let games = cross_games(if n > 32 { 32 } else { 512 });
+        let report = cross_check(
+            &gpu,
+            avoid(n, s, t),
+            games,
+            (games as u32).min(256),
+            29 + n as u64,
+        )
+        .unwrap_or_else(|error| panic!("n={n} k={s},{t} avoid: {error}"));
+        eprintln!("{}", serde_json::to_string(&report).unwrap());
+        assert!(report.games >= games && (report.k, report.t) == (s, t));
+    }
+}
+
+#[test]
 fn the_playout_kernel_plays_the_moves_of_its_rust_twin() {
     let Some(gpu) = test_gpu() else { return };
-    for (n, k, mode, batch, steps) in [
-        (5, 3, Mode::Avoid, 37, 100),
-        (6, 3, Mode::Symmetric, 64, 100),
-        (17, 4, Mode::Asymmetric, 16, 200),
-        (40, 5, Mode::Symmetric, 4, 1400),
+    for (config, batch, steps) in [
+        (config(5, 3, Mode::Avoid), 37, 100),
+        (config(6, 3, Mode::Symmetric), 64, 100),
+        (config(17, 4, Mode::Asymmetric), 16, 200),
+        (config(40, 5, Mode::Symmetric), 4, 1400),
+        (avoid(8, 3, 4), 32, 200),
     ] {
-        let config = config(n, k, mode);
+        let CliqueConfig { n, k, mode, .. } = config;
         let batch_games = CliqueBatch::new(Arc::clone(&gpu), config, batch, 32).unwrap();
         let rng_states = initial_rng_states(99, batch);
         batch_games.write_rng_states(&rng_states).unwrap();

@@ -5,7 +5,8 @@
 use wgzero::games::clique::detection::has_clique_exhaustive;
 use wgzero::games::clique::symmetry::VertexPermutation;
 use wgzero::games::clique::{
-    CliqueConfig, CliqueState, Mode, Status, edge_endpoints, edge_index, observation_len,
+    CliqueConfig, CliqueSizes, CliqueState, Mode, Status, edge_endpoints, edge_index,
+    observation_len,
 };
 use wgzero::games::{GameError, GameState};
 
@@ -70,27 +71,86 @@ fn the_defender_ignores_its_own_cliques_and_wins_a_full_board() {
 }
 
 #[test]
+fn with_two_sizes_each_player_avoids_its_own_clique_size() {
+    // K_5 avoid, colour 0 avoids K_3 and colour 1 K_4. Player 1 completes the triangle
+    // (2,3,4) on its third move: the game goes on; player 0 then completes (0,1,2) and loses.
+    let e = |u, v| edge_index(5, u, v);
+    let moves = [e(0, 1), e(2, 3), e(0, 2), e(2, 4), e(1, 3), e(3, 4)];
+    let three_four = CliqueConfig::with_sizes(5, CliqueSizes { s: 3, t: 4 }, Mode::Avoid).unwrap();
+    let mut state = CliqueState::from_actions(three_four, &moves).unwrap();
+    assert_eq!(state.status(), Status::Ongoing);
+    state.apply(e(1, 2)).unwrap();
+    assert_eq!(state.status(), Status::Won(1));
+    // One size for both: player 1's triangle already lost.
+    let one_size = CliqueState::from_actions(config(5, 3, Mode::Avoid), &moves).unwrap();
+    assert_eq!(one_size.status(), Status::Won(0));
+    // (4,3): player 1's triangle loses, player 0's would not.
+    let four_three = CliqueConfig::with_sizes(5, CliqueSizes { s: 4, t: 3 }, Mode::Avoid).unwrap();
+    let state = CliqueState::from_actions(four_three, &moves).unwrap();
+    assert_eq!(state.status(), Status::Won(0));
+}
+
+#[test]
+fn two_sizes_are_refused_outside_avoid_mode() {
+    let sizes = CliqueSizes { s: 3, t: 4 };
+    for mode in [Mode::Symmetric, Mode::Asymmetric] {
+        let error = CliqueConfig::with_sizes(8, sizes, mode).unwrap_err();
+        assert!(error.to_string().contains("avoid"), "{error}");
+    }
+    let error = CliqueConfig::with_sizes(8, CliqueSizes { s: 3, t: 9 }, Mode::Avoid).unwrap_err();
+    assert!(error.to_string().contains("<= n"), "{error}");
+    assert_eq!("3,4".parse::<CliqueSizes>(), Ok(sizes));
+    assert_eq!(" 5 ".parse::<CliqueSizes>(), Ok(CliqueSizes::same(5)));
+    for bad in ["", "3,", "three", "3,4,5"] {
+        assert!(bad.parse::<CliqueSizes>().is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn configs_store_the_second_size_only_when_it_differs() {
+    let one = config(8, 3, Mode::Avoid);
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        r#"{"n":8,"k":3,"mode":"avoid"}"#
+    );
+    let two = CliqueConfig::with_sizes(8, CliqueSizes { s: 3, t: 4 }, Mode::Avoid).unwrap();
+    let text = serde_json::to_string(&two).unwrap();
+    assert_eq!(text, r#"{"n":8,"k":3,"t":4,"mode":"avoid"}"#);
+    assert_eq!(serde_json::from_str::<CliqueConfig>(&text).unwrap(), two);
+    // A config written before the second size existed reads as t = k.
+    let old: CliqueConfig = serde_json::from_str(r#"{"n":6,"k":4,"mode":"symmetric"}"#).unwrap();
+    assert_eq!(old, config(6, 4, Mode::Symmetric));
+}
+
+#[test]
 fn incremental_detection_matches_an_exhaustive_search_after_every_move() {
     let mut random = Lcg(1);
-    for (n, k) in [(5, 3), (6, 3), (7, 4), (9, 4), (12, 5), (17, 4), (20, 5)] {
-        for mode in [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid] {
-            for _ in 0..4 {
-                let mut state = CliqueState::new(config(n, k, mode));
-                while !state.is_over() {
-                    let mover = state.to_move();
-                    random_move(&mut state, &mut random);
-                    let formed = has_clique_exhaustive(state.adjacency(mover), n, k);
-                    let counts = mode != Mode::Asymmetric || mover == 0;
-                    let full = state.moves_played() as usize == state.num_actions();
-                    let expected = match (counts && formed, mode) {
-                        (true, Mode::Avoid) => Status::Won(1 - mover),
-                        (true, _) => Status::Won(mover),
-                        (false, Mode::Asymmetric) if full => Status::Won(1),
-                        (false, _) if full => Status::Draw,
-                        (false, _) => Status::Ongoing,
-                    };
-                    assert_eq!(state.status(), expected, "n={n} k={k} {mode}");
-                }
+    let one_size = [(5, 3), (6, 3), (7, 4), (9, 4), (12, 5), (17, 4), (20, 5)]
+        .into_iter()
+        .flat_map(|(n, k)| {
+            [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid].map(|mode| config(n, k, mode))
+        });
+    let two_sizes = [(6, 3, 4), (8, 3, 4), (9, 4, 3), (12, 5, 3), (20, 4, 5)]
+        .map(|(n, s, t)| CliqueConfig::with_sizes(n, CliqueSizes { s, t }, Mode::Avoid).unwrap());
+    for config in one_size.chain(two_sizes) {
+        let CliqueConfig { n, mode, .. } = config;
+        for _ in 0..4 {
+            let mut state = CliqueState::new(config);
+            while !state.is_over() {
+                let mover = state.to_move();
+                let k = [config.k, config.t][mover as usize];
+                random_move(&mut state, &mut random);
+                let formed = has_clique_exhaustive(state.adjacency(mover), n, k);
+                let counts = mode != Mode::Asymmetric || mover == 0;
+                let full = state.moves_played() as usize == state.num_actions();
+                let expected = match (counts && formed, mode) {
+                    (true, Mode::Avoid) => Status::Won(1 - mover),
+                    (true, _) => Status::Won(mover),
+                    (false, Mode::Asymmetric) if full => Status::Won(1),
+                    (false, _) if full => Status::Draw,
+                    (false, _) => Status::Ongoing,
+                };
+                assert_eq!(state.status(), expected, "n={n} k={k} {mode}");
             }
         }
     }

@@ -1,18 +1,23 @@
 //! The exact solver against plain minimax on tiny boards (own naive rules: colours per
-//! edge, every k-subset through the new edge checked), and its reach on n <= 6, k = 3.
+//! edge, every k-subset through the new edge checked), avoid mode with two clique sizes
+//! included, and its reach on n <= 6, k = 3.
 
 use std::time::Instant;
 
 use wgzero::games::GameState;
+use wgzero::games::clique::archive::check_witness;
 use wgzero::games::clique::solver::{Solver, SolverError};
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, edge_index, num_edges};
+use wgzero::games::clique::{
+    CliqueConfig, CliqueSizes, CliqueState, Mode, Status, edge_index, num_edges,
+};
 
 const MODES: [Mode; 3] = [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid];
 
 /// A position for the brute force: `colour[e]` is 0, 1, or 2 for uncoloured.
 struct Naive {
     n: u32,
-    k: u32,
+    /// The clique size of each colour.
+    sizes: [u32; 2],
     mode: Mode,
     colour: Vec<u8>,
 }
@@ -22,10 +27,11 @@ impl Naive {
         self.colour[edge_index(self.n, u, v)]
     }
 
-    /// Does `player` own a K_k through edge {u, v}? Every k-subset holding u and v.
+    /// Does `player` own a clique of its size through edge {u, v}? Every subset of that
+    /// size holding u and v.
     fn clique_through(&self, player: u8, u: u32, v: u32) -> bool {
         let others: Vec<u32> = (0..self.n).filter(|&w| w != u && w != v).collect();
-        let need = (self.k - 2) as usize;
+        let need = (self.sizes[player as usize] - 2) as usize;
         let mut chosen = Vec::new();
         fn search(
             naive: &Naive,
@@ -100,7 +106,7 @@ fn naive_of(state: &CliqueState) -> Naive {
     let config = state.config();
     Naive {
         n: config.n,
-        k: config.k,
+        sizes: [config.k, config.t],
         mode: config.mode,
         colour: (0..num_edges(config.n))
             .map(|a| state.owner(a).unwrap_or(2))
@@ -177,6 +183,58 @@ fn solver_matches_brute_force_minimax_on_tiny_boards() {
         // n = 6, k = 4 late positions.
         let config = CliqueConfig::new(6, 4, mode).unwrap();
         check_against_brute_force(config, &random_positions(config, 20, 8, 9), true);
+    }
+}
+
+fn avoid(n: u32, s: u32, t: u32) -> CliqueConfig {
+    CliqueConfig::with_sizes(n, CliqueSizes { s, t }, Mode::Avoid).unwrap()
+}
+
+#[test]
+fn solver_matches_brute_force_minimax_with_two_clique_sizes() {
+    for (s, t) in [(3, 4), (4, 3)] {
+        let config = avoid(4, s, t);
+        check_against_brute_force(config, &random_positions(config, 200, 0, 3), true);
+        let config = avoid(5, s, t);
+        check_against_brute_force(config, &random_positions(config, 60, 3, 4), true);
+        check_against_brute_force(config, &random_positions(config, 30, 3, 5), false);
+        let config = avoid(6, s, t);
+        check_against_brute_force(config, &random_positions(config, 20, 8, 6), true);
+    }
+}
+
+/// Both players follow the solver's first optimal move from the empty board to the end:
+/// the final status must be the value it promised, and a drawn end must be a witness that
+/// R(s,t) > n by the archive's independent check.
+fn play_optimally(config: CliqueConfig) -> (i8, CliqueState) {
+    let mut solver = Solver::new(config).unwrap();
+    let mut state = CliqueState::new(config);
+    let promised = solver.analyse(&state).unwrap().value;
+    while !state.is_over() {
+        let analysis = solver.analyse(&state).unwrap();
+        state.apply(analysis.optimal_moves[0]).unwrap();
+    }
+    let for_player_0 = match state.status() {
+        Status::Won(0) => 1,
+        Status::Won(_) => -1,
+        _ => 0,
+    };
+    assert_eq!(for_player_0, promised, "{config:?}: {state:?}");
+    (promised, state)
+}
+
+#[test]
+fn optimal_play_with_two_clique_sizes_ends_as_the_solver_says() {
+    // K_6: a drawn game gives colour 0 8 edges and colour 1 7. Triangle-free graphs on 6
+    // vertices with no independent 4-set have up to 9 edges, so both (3,4) and (4,3) may
+    // end in a draw; whichever way the solver decides, its line must end as promised.
+    for (s, t) in [(3, 4), (4, 3)] {
+        let config = avoid(6, s, t);
+        let (value, state) = play_optimally(config);
+        eprintln!("K_6 avoid k={s},{t}: value {value} for player 0");
+        if value == 0 {
+            check_witness(6, s, t, state.adjacency(0)).unwrap();
+        }
     }
 }
 

@@ -280,11 +280,12 @@ impl BoardView<CliqueState> for CliqueBoard {
     }
 }
 
-/// The edges of a monochromatic K_k in `player`'s colour that contains the last move, if
-/// the game just ended by completing one.
+/// The edges of a monochromatic clique of `player`'s size (K_k; K_t for colour 1 in avoid
+/// mode with two sizes) in `player`'s colour that contains the last move, if the game just
+/// ended by completing one.
 pub fn completed_clique(state: &CliqueState, player: u8) -> Option<Vec<usize>> {
     let config = state.config();
-    let (n, k) = (config.n, config.k as usize);
+    let (n, k) = (config.n, config.clique_size(player) as usize);
     let last = state.last_action()? as usize;
     if state.owner(last) != Some(player) {
         return None;

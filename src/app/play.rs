@@ -326,7 +326,7 @@ impl PlayTab {
             egui::RichText::new(format!(
                 "K_{}, k = {}, {} mode — you are {you}, the agent is {agent}",
                 config.n,
-                config.k,
+                config.sizes(),
                 config.mode.name()
             ))
             .strong(),

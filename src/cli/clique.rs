@@ -11,7 +11,7 @@ use wgzero::games::GameState;
 use wgzero::games::clique::archive;
 use wgzero::games::clique::cross_check::cross_check;
 use wgzero::games::clique::solver::Solver;
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, endpoints};
+use wgzero::games::clique::{CliqueConfig, CliqueSizes, CliqueState, Mode, endpoints};
 
 use super::GlobalOptions;
 
@@ -30,7 +30,8 @@ pub enum CliqueCommand {
 
 #[derive(Args)]
 pub struct CrossCheckArgs {
-    /// Boards as n:k pairs, comma-separated.
+    /// Boards as n:k pairs, comma-separated; n:s:t gives the colours two clique sizes
+    /// (checked in avoid mode only, the one mode that plays them).
     #[arg(long, value_delimiter = ',', default_value = "5:3,6:3,7:4,17:4,43:5")]
     boards: Vec<String>,
     #[arg(
@@ -54,9 +55,9 @@ pub struct SolveArgs {
     /// Vertices of K_n.
     #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
     n: u32,
-    /// Clique size.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
-    k: u32,
+    /// Clique size, or two (S,T) in avoid mode: player 0 avoids K_S, player 1 K_T.
+    #[arg(long, value_parser = super::settings::clique_sizes)]
+    k: CliqueSizes,
     #[arg(long, value_enum)]
     mode: Mode,
     /// The edges played so far, in order, comma-separated (empty for the start).
@@ -98,7 +99,7 @@ pub(super) fn parse_position(text: &str) -> anyhow::Result<Vec<usize>> {
 }
 
 fn run_solve(args: &SolveArgs) -> anyhow::Result<()> {
-    let config = CliqueConfig::new(args.n, args.k, args.mode)?;
+    let config = CliqueConfig::with_sizes(args.n, args.k, args.mode).context("--k")?;
     let actions = parse_position(&args.position)?;
     let state = CliqueState::from_actions(config, &actions).context("--position")?;
     if state.is_over() {
@@ -134,7 +135,7 @@ fn run_solve(args: &SolveArgs) -> anyhow::Result<()> {
         "K_{} k={} {}: after {} moves, player {} to move; with best play this is {verdict} \
          for them (value {}).",
         config.n,
-        config.k,
+        config.sizes(),
         config.mode,
         actions.len(),
         state.to_move(),
@@ -192,11 +193,20 @@ fn run_verify(args: &VerifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_board(text: &str) -> anyhow::Result<(u32, u32)> {
-    let parsed = text
-        .split_once(':')
-        .and_then(|(n, k)| Some((n.trim().parse().ok()?, k.trim().parse().ok()?)));
-    parsed.with_context(|| format!("board {text:?} is not of the form n:k (for example 6:3)"))
+/// "n:k" or "n:s:t" (colour 0 avoids K_s, colour 1 K_t).
+fn parse_board(text: &str) -> anyhow::Result<(u32, CliqueSizes)> {
+    let numbers: Option<Vec<u32>> = text
+        .split(':')
+        .map(|part| part.trim().parse().ok())
+        .collect();
+    let parsed = match numbers.as_deref() {
+        Some(&[n, k]) => Some((n, CliqueSizes::same(k))),
+        Some(&[n, s, t]) => Some((n, CliqueSizes { s, t })),
+        _ => None,
+    };
+    parsed.with_context(|| {
+        format!("board {text:?} is not of the form n:k or n:s:t (for example 6:3 or 8:3:4)")
+    })
 }
 
 fn run_cross_check(global: &GlobalOptions, args: &CrossCheckArgs) -> anyhow::Result<()> {
@@ -209,14 +219,17 @@ fn run_cross_check(global: &GlobalOptions, args: &CrossCheckArgs) -> anyhow::Res
             resolved.reason
         );
     };
-    let boards: Vec<(u32, u32)> = args
+    let boards: Vec<(u32, CliqueSizes)> = args
         .boards
         .iter()
         .map(|b| parse_board(b))
         .collect::<Result<_, _>>()?;
     for &(n, k) in &boards {
         for &mode in &args.modes {
-            let config = CliqueConfig::new(n, k, mode)?;
+            if k.s != k.t && mode != Mode::Avoid {
+                continue;
+            }
+            let config = CliqueConfig::with_sizes(n, k, mode).context("--boards")?;
             let slots = args
                 .slots
                 .min(args.games.max(1).try_into().unwrap_or(u32::MAX))

@@ -130,7 +130,9 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
                     trained.n
                 );
             }
-            GameSpec::Clique(CliqueConfig::new(n, trained.k, trained.mode).context("--n")?)
+            GameSpec::Clique(
+                CliqueConfig::with_sizes(n, trained.sizes(), trained.mode).context("--n")?,
+            )
         }
         (Some(_), other) => bail!(
             "--n is a clique setting; {} has no board size",
@@ -143,7 +145,9 @@ pub fn run(global: &GlobalOptions, args: &EvalArgs) -> anyhow::Result<()> {
             let source = CheckpointSource::parse(spelling).context("--against")?;
             let (other, other_config) = load(&source, "--against")?;
             let same_game = match (other_config.game, game) {
-                (GameSpec::Clique(a), GameSpec::Clique(b)) => (a.k, a.mode) == (b.k, b.mode),
+                (GameSpec::Clique(a), GameSpec::Clique(b)) => {
+                    (a.sizes(), a.mode) == (b.sizes(), b.mode)
+                }
                 (a, b) => a == b,
             };
             if !same_game {

@@ -7,7 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use wgzero::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use wgzero::evaluate::{top_legal_move, without_noise};
-use wgzero::games::clique::{CliqueConfig, CliqueState, Mode, Status, edge_index, endpoints};
+use wgzero::games::clique::{
+    CliqueConfig, CliqueSizes, CliqueState, Mode, Status, edge_index, endpoints,
+};
 use wgzero::games::{GameInfo, GameSpec, GameState};
 use wgzero::search::{Evaluator, ProgramEvaluator, ReferenceSearch, SearchConfig};
 
@@ -45,9 +47,10 @@ pub struct PlayArgs {
     /// Vertices of K_n, choosing the bundled network [default: 6, or the checkpoint's].
     #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
     n: Option<u32>,
-    /// Clique size, choosing the bundled network [default: 3, or the checkpoint's].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
-    k: Option<u32>,
+    /// Clique size (or S,T in avoid mode), choosing the bundled network [default: 3, or
+    /// the checkpoint's].
+    #[arg(long, value_parser = super::settings::clique_sizes)]
+    k: Option<CliqueSizes>,
     /// Who wins, choosing the bundled network [default: symmetric, or the checkpoint's].
     #[arg(long, value_enum)]
     mode: Option<Mode>,
@@ -73,9 +76,9 @@ pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
         .checkpoint
         .clone()
         .unwrap_or(CheckpointSource::Bundled(None));
-    let chosen = CliqueConfig::new(
+    let chosen = CliqueConfig::with_sizes(
         args.n.unwrap_or(6),
-        args.k.unwrap_or(3),
+        args.k.unwrap_or(CliqueSizes::same(3)),
         args.mode.unwrap_or(Mode::Symmetric),
     )
     .context("--k")?;
@@ -95,7 +98,7 @@ pub fn run(global: &GlobalOptions, args: &PlayArgs) -> anyhow::Result<()> {
     };
     let disagreeing = [
         ("--n", args.n.is_some_and(|n| n != game.n)),
-        ("--k", args.k.is_some_and(|k| k != game.k)),
+        ("--k", args.k.is_some_and(|k| k != game.sizes())),
         ("--mode", args.mode.is_some_and(|mode| mode != game.mode)),
     ];
     if let Some((flag, _)) = disagreeing.iter().find(|(_, disagrees)| *disagrees) {
@@ -282,13 +285,16 @@ fn agent_move(
 }
 
 fn rule(game: CliqueConfig) -> String {
-    let k = game.k;
+    let (k, t) = (game.k, game.t);
     match game.mode {
         Mode::Symmetric => format!("the first to complete a K_{k} in their own colour wins"),
         Mode::Asymmetric => {
             format!("X wins by completing a K_{k} in X; O wins if the board fills without one")
         }
-        Mode::Avoid => format!("whoever completes a K_{k} in their own colour loses"),
+        Mode::Avoid if k == t => format!("whoever completes a K_{k} in their own colour loses"),
+        Mode::Avoid => {
+            format!("X loses by completing a K_{k} in X, O by completing a K_{t} in O")
+        }
     }
 }
 

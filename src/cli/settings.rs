@@ -8,7 +8,7 @@ use std::path::Path;
 
 use clap::{Args, CommandFactory, ValueEnum};
 use serde::{Deserialize, Serialize};
-use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::games::clique::{CliqueConfig, CliqueSizes, Mode};
 use wgzero::games::{ChessConfig, GameSpec};
 use wgzero::nn::spec::{MAX_DEPTH, MAX_WIDTH, NetworkSpec};
 use wgzero::search::{RootPolicy, SearchConfig};
@@ -44,6 +44,18 @@ fn unit_interval(text: &str) -> Result<f32, String> {
 
 fn c_puct(text: &str) -> Result<f32, String> {
     float_in(text, 0.0, 100.0).map(|value| value as f32)
+}
+
+/// The `--k` flag: one clique size `K` or two, `S,T`, each in 3..=64 (3..=n is checked
+/// with the board).
+pub fn clique_sizes(text: &str) -> Result<CliqueSizes, String> {
+    let sizes: CliqueSizes = text.parse()?;
+    for size in [sizes.s, sizes.t] {
+        if !(3..=64).contains(&size) {
+            return Err(format!("{size} is not in 3..=64"));
+        }
+    }
+    Ok(sizes)
 }
 
 /// A number of seconds for a tool (a benchmark's budget): above 0, at most 10^6.
@@ -85,9 +97,11 @@ pub struct GameArgs {
     /// Vertices of K_n (clique), 3..=64 [default: 6].
     #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
     pub n: Option<u32>,
-    /// Clique size (clique), 3..=n [default: 3].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=64))]
-    pub k: Option<u32>,
+    /// Clique size (clique), 3..=n [default: 3]. `--mode avoid` also takes two, S,T:
+    /// player 0 must avoid K_S in its colour, player 1 K_T (a drawn game is a witness
+    /// that R(S,T) > n). In a --config file: k = 4 or k = "3,4".
+    #[arg(long, value_parser = clique_sizes)]
+    pub k: Option<CliqueSizes>,
     /// Who wins (clique) [default: symmetric].
     #[arg(long, value_enum)]
     pub mode: Option<Mode>,
@@ -107,12 +121,21 @@ impl GameArgs {
                         "--ply-cap is a chess setting; the clique game ends when the board fills",
                     ));
                 }
-                let config = CliqueConfig::new(
-                    self.n.unwrap_or(6),
-                    self.k.unwrap_or(3),
-                    self.mode.unwrap_or(Mode::Symmetric),
-                )
-                .map_err(|error| ConfigError::new("--k", error.to_string()))?;
+                let sizes = self.k.unwrap_or(CliqueSizes::same(3));
+                let mode = self.mode.unwrap_or(Mode::Symmetric);
+                if sizes.s != sizes.t && mode != Mode::Avoid {
+                    return Err(ConfigError::new(
+                        "--k",
+                        format!(
+                            "--k {sizes} gives the two players different clique sizes, which \
+                             only --mode avoid plays (R(s,t) witnesses); --mode {mode} takes \
+                             one size, such as --k {}",
+                            sizes.s
+                        ),
+                    ));
+                }
+                let config = CliqueConfig::with_sizes(self.n.unwrap_or(6), sizes, mode)
+                    .map_err(|error| ConfigError::new("--k", error.to_string()))?;
                 Ok(GameSpec::Clique(config))
             }
             GameName::Chess => {

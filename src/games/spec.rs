@@ -51,6 +51,7 @@ impl Default for GameSpec {
         GameSpec::Clique(CliqueConfig {
             n: 6,
             k: 3,
+            t: 3,
             mode: super::clique::Mode::Symmetric,
         })
     }
@@ -83,7 +84,7 @@ impl GameSpec {
     pub fn validate(&self) -> Result<(), GameError> {
         match *self {
             GameSpec::Clique(config) => {
-                CliqueConfig::new(config.n, config.k, config.mode).map(|_| ())
+                CliqueConfig::with_sizes(config.n, config.sizes(), config.mode).map(|_| ())
             }
             GameSpec::Chess(config) => ChessConfig::new(config.ply_cap).map(|_| ()),
         }

@@ -3,8 +3,9 @@
 // reference, src/games/clique/state.rs, word for word.
 //
 // Needs, from the generated prelude (src/games/clique/gpu.rs, `library_source`):
-//   CLIQUE_N, CLIQUE_K, CLIQUE_EDGES (= N(N-1)/2), CLIQUE_MODE, CLIQUE_ADJACENCY_LEN (= 2N),
-//   CLIQUE_STACK_LEN (>= K-3, >= 1), CLIQUE_ALL_VERTICES (the set 0..N)
+//   CLIQUE_N, CLIQUE_K (colour 0's clique size), CLIQUE_T (colour 1's; = K outside avoid
+//   mode), CLIQUE_EDGES (= N(N-1)/2), CLIQUE_MODE, CLIQUE_ADJACENCY_LEN (= 2N),
+//   CLIQUE_STACK_LEN (>= max(K, T)-3, >= 1), CLIQUE_ALL_VERTICES (the set 0..N)
 // and, from mask32.wgsl or mask64.wgsl, the CliqueMask type and its mask_* functions.
 
 const CLIQUE_SYMMETRIC: u32 = 0u;
@@ -101,7 +102,7 @@ fn clique_contains_clique(s: ptr<function, CliqueState>, player: u32, candidates
     stack[0] = candidates;
     var depth = 0u;
     // Every pass removes one candidate or pops a level, so the loop ends; a level is
-    // pushed only while depth + 2 < size, so depth <= size - 2 = K - 4 < CLIQUE_STACK_LEN.
+    // pushed only while depth + 2 < size, so depth <= size - 2 <= max(K, T) - 4 < CLIQUE_STACK_LEN.
     loop {
         let remaining = stack[depth];
         if mask_count(remaining) + depth < size {
@@ -129,7 +130,7 @@ fn clique_contains_clique(s: ptr<function, CliqueState>, player: u32, candidates
 
 // Claims {u, v} (u < v, uncoloured, game ongoing) for the player to move and settles the
 // status: the incremental test asks whether the common neighbourhood of u and v in the
-// mover's graph holds a K_{K-2}.
+// mover's graph holds a K_{size-2}, size being the mover's colour's clique size.
 fn clique_claim(s: ptr<function, CliqueState>, u: u32, v: u32, action: u32) {
     let player = (*s).to_move;
     let base = player * CLIQUE_N;
@@ -140,7 +141,8 @@ fn clique_claim(s: ptr<function, CliqueState>, u: u32, v: u32, action: u32) {
     var formed = false;
     if CLIQUE_MODE != CLIQUE_ASYMMETRIC || player == 0u {
         let neighbours_of_both = (*s).adjacency[base + u] & (*s).adjacency[base + v];
-        formed = clique_contains_clique(s, player, neighbours_of_both, CLIQUE_K - 2u);
+        let size = select(CLIQUE_K, CLIQUE_T, player == 1u);
+        formed = clique_contains_clique(s, player, neighbours_of_both, size - 2u);
     }
     if formed {
         if CLIQUE_MODE == CLIQUE_AVOID {

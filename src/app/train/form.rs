@@ -4,7 +4,7 @@
 
 use eframe::egui;
 
-use crate::games::clique::{CliqueConfig, Mode};
+use crate::games::clique::{CliqueConfig, CliqueSizes, Mode};
 use crate::games::{ChessConfig, GameSpec};
 use crate::nn::spec::NetworkSpec;
 use crate::search::RootPolicy;
@@ -34,7 +34,10 @@ pub enum PolicyChoice {
 pub struct RunForm {
     pub game: GameChoice,
     pub n: u32,
+    /// Colour 0's clique size (both colours' outside avoid mode).
     pub k: u32,
+    /// Colour 1's clique size in avoid mode (ignored in the other modes).
+    pub t: u32,
     pub mode: Mode,
     pub ply_cap: u32,
     pub network: NetworkChoice,
@@ -57,6 +60,7 @@ impl Default for RunForm {
             game: GameChoice::Clique,
             n: 6,
             k: 3,
+            t: 3,
             mode: Mode::Symmetric,
             ply_cap: ChessConfig::default().ply_cap,
             network: NetworkChoice::Mlp,
@@ -77,9 +81,17 @@ impl Default for RunForm {
 impl RunForm {
     fn spec(&self) -> Result<GameSpec, ConfigError> {
         match self.game {
-            GameChoice::Clique => CliqueConfig::new(self.n, self.k, self.mode)
-                .map(GameSpec::Clique)
-                .map_err(|error| ConfigError::new("--k", error.to_string())),
+            GameChoice::Clique => {
+                let t = if self.mode == Mode::Avoid {
+                    self.t
+                } else {
+                    self.k
+                };
+                let sizes = CliqueSizes { s: self.k, t };
+                CliqueConfig::with_sizes(self.n, sizes, self.mode)
+                    .map(GameSpec::Clique)
+                    .map_err(|error| ConfigError::new("--k", error.to_string()))
+            }
             GameChoice::Chess => ChessConfig::new(self.ply_cap)
                 .map(GameSpec::Chess)
                 .map_err(|error| ConfigError::new("--ply-cap", error.to_string())),
@@ -183,6 +195,19 @@ impl RunForm {
                                         .prefix("k = "),
                                 )
                                 .changed();
+                            if self.mode == Mode::Avoid {
+                                game_changed |= ui
+                                    .add(
+                                        egui::DragValue::new(&mut self.t)
+                                            .range(3..=self.n.max(3))
+                                            .prefix("t = "),
+                                    )
+                                    .on_hover_text(
+                                        "Player 1's clique size: player 0 must avoid K_k, \
+                                         player 1 K_t; a draw shows R(k,t) > n",
+                                    )
+                                    .changed();
+                            }
                         });
                         ui.end_row();
                         ui.label("Mode");
@@ -262,6 +287,7 @@ impl RunForm {
             });
         if game_changed {
             self.k = self.k.min(self.n);
+            self.t = self.t.min(self.n);
             self.reset_to_defaults();
         }
         if ui

@@ -29,8 +29,13 @@ const AUGMENT: &str = include_str!("../../../shaders/games/clique/augment.wgsl")
 pub const MAX_SOLVED_VERTICES: u32 = 7;
 
 impl GameInfo for CliqueConfig {
+    /// `clique-n8-k3-avoid`, or `clique-n8-s3-t4-avoid` when the colours' sizes differ.
     fn label(&self) -> String {
-        format!("clique-n{}-k{}-{}", self.n, self.k, self.mode)
+        if self.k == self.t {
+            format!("clique-n{}-k{}-{}", self.n, self.k, self.mode)
+        } else {
+            format!("clique-n{}-s{}-t{}-{}", self.n, self.k, self.t, self.mode)
+        }
     }
 
     fn num_actions(&self) -> usize {
@@ -246,11 +251,16 @@ impl FinalStateArchive<CliqueState> for RamseyArchive {
             .iter()
             .zip(outcomes)
             .map(|(state, outcome)| {
-                let CliqueConfig { n, k, .. } = state.config();
+                let CliqueConfig { n, k, t, .. } = state.config();
+                let description = if k == t {
+                    format!("a 2-colouring of K_{n} with no monochromatic K_{k} (R({k},{k}) > {n})")
+                } else {
+                    format!(
+                        "a 2-colouring of K_{n} with no K_{k} in colour 0 and no K_{t} in colour 1 (R({k},{t}) > {n})"
+                    )
+                };
                 Archived {
-                    description: format!(
-                        "a 2-colouring of K_{n} with no monochromatic K_{k} (R({k},{k}) > {n})"
-                    ),
+                    description,
                     new_up_to_isomorphism: outcome.new_up_to_isomorphism,
                 }
             })

@@ -1,8 +1,8 @@
 //! The Ramsey counterexample archive: every drawn `avoid` game is a 2-colouring of K_n with
-//! no monochromatic K_k, a witness that R(k,k) > n. Wherever such a game ends (self-play,
+//! no K_s in colour 0 and no K_t in colour 1 (s = t = k unless the game was set up with
+//! two sizes), a witness that R(s,t) > n. Wherever such a game ends (self-play,
 //! evaluation, the app), [`RamseyArchive::record`] checks it independently and appends it.
-//! The witness search (`crate::ramsey`) archives asymmetric witnesses too — no K_s in
-//! colour 0, no K_t in colour 1, so R(s,t) > n — through
+//! The witness search (`crate::ramsey`) archives its witnesses through
 //! [`RamseyArchive::record_colourings`].
 //!
 //! Format: `<run dir>/ramsey/counterexamples.jsonl`, one JSON object a line:
@@ -43,9 +43,14 @@ pub enum ArchiveError {
     )]
     NotDrawn(Status),
     #[error(
-        "the independent check rejects this colouring of K_{n}: {reason}; the rules that drew this game are wrong"
+        "the independent check rejects this colouring of K_{n} as a witness that R({s},{t}) > {n}: {reason}; the rules that drew this game are wrong"
     )]
-    CheckFailed { n: u32, k: u32, reason: String },
+    CheckFailed {
+        n: u32,
+        s: u32,
+        t: u32,
+        reason: String,
+    },
     #[error(
         "the independent check rejects this colouring of K_{n} as a witness that R({s},{t}) > {n}: {reason}; the search that found it is wrong"
     )]
@@ -270,8 +275,9 @@ impl RamseyArchive {
         }
     }
 
-    /// Checks `final_state` (a drawn avoid game) with [`check_counterexample`] and appends
-    /// it, durably, with `source`.
+    /// Checks `final_state` (a drawn avoid game) with [`check_witness`] against its
+    /// config's clique sizes (colour 0 `k`, colour 1 `t`) and appends it, durably, with
+    /// `source`, under those (s, t).
     pub fn record(
         &mut self,
         final_state: &CliqueState,
@@ -362,26 +368,18 @@ impl RamseyArchive {
         let colour0 = final_state.adjacency(0);
         let colour1 = final_state.adjacency(1);
         let all = all_vertices(config.n);
-        for v in 0..config.n as usize {
+        let (n, s, t) = (config.n, config.k, config.t);
+        let rejected = |reason| ArchiveError::CheckFailed { n, s, t, reason };
+        for v in 0..n as usize {
             if colour0[v] | colour1[v] | 1 << v != all {
-                return Err(ArchiveError::CheckFailed {
-                    n: config.n,
-                    k: config.k,
-                    reason: format!("vertex {v} has uncoloured edges"),
-                });
+                return Err(rejected(format!("vertex {v} has uncoloured edges")));
             }
         }
-        check_counterexample(config.n, config.k, colour0).map_err(|reason| {
-            ArchiveError::CheckFailed {
-                n: config.n,
-                k: config.k,
-                reason,
-            }
-        })?;
+        check_witness(n, s, t, colour0).map_err(rejected)?;
         let record = RamseyRecord {
             n: config.n,
-            k: config.k,
-            t: None,
+            k: s,
+            t: (t != s).then_some(t),
             graph6: graph6::encode(config.n, colour0),
             canonical_graph6: graph6::encode(config.n, &canonical_form(config.n, colour0)),
             source: source.to_owned(),
@@ -514,7 +512,7 @@ pub struct VerifyReport {
 }
 
 /// Re-checks an archive: `path` is a run directory, its `ramsey/` folder or the file. Every
-/// record is decoded, checked with [`check_counterexample`], and its canonical form
+/// record is decoded, checked with [`check_witness`] against its (s, t), and its canonical form
 /// recomputed; the first bad record is an error naming its line.
 pub fn verify(path: &Path) -> Result<VerifyReport, ArchiveError> {
     let file = archive_file(path);

@@ -22,7 +22,10 @@ use crate::gpu::Gpu;
 #[derive(Clone, Debug, Serialize)]
 pub struct CrossCheckReport {
     pub n: u32,
+    /// Colour 0's clique size.
     pub k: u32,
+    /// Colour 1's clique size (= k except in avoid mode with two sizes).
+    pub t: u32,
     pub mode: super::Mode,
     /// Games played to the end on both sides.
     pub games: u64,
@@ -133,6 +136,7 @@ pub fn cross_check(
     let mut report = CrossCheckReport {
         n: config.n,
         k: config.k,
+        t: config.t,
         mode: config.mode,
         games: 0,
         moves: 0,

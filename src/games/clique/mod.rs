@@ -44,7 +44,9 @@ pub enum Mode {
     /// when the board fills without one. The defender's own cliques do not matter.
     Asymmetric,
     /// Completing a K_k in your own colour loses; a full board with no monochromatic K_k is
-    /// a draw and a Ramsey counterexample (a witness that R(k,k) > n).
+    /// a draw and a Ramsey counterexample (a witness that R(k,k) > n). The only mode where
+    /// the two colours may avoid different sizes: colour 0 avoids K_s (`k`), colour 1
+    /// avoids K_t (`t`), and a draw is a witness that R(s,t) > n.
     Avoid,
 }
 
@@ -73,31 +75,105 @@ impl std::fmt::Display for Mode {
     }
 }
 
-/// One clique game: K_n, cliques of size k, and the mode. Build it with
-/// [`CliqueConfig::new`], which checks 3 ≤ k ≤ n ≤ 64.
+/// One clique game: K_n, the clique size of each colour, and the mode. Build it with
+/// [`CliqueConfig::new`] (one size) or [`CliqueConfig::with_sizes`] (two, avoid mode
+/// only), which check 3 ≤ k, t ≤ n ≤ 64.
+///
+/// Stored (run directories, checkpoints, tree files) as `{"n", "k", "mode"}` plus `"t"`
+/// only when t ≠ k, so files written before the two sizes existed read as t = k.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "StoredCliqueConfig", into = "StoredCliqueConfig")]
 pub struct CliqueConfig {
     /// Vertices of the board K_n.
     pub n: u32,
-    /// Size of the clique that ends the game.
+    /// Size of the clique that ends the game in colour 0 (player 0's): k, or s of R(s,t).
     pub k: u32,
+    /// Size of the clique that ends the game in colour 1 (player 1's): t of R(s,t). Equal
+    /// to `k` except in [`Mode::Avoid`] played for an off-diagonal Ramsey number.
+    pub t: u32,
     pub mode: Mode,
 }
 
+/// The serialized form of [`CliqueConfig`]: `t` is left out when it equals `k`.
+#[derive(Serialize, Deserialize)]
+struct StoredCliqueConfig {
+    n: u32,
+    k: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<u32>,
+    mode: Mode,
+}
+
+impl From<StoredCliqueConfig> for CliqueConfig {
+    fn from(stored: StoredCliqueConfig) -> Self {
+        Self {
+            n: stored.n,
+            k: stored.k,
+            t: stored.t.unwrap_or(stored.k),
+            mode: stored.mode,
+        }
+    }
+}
+
+impl From<CliqueConfig> for StoredCliqueConfig {
+    fn from(config: CliqueConfig) -> Self {
+        Self {
+            n: config.n,
+            k: config.k,
+            t: (config.t != config.k).then_some(config.t),
+            mode: config.mode,
+        }
+    }
+}
+
 impl CliqueConfig {
-    /// A checked configuration: 3 ≤ k ≤ n ≤ 64.
+    /// A checked configuration with one clique size for both colours: 3 ≤ k ≤ n ≤ 64.
     pub fn new(n: u32, k: u32, mode: Mode) -> Result<Self, GameError> {
+        Self::with_sizes(n, CliqueSizes::same(k), mode)
+    }
+
+    /// A checked configuration where colour 0's clique has `sizes.s` vertices and colour
+    /// 1's `sizes.t`: both in 3..=n, n in 3..=64, and two different sizes only in
+    /// [`Mode::Avoid`] (in the other modes one clique size decides the game).
+    pub fn with_sizes(n: u32, sizes: CliqueSizes, mode: Mode) -> Result<Self, GameError> {
         if !(MIN_CLIQUE..=MAX_VERTICES).contains(&n) {
             return Err(GameError::InvalidConfig(format!(
                 "n = {n} is not supported: the board K_n needs {MIN_CLIQUE} <= n <= {MAX_VERTICES}"
             )));
         }
-        if !(MIN_CLIQUE..=n).contains(&k) {
+        for size in [sizes.s, sizes.t] {
+            if !(MIN_CLIQUE..=n).contains(&size) {
+                return Err(GameError::InvalidConfig(format!(
+                    "k = {size} is not supported for n = {n}: the clique size needs {MIN_CLIQUE} <= k <= n"
+                )));
+            }
+        }
+        if sizes.s != sizes.t && mode != Mode::Avoid {
             return Err(GameError::InvalidConfig(format!(
-                "k = {k} is not supported for n = {n}: the clique size needs {MIN_CLIQUE} <= k <= n"
+                "k = {sizes} gives the two colours different clique sizes, which only avoid mode \
+                 plays (R(s,t) witnesses); {mode} mode takes one size, such as k = {}",
+                sizes.s
             )));
         }
-        Ok(Self { n, k, mode })
+        Ok(Self {
+            n,
+            k: sizes.s,
+            t: sizes.t,
+            mode,
+        })
+    }
+
+    /// The clique sizes of colour 0 and colour 1.
+    pub fn sizes(&self) -> CliqueSizes {
+        CliqueSizes {
+            s: self.k,
+            t: self.t,
+        }
+    }
+
+    /// The size of the clique that counts in `player`'s colour (0 or 1).
+    pub fn clique_size(&self, player: u8) -> u32 {
+        if player == 0 { self.k } else { self.t }
     }
 
     /// E = n(n−1)/2, the number of edges and of actions.
@@ -108,6 +184,86 @@ impl CliqueConfig {
     /// u32 words of one vertex set in WGSL: 1 for n ≤ 32, else 2 (a `vec2<u32>`).
     pub fn mask_words(&self) -> usize {
         if self.n <= 32 { 1 } else { 2 }
+    }
+}
+
+/// The clique sizes of the two colours: colour 0 (player 0) must avoid or complete K_s,
+/// colour 1 K_t. Written `K` when both are K and `S,T` otherwise, as the `--k` flag takes
+/// them (see [`CliqueSizes::from_str`](std::str::FromStr)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CliqueSizes {
+    pub s: u32,
+    pub t: u32,
+}
+
+impl CliqueSizes {
+    /// Both colours' size is `k`.
+    pub fn same(k: u32) -> Self {
+        Self { s: k, t: k }
+    }
+}
+
+impl std::fmt::Display for CliqueSizes {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.s == self.t {
+            write!(formatter, "{}", self.s)
+        } else {
+            write!(formatter, "{},{}", self.s, self.t)
+        }
+    }
+}
+
+impl std::str::FromStr for CliqueSizes {
+    type Err = String;
+
+    /// `"K"` (both colours) or `"S,T"` (colour 0 avoids K_S, colour 1 K_T); spaces allowed.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let size = |part: &str| {
+            part.trim().parse::<u32>().map_err(|_| {
+                format!("{text:?} is not a clique size: give one size (4) or two (3,4)")
+            })
+        };
+        match text.split_once(',') {
+            None => size(text).map(Self::same),
+            Some((s, t)) => Ok(Self {
+                s: size(s)?,
+                t: size(t)?,
+            }),
+        }
+    }
+}
+
+/// Written as the number `K` when both sizes are K, else as the string `"S,T"`.
+impl Serialize for CliqueSizes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.s == self.t {
+            serializer.serialize_u32(self.s)
+        } else {
+            serializer.collect_str(self)
+        }
+    }
+}
+
+/// Read from a number `K`, a string `"K"` or `"S,T"`, or a list `[S, T]` (how a TOML
+/// config file may write `k`).
+impl<'de> Deserialize<'de> for CliqueSizes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            One(u32),
+            Text(String),
+            Pair([u32; 2]),
+        }
+        match Written::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom(
+                "k must be one clique size (k = 4) or two in a string (k = \"3,4\")",
+            )
+        })? {
+            Written::One(k) => Ok(Self::same(k)),
+            Written::Text(text) => text.parse().map_err(serde::de::Error::custom),
+            Written::Pair([s, t]) => Ok(Self { s, t }),
+        }
     }
 }
 

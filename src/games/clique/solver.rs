@@ -6,8 +6,9 @@
 //! tree search) reuses earlier work. Values are from the view of the player to move.
 //!
 //! Pruning that keeps values exact:
-//! - a move that completes the mover's K_k ends the game at once (a win, or in `avoid` a
-//!   loss that is only taken when every move loses);
+//! - a move that completes the mover's clique (K_k; in `avoid` K_s for colour 0 and K_t for
+//!   colour 1) ends the game at once (a win, or in `avoid` a loss that is only taken when
+//!   every move loses);
 //! - where the opponent's K_k would win for them (`symmetric`, and the attacker in
 //!   `asymmetric` when the defender moves), two such threats lose, and one must be blocked;
 //! - table keys relabel the position by a vertex order sorted on colour degrees (every
@@ -201,7 +202,8 @@ impl Solver {
         next
     }
 
-    /// Would `player` complete a K_k (that counts for them) by claiming `action`?
+    /// Would `player` complete a clique of their colour's size (that counts for them) by
+    /// claiming `action`?
     fn forms(&self, board: &Board, player: u8, action: usize) -> bool {
         if self.config.mode == Mode::Asymmetric && player == 1 {
             return false;
@@ -210,7 +212,8 @@ impl Solver {
         let mut adjacency = board.adjacency[player as usize];
         adjacency[u as usize] |= 1 << v;
         adjacency[v as usize] |= 1 << u;
-        completes_clique(&adjacency[..self.config.n as usize], u, v, self.config.k)
+        let size = self.config.clique_size(player);
+        completes_clique(&adjacency[..self.config.n as usize], u, v, size)
     }
 
     /// The value for the mover of `action` if it ends the game, else `None`.

@@ -135,8 +135,8 @@ impl CliqueState {
         self.moves_played += 1;
         self.last_action = Some(edge_index(self.config.n, u, v) as u32);
         let counts = self.config.mode != Mode::Asymmetric || player == 0;
-        let formed =
-            counts && completes_clique(&self.adjacency[base..base + n], u, v, self.config.k);
+        let size = self.config.clique_size(player);
+        let formed = counts && completes_clique(&self.adjacency[base..base + n], u, v, size);
         if formed {
             self.status = match self.config.mode {
                 Mode::Symmetric | Mode::Asymmetric => Status::Won(player),
