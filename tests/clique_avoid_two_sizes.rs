@@ -48,16 +48,14 @@ fn three_four_graphs(n: usize) -> Vec<Vec<u64>> {
             if triangle || holds_independent_set(graph, others, 3) {
                 continue;
             }
-            for v in 0..k {
-                if neighbours >> v & 1 == 1 {
-                    graph[v] |= 1 << k;
-                }
+            for (v, row) in graph.iter_mut().enumerate() {
+                *row |= (neighbours >> v & 1) << k;
             }
             graph.push(neighbours);
             extend(graph, n, found);
             graph.pop();
-            for v in 0..k {
-                graph[v] &= !(1 << k);
+            for row in graph.iter_mut() {
+                *row &= !(1 << k);
             }
         }
     }
