@@ -15,9 +15,9 @@ use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
 use wgzero::games::{GameInfo, GameSpec, GameState};
 use wgzero::graph::{CompileOptions, Graph, Program};
 use wgzero::nn;
+use wgzero::ramsey::counting::energy;
 use wgzero::ramsey::guide::fill::PartialColouring;
 use wgzero::ramsey::guide::{self, GuideError, GuideSettings, GuidedStarts, StartSource};
-use wgzero::ramsey::counting::energy;
 use wgzero::ramsey::rng::Pcg32;
 use wgzero::ramsey::{Colouring, Problem};
 use wgzero::run_dir::checkpoint::{CheckpointStore, RunState, snapshot_tensors};
@@ -71,20 +71,16 @@ fn written_run(name: &str, game: CliqueConfig) -> PathBuf {
         metrics: &[],
         elapsed_seconds: 0.0,
     };
-    store.save(&state, &snapshot_tensors(&graph, values)).unwrap();
+    store
+        .save(&state, &snapshot_tensors(&graph, values))
+        .unwrap();
     dir
 }
 
 /// The K_k of colour `colour` containing {u, v}, every other edge among the coloured
 /// ones: each (k − 2)-subset of the other vertices, tested pair by pair. Shares no code
 /// with the bitset counting.
-fn brute_force_completed(
-    partial: &PartialColouring,
-    k: u32,
-    u: u32,
-    v: u32,
-    colour: u32,
-) -> u64 {
+fn brute_force_completed(partial: &PartialColouring, k: u32, u: u32, v: u32, colour: u32) -> u64 {
     let others: Vec<u32> = (0..partial.n()).filter(|&w| w != u && w != v).collect();
     let mut count = 0;
     for subset in 0u64..1 << others.len() {
@@ -126,7 +122,13 @@ fn each_filled_edge_takes_the_colour_completing_fewer_cliques() {
     let mut rng = Pcg32::new(31, 0);
     let mut ties = 0;
     let mut decided = 0;
-    for (n, s, t) in [(6u32, 3u32, 3u32), (8, 3, 3), (9, 4, 4), (9, 3, 4), (10, 4, 3)] {
+    for (n, s, t) in [
+        (6u32, 3u32, 3u32),
+        (8, 3, 3),
+        (9, 4, 4),
+        (9, 3, 4),
+        (10, 4, 3),
+    ] {
         let problem = Problem::new(n, s, t).unwrap();
         for _ in 0..20 {
             let partial = random_partial(n, &mut rng);
@@ -141,7 +143,8 @@ fn each_filled_edge_takes_the_colour_completing_fewer_cliques() {
             let mut replay = partial.clone();
             for &(u, v) in &order {
                 let chosen = completed.colour(u, v);
-                let here = brute_force_completed(&replay, problem.clique_size(chosen), u, v, chosen);
+                let here =
+                    brute_force_completed(&replay, problem.clique_size(chosen), u, v, chosen);
                 let other = 1 - chosen;
                 let there = brute_force_completed(&replay, problem.clique_size(other), u, v, other);
                 assert!(
@@ -178,7 +181,11 @@ fn ties_are_broken_at_random() {
         .map(|stream| {
             let mut rng = Pcg32::new(5, stream);
             let colouring = PartialColouring::empty(4)
-                .complete_in_order(&problem, &[(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)], &mut rng)
+                .complete_in_order(
+                    &problem,
+                    &[(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)],
+                    &mut rng,
+                )
                 .unwrap();
             colouring.colour(0, 1)
         })
@@ -195,7 +202,9 @@ fn a_game_position_becomes_a_full_colouring_with_the_players_colours() {
         let mut state = CliqueState::new(game);
         while !state.is_over() {
             let legal = state.legal_actions();
-            state.apply(legal[rng.below(legal.len() as u32) as usize]).unwrap();
+            state
+                .apply(legal[rng.below(legal.len() as u32) as usize])
+                .unwrap();
         }
         let partial = PartialColouring::from_avoid_game(&state);
         let colouring = partial.clone().complete(&problem, &mut rng).unwrap();
@@ -215,7 +224,11 @@ fn a_game_position_becomes_a_full_colouring_with_the_players_colours() {
 fn a_colouring_for_another_board_is_refused() {
     let problem = Problem::new(6, 3, 3).unwrap();
     let mut rng = Pcg32::new(1, 0);
-    assert!(PartialColouring::empty(5).complete(&problem, &mut rng).is_err());
+    assert!(
+        PartialColouring::empty(5)
+            .complete(&problem, &mut rng)
+            .is_err()
+    );
     // An order that misses an uncoloured edge is refused too.
     assert!(
         PartialColouring::empty(6)
@@ -258,7 +271,10 @@ fn check_starts(problem: &Problem, built: &GuidedStarts, count: usize) {
         assert_eq!(energy, brute_force_energy(colouring, problem));
     }
     let edges = u64::from(problem.n * (problem.n - 1) / 2);
-    assert_eq!(built.played_edges + built.filled_edges, edges * count as u64);
+    assert_eq!(
+        built.played_edges + built.filled_edges,
+        edges * count as u64
+    );
     assert!(built.seconds > 0.0);
 }
 
@@ -284,7 +300,11 @@ fn learned_starts_are_complete_colourings_on_every_backend() {
         assert!(built.energies.iter().all(|&energy| energy > 0));
         // Games end at their first triangle, so the fill colours something.
         assert!(built.played_edges > 0 && built.filled_edges > 0);
-        assert!(built.description.starts_with("learned: "), "{}", built.description);
+        assert!(
+            built.description.starts_with("learned: "),
+            "{}",
+            built.description
+        );
     });
 }
 
@@ -301,9 +321,8 @@ fn a_fixed_seed_gives_the_same_starts_and_another_seed_other_ones() {
         StartSource::Uniform,
         StartSource::Random,
     ] {
-        let make = |seed| {
-            guide::starts(&problem, &source, &settings(24, 4, seed), &Compute::Cpu).unwrap()
-        };
+        let make =
+            |seed| guide::starts(&problem, &source, &settings(24, 4, seed), &Compute::Cpu).unwrap();
         let (first, again, other) = (make(5), make(5), make(6));
         check_starts(&problem, &first, 24);
         assert_eq!(first.colourings, again.colourings, "{}", source.name());
@@ -348,19 +367,34 @@ fn search_builds_better_starts_than_random_colourings_on_k5() {
 #[test]
 fn a_run_of_another_board_or_mode_is_refused_naming_the_difference() {
     let trained = trained_run().to_path_buf();
-    let symmetric = written_run("symmetric", CliqueConfig::new(6, 3, Mode::Symmetric).unwrap());
+    let symmetric = written_run(
+        "symmetric",
+        CliqueConfig::new(6, 3, Mode::Symmetric).unwrap(),
+    );
     let cases = [
-        (Problem::new(7, 3, 3).unwrap(), trained.clone(), "K_6, not K_7"),
-        (Problem::new(6, 4, 4).unwrap(), trained.clone(), "k = 3, not 4"),
-        (Problem::new(6, 3, 3).unwrap(), symmetric.clone(), "symmetric, not avoid"),
+        (
+            Problem::new(7, 3, 3).unwrap(),
+            trained.clone(),
+            "K_6, not K_7",
+        ),
+        (
+            Problem::new(6, 4, 4).unwrap(),
+            trained.clone(),
+            "k = 3, not 4",
+        ),
+        (
+            Problem::new(6, 3, 3).unwrap(),
+            symmetric.clone(),
+            "symmetric, not avoid",
+        ),
     ];
     for (problem, run, difference) in cases {
         for source in [
             StartSource::Learned { run: run.clone() },
             StartSource::Untrained { run: run.clone() },
         ] {
-            let error = guide::starts(&problem, &source, &settings(4, 2, 1), &Compute::Cpu)
-                .unwrap_err();
+            let error =
+                guide::starts(&problem, &source, &settings(4, 2, 1), &Compute::Cpu).unwrap_err();
             assert!(matches!(error, GuideError::RunMismatch { .. }), "{error:?}");
             let message = error.to_string();
             assert!(message.contains(difference), "{message}");
@@ -373,26 +407,44 @@ fn a_run_of_another_board_or_mode_is_refused_naming_the_difference() {
     };
     let problem = Problem::new(6, 3, 3).unwrap();
     let error = guide::starts(&problem, &missing, &settings(4, 2, 1), &Compute::Cpu).unwrap_err();
-    assert!(error.to_string().contains("wgzero-guide-missing"), "{error}");
+    assert!(
+        error.to_string().contains("wgzero-guide-missing"),
+        "{error}"
+    );
 }
 
 #[test]
 fn two_clique_sizes_are_refused_until_the_avoid_game_has_them() {
     let problem = Problem::new(8, 3, 4).unwrap();
-    let error = guide::starts(&problem, &StartSource::Uniform, &settings(4, 2, 1), &Compute::Cpu)
-        .unwrap_err();
+    let error = guide::starts(
+        &problem,
+        &StartSource::Uniform,
+        &settings(4, 2, 1),
+        &Compute::Cpu,
+    )
+    .unwrap_err();
     assert!(matches!(error, GuideError::Unsupported(_)), "{error:?}");
     assert!(error.to_string().contains("s = t"), "{error}");
     // Random starts need no game.
-    let random = guide::starts(&problem, &StartSource::Random, &settings(4, 2, 1), &Compute::Cpu)
-        .unwrap();
+    let random = guide::starts(
+        &problem,
+        &StartSource::Random,
+        &settings(4, 2, 1),
+        &Compute::Cpu,
+    )
+    .unwrap();
     check_starts(&problem, &random, 4);
 }
 
 #[test]
 fn no_games_make_no_starts() {
     let problem = Problem::new(6, 3, 3).unwrap();
-    let built = guide::starts(&problem, &StartSource::Uniform, &settings(0, 2, 1), &Compute::Cpu)
-        .unwrap();
+    let built = guide::starts(
+        &problem,
+        &StartSource::Uniform,
+        &settings(0, 2, 1),
+        &Compute::Cpu,
+    )
+    .unwrap();
     assert!(built.colourings.is_empty() && built.energies.is_empty());
 }

@@ -263,7 +263,7 @@ pub fn starts(
     };
     let mut searcher = match compute {
         Compute::Cpu => Searcher::Cpu {
-            evaluator,
+            evaluator: Box::new(evaluator),
             search,
             seed: settings.seed,
             calls: 0,
@@ -427,7 +427,7 @@ enum Searcher {
     /// The CPU reference search over the slots in play, a fresh one per move (no subtree
     /// is reused), evaluating with a program on the CPU backend.
     Cpu {
-        evaluator: ProgramEvaluator,
+        evaluator: Box<ProgramEvaluator>,
         search: SearchConfig,
         seed: u64,
         /// Searches so far: each draws its noise from its own seed.
@@ -460,7 +460,7 @@ impl Searcher {
                 let noise_seed = seed.wrapping_add(calls.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 *calls += 1;
                 let mut results = ReferenceSearch::new(roots, *search, noise_seed)?
-                    .run(evaluator)?
+                    .run(evaluator.as_mut())?
                     .into_iter();
                 Ok(slots
                     .iter()
@@ -516,13 +516,18 @@ fn play(
             let (Some((index, state)), Some(result)) = (slot.as_mut(), result) else {
                 continue;
             };
-            let action = choose(&result, state.moves_played(), settings.sampled_moves, &mut rng)
-                .ok_or_else(|| {
-                    GuideError::Search(SearchError::Config(format!(
-                        "the search returned no move for a game in play after {} moves",
-                        state.moves_played()
-                    )))
-                })?;
+            let action = choose(
+                &result,
+                state.moves_played(),
+                settings.sampled_moves,
+                &mut rng,
+            )
+            .ok_or_else(|| {
+                GuideError::Search(SearchError::Config(format!(
+                    "the search returned no move for a game in play after {} moves",
+                    state.moves_played()
+                )))
+            })?;
             state.apply(action)?;
             if state.is_over() {
                 finals[*index] = Some(state.clone());

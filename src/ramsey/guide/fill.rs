@@ -2,8 +2,8 @@
 //! draw fills the board; a loss leaves edges uncoloured) becomes a start colouring.
 //!
 //! The rule: the uncoloured edges are taken in a random order, and each gets the colour
-//! that completes fewer monochromatic forbidden cliques (K_s in colour 0, K_t in colour
-//! 1) *among the edges coloured so far*; on a tie the colour is drawn at random. An edge
+//! that completes fewer monochromatic forbidden cliques (K_s in colour 0, K_t in the
+//! other) *among the edges coloured so far*; on a tie the colour is drawn at random. An edge
 //! {u, v} given colour c completes one forbidden clique per K_{k_c − 2} in the common
 //! colour-c neighbourhood of u and v, counting coloured edges only (k_0 = s, k_1 = t), so
 //! each step costs two clique counts ([`count_cliques`]).
