@@ -12,6 +12,8 @@
 //! - `chain`: one search — its board, random numbers, temperature or tabu list, restarts;
 //! - `circulant`: Cayley colourings of Z_n (exhaustive or local search), seeds for chains;
 //! - `search`: many chains over the cores, their witnesses checked independently;
+//! - `guide`: start colourings from avoid games played by MCTS (a trained network, an
+//!   untrained one or none), for the ablation of learning as a guide;
 //! - `witnesses`: witnesses up to isomorphism; `checkpoint`: the whole search on disk.
 //!
 //! Every witness is re-checked by [`crate::games::clique::archive::check_witness`] — code
@@ -26,6 +28,7 @@ pub mod colouring;
 pub mod counting;
 pub mod engine;
 pub mod gpu;
+pub mod guide;
 pub mod rng;
 pub mod search;
 pub mod tabu;
