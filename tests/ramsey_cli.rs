@@ -579,3 +579,115 @@ fn the_gpu_search_finds_witnesses_and_a_search_moves_between_cpu_and_gpu() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn learned_starts_come_from_an_avoid_run_and_bad_guides_are_named() {
+    // A tiny avoid run for R(4,3) on K_7 (drawn games exist there), trained one iteration.
+    let dir = fresh_dir("guided");
+    let run = dir.join("run");
+    let run_arg = run.to_str().unwrap();
+    let trained = wgzero(&[
+        "--backend",
+        "cpu",
+        "train",
+        "--mode",
+        "avoid",
+        "--n",
+        "7",
+        "--k",
+        "4,3",
+        "--iterations",
+        "1",
+        "--games",
+        "8",
+        "--batch",
+        "8",
+        "--train-steps",
+        "1",
+        "--hidden",
+        "16",
+        "--out",
+        run_arg,
+    ]);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let out = dir.join("search");
+    let out_arg = out.to_str().unwrap();
+    let search = |extra: &[&str]| {
+        let mut args = vec![
+            "--backend",
+            "cpu",
+            "ramsey",
+            "--s",
+            "4",
+            "--t",
+            "3",
+            "--n",
+            "7",
+            "--method",
+            "tabu",
+            "--json",
+            "--out",
+            out_arg,
+        ];
+        args.extend_from_slice(extra);
+        wgzero(&args)
+    };
+    let guided = search(&[
+        "--starts",
+        "learned",
+        "--guide-run",
+        run_arg,
+        "--guide-games",
+        "12",
+        "--guide-sims",
+        "4",
+    ]);
+    let stderr = text(&guided.stderr);
+    assert!(guided.status.success(), "{stderr}");
+    assert!(stderr.contains("starts: 12 games of learned"), "{stderr}");
+    let line = summary(&text(&guided.stdout));
+    assert_eq!(line["guided_starts"]["source"], "learned", "{line}");
+    assert_eq!(line["guided_starts"]["games"], 12, "{line}");
+    let lines = graph6_lines(&text(&guided.stdout));
+    let (_, adjacency) = graph6::decode(&lines[0]).unwrap();
+    check_witness(7, 4, 3, &adjacency).unwrap();
+    // The starts are part of the checkpoint: a resume may not ask for others.
+    let again = search(&["--resume", "--starts", "uniform"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("leave --starts uniform out"),
+        "{}",
+        text(&again.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    // A learned source needs its run, and the run must be for this problem.
+    let unnamed = search(&["--starts", "learned"]);
+    assert!(
+        text(&unnamed.stderr).contains("--guide-run RUN"),
+        "{}",
+        text(&unnamed.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let other = wgzero(&[
+        "--backend",
+        "cpu",
+        "ramsey",
+        "--s",
+        "3",
+        "--t",
+        "4",
+        "--n",
+        "7",
+        "--out",
+        out_arg,
+        "--starts",
+        "untrained",
+        "--guide-run",
+        run_arg,
+    ]);
+    let stderr = text(&other.stderr);
+    assert_eq!(other.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("k = 4,3, not 3,4"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

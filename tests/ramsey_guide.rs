@@ -414,26 +414,27 @@ fn a_run_of_another_board_or_mode_is_refused_naming_the_difference() {
 }
 
 #[test]
-fn two_clique_sizes_are_refused_until_the_avoid_game_has_them() {
+fn two_clique_sizes_play_the_avoid_game_for_r_s_t() {
+    // R(3,4) = 9: K_8 has witnesses, and the avoid game with k = 3,4 is played for them.
     let problem = Problem::new(8, 3, 4).unwrap();
-    let error = guide::starts(
+    let uniform = guide::starts(
         &problem,
+        &StartSource::Uniform,
+        &settings(6, 8, 1),
+        &Compute::Cpu,
+    )
+    .unwrap();
+    check_starts(&problem, &uniform, 6);
+    // Sizes a board cannot take are named.
+    let error = guide::starts(
+        &Problem::new(8, 2, 4).unwrap(),
         &StartSource::Uniform,
         &settings(4, 2, 1),
         &Compute::Cpu,
     )
     .unwrap_err();
     assert!(matches!(error, GuideError::Unsupported(_)), "{error:?}");
-    assert!(error.to_string().contains("s = t"), "{error}");
-    // Random starts need no game.
-    let random = guide::starts(
-        &problem,
-        &StartSource::Random,
-        &settings(4, 2, 1),
-        &Compute::Cpu,
-    )
-    .unwrap();
-    check_starts(&problem, &random, 4);
+    assert!(error.to_string().contains("k = 2,4"), "{error}");
 }
 
 #[test]

@@ -22,6 +22,7 @@ use wgzero::gpu::Gpu;
 use wgzero::ramsey::checkpoint::{self, FORMAT_VERSION, SearchCheckpoint};
 use wgzero::ramsey::circulant;
 use wgzero::ramsey::engine::{DEFAULT_GPU_CHAINS, Engine};
+use wgzero::ramsey::guide::{self, GuideSettings, StartSource};
 use wgzero::ramsey::search::Method;
 use wgzero::ramsey::witnesses::WitnessSet;
 use wgzero::ramsey::{Colouring, Problem, RamseyError, verify_witness};
@@ -88,6 +89,64 @@ pub struct RamseyArgs {
     /// Seconds between checkpoints (a kill loses at most this much search).
     #[arg(long, default_value_t = 5.0, value_parser = super::settings::seconds)]
     checkpoint_seconds: f64,
+    /// What the chains restart from, besides circulants: random colourings (the default),
+    /// or the final positions of avoid games (`wgzero train --mode avoid --n N --k S,T`)
+    /// played by MCTS, unfinished edges filled greedily: `learned` with the network
+    /// --guide-run hands out, `untrained` with its architecture at initial weights,
+    /// `uniform` with uniform priors. Off by default: docs/RAMSEY.md has the ablation.
+    #[arg(long, value_enum)]
+    starts: Option<StartsArg>,
+    /// The avoid-mode clique run whose network plays the games of --starts learned or
+    /// untrained.
+    #[arg(long, value_name = "RUN")]
+    guide_run: Option<PathBuf>,
+    /// Games played for --starts (one start colouring each).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    guide_games: u32,
+    /// Simulations per move in the games of --starts (0 plays the network's priors).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    guide_sims: u32,
+}
+
+/// `--starts`: where the chains restart from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum StartsArg {
+    Random,
+    Uniform,
+    Untrained,
+    Learned,
+}
+
+impl RamseyArgs {
+    /// The source `--starts` and `--guide-run` name.
+    fn start_source(&self) -> anyhow::Result<StartSource> {
+        let run = || {
+            self.guide_run.clone().with_context(|| {
+                format!(
+                    "--starts {} plays games with a trained avoid-mode network: name its run \
+                     with --guide-run RUN",
+                    self.starts.map_or("", |starts| starts.name())
+                )
+            })
+        };
+        Ok(match self.starts.unwrap_or(StartsArg::Random) {
+            StartsArg::Random => StartSource::Random,
+            StartsArg::Uniform => StartSource::Uniform,
+            StartsArg::Untrained => StartSource::Untrained { run: run()? },
+            StartsArg::Learned => StartSource::Learned { run: run()? },
+        })
+    }
+}
+
+impl StartsArg {
+    fn name(self) -> &'static str {
+        match self {
+            StartsArg::Random => "random",
+            StartsArg::Uniform => "uniform",
+            StartsArg::Untrained => "untrained",
+            StartsArg::Learned => "learned",
+        }
+    }
 }
 
 /// A search being run, with what it has found.
@@ -109,6 +168,8 @@ struct Session {
     /// Seconds of this command's search (the circulant phase included, the start-up not)
     /// until its first new witness class.
     first_witness_seconds: Option<f64>,
+    /// The guided start colourings this command made (`--starts`), for the JSON summary.
+    guided: Option<serde_json::Value>,
 }
 
 impl Session {
@@ -250,6 +311,44 @@ fn start(
             }
         }
     }
+    let source = args.start_source()?;
+    let mut guided_report = None;
+    if source != StartSource::Random {
+        let compute = match &gpu {
+            Some(gpu) => Compute::Gpu(gpu.clone()),
+            None => Compute::Cpu,
+        };
+        let settings = GuideSettings::new(args.guide_games as usize, args.guide_sims, seed);
+        let guided = guide::starts(&problem, &source, &settings, &compute)?;
+        eprintln!(
+            "starts: {} games of {} ({} simulations a move) in {:.2} s on the {}: {} drawn \
+             (witnesses as played), mean energy {:.2}, lowest {}",
+            guided.colourings.len(),
+            guided.description,
+            args.guide_sims,
+            guided.seconds,
+            compute.name(),
+            guided.draws,
+            guided.mean_energy(),
+            guided.min_energy().unwrap_or(0),
+        );
+        guided_report = Some(json!({
+            "source": source.name(),
+            "games": guided.colourings.len(),
+            "simulations": args.guide_sims,
+            "seconds": guided.seconds,
+            "draws": guided.draws,
+            "mean_energy": guided.mean_energy(),
+            "lowest_energy": guided.min_energy(),
+        }));
+        for (colouring, energy) in guided.colourings.into_iter().zip(guided.energies) {
+            if energy == 0 {
+                found.push(colouring);
+            } else {
+                starts.push(colouring);
+            }
+        }
+    }
     let making = Instant::now();
     let search = Engine::start(
         gpu,
@@ -272,6 +371,7 @@ fn start(
         invoked,
         startup_seconds: startup.as_secs_f64(),
         first_witness_seconds: None,
+        guided: guided_report,
     };
     for colouring in &found {
         if session.witnesses.len() as u64 >= args.count {
@@ -291,6 +391,13 @@ fn resume(
     out: &Path,
     invoked: Instant,
 ) -> anyhow::Result<Session> {
+    if let Some(starts) = args.starts {
+        bail!(
+            "--resume: the search's start colourings were made when it began (they are in its \
+             checkpoint); leave --starts {} out to continue it",
+            starts.name()
+        );
+    }
     let ramsey_dir = out.join("ramsey");
     if ramsey_dir.is_dir() {
         // A kill during a checkpoint's write leaves its temporary file behind.
@@ -382,6 +489,7 @@ fn resume(
         invoked,
         startup_seconds: startup.as_secs_f64(),
         first_witness_seconds: None,
+        guided: None,
     })
 }
 
@@ -482,6 +590,7 @@ fn report(session: &Session, args: &RamseyArgs) -> anyhow::Result<()> {
             "elapsed_seconds": session.elapsed_seconds(),
             "startup_seconds": session.startup_seconds,
             "first_witness_seconds": session.first_witness_seconds,
+            "guided_starts": session.guided,
             "session_seconds": session.started.elapsed().as_secs_f64(),
             "steps": totals.steps,
             "flips": totals.flips,

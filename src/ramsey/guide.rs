@@ -65,7 +65,7 @@ use super::{Colouring, Problem, RamseyError};
 use crate::backend::Compute;
 use crate::evaluate::EvaluateError;
 use crate::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
-use crate::games::clique::{CliqueConfig, CliqueState, Mode, Status};
+use crate::games::clique::{CliqueConfig, CliqueSizes, CliqueState, Mode, Status};
 use crate::games::{GameError, GameInfo, GameSpec, GameState};
 use crate::graph::Program;
 use crate::nn::uniform::Uniform;
@@ -199,7 +199,8 @@ pub enum GuideError {
     #[error(
         "{} cannot guide the search for {}: {reason}. Train one with `wgzero train --game \
          clique --mode avoid --n {} --k {}`, or name such a run",
-        run.display(), problem.describe(), problem.n, problem.s
+        run.display(), problem.describe(), problem.n,
+        CliqueSizes { s: problem.s, t: problem.t }
     )]
     RunMismatch {
         run: PathBuf,
@@ -220,9 +221,9 @@ pub enum GuideError {
 /// running on `compute`. Reproducible: the same arguments on the same backend give the
 /// same colourings (the search's noise, and with it the games, differ between backends).
 ///
-/// The MCTS sources need s = t (the avoid mode has one clique size today) and 3 ≤ s ≤ n; a
-/// run must be an avoid-mode clique run on K_n with k = s ([`GuideError::RunMismatch`]
-/// names what differs).
+/// The MCTS sources need 3 ≤ s, t ≤ n (the avoid game's limits); a run must be an
+/// avoid-mode clique run on K_n with `--k S,T` ([`GuideError::RunMismatch`] names what
+/// differs).
 pub fn starts(
     problem: &Problem,
     source: &StartSource,
@@ -314,20 +315,16 @@ pub fn starts(
 /// clique size for both players; when it takes two, pass (s, t) here and in
 /// [`run_mismatch`].
 fn avoid_game(problem: &Problem) -> Result<CliqueConfig, GuideError> {
-    if problem.s != problem.t {
-        return Err(GuideError::Unsupported(format!(
-            "{}: guided starts come from the clique game's avoid mode, which has one clique \
-             size for both colours today; use s = t (or random starts)",
-            problem.describe()
-        )));
-    }
-    CliqueConfig::new(problem.n, problem.s, Mode::Avoid).map_err(|error| {
+    let sizes = CliqueSizes {
+        s: problem.s,
+        t: problem.t,
+    };
+    CliqueConfig::with_sizes(problem.n, sizes, Mode::Avoid).map_err(|error| {
         GuideError::Unsupported(format!(
-            "{}: guided starts play the avoid game on K_{} with k = {}, which the clique \
+            "{}: guided starts play the avoid game on K_{} with k = {sizes}, which the clique \
              game does not support: {error}",
             problem.describe(),
             problem.n,
-            problem.s
         ))
     })
 }
@@ -348,10 +345,11 @@ fn run_mismatch(config: &TrainConfig, game: &CliqueConfig) -> Option<String> {
     if trained.n != game.n {
         differences.push(format!("it plays on K_{}, not K_{}", trained.n, game.n));
     }
-    if trained.k != game.k {
+    if trained.sizes() != game.sizes() {
         differences.push(format!(
-            "its clique size is k = {}, not {}",
-            trained.k, game.k
+            "its clique sizes are k = {}, not {}",
+            trained.sizes(),
+            game.sizes()
         ));
     }
     (!differences.is_empty()).then(|| {
