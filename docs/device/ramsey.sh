@@ -3,6 +3,7 @@
 # `wgzero ramsey ... --json`, one JSON summary line each in $OUT/ramsey.jsonl (with a
 # label), the progress lines in $OUT/ramsey.log.
 #   ramsey.sh check|small|large|rates|moonshot   (several may be given)
+# SEEDS, CHAINS, COUNT_MINUTES, RATE_MINUTES and MOONSHOT_SECONDS shorten or lengthen them.
 set -u
 BIN=${BIN:-target/release/wgzero}
 OUT=${OUT:-/tmp/ramsey-out}
@@ -30,20 +31,20 @@ for part in "$@"; do
         for target in "4 4 17" "4 5 24"; do
             set -- $target
             for method in circulant tabu anneal; do
-                for chains in 4096 65536; do
-                    for seed in 1 2 3; do
+                for chains in ${CHAINS:-4096 65536}; do
+                    for seed in ${SEEDS:-1 2 3}; do
                         run "R($1,$2)/K_$3 $method gpu $chains" 30 --s $1 --t $2 --n $3 \
                             --backend gpu --method $method --chains $chains --seed $seed --minutes 0.1
                     done
                 done
             done
-            for seed in 1 2 3; do
+            for seed in ${SEEDS:-1 2 3}; do
                 run "R($1,$2)/K_$3 default auto" 60 --s $1 --t $2 --n $3 --seed $seed
             done
         done
         ;;
     large)
-        for seed in 1 2; do
+        for seed in ${SEEDS:-1 2}; do
             run "R(5,5)/K_36 circulant gpu" 80 --s 5 --t 5 --n 36 --backend gpu --seed $seed --minutes 1
         done
         run "R(5,5)/K_36 tabu gpu" 50 --s 5 --t 5 --n 36 --backend gpu --method tabu --minutes 0.6
@@ -51,13 +52,13 @@ for part in "$@"; do
         for n in 38 40 42; do
             run "R(5,5)/K_$n default" 80 --s 5 --t 5 --n $n --minutes 1
         done
-        run "R(5,5)/K_42 default count" 120 --s 5 --t 5 --n 42 --count 10000 --minutes 1.5
+        run "R(5,5)/K_42 default count" 120 --s 5 --t 5 --n 42 --count 10000 --minutes ${COUNT_MINUTES:-1.5}
         ;;
     rates)
         for method in tabu anneal; do
-            run "R(5,5)/K_42 $method gpu rate" 40 --s 5 --t 5 --n 42 --backend gpu --method $method --minutes 0.4
+            run "R(5,5)/K_42 $method gpu rate" 40 --s 5 --t 5 --n 42 --backend gpu --method $method --minutes ${RATE_MINUTES:-0.4}
             run "R(5,5)/K_42 $method one core rate" 40 --s 5 --t 5 --n 42 --backend cpu --chains 1 \
-                --method $method --minutes 0.4
+                --method $method --minutes ${RATE_MINUTES:-0.4}
         done
         ;;
     moonshot)
