@@ -54,8 +54,8 @@ pub mod fill;
 
 use std::path::{Path, PathBuf};
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use web_time::Instant;
 
 use self::fill::PartialColouring;
@@ -73,6 +73,7 @@ use crate::search::gpu::GpuSearch;
 use crate::search::{
     ProgramEvaluator, ReferenceSearch, RootPolicy, SearchConfig, SearchError, SearchResult,
 };
+use crate::selfplay::host::sample_by_visits;
 use crate::train::config::TrainConfig;
 
 /// Games played at once unless the settings say otherwise: one network call evaluates a
@@ -311,9 +312,8 @@ pub fn starts(
     Ok(built)
 }
 
-/// The avoid game whose draws are witnesses for `problem`. Today's avoid mode has one
-/// clique size for both players; when it takes two, pass (s, t) here and in
-/// [`run_mismatch`].
+/// The avoid game whose draws are witnesses for `problem`: player 0 avoids K_s in colour
+/// 0, player 1 K_t in colour 1.
 fn avoid_game(problem: &Problem) -> Result<CliqueConfig, GuideError> {
     let sizes = CliqueSizes {
         s: problem.s,
@@ -540,8 +540,8 @@ fn play(
 }
 
 /// The move to play: for the first `sampled_moves` moves of a game, drawn in proportion to
-/// the root visits (to the policy target where nothing was visited); after them, the
-/// search's choice. `None` when the root has no legal move.
+/// the root visits as self-play draws them ([`sample_by_visits`]); after them, the search's
+/// choice. `None` when the root has no legal move.
 fn choose(
     result: &SearchResult,
     moves_played: u32,
@@ -554,36 +554,5 @@ fn choose(
     if moves_played >= sampled_moves {
         return Some(result.chosen);
     }
-    let visits: Vec<f64> = result
-        .children
-        .iter()
-        .map(|child| f64::from(child.visits))
-        .collect();
-    let targets: Vec<f64> = result
-        .children
-        .iter()
-        .map(|child| f64::from(result.policy_target[child.action]).max(0.0))
-        .collect();
-    let weights = if visits.iter().sum::<f64>() > 0.0 {
-        visits
-    } else if targets.iter().sum::<f64>() > 0.0 {
-        targets
-    } else {
-        vec![1.0; result.children.len()]
-    };
-    let mut draw = rng.random::<f64>() * weights.iter().sum::<f64>();
-    for (child, weight) in result.children.iter().zip(&weights) {
-        if draw < *weight {
-            return Some(child.action);
-        }
-        draw -= weight;
-    }
-    // Rounding left the draw past the end: the last move with weight.
-    result
-        .children
-        .iter()
-        .zip(&weights)
-        .rev()
-        .find(|(_, weight)| **weight > 0.0)
-        .map(|(child, _)| child.action)
+    Some(sample_by_visits(result, rng))
 }

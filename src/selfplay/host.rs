@@ -211,31 +211,7 @@ impl<G: Game> HostSelfPlay<G> {
         if moves_played >= self.settings.temperature_moves {
             return result.chosen;
         }
-        let total: u32 = result.children.iter().map(|child| child.visits).sum();
-        if total > 0 {
-            let mut draw = self.rng.random_range(0..total);
-            for child in &result.children {
-                if draw < child.visits {
-                    return child.action;
-                }
-                draw -= child.visits;
-            }
-        } else {
-            let total: f32 = result.policy_target.iter().sum();
-            let mut draw = self.rng.random::<f32>() * total;
-            for child in &result.children {
-                let weight = result.policy_target[child.action];
-                if draw < weight {
-                    return child.action;
-                }
-                draw -= weight;
-            }
-        }
-        // Rounding left the draw past the end: the last legal move.
-        result
-            .children
-            .last()
-            .map_or(result.chosen, |child| child.action)
+        sample_by_visits(result, &mut self.rng)
     }
 
     /// Weighs game `game`'s finished trajectory, commits it to `replay`, counts it, and
@@ -305,6 +281,36 @@ fn search_value(result: &SearchResult) -> f32 {
         .find(|child| child.visits > 0 && Some(child.visits) == most)
         .and_then(|child| child.q)
         .unwrap_or(result.root_value)
+}
+
+/// A root move drawn in proportion to the root visits, or to the policy target when nothing
+/// was visited (a search of no simulations); `result.chosen` when the root has no move.
+pub fn sample_by_visits(result: &SearchResult, rng: &mut StdRng) -> usize {
+    let total: u32 = result.children.iter().map(|child| child.visits).sum();
+    if total > 0 {
+        let mut draw = rng.random_range(0..total);
+        for child in &result.children {
+            if draw < child.visits {
+                return child.action;
+            }
+            draw -= child.visits;
+        }
+    } else {
+        let total: f32 = result.policy_target.iter().sum();
+        let mut draw = rng.random::<f32>() * total;
+        for child in &result.children {
+            let weight = result.policy_target[child.action];
+            if draw < weight {
+                return child.action;
+            }
+            draw -= weight;
+        }
+    }
+    // Rounding left the draw past the end: the last legal move.
+    result
+        .children
+        .last()
+        .map_or(result.chosen, |child| child.action)
 }
 
 #[cfg(test)]
