@@ -41,7 +41,7 @@ const CIRCULANT_EVALUATIONS: u64 = 20_000;
 /// core finds an R(4,4) witness on K_17 in 3 ms and R(5,5) on K_34 in 0.03 s, while the
 /// GPU's chains, each far slower than a core, take 60–110 ms and 0.16 s (H100,
 /// docs/RAMSEY.md). From K_36 (630 edges) the GPU wins: 3.6 s where the CPU fails.
-const CPU_EDGES: u32 = 600;
+const CPU_EDGES: usize = 600;
 /// A round of chain steps lasts about this long: progress, deadline and checkpoints are
 /// looked at between rounds.
 const ROUND: Duration = Duration::from_millis(100);
@@ -233,7 +233,7 @@ pub fn run(global: &GlobalOptions, args: &RamseyArgs) -> anyhow::Result<()> {
 
 /// The GPU the chains run on, or `None` for the CPU cores; says which on stderr.
 fn backend(global: &GlobalOptions, problem: &Problem) -> anyhow::Result<Option<Arc<Gpu>>> {
-    let edges = problem.n * (problem.n - 1) / 2;
+    let edges = problem.edge_count();
     if global.backend == BackendChoice::Auto && edges <= CPU_EDGES {
         eprintln!(
             "backend: cpu — K_{} is small ({edges} edges): the CPU cores find its witnesses \

@@ -36,6 +36,17 @@ pub enum LocalSearch {
     Tabu(TabuSettings),
 }
 
+impl LocalSearch {
+    /// Entries of a chain's tabu list on a board of `edges` edges: one per edge for tabu
+    /// search, none for annealing.
+    pub fn tabu_list_len(&self, edges: usize) -> usize {
+        match self {
+            LocalSearch::Anneal(_) => 0,
+            LocalSearch::Tabu(_) => edges,
+        }
+    }
+}
+
 /// Everything that decides a chain's steps besides its random numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChainSettings {
@@ -263,10 +274,7 @@ impl Chain {
             });
         }
         let board = Board::new(problem, colouring);
-        let tabu_length = match settings.local_search {
-            LocalSearch::Tabu(_) => board.edge_count() as usize,
-            LocalSearch::Anneal(_) => 0,
-        };
+        let tabu_length = settings.local_search.tabu_list_len(problem.edge_count());
         if snapshot.tabu_until.len() != tabu_length {
             return Err(RamseyError::InvalidColouring {
                 n: problem.n,

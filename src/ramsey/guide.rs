@@ -239,7 +239,7 @@ pub fn starts(
                 Colouring::random(problem.n, problem.colour0_threshold(), &mut rng)
             })
             .collect();
-        let edges = u64::from(problem.n * (problem.n - 1) / 2);
+        let edges = problem.edge_count() as u64;
         return Ok(GuidedStarts {
             energies: colourings.iter().map(|c| energy(c, problem)).collect(),
             draws: 0,

@@ -110,6 +110,11 @@ impl Problem {
         if colour == 0 { self.s } else { self.t }
     }
 
+    /// E = n(n−1)/2, the edges of K_n.
+    pub fn edge_count(&self) -> usize {
+        crate::games::clique::num_edges(self.n)
+    }
+
     /// "R(4,5) on K_24".
     pub fn describe(&self) -> String {
         format!("R({},{}) on K_{}", self.s, self.t, self.n)

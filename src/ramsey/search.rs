@@ -43,7 +43,7 @@ impl Method {
     /// after the circulant phase) with a tenure of 8 steps (at most E/2), restarting after
     /// 20·E steps without a new low.
     pub fn default_settings(self, problem: &Problem) -> ChainSettings {
-        let edges = u64::from(problem.n * (problem.n - 1) / 2);
+        let edges = problem.edge_count() as u64;
         match self {
             Method::Anneal => ChainSettings {
                 local_search: LocalSearch::Anneal(AnnealSchedule {
