@@ -6,6 +6,18 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// The flags of a run of one small iteration.
+const ONE_SMALL_ITERATION: [&str; 8] = [
+    "--iterations",
+    "1",
+    "--games",
+    "8",
+    "--batch",
+    "8",
+    "--train-steps",
+    "1",
+];
+
 fn train(args: &[&str]) -> (bool, String) {
     let (code, stderr) = train_code(args);
     (code == Some(0), stderr)
@@ -36,26 +48,24 @@ fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.to_str().unwrap();
-    let (ok, stderr) = train(&[
-        "--mode",
-        "avoid",
-        "--iterations",
-        "1",
-        "--games",
-        "8",
-        "--batch",
-        "8",
-        "--train-steps",
-        "1",
-        "--random-opening",
-        "14",
-        "--noise",
-        "0.4",
-        "--surprise-weight",
-        "0.3",
-        "--out",
-        out_arg,
-    ]);
+    let (ok, stderr) = train(
+        &[
+            ONE_SMALL_ITERATION.as_slice(),
+            &[
+                "--mode",
+                "avoid",
+                "--random-opening",
+                "14",
+                "--noise",
+                "0.4",
+                "--surprise-weight",
+                "0.3",
+                "--out",
+                out_arg,
+            ],
+        ]
+        .concat(),
+    );
     assert!(ok, "{stderr}");
     let config = &saved_config(&out);
     assert_eq!(config["random_opening"], 14);
@@ -180,19 +190,10 @@ fn a_config_file_sets_the_run_and_flags_override_it() {
 fn avoid_mode_takes_two_clique_sizes_from_the_flag_or_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let small = [
-        "--iterations",
-        "1",
-        "--games",
-        "8",
-        "--batch",
-        "8",
-        "--train-steps",
-        "1",
-        "--sims",
-        "4",
-        "--hidden",
-        "16",
-    ];
+        ONE_SMALL_ITERATION.as_slice(),
+        &["--sims", "4", "--hidden", "16"],
+    ]
+    .concat();
     let out = dir.path().join("flags");
     let (ok, stderr) = train(
         &[
