@@ -274,18 +274,26 @@ impl PlayTab {
         });
         ui.checkbox(&mut self.show_policy, "Show the agent's policy and value");
         ui.separator();
-        let mode = self.game().mode;
-        ui.label(match mode {
+        let game = self.game();
+        ui.label(match game.mode {
             Mode::Symmetric => {
                 "Complete a K_k in your colour first to win; a full board without one is a draw."
+                    .to_owned()
             }
             Mode::Asymmetric => {
                 "Red wins by completing a K_k in red; blue wins if the board fills without one."
+                    .to_owned()
             }
-            Mode::Avoid => {
+            Mode::Avoid if game.k == game.t => {
                 "Completing a K_k in your own colour loses; a full board without one is a draw \
                  (a Ramsey witness)."
+                    .to_owned()
             }
+            Mode::Avoid => format!(
+                "Red loses by completing a K_{} in red, blue by completing a K_{} in blue; a full \
+                 board without either is a draw (a witness that R({},{}) > {}).",
+                game.k, game.t, game.k, game.t, game.n
+            ),
         });
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
