@@ -11,6 +11,7 @@ pub mod interactive;
 pub mod reference;
 pub mod selection;
 pub mod summary;
+pub mod tree;
 pub mod tree_dump;
 pub mod tree_file;
 
@@ -19,6 +20,7 @@ pub use evaluator::{Evaluator, HostEvaluator, Outputs, ProgramEvaluator, Uniform
 pub use interactive::{InteractiveSearch, Pause, Progress};
 pub use reference::ReferenceSearch;
 pub use selection::{ChildSelection, NodeSelection, SelectionRule, selection_at};
+pub use tree::{SearchInfo, SearchLimits, TreeConfig, TreeSearch};
 pub use tree_file::{NetworkSource, TreeFile, TreeFileError, TreeProblem};
 
 use serde::Serialize;
