@@ -23,3 +23,5 @@ pub mod storage;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod train;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod uci;

@@ -14,6 +14,7 @@ mod ramsey;
 mod search;
 mod settings;
 mod train;
+mod uci;
 
 use clap::{Args, Parser, Subcommand};
 use wgzero::backend::BackendChoice;
@@ -73,11 +74,12 @@ enum Command {
     Ramsey(ramsey::RamseyArgs),
     /// Train an agent by self-play (the main job): clique n=6, k=3, symmetric by default.
     Train(train::TrainArgs),
-    // about and long_about are in eval.rs, play.rs and export.rs (a doc comment here would
+    // about and long_about are in eval.rs, play.rs, export.rs and uci.rs (a doc comment here would
     // hide them).
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
     Export(export::ExportArgs),
+    Uci(uci::UciArgs),
     /// Open the app: train and steer runs with live plots, explore search trees, play the
     /// agent, browse Ramsey witnesses and recorded games.
     #[cfg(feature = "app")]
@@ -97,6 +99,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
         Command::Export(args) => export::run(&args),
+        Command::Uci(args) => uci::run(&cli.global, &args),
         #[cfg(feature = "app")]
         Command::App(args) => app::run(&cli.global, &args),
     }
@@ -110,5 +113,8 @@ pub fn is_usage_error(error: &anyhow::Error) -> bool {
                 cause.downcast_ref::<wgzero::train::TrainError>(),
                 Some(wgzero::train::TrainError::Settings(_))
             )
+            || cause
+                .downcast_ref::<wgzero::uci::UciError>()
+                .is_some_and(wgzero::uci::UciError::is_setting)
     })
 }

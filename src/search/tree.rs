@@ -34,6 +34,9 @@ use crate::games::GameState;
 
 const NONE: u32 = u32::MAX;
 
+/// Actions of the principal variation in a [`SearchInfo`] at most.
+pub const INFO_PV_LENGTH: usize = 24;
+
 /// How often [`TreeSearch::run`] reports progress.
 pub const REPORT_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -85,6 +88,9 @@ pub struct SearchInfo {
     pub mean_depth: f32,
     /// Nodes the tree holds.
     pub tree_nodes: usize,
+    /// The best line from the root ([`TreeSearch::principal_variation`]), up to
+    /// [`INFO_PV_LENGTH`] actions.
+    pub principal_variation: Vec<usize>,
 }
 
 impl SearchInfo {
@@ -236,6 +242,7 @@ impl<S: GameState> TreeSearch<S> {
                 0.0
             },
             tree_nodes: search.nodes.len(),
+            principal_variation: search.principal_variation(INFO_PV_LENGTH),
         };
         if !self.nodes[0].expanded {
             self.evaluate(evaluator, &[0])?;
