@@ -105,6 +105,17 @@ pub fn load_network(settings: &EngineSettings) -> Result<Network, UciError> {
         batch,
     )
     .map_err(|e| UciError::Checkpoint(format!("{}: {e}", checkpoint.path().display())))?;
+    let mut evaluator: Box<dyn Evaluator + Send> = Box::new(evaluator);
+    // First uses pay one-time costs, paid here rather than inside the first search's
+    // time budget: the attack tables (magic multipliers are searched at first use, about
+    // 0.3 s on one core, more on a loaded machine) and the program's first call.
+    let start = ChessGame::default();
+    start.legal_moves();
+    let mut observation = vec![0.0; start.observation_len()];
+    start.write_observation(&mut observation);
+    evaluator
+        .evaluate(&observation, 1)
+        .map_err(|e| UciError::Backend(format!("the network's first evaluation failed: {e}")))?;
     // The run's PUCT constants if it trained with PUCT; AlphaZero's defaults otherwise.
     let tree = match config.search.policy {
         RootPolicy::AlphaZero {
@@ -118,7 +129,7 @@ pub fn load_network(settings: &EngineSettings) -> Result<Network, UciError> {
         RootPolicy::Gumbel { .. } => TreeConfig::default(),
     };
     Ok(Network {
-        evaluator: Box::new(evaluator),
+        evaluator,
         tree,
         batch,
         description: format!(

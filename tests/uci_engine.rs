@@ -1,0 +1,375 @@
+//! `wgzero uci` as a chess GUI sees it. python-chess, an independent UCI client and rules
+//! library, drives the real binary (`tests/uci/play.py`): whole games against itself and
+//! against a random mover with every move checked legal, answers within `movetime`, and
+//! `go infinite` ended by `stop`. A transcript test checks the protocol's lines directly,
+//! and the missing-checkpoint start-up error.
+//!
+//! The network is a tiny chess checkpoint trained here once per test binary. The python
+//! tests need python3 with python-chess (PyPI `chess`; `.ci/run` installs it): without it
+//! they are skipped, unless `WGZERO_REQUIRE_GPU` is set (as in CI).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wgzero::games::chess::ChessGame;
+use wgzero::games::chess::notation::parse_uci;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_wgzero");
+
+/// A chess checkpoint of a 8-filter, 1-block residual net after two tiny iterations.
+fn checkpoint() -> &'static Path {
+    static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &RUN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("chess");
+        let output = Command::new(BINARY)
+            .args([
+                "train",
+                "--game",
+                "chess",
+                "--backend",
+                "cpu",
+                "--iterations",
+                "2",
+                "--filters",
+                "8",
+                "--blocks",
+                "1",
+                "--sims",
+                "4",
+                "--games",
+                "4",
+                "--moves-per-iteration",
+                "16",
+                "--train-steps",
+                "2",
+                "--ply-cap",
+                "16",
+                "--eval-games",
+                "0",
+                "--out",
+            ])
+            .arg(&run)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (dir, run)
+    })
+    .1
+}
+
+fn engine_command() -> Vec<String> {
+    vec![
+        BINARY.to_owned(),
+        "uci".to_owned(),
+        "--backend".to_owned(),
+        "cpu".to_owned(),
+        "--checkpoint".to_owned(),
+        checkpoint().display().to_string(),
+    ]
+}
+
+/// Whether python3 can import python-chess; panics when CI requires it.
+fn python_chess() -> bool {
+    let available = Command::new("python3")
+        .args(["-c", "import chess.engine"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        assert!(
+            !wgzero::testing::gpu_required(),
+            "WGZERO_REQUIRE_GPU is set but python3 with python-chess is missing (python3 -m \
+             pip install chess==1.11.1)"
+        );
+        eprintln!("skipped: python3 with python-chess is not installed");
+    }
+    available
+}
+
+/// Runs `tests/uci/play.py TASK` against the engine; its JSON report.
+fn play(task: &str) -> Option<Value> {
+    if !python_chess() {
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/uci/play.py");
+    let command = serde_json::to_string(&engine_command()).unwrap();
+    let output = Command::new("python3")
+        .args([script, &command, task])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{task}: {stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Some(serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}")))
+}
+
+fn assert_played_to_the_end(report: &Value) {
+    let plies = report["plies"].as_u64().unwrap();
+    assert!(
+        report["over"] == true || plies == 300,
+        "the game ended by the rules or the 300-ply cap: {report}"
+    );
+    assert!(plies > 0);
+    assert!(report["moves_with_info"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["engine_name"]
+            .as_str()
+            .unwrap()
+            .starts_with("wgzero "),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_engine_plays_itself_to_the_end_with_legal_moves() {
+    if let Some(report) = play("self") {
+        assert_played_to_the_end(&report);
+        assert_eq!(
+            report["moves_with_info"], report["plies"],
+            "every move came with score and nodes: {report}"
+        );
+    }
+}
+
+#[test]
+fn the_engine_plays_a_random_mover_to_the_end_with_legal_moves() {
+    if let Some(report) = play("random") {
+        assert_played_to_the_end(&report);
+    }
+}
+
+#[test]
+fn movetime_answers_come_in_time() {
+    if let Some(report) = play("movetime") {
+        for latency in report["latencies"].as_array().unwrap() {
+            let seconds = latency.as_f64().unwrap();
+            assert!(seconds < 0.2 + 1.5, "go movetime 200 took {seconds} s");
+        }
+    }
+}
+
+#[test]
+fn infinite_search_answers_promptly_after_stop() {
+    if let Some(report) = play("infinite") {
+        let seconds = report["latency"].as_f64().unwrap();
+        assert!(seconds < 1.5, "bestmove {seconds} s after stop");
+        assert!(report["nodes"].as_u64().unwrap() > 0, "{report}");
+    }
+}
+
+/// The engine's process with its output lines arriving on a channel.
+struct Engine {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+}
+
+impl Engine {
+    fn start() -> Self {
+        let command = engine_command();
+        let mut child = Command::new(&command[0])
+            .args(&command[1..])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+    }
+
+    /// Lines up to and including the first that starts with `prefix`.
+    fn until(&mut self, prefix: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.starts_with(prefix);
+                    seen.push(line);
+                    if done {
+                        return seen;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!("no {prefix:?} after {seen:?}"),
+                Err(RecvTimeoutError::Disconnected) => panic!("the engine ended: {seen:?}"),
+            }
+        }
+    }
+
+    fn quit(mut self) {
+        self.send("quit");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the engine did not quit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn bestmove(lines: &[String]) -> String {
+    let last = lines.last().unwrap();
+    last.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+#[test]
+fn a_transcript_of_the_protocol() {
+    let mut engine = Engine::start();
+    engine.send("uci");
+    let hello = engine.until("uciok");
+    assert!(hello[0].starts_with("id name wgzero "), "{hello:?}");
+    for option in ["Simulations", "Batch", "Backend", "Checkpoint"] {
+        assert!(
+            hello
+                .iter()
+                .any(|l| l.starts_with(&format!("option name {option} type"))),
+            "{option}: {hello:?}"
+        );
+    }
+    engine.send("isready");
+    engine.until("readyok");
+
+    // The last info line before bestmove holds the final count.
+    engine.send("position startpos moves e2e4 e7e5");
+    engine.send("go nodes 40");
+    let lines = engine.until("bestmove");
+    let info = &lines[lines.len() - 2];
+    let words: Vec<&str> = info.split_whitespace().collect();
+    let field = |name: &str| words[words.iter().position(|w| *w == name).unwrap() + 1];
+    assert_eq!(field("nodes"), "40", "{info}");
+    for name in ["depth", "seldepth", "time", "nps", "cp"] {
+        field(name).parse::<i64>().unwrap();
+    }
+    let mut game = ChessGame::default();
+    for text in ["e2e4", "e7e5"] {
+        game.play(parse_uci(game.position(), text).unwrap())
+            .unwrap();
+    }
+    parse_uci(game.position(), &bestmove(&lines)).expect("a legal move");
+
+    // A bad position changes nothing: the engine still searches the one before it, where
+    // the rook on the second rank leaves the king one move, h1g1.
+    let only = "7k/8/8/8/8/8/r7/7K w - - 0 1";
+    engine.send(&format!("position fen {only}"));
+    engine.send(&format!("position fen {only} moves h1h2"));
+    engine.send("position fen not a fen at all");
+    engine.send("go nodes 5");
+    let lines = engine.until("bestmove");
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("info string error:"))
+            .count()
+            == 2,
+        "{lines:?}"
+    );
+    assert_eq!(bestmove(&lines), "h1g1", "{lines:?}");
+
+    // A finished game: an error and the null move.
+    engine.send("position fen 7k/6Q1/6K1/8/8/8/8/8 b - - 0 1");
+    engine.send("go movetime 100");
+    let lines = engine.until("bestmove");
+    assert_eq!(lines.last().unwrap(), "bestmove 0000");
+    assert!(lines[0].contains("the game is over"), "{lines:?}");
+
+    // Options: a bad value is refused and named; a good one is taken.
+    engine.send("setoption name Batch value 0");
+    engine.send("setoption name Checkpoint value /no/such/run");
+    engine.send("setoption name Colour value blue");
+    engine.send("setoption name Simulations value 3");
+    engine.send("setoption name batch value 2");
+    engine.send("isready");
+    let lines = engine.until("readyok");
+    let errors: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("info string error:"))
+        .collect();
+    assert_eq!(errors.len(), 3, "{lines:?}");
+    assert!(errors[1].contains("/no/such/run"), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("batch 2")),
+        "the rebuilt network says its batch: {lines:?}"
+    );
+    engine.send("position startpos");
+    engine.send("go");
+    let lines = engine.until("bestmove");
+    assert!(
+        lines[lines.len() - 2].contains(" nodes 3 "),
+        "Simulations 3: {lines:?}"
+    );
+
+    // `go infinite` waits for stop; isready is answered meanwhile.
+    engine.send("go infinite");
+    engine.send("isready");
+    let lines = engine.until("readyok");
+    assert!(
+        lines.iter().all(|l| !l.starts_with("bestmove")),
+        "{lines:?}"
+    );
+    engine.send("stop");
+    engine.until("bestmove");
+    engine.quit();
+}
+
+#[test]
+fn without_a_checkpoint_it_exits_with_code_2_and_says_what_to_do() {
+    let output = Command::new(BINARY)
+        .args(["uci", "--backend", "cpu"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--checkpoint") && stderr.contains("wgzero train --game chess"),
+        "{stderr}"
+    );
+    let output = Command::new(BINARY)
+        .args(["uci", "--backend", "cpu", "--checkpoint", "/no/such/run"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    // End of input without `quit` ends the engine too, with success.
+    let output = Command::new(BINARY)
+        .args(engine_command().into_iter().skip(1))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}
