@@ -823,6 +823,29 @@ mod tests {
     }
 
     #[test]
+    fn the_tree_size_bound_stops_a_search() {
+        let game = ChessGame::default();
+        let num_actions = game.num_actions();
+        let mut search = TreeSearch::new(game, TreeConfig::default(), 4).unwrap();
+        let limits = SearchLimits {
+            tree_nodes: Some(60),
+            ..SearchLimits::default()
+        };
+        let info = search
+            .run(
+                &mut hashed_evaluator(num_actions),
+                &limits,
+                &AtomicBool::new(false),
+                &mut |_| {},
+            )
+            .unwrap();
+        // A round adds at most 4 nodes past the bound.
+        assert!((60..64).contains(&info.tree_nodes), "{info:?}");
+        assert_eq!(info.tree_nodes, search.tree().nodes.len());
+        assert!(info.nodes >= 59, "{info:?}");
+    }
+
+    #[test]
     fn finished_positions_and_bad_settings_are_errors() {
         let mated = ChessGame::from_fen("R5k1/5ppp/8/8/8/8/5PPP/6K1 b - - 0 1").unwrap();
         assert!(matches!(
