@@ -8,6 +8,8 @@
 
 #[cfg(feature = "app")]
 pub mod app;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod arena;
 pub mod backend;
 pub mod bundled;
 pub mod evaluate;

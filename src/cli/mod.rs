@@ -2,6 +2,7 @@
 
 #[cfg(feature = "app")]
 mod app;
+mod arena;
 mod bench;
 mod board;
 mod chess;
@@ -78,6 +79,7 @@ enum Command {
     // hide them).
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
+    Arena(arena::ArenaArgs),
     Export(export::ExportArgs),
     Uci(uci::UciArgs),
     /// Open the app: train and steer runs with live plots, explore search trees, play the
@@ -98,6 +100,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&cli.global, &args),
         Command::Eval(args) => eval::run(&cli.global, &args),
         Command::Play(args) => play::run(&cli.global, &args),
+        Command::Arena(args) => arena::run(&cli.global, &args),
         Command::Export(args) => export::run(&args),
         Command::Uci(args) => uci::run(&cli.global, &args),
         #[cfg(feature = "app")]
@@ -116,5 +119,9 @@ pub fn is_usage_error(error: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<wgzero::uci::UciError>()
                 .is_some_and(wgzero::uci::UciError::is_setting)
+            || matches!(
+                cause.downcast_ref::<wgzero::arena::ArenaError>(),
+                Some(wgzero::arena::ArenaError::Settings(_))
+            )
     })
 }

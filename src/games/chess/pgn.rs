@@ -16,6 +16,9 @@ pub struct PgnTags {
     pub round: String,
     pub white: String,
     pub black: String,
+    /// A game ended off the board: the side that loses by forfeit (an illegal move, an
+    /// engine that stopped answering) and why. The result and termination say so.
+    pub forfeit: Option<(Color, String)>,
 }
 
 /// "1-0", "0-1", "1/2-1/2", or "*" while the game goes on.
@@ -35,9 +38,25 @@ fn tag_value(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// How a game that ended on the board ended, as the `Termination` tag says it.
+pub fn termination_text(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::PlyCap => "ply cap reached",
+        Outcome::Checkmate => "checkmate",
+        Outcome::Stalemate => "stalemate",
+        Outcome::InsufficientMaterial => "insufficient material",
+        Outcome::FiftyMoveRule => "fifty-move rule",
+        Outcome::ThreefoldRepetition => "threefold repetition",
+    }
+}
+
 /// The game as PGN text, ending in a newline.
 pub fn export(game: &ChessGame, tags: &PgnTags) -> String {
-    let result = result_text(game);
+    let result = match &tags.forfeit {
+        Some((Color::White, _)) => "0-1",
+        Some((Color::Black, _)) => "1-0",
+        None => result_text(game),
+    };
     let mut text = String::new();
     let roster = [
         ("Event", tags.event.as_str()),
@@ -55,16 +74,13 @@ pub fn export(game: &ChessGame, tags: &PgnTags) -> String {
         text.push_str("[SetUp \"1\"]\n");
         text.push_str(&format!("[FEN \"{}\"]\n", game.start().to_fen()));
     }
-    if let Some(outcome) = game.outcome() {
-        let termination = match outcome {
-            Outcome::PlyCap => "ply cap reached",
-            Outcome::Checkmate => "checkmate",
-            Outcome::Stalemate => "stalemate",
-            Outcome::InsufficientMaterial => "insufficient material",
-            Outcome::FiftyMoveRule => "fifty-move rule",
-            Outcome::ThreefoldRepetition => "threefold repetition",
-        };
-        text.push_str(&format!("[Termination \"{termination}\"]\n"));
+    let termination = match (&tags.forfeit, game.outcome()) {
+        (Some((_, reason)), _) => Some(format!("forfeit: {reason}")),
+        (None, Some(outcome)) => Some(termination_text(outcome).to_owned()),
+        (None, None) => None,
+    };
+    if let Some(termination) = termination {
+        text.push_str(&format!("[Termination \"{}\"]\n", tag_value(&termination)));
     }
     text.push('\n');
 
@@ -131,5 +147,23 @@ mod tests {
         assert!(pgn.contains(&format!("[FEN \"{fen}\"]")), "{pgn}");
         assert!(pgn.contains("[SetUp \"1\"]"), "{pgn}");
         assert!(pgn.ends_with("40... Kd7 *\n"), "{pgn}");
+    }
+
+    #[test]
+    fn a_forfeit_sets_the_result_and_says_why() {
+        let mut game = ChessGame::default();
+        game.play(parse_san(game.position(), "e4").unwrap())
+            .unwrap();
+        let tags = PgnTags {
+            forfeit: Some((Color::Black, "engine played \"e7e4\"".into())),
+            ..PgnTags::default()
+        };
+        let pgn = export(&game, &tags);
+        assert!(pgn.contains("[Result \"1-0\"]"), "{pgn}");
+        assert!(
+            pgn.contains("[Termination \"forfeit: engine played \\\"e7e4\\\"\"]"),
+            "{pgn}"
+        );
+        assert!(pgn.ends_with("1. e4 1-0\n"), "{pgn}");
     }
 }

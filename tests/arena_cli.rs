@@ -1,0 +1,366 @@
+//! `wgzero arena` as a user runs it: a tiny chess checkpoint trained here plays Debian's
+//! Stockfish, the built-in players and itself; python-chess (an independent reader) reads
+//! the PGN back and replays every move. Stockfish and python-chess are installed by
+//! `.ci/run`; elsewhere the tests that need them are skipped with a message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn wgzero(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wgzero"))
+        .args(args)
+        .output()
+        .expect("the wgzero binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A chess checkpoint of one tiny iteration, made once per test binary.
+fn checkpoint() -> &'static Path {
+    static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &RUN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("chess");
+        let output = wgzero(&[
+            "train",
+            "--game",
+            "chess",
+            "--backend",
+            "cpu",
+            "--iterations",
+            "1",
+            "--filters",
+            "8",
+            "--blocks",
+            "1",
+            "--sims",
+            "4",
+            "--games",
+            "8",
+            "--moves-per-iteration",
+            "8",
+            "--train-steps",
+            "1",
+            "--eval-games",
+            "0",
+            "--out",
+            run.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        (dir, run)
+    })
+    .1
+}
+
+/// Whether Stockfish is installed (Debian puts it in /usr/games); CI requires it.
+fn stockfish_available() -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain([PathBuf::from("/usr/games")])
+        .any(|dir| dir.join("stockfish").is_file());
+    if !found {
+        assert!(
+            !wgzero::testing::gpu_required(),
+            "WGZERO_REQUIRE_GPU is set but stockfish is missing (apt-get install stockfish)"
+        );
+        eprintln!("skipped: stockfish is not installed");
+    }
+    found
+}
+
+/// Whether python3 can import python-chess; CI requires it.
+fn python_chess_available() -> bool {
+    let available = Command::new("python3")
+        .args(["-c", "import chess.pgn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        assert!(
+            !wgzero::testing::gpu_required(),
+            "WGZERO_REQUIRE_GPU is set but python3 cannot import chess (pip install chess)"
+        );
+        eprintln!("skipped the python-chess check: python-chess is not installed");
+    }
+    available
+}
+
+/// python-chess reads every game of a PGN file, replays it (every move must be legal)
+/// and prints one JSON line per game: headers, plies, and the result the final board
+/// implies (None while the game could go on).
+const READ_PGN: &str = r#"
+import json, sys
+import chess.pgn
+games = []
+with open(sys.argv[1]) as f:
+    while True:
+        game = chess.pgn.read_game(f)
+        if game is None:
+            break
+        assert not game.errors, game.errors
+        board = game.board()
+        for move in game.mainline_moves():
+            assert move in board.legal_moves, (board.fen(), move)
+            board.push(move)
+        outcome = board.outcome(claim_draw=True)
+        print(json.dumps({
+            "headers": dict(game.headers),
+            "plies": board.ply(),
+            "board_result": outcome.result() if outcome else None,
+        }))
+"#;
+
+fn read_pgn(path: &Path) -> Vec<Value> {
+    let output = Command::new("python3")
+        .args(["-c", READ_PGN, path.to_str().unwrap()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "python-chess: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn json_line(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+#[test]
+fn a_match_against_stockfish_completes_and_python_chess_reads_its_pgn() {
+    if !stockfish_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pgn = dir.path().join("games.pgn");
+    let output = wgzero(&[
+        "arena",
+        "--backend",
+        "cpu",
+        "--checkpoint",
+        checkpoint().to_str().unwrap(),
+        "--opponent",
+        "stockfish;Skill Level=0;nodes=20",
+        "--games",
+        "2",
+        "--sims",
+        "8",
+        "--batch",
+        "4",
+        "--pgn",
+        pgn.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = json_line(&text(&output.stdout));
+    assert_eq!(lines.len(), 1, "one match");
+    let report = &lines[0];
+    assert_eq!(report["games"], 2);
+    let (wins, draws, losses) = (
+        report["wins"].as_u64().unwrap(),
+        report["draws"].as_u64().unwrap(),
+        report["losses"].as_u64().unwrap(),
+    );
+    assert_eq!(wins + draws + losses, 2);
+    assert!(
+        report["first"]
+            .as_str()
+            .unwrap()
+            .contains("8 simulations per move"),
+        "{report}"
+    );
+    assert!(
+        report["second"]
+            .as_str()
+            .unwrap()
+            .contains("Skill Level = 0"),
+        "{report}"
+    );
+    assert!(
+        report["openings"]
+            .as_str()
+            .unwrap()
+            .contains("depth 10 within ±50 cp"),
+        "{report}"
+    );
+    if !python_chess_available() {
+        return;
+    }
+    let games = read_pgn(&pgn);
+    assert_eq!(games.len(), 2, "{}", std::fs::read_to_string(&pgn).unwrap());
+    let mut checkpoint_points = 0.0;
+    for (index, game) in games.iter().enumerate() {
+        let headers = &game["headers"];
+        let result = headers["Result"].as_str().unwrap();
+        // Nothing was forfeited: the board itself gives the result.
+        assert_eq!(game["board_result"].as_str(), Some(result), "{game}");
+        assert!(
+            game["plies"].as_u64().unwrap() > 4,
+            "more than the opening: {game}"
+        );
+        let checkpoint_white = headers["White"].as_str().unwrap().starts_with("wgzero");
+        assert_eq!(checkpoint_white, index == 0, "colours alternate: {game}");
+        assert!(
+            headers[if checkpoint_white { "Black" } else { "White" }]
+                .as_str()
+                .unwrap()
+                .contains("Stockfish")
+        );
+        checkpoint_points += match (result, checkpoint_white) {
+            ("1/2-1/2", _) => 0.5,
+            ("1-0", true) | ("0-1", false) => 1.0,
+            _ => 0.0,
+        };
+    }
+    assert_eq!(
+        checkpoint_points,
+        wins as f64 + draws as f64 / 2.0,
+        "the report scores the PGN's games"
+    );
+    // Both games start from the same opening, with colours swapped.
+    let first: Vec<String> = std::fs::read_to_string(&pgn)
+        .unwrap()
+        .split("\n\n")
+        .filter(|part| part.starts_with("1."))
+        .map(|movetext| {
+            movetext
+                .split_whitespace()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0], first[1], "one opening, played twice");
+}
+
+#[test]
+fn matches_against_the_built_in_players_report_each_and_append_pgn() {
+    let dir = tempfile::tempdir().unwrap();
+    let pgn = dir.path().join("games.pgn");
+    let run = checkpoint().to_str().unwrap().to_owned();
+    let against_itself = format!("checkpoint:{run};sims=2");
+    let output = wgzero(&[
+        "arena",
+        "--backend",
+        "cpu",
+        "--checkpoint",
+        &run,
+        "--opponent",
+        "random",
+        "--opponent",
+        "greedy",
+        "--opponent",
+        &against_itself,
+        "--games",
+        "3",
+        "--sims",
+        "4",
+        "--batch",
+        "2",
+        "--openings",
+        "random",
+        "--concurrency",
+        "2",
+        "--pgn",
+        pgn.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = json_line(&text(&output.stdout));
+    assert_eq!(lines.len(), 3, "one line per opponent");
+    for (line, opponent) in
+        lines
+            .iter()
+            .zip(["random mover", "material-greedy", "2 simulations per move"])
+    {
+        assert_eq!(line["games"], 3, "{line}");
+        assert!(
+            line["second"].as_str().unwrap().contains(opponent),
+            "{line}"
+        );
+        let score = line["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+        assert_eq!(line["openings"], "4 random plies, unscored");
+    }
+    assert_eq!(
+        stderr.matches("game ").count(),
+        9,
+        "a progress line per game: {stderr}"
+    );
+    let written = std::fs::read_to_string(&pgn).unwrap();
+    assert_eq!(written.matches("[Event ").count(), 9, "{written}");
+    if python_chess_available() {
+        assert_eq!(read_pgn(&pgn).len(), 9);
+    }
+}
+
+#[test]
+fn bad_settings_are_named_and_exit_with_code_2() {
+    let run = checkpoint().to_str().unwrap().to_owned();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--opponent", "gnuchess-ish"],
+            "unknown opponent \"gnuchess-ish\"",
+        ),
+        (&["--opponent", "uci:/nonexistent/engine"], "cannot start"),
+        (
+            &["--opponent", "stockfish;nodes=zero"],
+            "nodes=zero: expected a whole number",
+        ),
+        (
+            &["--opponent", "random;depth=3"],
+            "random takes no settings",
+        ),
+        (
+            &[
+                "--openings",
+                "scored",
+                "--opening-engine",
+                "no-such-engine-here",
+            ],
+            "--openings random",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec![
+            "arena",
+            "--backend",
+            "cpu",
+            "--checkpoint",
+            run.as_str(),
+            "--games",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let output = wgzero(&args);
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{extra:?} should fail");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // No chess network is bundled yet, and a clique network is not a chess player.
+    for (source, expected) in [
+        ("bundled", "no network is bundled for chess"),
+        ("bundled:avoid", "clique network; the arena plays chess"),
+    ] {
+        let output = wgzero(&["arena", "--backend", "cpu", "--checkpoint", source]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
