@@ -364,3 +364,82 @@ fn bad_settings_are_named_and_exit_with_code_2() {
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+/// A UCI engine that answers the protocol but, playing black, answers `bestmove a1a1`,
+/// and playing white crashes at `go`.
+const BAD_ENGINE: &str = r#"
+import sys
+plies = 0
+for line in sys.stdin:
+    words = line.split()
+    word = words[0] if words else ""
+    if word == "uci":
+        print("id name nonsense", flush=True)
+        print("uciok", flush=True)
+    elif word == "isready":
+        print("readyok", flush=True)
+    elif word == "position":
+        plies = len(words) - words.index("moves") - 1 if "moves" in words else 0
+    elif word == "go":
+        if plies % 2 == 0:
+            sys.exit(3)
+        print("bestmove a1a1", flush=True)
+    elif word == "quit":
+        break
+"#;
+
+#[test]
+fn an_engine_that_breaks_the_rules_or_crashes_loses_by_forfeit_and_the_match_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bad_engine.py");
+    std::fs::write(&script, BAD_ENGINE).unwrap();
+    let pgn = dir.path().join("games.pgn");
+    let opponent = format!("uci:python3 {};nodes=1", script.display());
+    let output = wgzero(&[
+        "arena",
+        "--backend",
+        "cpu",
+        "--checkpoint",
+        checkpoint().to_str().unwrap(),
+        "--opponent",
+        &opponent,
+        "--games",
+        "4",
+        "--sims",
+        "2",
+        "--openings",
+        "random",
+        "--concurrency",
+        "1",
+        "--pgn",
+        pgn.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report = &json_line(&text(&output.stdout))[0];
+    assert_eq!(
+        (report["wins"].as_u64(), report["losses"].as_u64()),
+        (Some(4), Some(0)),
+        "{report}"
+    );
+    let written = std::fs::read_to_string(&pgn).unwrap();
+    // Games 1 and 3: the engine is black and plays a1a1; games 2 and 4: white, it crashes.
+    assert_eq!(
+        written.matches("[Termination \"forfeit: ").count(),
+        4,
+        "{written}"
+    );
+    assert_eq!(
+        written.matches("answered bestmove \\\"a1a1\\\"").count(),
+        2,
+        "{written}"
+    );
+    assert_eq!(
+        written
+            .matches("exited while wgzero waited for bestmove")
+            .count(),
+        2,
+        "{written}"
+    );
+}
