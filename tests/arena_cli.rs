@@ -304,6 +304,21 @@ fn matches_against_the_built_in_players_report_each_and_append_pgn() {
     );
     let written = std::fs::read_to_string(&pgn).unwrap();
     assert_eq!(written.matches("[Event ").count(), 9, "{written}");
+    // The run directory keeps each match's result and the Elo curve.
+    let results = std::fs::read_to_string(checkpoint().join("arena/results.jsonl")).unwrap();
+    for opponent in ["random mover", "material-greedy"] {
+        let line = results
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .find(|line| {
+                line["opponent"].as_str().unwrap().contains(opponent) && line["games"] == 3
+            })
+            .unwrap_or_else(|| panic!("no result against {opponent}: {results}"));
+        assert_eq!(line["iteration"], 1, "{line}");
+        assert_eq!(line["budget"], "4 simulations per move, batch 2", "{line}");
+    }
+    let plot = std::fs::read(checkpoint().join("arena/elo.png")).unwrap();
+    assert!(plot.starts_with(b"\x89PNG"), "elo.png is a PNG");
     if python_chess_available() {
         assert_eq!(read_pgn(&pgn).len(), 9);
     }

@@ -42,6 +42,29 @@ impl fmt::Debug for AgentSpec {
 }
 
 impl AgentSpec {
+    /// The checkpoint's training iteration.
+    pub fn iteration(&self) -> u64 {
+        self.checkpoint.record().iteration
+    }
+
+    /// The checkpoint's training time, minutes, over all resumed sessions.
+    pub fn training_minutes(&self) -> f64 {
+        self.checkpoint.record().elapsed_seconds / 60.0
+    }
+
+    /// The search budget per move: "800 simulations per move, batch 16".
+    pub fn budget(&self) -> String {
+        let per_move = match self.movetime {
+            Some(time) => format!(
+                "{} ms per move (at most {} simulations)",
+                time.as_millis(),
+                self.simulations
+            ),
+            None => format!("{} simulations per move", self.simulations),
+        };
+        format!("{per_move}, batch {}", self.batch)
+    }
+
     /// Loads a chess checkpoint; a checkpoint of another game is a settings error.
     pub fn load(
         source: &CheckpointSource,
@@ -104,17 +127,7 @@ impl AgentSpec {
 impl fmt::Display for AgentSpec {
     /// The agent and its budget: "wgzero RUN (iteration 40), 800 simulations per move".
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}, ", self.label)?;
-        match self.movetime {
-            Some(time) => write!(
-                formatter,
-                "{} ms per move (at most {} simulations)",
-                time.as_millis(),
-                self.simulations
-            ),
-            None => write!(formatter, "{} simulations per move", self.simulations),
-        }?;
-        write!(formatter, ", batch {}", self.batch)
+        write!(formatter, "{}, {}", self.label, self.budget())
     }
 }
 

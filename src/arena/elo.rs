@@ -78,7 +78,13 @@ impl Tally {
             let margin = Z_95 * (variance / games).sqrt();
             (score - margin, score + margin)
         } else {
-            wilson_interval(score, games)
+            // The outer end is exactly 0 or 1 (rounding would make it a huge finite Elo).
+            let (low, high) = wilson_interval(score, games);
+            if score >= 1.0 {
+                (low, 1.0)
+            } else {
+                (0.0, high)
+            }
         };
         let decisive = f64::from(self.wins + self.losses);
         EloEstimate {

@@ -5,9 +5,11 @@
 //!
 //! - [`player`]: the [`Player`] trait, the built-in movers, UCI engines as child processes;
 //! - [`agent`]: wgzero's agent, a checkpoint's network with the engine's tree search;
-//! - [`openings`]: random balanced starts; [`elo`]: the statistics.
+//! - [`openings`]: random balanced starts; [`elo`]: the statistics; [`curve`]: a run's
+//!   results over training time and their plot.
 
 pub mod agent;
+pub mod curve;
 pub mod elo;
 pub mod openings;
 pub mod player;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
+use wgzero::arena::curve::{self, ResultLine};
 use wgzero::arena::openings::{self, OpeningSource};
 use wgzero::arena::{
     AgentSpec, ArenaError, GameRecord, MatchReport, MatchSettings, PlayerSpec, Tally,
@@ -44,6 +45,11 @@ Colours alternate: games 2i and 2i+1 share opening i with colours swapped. Openi
 --opening-plies random plies (default 4), kept when --opening-engine (default stockfish) at \
 depth --opening-depth (10) scores them within ±--opening-window centipawns (50); \
 --openings random skips the scoring, --openings start plays every game from the start.
+
+With a run directory as --checkpoint, each match is also appended to \
+RUN_DIR/arena/results.jsonl (the checkpoint's iteration and training minutes, the score and \
+Elo), and RUN_DIR/arena/elo.png plots Elo against training minutes per opponent: run the \
+arena after each training session for the strength curve of a long run.
 
 Elo: score s = (wins + draws/2) / games, Elo = −400·log10(1/s − 1); the interval maps \
 s ± 1.96·σ/√games (σ the spread of one game's result); the likelihood of superiority is \
@@ -174,14 +180,14 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
         || std::thread::available_parallelism().map_or(1, |cores| cores.get()),
         |count| count as usize,
     );
-    let first = PlayerSpec::Agent(agent);
+    let first = PlayerSpec::Agent(agent.clone());
     for (index, second) in opponents.iter().enumerate() {
         eprintln!("match {}: {first} against {second}", index + 1);
         let settings = MatchSettings {
             games: args.games as usize,
             concurrency,
             seed: args.seed.wrapping_add(index as u64),
-            event: format!("wgzero arena: {} vs {}", first_name(&first), second),
+            event: format!("wgzero arena: {} vs {}", agent.label, second),
         };
         let report = play_match(
             &first,
@@ -194,6 +200,9 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
                 Ok(())
             },
         )?;
+        if let Some(run_dir) = run_directory(&args.checkpoint) {
+            curve::append(&run_dir, &result_line(&agent, second, &report))?;
+        }
         if args.json {
             let line = MatchLine {
                 report: &report,
@@ -206,13 +215,43 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
         }
     }
     eprintln!("PGN: {}", pgn_path.display());
+    if let Some(run_dir) = run_directory(&args.checkpoint) {
+        let plot = curve::write_plot(&run_dir)?;
+        eprintln!(
+            "Elo over training time: {} (from {})",
+            plot.display(),
+            run_dir.join("arena").join(curve::RESULTS_FILE).display()
+        );
+    }
     Ok(())
 }
 
-fn first_name(first: &PlayerSpec) -> String {
-    match first {
-        PlayerSpec::Agent(agent) => agent.label.clone(),
-        other => other.to_string(),
+/// The run directory `--checkpoint` names, if it names one (results and the Elo curve
+/// are kept there).
+fn run_directory(checkpoint: &CheckpointSource) -> Option<PathBuf> {
+    match checkpoint {
+        CheckpointSource::Path(path) if path.join("checkpoints").is_dir() => Some(path.clone()),
+        _ => None,
+    }
+}
+
+fn result_line(agent: &AgentSpec, opponent: &PlayerSpec, report: &MatchReport) -> ResultLine {
+    ResultLine {
+        iteration: agent.iteration(),
+        training_minutes: agent.training_minutes(),
+        opponent: opponent.to_string(),
+        budget: agent.budget(),
+        games: report.games as u32,
+        wins: report.tally.wins,
+        draws: report.tally.draws,
+        losses: report.tally.losses,
+        score: report.estimate.score,
+        elo: report.estimate.elo,
+        elo_low: report.estimate.elo_low,
+        elo_high: report.estimate.elo_high,
+        unix_seconds: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs()),
     }
 }
 
@@ -418,10 +457,10 @@ fn report_text(report: &MatchReport) -> String {
             if estimate.score >= 1.0 {
                 "+∞"
             } else {
-                "−∞"
+                "-∞"
             }
         ),
-        signed(estimate.elo_low, "−∞"),
+        signed(estimate.elo_low, "-∞"),
         signed(estimate.elo_high, "+∞"),
         estimate.likelihood_of_superiority.map_or_else(
             || "n/a (no decisive game)".to_owned(),

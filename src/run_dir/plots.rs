@@ -25,10 +25,10 @@ pub const HEIGHT: u32 = 1200;
 
 /// The family plotters' default text styles ask for; the embedded font is registered
 /// under it.
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 
-const COLORS: [RGBColor; 5] = [
+pub(crate) const COLORS: [RGBColor; 5] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -144,7 +144,8 @@ fn panels(history: &[IterationMetrics]) -> [Panel; 6] {
     ]
 }
 
-fn register_font() -> Result<(), String> {
+/// Registers the embedded font under [`FONT_FAMILY`] (once per process).
+pub(crate) fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let registered = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()
@@ -169,13 +170,18 @@ pub fn render_png(history: &[IterationMetrics]) -> Result<Vec<u8>, String> {
         }
         root.present().map_err(|error| error.to_string())?;
     }
+    encode_png(&pixels, WIDTH, HEIGHT)
+}
+
+/// RGB `pixels` of `width` × `height` as PNG bytes.
+pub(crate) fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut png_bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png_bytes, WIDTH, HEIGHT);
+    let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|error| error.to_string())?;
     writer
-        .write_image_data(&pixels)
+        .write_image_data(pixels)
         .map_err(|error| error.to_string())?;
     writer.finish().map_err(|error| error.to_string())?;
     Ok(png_bytes)
