@@ -232,7 +232,7 @@ fn play_game(
     seed: u64,
 ) -> Result<GameRecord, ArenaError> {
     let first_is_white = index.is_multiple_of(2);
-    // players[side] plays white when side is 0.
+    // order[0] plays white and order[1] black (0 is the first player, 1 the second).
     let order: [usize; 2] = if first_is_white { [0, 1] } else { [1, 0] };
     let mut game = ChessGame::default();
     for &chess_move in opening {
