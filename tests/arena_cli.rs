@@ -371,7 +371,7 @@ fn bad_settings_are_named_and_exit_with_code_2() {
     // No chess network is bundled yet, and a clique network is not a chess player.
     for (source, expected) in [
         ("bundled", "no network is bundled for chess"),
-        ("bundled:avoid", "clique network; the arena plays chess"),
+        ("bundled:avoid", "holds a clique network, not a chess one"),
     ] {
         let output = wgzero(&["arena", "--backend", "cpu", "--checkpoint", source]);
         let stderr = text(&output.stderr);

@@ -1,32 +1,29 @@
-//! wgzero's agent in the arena: the network `--checkpoint` hands out, searching each move
-//! with the UCI engine's tree search (one tree, leaves evaluated in batches).
+//! wgzero's agent in the arena: the network `--checkpoint` hands out, loaded and searched
+//! exactly as the UCI engine does ([`crate::uci::engine::Network`]: the run's PUCT
+//! settings, one tree, leaves evaluated in batches), the most visited move played.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::ArenaError;
 use super::player::Player;
 use crate::backend::Compute;
-use crate::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
-use crate::games::GameSpec;
-use crate::games::chess::adapter::ChessConfig;
+use crate::evaluate::checkpoint::CheckpointSource;
 use crate::games::chess::encoding::move_of;
 use crate::games::chess::{ChessGame, Move};
-use crate::nn::spec::NetworkSpec;
-use crate::run_dir::checkpoint::Checkpoint;
-use crate::search::{Evaluator, ProgramEvaluator, SearchLimits, TreeConfig, TreeSearch};
+use crate::search::SearchLimits;
+use crate::uci::engine::{MAX_TREE_NODES, Network};
 
 /// A checkpoint's agent and its search budget per move.
 #[derive(Clone)]
 pub struct AgentSpec {
-    /// How the checkpoint was named (the PGN's player name).
+    /// "wgzero RUN (iteration 12)": the PGN's player name.
     pub label: String,
-    checkpoint: Arc<Checkpoint>,
-    game: ChessConfig,
-    network: NetworkSpec,
+    source: CheckpointSource,
     compute: Compute,
+    iteration: u64,
+    elapsed_seconds: f64,
     /// Simulations per move (a cap when `movetime` is given too).
     pub simulations: u32,
     /// Thinking time per move, if limited by time.
@@ -42,14 +39,42 @@ impl fmt::Debug for AgentSpec {
 }
 
 impl AgentSpec {
+    /// Loads a chess checkpoint once, to check it (a checkpoint of another game, or one
+    /// that does not load, is a settings error).
+    pub fn load(
+        source: &CheckpointSource,
+        compute: &Compute,
+        simulations: u32,
+        movetime: Option<Duration>,
+        batch: usize,
+    ) -> Result<Self, ArenaError> {
+        if simulations == 0 {
+            return Err(ArenaError::Settings(
+                "the agent needs at least 1 simulation per move".into(),
+            ));
+        }
+        let network = Network::load(source, compute, batch, "the arena's backend")
+            .map_err(|error| ArenaError::Settings(format!("checkpoint {error}")))?;
+        Ok(Self {
+            label: format!("wgzero {source} (iteration {})", network.iteration()),
+            source: source.clone(),
+            compute: compute.clone(),
+            iteration: network.iteration(),
+            elapsed_seconds: network.elapsed_seconds(),
+            simulations,
+            movetime,
+            batch: network.batch(),
+        })
+    }
+
     /// The checkpoint's training iteration.
     pub fn iteration(&self) -> u64 {
-        self.checkpoint.record().iteration
+        self.iteration
     }
 
     /// The checkpoint's training time, minutes, over all resumed sessions.
     pub fn training_minutes(&self) -> f64 {
-        self.checkpoint.record().elapsed_seconds / 60.0
+        self.elapsed_seconds / 60.0
     }
 
     /// The search budget per move: "800 simulations per move, batch 16".
@@ -65,67 +90,24 @@ impl AgentSpec {
         format!("{per_move}, batch {}", self.batch)
     }
 
-    /// Loads a chess checkpoint; a checkpoint of another game is a settings error.
-    pub fn load(
-        source: &CheckpointSource,
-        compute: &Compute,
-        simulations: u32,
-        movetime: Option<Duration>,
-        batch: usize,
-    ) -> Result<Self, ArenaError> {
-        if simulations == 0 {
-            return Err(ArenaError::Settings(
-                "the agent needs at least 1 simulation per move".into(),
-            ));
-        }
-        let (checkpoint, config) = source
-            .load(&GameSpec::Chess(ChessConfig::default()))
-            .map_err(|error| ArenaError::Settings(format!("checkpoint {source}: {error}")))?;
-        let GameSpec::Chess(game) = config.game else {
-            return Err(ArenaError::Settings(format!(
-                "checkpoint {source} holds a {} network; the arena plays chess",
-                config.game.name()
-            )));
-        };
-        let spec = Self {
-            label: format!(
-                "wgzero {source} (iteration {})",
-                checkpoint.record().iteration
-            ),
-            checkpoint: Arc::new(checkpoint),
-            game,
-            network: config.network,
-            compute: compute.clone(),
-            simulations,
-            movetime,
-            batch: batch.max(1),
-        };
-        // Fail here, once, rather than in every worker.
-        spec.evaluator()?;
-        Ok(spec)
-    }
-
-    fn evaluator(&self) -> Result<ProgramEvaluator, ArenaError> {
-        checkpoint_evaluator(
-            &self.checkpoint,
-            &self.game,
-            &self.network,
+    /// A player with its own copy of the network.
+    pub fn build(&self) -> Result<Agent, ArenaError> {
+        let network = Network::load(
+            &self.source,
             &self.compute,
             self.batch,
+            "the arena's backend",
         )
-        .map_err(|error| ArenaError::Agent(error.to_string()))
-    }
-
-    pub fn build(&self) -> Result<Agent, ArenaError> {
+        .map_err(|error| ArenaError::Agent(error.to_string()))?;
         Ok(Agent {
             spec: self.clone(),
-            evaluator: self.evaluator()?,
+            network,
         })
     }
 }
 
 impl fmt::Display for AgentSpec {
-    /// The agent and its budget: "wgzero RUN (iteration 40), 800 simulations per move".
+    /// The agent and its budget: "wgzero RUN (iteration 40), 800 simulations per move, …".
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{}, {}", self.label, self.budget())
     }
@@ -134,26 +116,25 @@ impl fmt::Display for AgentSpec {
 /// A checkpoint's agent at the board.
 pub struct Agent {
     spec: AgentSpec,
-    evaluator: ProgramEvaluator,
+    network: Network,
 }
 
 impl Agent {
     /// The move its search chooses, with the simulations it took.
     pub fn think(&mut self, game: &ChessGame) -> Result<(Move, u64), ArenaError> {
         let started = Instant::now();
-        let mut search = TreeSearch::new(game.clone(), TreeConfig::default(), self.spec.batch)
-            .map_err(|error| ArenaError::Agent(error.to_string()))?;
+        let agent_error = |error: crate::search::SearchError| ArenaError::Agent(error.to_string());
+        let mut tree = self.network.tree(game).map_err(agent_error)?;
         let limits = SearchLimits {
             nodes: Some(u64::from(self.spec.simulations)),
             deadline: self.spec.movetime.map(|time| started + time),
-            ..SearchLimits::default()
+            tree_nodes: Some(MAX_TREE_NODES),
         };
-        let stop = AtomicBool::new(false);
-        let evaluator: &mut dyn Evaluator = &mut self.evaluator;
-        let info = search
-            .run(evaluator, &limits, &stop, &mut |_| {})
-            .map_err(|error| ArenaError::Agent(error.to_string()))?;
-        let action = search
+        let info = self
+            .network
+            .search(&mut tree, &limits, &AtomicBool::new(false), &mut |_| {})
+            .map_err(agent_error)?;
+        let action = tree
             .best_action()
             .ok_or_else(|| ArenaError::Agent("the search found no move".into()))?;
         let chess_move = move_of(action, game.position()).ok_or_else(|| {

@@ -22,7 +22,9 @@ use crate::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use crate::games::chess::bitboard::Color;
 use crate::games::chess::{ChessGame, encoding, notation};
 use crate::games::{ChessConfig, GameSpec, GameState};
-use crate::search::{Evaluator, RootPolicy, SearchInfo, SearchLimits, TreeConfig, TreeSearch};
+use crate::search::{
+    Evaluator, RootPolicy, SearchError, SearchInfo, SearchLimits, TreeConfig, TreeSearch,
+};
 
 /// Simulations per move when `go` sets no limit (the Simulations option's default).
 pub const DEFAULT_SIMULATIONS: u64 = 800;
@@ -57,13 +59,103 @@ pub struct Network {
     evaluator: Box<dyn Evaluator + Send>,
     tree: TreeConfig,
     batch: usize,
+    /// The checkpoint's training iteration and time, seconds.
+    iteration: u64,
+    elapsed_seconds: f64,
     /// One line saying what was loaded, on which backend and why.
     pub description: String,
 }
 
 impl Network {
+    /// Loads the chess checkpoint `source` names and compiles it on `compute` for `batch`
+    /// leaves per call; `why` says why that backend runs (for the description).
+    pub fn load(
+        source: &CheckpointSource,
+        compute: &Compute,
+        batch: usize,
+        why: &str,
+    ) -> Result<Self, UciError> {
+        let (checkpoint, config) = source
+            .load(&GameSpec::Chess(ChessConfig::default()))
+            .map_err(|e| UciError::Checkpoint(format!("{source}: {e}")))?;
+        let GameSpec::Chess(game) = config.game else {
+            return Err(UciError::Checkpoint(format!(
+                "{} holds a {} network, not a chess one (wgzero train --game chess trains one)",
+                checkpoint.path().display(),
+                config.game.name()
+            )));
+        };
+        let batch = batch.max(1);
+        let evaluator = checkpoint_evaluator(&checkpoint, &game, &config.network, compute, batch)
+            .map_err(|e| {
+            UciError::Checkpoint(format!("{}: {e}", checkpoint.path().display()))
+        })?;
+        let mut evaluator: Box<dyn Evaluator + Send> = Box::new(evaluator);
+        // First uses pay one-time costs, paid here rather than inside the first search's
+        // time budget: the attack tables (magic multipliers are searched at first use,
+        // about 0.3 s on one core, more on a loaded machine) and the program's first call.
+        let start = ChessGame::default();
+        start.legal_moves();
+        let mut observation = vec![0.0; start.observation_len()];
+        start.write_observation(&mut observation);
+        evaluator.evaluate(&observation, 1).map_err(|e| {
+            UciError::Backend(format!("the network's first evaluation failed: {e}"))
+        })?;
+        // The run's PUCT constants if it trained with PUCT; AlphaZero's defaults otherwise.
+        let tree = match config.search.policy {
+            RootPolicy::AlphaZero {
+                c_puct,
+                first_play_urgency,
+                ..
+            } => TreeConfig {
+                c_puct,
+                first_play_urgency,
+            },
+            RootPolicy::Gumbel { .. } => TreeConfig::default(),
+        };
+        Ok(Network {
+            evaluator,
+            tree,
+            batch,
+            iteration: checkpoint.record().iteration,
+            elapsed_seconds: checkpoint.record().elapsed_seconds,
+            description: format!(
+                "network {} (iteration {}), backend {} ({why}), batch {batch}",
+                checkpoint.path().display(),
+                checkpoint.record().iteration,
+                compute.name(),
+            ),
+        })
+    }
+
     pub fn batch(&self) -> usize {
         self.batch
+    }
+
+    /// The checkpoint's training iteration.
+    pub fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    /// The checkpoint's training time, seconds, over all resumed sessions.
+    pub fn elapsed_seconds(&self) -> f64 {
+        self.elapsed_seconds
+    }
+
+    /// A search tree over `game` with the network's PUCT settings and batch.
+    pub fn tree(&self, game: &ChessGame) -> Result<TreeSearch<ChessGame>, SearchError> {
+        TreeSearch::new(game.clone(), self.tree, self.batch)
+    }
+
+    /// Searches `tree` until `limits` or `stop` say so (see [`TreeSearch::run`]).
+    pub fn search(
+        &mut self,
+        tree: &mut TreeSearch<ChessGame>,
+        limits: &SearchLimits,
+        stop: &AtomicBool,
+        report: &mut dyn FnMut(&SearchInfo),
+    ) -> Result<SearchInfo, SearchError> {
+        tree.run(self.evaluator.as_mut(), limits, stop, report)
     }
 }
 
@@ -80,66 +172,13 @@ pub fn load_network(settings: &EngineSettings) -> Result<Network, UciError> {
         Some(text) => CheckpointSource::parse(text)
             .map_err(|e| UciError::Checkpoint(format!("{text}: {e}")))?,
     };
-    let (checkpoint, config) = source
-        .load(&GameSpec::Chess(ChessConfig::default()))
-        .map_err(|e| UciError::Checkpoint(format!("{source}: {e}")))?;
-    let GameSpec::Chess(game) = config.game else {
-        return Err(UciError::Checkpoint(format!(
-            "{} holds a {} network; the UCI engine needs a chess one (wgzero train --game \
-             chess)",
-            checkpoint.path().display(),
-            config.game.name()
-        )));
-    };
     let resolved = backend::resolve(settings.backend, settings.adapter.as_deref())
         .map_err(|e| UciError::Backend(e.to_string()))?;
     let batch = settings.batch.unwrap_or(match resolved.compute {
         Compute::Cpu => DEFAULT_BATCH_CPU,
         Compute::Gpu(_) => DEFAULT_BATCH_GPU,
     });
-    let evaluator = checkpoint_evaluator(
-        &checkpoint,
-        &game,
-        &config.network,
-        &resolved.compute,
-        batch,
-    )
-    .map_err(|e| UciError::Checkpoint(format!("{}: {e}", checkpoint.path().display())))?;
-    let mut evaluator: Box<dyn Evaluator + Send> = Box::new(evaluator);
-    // First uses pay one-time costs, paid here rather than inside the first search's
-    // time budget: the attack tables (magic multipliers are searched at first use, about
-    // 0.3 s on one core, more on a loaded machine) and the program's first call.
-    let start = ChessGame::default();
-    start.legal_moves();
-    let mut observation = vec![0.0; start.observation_len()];
-    start.write_observation(&mut observation);
-    evaluator
-        .evaluate(&observation, 1)
-        .map_err(|e| UciError::Backend(format!("the network's first evaluation failed: {e}")))?;
-    // The run's PUCT constants if it trained with PUCT; AlphaZero's defaults otherwise.
-    let tree = match config.search.policy {
-        RootPolicy::AlphaZero {
-            c_puct,
-            first_play_urgency,
-            ..
-        } => TreeConfig {
-            c_puct,
-            first_play_urgency,
-        },
-        RootPolicy::Gumbel { .. } => TreeConfig::default(),
-    };
-    Ok(Network {
-        evaluator,
-        tree,
-        batch,
-        description: format!(
-            "network {} (iteration {}), backend {} ({}), batch {batch}",
-            checkpoint.path().display(),
-            checkpoint.record().iteration,
-            resolved.compute.name(),
-            resolved.reason
-        ),
-    })
+    Network::load(&source, &resolved.compute, batch, &resolved.reason)
 }
 
 /// Where the engine's lines go: one writer shared with the search worker, each line
@@ -456,7 +495,7 @@ struct Job {
 
 impl Job {
     fn search(self, mut network: Network) -> Network {
-        let mut tree = match TreeSearch::new(self.game.clone(), network.tree, network.batch) {
+        let mut tree = match network.tree(&self.game) {
             Ok(tree) => tree,
             Err(error) => {
                 self.output.line(&format!("info string error: {error}"));
@@ -472,14 +511,9 @@ impl Job {
             deadline: self.budget.time.and_then(|t| self.started.checked_add(t)),
             tree_nodes: Some(MAX_TREE_NODES),
         };
-        let result = tree.run(
-            network.evaluator.as_mut(),
-            &limits,
-            &self.stop,
-            &mut |info| {
-                self.output.line(&self.info_line(info));
-            },
-        );
+        let result = network.search(&mut tree, &limits, &self.stop, &mut |info| {
+            self.output.line(&self.info_line(info));
+        });
         match result {
             Ok(info) => {
                 // UCI: in infinite mode the answer waits for `stop`, even after the search
