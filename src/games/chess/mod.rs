@@ -8,7 +8,8 @@
 //! - [`fen`], [`notation`], [`pgn`]: FEN, UCI and SAN, PGN export;
 //! - [`encoding`]: actions and observation planes; [`perft`]: move-tree counts;
 //! - [`gpu`]: the WGSL rules on a batch ([`gpu::ChessBatch`]), [`playout`] the random playout
-//!   and its CPU twin, [`cross_check`] GPU-against-Rust agreement.
+//!   and its CPU twin, [`cross_check`] GPU-against-Rust agreement;
+//! - [`search`]: chess inside the GPU tree search (its adapter and root states).
 //!
 //! docs/CHESS.md describes the representation, encoding, planes and GPU layout.
 
@@ -26,6 +27,7 @@ pub mod perft;
 pub mod pgn;
 pub mod playout;
 pub mod position;
+pub mod search;
 pub mod zobrist;
 
 pub use bitboard::{Color, Piece, PieceKind, Square};
