@@ -82,11 +82,16 @@ fn scan_blocks(@builtin(local_invocation_index) lid: u32) {
     }
 }
 
-// Pass 3: every finished game copies its trajectory to its run of the ring.
+// Pass 3: every finished game copies its trajectory to its run of the ring. Workgroup
+// (x, g) copies floats 64x .. 64x + 63 of every record of game g, one float per thread, so
+// a game's copy is spread over RECORD_FLOATS / 64 workgroups (a chess record has 10,628
+// floats: one thread per game copying them all ran for minutes, and lavapipe stopped such
+// a thread after about 65,000 loop iterations).
 @compute @workgroup_size(64)
-fn commit(@builtin(global_invocation_id) id: vec3<u32>) {
-    let g = id.x;
-    if g >= GAMES {
+fn commit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let g = wid.y;
+    let i = wid.x * 64u + lid;
+    if g >= GAMES || i >= RECORD_FLOATS {
         return;
     }
     let length = min(games[g].finished_length, TRAJECTORY_LEN);
@@ -99,19 +104,19 @@ fn commit(@builtin(global_invocation_id) id: vec3<u32>) {
     let tail = RECORD_FLOATS - 4u;
     for (var t = 0u; t < length; t++) {
         let source = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS;
-        let mover = trajectories[source + RECORD_FLOATS - 1u];
-        var value = select(value0, -value0, mover > 0.5);
-        let search_value = trajectories[source + tail];
-        if search_value <= 1.0 {
-            value = search_value;
+        var word = trajectories[source + i];
+        if i + 1u == RECORD_FLOATS {
+            // The mover's slot becomes the value target from the mover's view.
+            var value = select(value0, -value0, word > 0.5);
+            let search_value = trajectories[source + tail];
+            if search_value <= 1.0 {
+                value = search_value;
+            }
+            word = value;
         }
         let copies = u32(trajectories[source + tail + 2u]);
         for (var c = 0u; c < copies; c++) {
-            let slot = (next % CAPACITY) * RECORD_FLOATS;
-            for (var i = 0u; i + 1u < RECORD_FLOATS; i++) {
-                ring[slot + i] = trajectories[source + i];
-            }
-            ring[slot + RECORD_FLOATS - 1u] = value;
+            ring[(next % CAPACITY) * RECORD_FLOATS + i] = word;
             next += 1u;
         }
     }

@@ -129,6 +129,17 @@ const TRACE_WORDS: u32 = {trace_words}u;
         } else {
             1
         };
+        let limit = super::gpu_replay::largest_binding_bytes(gpu);
+        if trajectory_floats * 4 > limit {
+            return Err(SelfPlayError::Config(format!(
+                "self-play keeps every sample of a game until it ends: {games} games × \
+                 {trajectory_len} moves × {} bytes is {} bytes, over this adapter's \
+                 {limit}-byte buffer limit: lower --games or the longest game (--ply-cap for \
+                 chess)",
+                layout.floats() * 4,
+                trajectory_floats * 4
+            )));
+        }
         let records: Vec<SelfPlayGame> = (0..games)
             .map(|_| SelfPlayGame {
                 last_action: u32::MAX,

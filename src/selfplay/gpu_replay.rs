@@ -20,10 +20,15 @@ pub const SCAN_WIDTH: u32 = 256;
 /// Running sums of [loss, policy loss, value loss, entropy, steps].
 pub const LOSS_SUMS: usize = 5;
 
+/// Workgroups along one dispatch dimension (WebGPU's default limit): the commit has one
+/// row of workgroups per game.
+const MOST_WORKGROUPS: u32 = 65_535;
+
 struct Kernel {
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
-    workgroups: u32,
+    /// Workgroups along x and y.
+    workgroups: (u32, u32),
 }
 
 impl Kernel {
@@ -32,7 +37,7 @@ impl Kernel {
         source: &str,
         entry: &str,
         buffers: &[&wgpu::Buffer],
-        workgroups: u32,
+        workgroups: (u32, u32),
     ) -> Result<Self, GpuError> {
         let pipeline = gpu.pipeline(&format!("replay {entry}"), source, entry)?;
         let bind_group = gpu.bind_used(&pipeline, source, entry, buffers)?;
@@ -46,7 +51,7 @@ impl Kernel {
     fn record(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.dispatch_workgroups(self.workgroups, 1, 1);
+        pass.dispatch_workgroups(self.workgroups.0, self.workgroups.1, 1);
     }
 }
 
@@ -90,6 +95,18 @@ pub struct GpuReplay {
     _offsets: wgpu::Buffer,
 }
 
+/// Bytes of the largest storage buffer one binding of `gpu` may hold.
+pub fn largest_binding_bytes(gpu: &Gpu) -> u64 {
+    gpu.limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size)
+}
+
+/// The most records of `layout` a replay ring on `gpu` holds (one binding).
+pub fn most_records(gpu: &Gpu, layout: RecordLayout) -> u64 {
+    largest_binding_bytes(gpu) / (layout.floats() as u64 * 4)
+}
+
 impl GpuReplay {
     /// A ring of `capacity` records for the games of `source`.
     pub fn new(
@@ -99,11 +116,10 @@ impl GpuReplay {
     ) -> Result<Self, SelfPlayError> {
         let games = source.games;
         let blocks = games.div_ceil(SCAN_WIDTH);
-        if blocks > SCAN_WIDTH {
+        if games > MOST_WORKGROUPS {
             return Err(SelfPlayError::Config(format!(
-                "the GPU replay scan handles at most {} games in flight, {games} were asked \
-                 for: lower --games",
-                SCAN_WIDTH * SCAN_WIDTH
+                "the GPU replay handles at most {MOST_WORKGROUPS} games in flight, {games} \
+                 were asked for: lower --games"
             )));
         }
         // Every game finishing at once must fit, or a commit would overwrite itself.
@@ -117,14 +133,12 @@ impl GpuReplay {
         }
         let record_floats = source.layout.floats();
         let ring_bytes = capacity * record_floats as u64 * 4;
-        let limit = gpu
-            .limits
-            .max_storage_buffer_binding_size
-            .min(gpu.limits.max_buffer_size);
-        if ring_bytes > limit {
+        let most = most_records(gpu, source.layout);
+        if capacity > most {
             return Err(SelfPlayError::Config(format!(
                 "a replay ring of {capacity} positions takes {ring_bytes} bytes, over this \
-                 adapter's {limit}-byte buffer limit: lower --replay-capacity"
+                 adapter's {}-byte buffer limit: lower --replay-capacity to at most {most}",
+                largest_binding_bytes(gpu)
             )));
         }
         let wgsl = format!(
@@ -148,10 +162,17 @@ const BLOCKS: u32 = {blocks}u;
             &offsets,
         ];
         let kernels = [
-            Kernel::build(gpu, &wgsl, "scan_games", &buffers, blocks)?,
-            Kernel::build(gpu, &wgsl, "scan_blocks", &buffers, 1)?,
-            Kernel::build(gpu, &wgsl, "commit", &buffers, games.div_ceil(64))?,
-            Kernel::build(gpu, &wgsl, "advance", &buffers, 1)?,
+            Kernel::build(gpu, &wgsl, "scan_games", &buffers, (blocks, 1))?,
+            Kernel::build(gpu, &wgsl, "scan_blocks", &buffers, (1, 1))?,
+            // One workgroup per 64 floats of a record and per game.
+            Kernel::build(
+                gpu,
+                &wgsl,
+                "commit",
+                &buffers,
+                ((record_floats as u32).div_ceil(64), games),
+            )?,
+            Kernel::build(gpu, &wgsl, "advance", &buffers, (1, 1))?,
         ];
         Ok(Self {
             gpu: Arc::clone(gpu),
@@ -271,8 +292,14 @@ const ACTIONS: u32 = {actions}u;
         ];
         Ok(Self {
             gpu: Arc::clone(gpu),
-            sample: Kernel::build(gpu, &source, "sample_batch", &buffers, batch.div_ceil(64))?,
-            accumulate: Kernel::build(gpu, &source, "accumulate_losses", &buffers, 1)?,
+            sample: Kernel::build(
+                gpu,
+                &source,
+                "sample_batch",
+                &buffers,
+                (batch.div_ceil(64), 1),
+            )?,
+            accumulate: Kernel::build(gpu, &source, "accumulate_losses", &buffers, (1, 1))?,
             sums,
             rng,
         })

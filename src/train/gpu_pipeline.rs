@@ -28,7 +28,9 @@ use crate::run_dir::checkpoint::{StoredTensor, snapshot_tensors};
 use crate::search::gpu::GpuSearch;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::gpu::{GpuSelfPlay, SelfPlayGame, new_draws};
-use crate::selfplay::gpu_replay::{GpuReplay, GpuSampler, LOSS_SUMS, ReplaySource};
+use crate::selfplay::gpu_replay::{
+    GpuReplay, GpuSampler, LOSS_SUMS, ReplaySource, largest_binding_bytes, most_records,
+};
 use crate::selfplay::trace::{TRACE_RING, TraceCollector, TracedGame};
 
 /// Moves recorded into one submit of self-play.
@@ -82,6 +84,8 @@ pub struct GpuPipeline<G: Game> {
     /// Assembles the traced slots' games, where games are recorded.
     traces: Option<TraceCollector>,
     queue: VecDeque<Job>,
+    /// Why the replay ring holds fewer positions than configured, if it does.
+    replay_note: Option<String>,
 }
 
 fn gpu_program(program: &Program) -> &GpuProgram {
@@ -136,7 +140,19 @@ impl<G: Game> GpuPipeline<G> {
         let settings = play_settings_of(config, archive.is_some());
         let self_play = GpuSelfPlay::new(gpu, &search, rules, settings)?;
         self_play.reset();
-        let replay = GpuReplay::new(gpu, &ReplaySource::of(&self_play), config.replay_capacity)?;
+        // A game with large records (chess: 42.5 KB) may not fit its default capacity into
+        // one binding: the ring then holds what fits, and the log says so.
+        let most = most_records(gpu, self_play.record_layout());
+        let replay_capacity = config.replay_capacity.min(most);
+        let replay_note = (replay_capacity < config.replay_capacity).then(|| {
+            format!(
+                "; replay capacity lowered from {} to {replay_capacity} positions, the most \
+                 this adapter's {}-byte buffer limit holds",
+                config.replay_capacity,
+                largest_binding_bytes(gpu)
+            )
+        });
+        let replay = GpuReplay::new(gpu, &ReplaySource::of(&self_play), replay_capacity)?;
         let sampler = GpuSampler::new(
             gpu,
             &replay,
@@ -168,6 +184,7 @@ impl<G: Game> GpuPipeline<G> {
             counters,
             draws_seen: 0,
             queue: VecDeque::new(),
+            replay_note,
         };
         pipeline.publish()?;
         Ok(pipeline)
@@ -406,8 +423,9 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
 
     fn description(&self) -> String {
         format!(
-            "GPU pipeline: search, self-play, replay and training on {}",
-            self.gpu.info.name
+            "GPU pipeline: search, self-play, replay and training on {}{}",
+            self.gpu.info.name,
+            self.replay_note.as_deref().unwrap_or("")
         )
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoding::{MOVE_TYPES, NUM_ACTIONS, OBSERVATION_LEN, OBSERVATION_PLANES};
 use super::{ChessGame, DEFAULT_PLY_CAP};
-use crate::games::{Game, GameError, GameInfo, PlayDefaults};
+use crate::games::{Game, GameError, GameInfo, GpuGame, PlayDefaults};
 use crate::nn::Network;
 use crate::nn::mlp::Mlp;
 use crate::nn::resnet::ResNet;
@@ -134,7 +134,7 @@ impl GameInfo for ChessConfig {
     }
 
     fn runs_on_gpu_search(&self) -> bool {
-        false
+        true
     }
 }
 
@@ -143,5 +143,9 @@ impl Game for ChessConfig {
 
     fn initial_state(&self) -> ChessGame {
         ChessGame::default().with_ply_cap(self.ply_cap)
+    }
+
+    fn gpu(&self) -> Option<&dyn GpuGame> {
+        Some(self)
     }
 }
