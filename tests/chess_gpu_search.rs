@@ -76,6 +76,8 @@ fn constructed_positions() -> Vec<ChessGame> {
         ),
         // Kings shuffling in a rook ending (few moves, so the tree goes deep).
         game_from(rook_ending, &shuffle),
+        // ... one ply further: the third occurrence is 1 ply away.
+        game_from(rook_ending, &[&shuffle[..], &["g1h1"]].concat()),
         // The fifty-move rule 2 plies away.
         game_from("7k/8/8/8/8/8/8/R6K w - - 98 70", &[]),
         // Both: halfmove clock 98 after a shuffle.
@@ -105,11 +107,6 @@ fn network() -> Mlp {
 
 fn policies() -> Vec<RootPolicy> {
     vec![
-        RootPolicy::AlphaZero {
-            c_puct: 1.25,
-            first_play_urgency: FirstPlayUrgency::Reduction(0.1),
-            dirichlet: None,
-        },
         // Unvisited moves look lost: narrow, deep trees.
         RootPolicy::AlphaZero {
             c_puct: 0.5,

@@ -2,8 +2,11 @@
 //! capabilities, and no entry point needs more storage buffers (8) or invocations (256) than
 //! WebGPU's default limits allow.
 
+use wgzero::games::ChessConfig;
 use wgzero::games::chess::gpu::{batch_wgsl, wgsl_library};
 use wgzero::gpu::validate_wgsl;
+use wgzero::search::gpu::{Capacity, search_source};
+use wgzero::search::{FirstPlayUrgency, RootPolicy, SearchConfig};
 
 #[test]
 fn the_library_and_the_batch_kernels_validate_without_optional_capabilities() {
@@ -13,14 +16,42 @@ fn the_library_and_the_batch_kernels_validate_without_optional_capabilities() {
 
 #[test]
 fn entry_points_fit_the_browser_limits() {
-    let module = naga::front::wgsl::parse_str(&batch_wgsl()).unwrap();
+    assert_eq!(entry_points_within_limits(&batch_wgsl()), 6);
+}
+
+/// The search kernels with chess's adapter (`search_adapter.wgsl`).
+fn chess_search_source() -> String {
+    let config = ChessConfig::new(60).unwrap();
+    let search = SearchConfig {
+        simulations: 32,
+        policy: RootPolicy::AlphaZero {
+            c_puct: 1.25,
+            first_play_urgency: FirstPlayUrgency::Reduction(0.1),
+            dirichlet: Some((0.3, 0.25)),
+        },
+        reuse_subtree: true,
+    };
+    let capacity = Capacity::for_search(&search, 218).unwrap();
+    search_source(&config, &search, 64, capacity)
+}
+
+#[test]
+fn the_search_adapter_validates_and_fits_the_browser_limits() {
+    let source = chess_search_source();
+    validate_wgsl(&source, naga::valid::Capabilities::empty()).unwrap();
+    assert_eq!(entry_points_within_limits(&source), 4);
+}
+
+/// Checks every entry point of `source` against WebGPU's default invocation and storage
+/// buffer limits; returns how many there are.
+fn entry_points_within_limits(source: &str) -> usize {
+    let module = naga::front::wgsl::parse_str(source).unwrap();
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::empty(),
     )
     .validate(&module)
     .unwrap();
-    assert_eq!(module.entry_points.len(), 6);
     let limits = wgpu::Limits::default();
     for (index, entry) in module.entry_points.iter().enumerate() {
         let invocations: u32 = entry.workgroup_size.iter().product();
@@ -44,4 +75,5 @@ fn entry_points_fit_the_browser_limits() {
             entry.name
         );
     }
+    module.entry_points.len()
 }

@@ -1,7 +1,7 @@
 //! Chess as the training loop sees it ([`Game`] for [`ChessConfig`]): the full rules from
 //! the standard start, the AlphaZero action encoding and observation planes, and the
-//! networks that fit them. Its rules do not run inside the GPU search yet, so training
-//! uses the CPU reference search.
+//! networks that fit them. Its rules inside the GPU search ([`crate::games::GpuGame`]) are
+//! in [`super::search`].
 
 use serde::{Deserialize, Serialize};
 
