@@ -90,8 +90,10 @@ fn constructed_positions() -> Vec<ChessGame> {
             "r1bqkb1r/pppp1ppp/2n2n2/4p2Q/2B1P3/8/PPPP1PPP/RNB1K1NR w KQkq - 4 4",
             &[],
         ),
-        // Most white moves stalemate black.
+        // Stalemating moves: Kg1/Kg2/Kh2 and some queen moves; Kc7, Kc6, Ka6; Kg3.
         game_from("k7/8/1Q6/8/8/8/8/7K w - - 0 1", &[]),
+        game_from("k7/P7/1K6/8/8/8/8/8 w - - 0 1", &[]),
+        game_from("8/8/8/8/8/5k2/7p/7K b - - 0 1", &[]),
         // Bxe3 leaves king and bishop against king.
         game_from("8/8/4k3/8/3b4/4N3/4K3/8 b - - 0 1", &[]),
     ]
