@@ -103,10 +103,10 @@ mod tests {
         assert_eq!(&words[..POSITION_WORDS], position_words);
         // Halfmove clock 3 after e7e5: the keys before plies 2, 3 and 4 are live.
         let history = game.history();
-        for ply in 0..history.len() {
+        for (ply, &key) in history.iter().enumerate() {
             let word = POSITION_WORDS + 2 * ply;
             let expected = if ply >= 2 {
-                [history[ply] as u32, (history[ply] >> 32) as u32]
+                [key as u32, (key >> 32) as u32]
             } else {
                 [0, 0]
             };
