@@ -2,7 +2,9 @@
 //! --filters 16 --blocks 1` plays self-play games to their end, trains a small residual net
 //! on them, and checkpoints it (the game is only an adapter: nothing in the trainer knows
 //! chess). The checkpoint is a chess network `wgzero eval` loads and plays with. The games
-//! it recorded (`games.jsonl`) replay with the chess rules.
+//! it recorded (`games.jsonl`) replay with the chess rules. With `--backend gpu`, chess
+//! runs the GPU pipeline (its rules inside the GPU search and self-play), says so, and
+//! fits a replay capacity too large for the adapter.
 
 mod game_records;
 
@@ -97,4 +99,60 @@ fn chess_trains_end_to_end_on_the_cpu_backend() {
     assert_eq!(line["iteration"], 2);
     assert_eq!(line["positions"], 0, "no solver for chess");
     assert_eq!(line["match"]["games"], 4);
+}
+
+#[test]
+fn chess_runs_the_gpu_pipeline_on_a_gpu() {
+    if wgzero::testing::test_gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("chess-gpu");
+    let run_dir = run.to_str().unwrap();
+    // Games of 8 plies, so that the 8 moves of the iteration finish them; a replay
+    // capacity of 42.5 KB records far over lavapipe's 128 MiB binding limit.
+    let (ok, stdout, stderr) = wgzero(&[
+        "train",
+        "--game",
+        "chess",
+        "--backend",
+        "gpu",
+        "--iterations",
+        "1",
+        "--filters",
+        "8",
+        "--blocks",
+        "1",
+        "--sims",
+        "4",
+        "--games",
+        "4",
+        "--ply-cap",
+        "8",
+        "--moves-per-iteration",
+        "8",
+        "--train-steps",
+        "1",
+        "--eval-games",
+        "2",
+        "--replay-capacity",
+        "100000",
+        "--out",
+        run_dir,
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stderr.contains("GPU pipeline"), "{stderr}");
+    assert!(stderr.contains("replay capacity lowered"), "{stderr}");
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    assert_eq!(last["games_played"], 4, "{last}");
+    assert_eq!(last["mean_game_length"], 8.0, "{last}");
+    let records = read_game_records(&run).unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|record| matches!(record.source, GameSource::SelfPlay { .. })),
+        "self-play games were recorded"
+    );
+    records.iter().for_each(game_records::check_record);
 }
