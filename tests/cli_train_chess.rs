@@ -156,3 +156,43 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
     );
     records.iter().for_each(game_records::check_record);
 }
+
+#[test]
+fn chess_defaults_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
+    if wgzero::testing::test_gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("chess-fallback");
+    // The default 64 games of up to 512 plies keep 1.4 GB of records in flight: more
+    // than lavapipe (or an H100) binds at once.
+    let (ok, stdout, stderr) = wgzero(&[
+        "train",
+        "--game",
+        "chess",
+        "--backend",
+        "gpu",
+        "--iterations",
+        "1",
+        "--filters",
+        "8",
+        "--blocks",
+        "1",
+        "--sims",
+        "2",
+        "--moves-per-iteration",
+        "1",
+        "--eval-games",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("host pipeline")
+            && stderr.contains("GPU self-play does not fit these settings")
+            && stderr.contains("--ply-cap"),
+        "{stderr}"
+    );
+    assert!(run.join("checkpoints").is_dir());
+}

@@ -131,7 +131,7 @@ const TRACE_WORDS: u32 = {trace_words}u;
         };
         let limit = super::gpu_replay::largest_binding_bytes(gpu);
         if trajectory_floats * 4 > limit {
-            return Err(SelfPlayError::Config(format!(
+            return Err(SelfPlayError::DoesNotFit(format!(
                 "self-play keeps every sample of a game until it ends: {games} games × \
                  {trajectory_len} moves × {} bytes is {} bytes, over this adapter's \
                  {limit}-byte buffer limit: lower --games or the longest game (--ply-cap for \

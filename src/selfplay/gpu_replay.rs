@@ -125,7 +125,7 @@ impl GpuReplay {
         // Every game finishing at once must fit, or a commit would overwrite itself.
         let needed = u64::from(games) * u64::from(source.max_game_records);
         if capacity < needed {
-            return Err(SelfPlayError::Config(format!(
+            return Err(SelfPlayError::DoesNotFit(format!(
                 "the replay buffer needs room for every game in flight finishing at once \
                  ({needed} positions, twice the games' length with surprise weighting), it \
                  has {capacity}: raise --replay-capacity or lower --games"

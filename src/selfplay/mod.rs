@@ -32,6 +32,10 @@ use crate::search::SearchError;
 pub enum SelfPlayError {
     #[error("{0}")]
     Config(String),
+    /// GPU self-play's buffers for these settings exceed what the adapter can bind (the
+    /// trainer then plays on the host instead).
+    #[error("{0}")]
+    DoesNotFit(String),
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(transparent)]

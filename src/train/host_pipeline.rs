@@ -85,9 +85,17 @@ pub struct HostPipeline<G: Game> {
     reading: Option<PendingRead>,
     /// What self-play did since its last report.
     report: SelfPlayReport,
+    /// Why the game's GPU self-play is not used, where it exists but does not fit.
+    not_on_gpu: Option<String>,
 }
 
 impl<G: Game> HostPipeline<G> {
+    /// Records why the GPU pipeline was not taken (said by [`Pipeline::description`]).
+    pub fn with_reason(mut self, not_on_gpu: Option<String>) -> Self {
+        self.not_on_gpu = not_on_gpu;
+        self
+    }
+
     /// Builds both programs on `compute`, seeded from `config.seed`, an empty replay ring
     /// and `config.games_in_flight` fresh games. Drawn games go to `archive`.
     pub fn new(
@@ -129,6 +137,7 @@ impl<G: Game> HostPipeline<G> {
             evaluating: false,
             reading: None,
             report: SelfPlayReport::default(),
+            not_on_gpu: None,
         };
         pipeline.publish()?;
         Ok(pipeline)
@@ -408,10 +417,10 @@ impl<G: Game> Pipeline for HostPipeline<G> {
             Compute::Cpu => "the CPU backend".to_owned(),
             Compute::Gpu(gpu) => format!("{} (the networks only)", gpu.info.name),
         };
-        let why = if self.game.runs_on_gpu_search() {
-            ""
-        } else {
-            "; this game has no GPU search yet"
+        let why = match (&self.not_on_gpu, self.game.runs_on_gpu_search()) {
+            (Some(reason), _) => format!("; GPU self-play does not fit these settings: {reason}"),
+            (None, true) => String::new(),
+            (None, false) => "; this game has no GPU search yet".to_owned(),
         };
         format!("host pipeline: the CPU reference search with the networks on {place}{why}")
     }

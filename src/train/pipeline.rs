@@ -23,6 +23,7 @@ use crate::games::{Archived, Game, GameVisitor};
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn::{self, Network};
 use crate::run_dir::checkpoint::StoredTensor;
+use crate::selfplay::SelfPlayError;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::record::PlaySettings;
 use crate::selfplay::trace::TracedGame;
@@ -201,16 +202,24 @@ impl GameVisitor for BuildParts<'_> {
         let mut session = self.config.clone();
         session.seed = self.session_seed;
         let archive = game.open_archive(self.run_dir)?;
+        let host = |archive, why: Option<String>| -> Result<Box<dyn Pipeline>, TrainError> {
+            let pipeline =
+                HostPipeline::new(game.clone(), &session, self.compute.clone(), archive)?;
+            Ok(Box::new(pipeline.with_reason(why)))
+        };
         let pipeline: Box<dyn Pipeline> = match (self.compute, game.gpu()) {
             (Compute::Gpu(gpu), Some(_)) => {
-                Box::new(GpuPipeline::new(game.clone(), &session, gpu, archive)?)
+                match GpuPipeline::new(game.clone(), &session, gpu, archive) {
+                    Ok(pipeline) => Box::new(pipeline),
+                    // Settings whose GPU self-play buffers exceed the adapter's limits (chess's
+                    // long games of large records) still train, on the host.
+                    Err(TrainError::SelfPlay(SelfPlayError::DoesNotFit(reason))) => {
+                        host(game.open_archive(self.run_dir)?, Some(reason))?
+                    }
+                    Err(error) => return Err(error),
+                }
             }
-            (compute, _) => Box::new(HostPipeline::new(
-                game.clone(),
-                &session,
-                compute.clone(),
-                archive,
-            )?),
+            (_, _) => host(archive, None)?,
         };
         let network = game.network(&self.config.network)?;
         let evaluation = PeriodicEvaluation::new(
