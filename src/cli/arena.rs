@@ -17,6 +17,7 @@ use wgzero::arena::{
 };
 use wgzero::backend::Compute;
 use wgzero::evaluate::checkpoint::CheckpointSource;
+use wgzero::uci::engine::{DEFAULT_BATCH_CPU, DEFAULT_BATCH_GPU};
 
 use super::GlobalOptions;
 
@@ -82,9 +83,10 @@ pub struct ArenaArgs {
     /// number of simulations.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     movetime: Option<u64>,
-    /// Leaves the checkpoint's search evaluates per network call.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    batch: u32,
+    /// Leaves the checkpoint's search evaluates per network call [default: the UCI
+    /// engine's, 8 on the CPU backend and 64 on a GPU].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    batch: Option<u32>,
     /// Where the openings come from.
     #[arg(long, value_enum, default_value_t = OpeningKind::Scored)]
     openings: OpeningKind,
@@ -139,7 +141,7 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
         &compute,
         args.sims,
         movetime,
-        args.batch as usize,
+        batch(args, &compute),
     )?;
     let opponents = args
         .opponent
@@ -309,6 +311,17 @@ fn engine_command(text: &str) -> Result<Vec<String>, ArenaError> {
     Ok(words)
 }
 
+/// `--batch`, or the UCI engine's default for the backend.
+fn batch(args: &ArenaArgs, compute: &Compute) -> usize {
+    args.batch.map_or(
+        match compute {
+            Compute::Cpu => DEFAULT_BATCH_CPU,
+            Compute::Gpu(_) => DEFAULT_BATCH_GPU,
+        },
+        |batch| batch as usize,
+    )
+}
+
 /// Parses an `--opponent` spec (see the long help).
 fn opponent(
     text: &str,
@@ -372,7 +385,7 @@ fn opponent(
             compute,
             sims,
             time,
-            args.batch as usize,
+            batch(args, compute),
         )?));
     }
     let command = match head.strip_prefix("uci:") {

@@ -1,0 +1,25 @@
+#!/bin/bash
+# One slice of the long chess training run on the device (docs/CHESS.md): resume RUN_DIR
+# (carried in, as the last slice's $OUT left it) for MINUTES, or start it with the flags
+# given, then measure the network it hands out against the built-in rungs of the ladder
+# (the random mover, the one-ply material-greedy player) with `wgzero arena`, and copy the
+# run back out through $OUT for the next slice. Stockfish does not travel to the device
+# (its binary and the wgzero binary exceed the carry limit together): its rungs are played
+# on the development machine from the run brought back.
+#   chess-train.sh RUN_DIR MINUTES [wgzero train flags for a new run]
+set -u
+BIN=${BIN:-target/release/wgzero}
+OUT=${OUT:-/tmp/chess-train-out}
+run=$1
+minutes=$2
+shift 2
+mkdir -p "$OUT"
+if [ -d "$run/checkpoints" ]; then
+    "$BIN" train --resume "$run" --minutes "$minutes" 2>&1 | tail -n 40 >"$OUT/train.log"
+else
+    "$BIN" train --game chess --out "$run" --minutes "$minutes" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
+fi
+"$BIN" arena --checkpoint "$run" --opponent random --opponent greedy --openings random \
+    --games "${GAMES:-200}" --concurrency "${CONCURRENCY:-16}" --json \
+    >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
+cp -r "$run" "$OUT/"
