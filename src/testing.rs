@@ -243,3 +243,23 @@ pub mod blocking {
         }
     }
 }
+
+/// Whether `python3` can import `module` (an independent reference some tests check
+/// against: networkx, python-chess). When it cannot, the test is skipped with a message,
+/// unless `WGZERO_REQUIRE_GPU` is set (as in CI), which panics naming `install`.
+pub fn python_module(module: &str, install: &str) -> bool {
+    let available = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        assert!(
+            !gpu_required(),
+            "WGZERO_REQUIRE_GPU is set but python3 cannot import {module} ({install})"
+        );
+        eprintln!("skipped the check with python3's {module}: it is not installed ({install})");
+    }
+    available
+}

@@ -4,7 +4,7 @@
 //! `.ci/run`; elsewhere the tests that need them are skipped with a message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -74,20 +74,7 @@ fn stockfish_available() -> bool {
 
 /// Whether python3 can import python-chess; CI requires it.
 fn python_chess_available() -> bool {
-    let available = Command::new("python3")
-        .args(["-c", "import chess.pgn"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        assert!(
-            !wgzero::testing::gpu_required(),
-            "WGZERO_REQUIRE_GPU is set but python3 cannot import chess (pip install chess)"
-        );
-        eprintln!("skipped the python-chess check: python-chess is not installed");
-    }
-    available
+    wgzero::testing::python_module("chess.pgn", "pip install chess")
 }
 
 /// python-chess reads every game of a PGN file, replays it (every move must be legal)

@@ -53,19 +53,7 @@ fn summary(stdout: &str) -> serde_json::Value {
 /// Runs `check` (Python source reading graph6 lines on stdin) with networkx; `None` when
 /// python3 or networkx is missing and CI does not require them.
 fn networkx(check: &str, input: &str) -> Option<String> {
-    let available = Command::new("python3")
-        .args(["-c", "import networkx"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        assert!(
-            !wgzero::testing::gpu_required(),
-            "WGZERO_REQUIRE_GPU is set but python3 with networkx is missing (apt-get install \
-             python3-networkx)"
-        );
-        eprintln!("skipped the networkx check: python3 with networkx is not installed");
+    if !wgzero::testing::python_module("networkx", "apt-get install python3-networkx") {
         return None;
     }
     let mut child = Command::new("python3")

@@ -80,21 +80,7 @@ fn engine_command() -> Vec<String> {
 
 /// Whether python3 can import python-chess; panics when CI requires it.
 fn python_chess() -> bool {
-    let available = Command::new("python3")
-        .args(["-c", "import chess.engine"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        assert!(
-            !wgzero::testing::gpu_required(),
-            "WGZERO_REQUIRE_GPU is set but python3 with python-chess is missing (python3 -m \
-             pip install chess==1.11.1)"
-        );
-        eprintln!("skipped: python3 with python-chess is not installed");
-    }
-    available
+    wgzero::testing::python_module("chess.engine", "python3 -m pip install chess==1.11.1")
 }
 
 /// Runs `tests/uci/play.py TASK` against the engine; its JSON report.
