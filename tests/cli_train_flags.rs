@@ -44,7 +44,7 @@ fn saved_config(run_dir: &std::path::Path) -> Value {
 }
 
 #[test]
-fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
+fn random_opening_noise_surprise_weight_and_precision_reach_the_saved_config() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.to_str().unwrap();
@@ -60,6 +60,8 @@ fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
                 "0.4",
                 "--surprise-weight",
                 "0.3",
+                "--precision",
+                "f32",
                 "--out",
                 out_arg,
             ],
@@ -70,6 +72,7 @@ fn random_opening_noise_and_surprise_weight_reach_the_saved_config() {
     let config = &saved_config(&out);
     assert_eq!(config["random_opening"], 14);
     assert!((config["surprise_weight"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert_eq!(config["precision"], "f32");
     let dirichlet = &config["search"]["policy"]["AlphaZero"]["dirichlet"];
     assert_eq!(dirichlet[0].as_f64(), Some(0.5), "alpha kept: {dirichlet}");
     assert!(
@@ -116,6 +119,12 @@ fn bad_settings_exit_2_and_name_the_flag() {
         (&["--n", "8", "--k", "3,9", "--mode", "avoid"][..], "k = 9"),
         (&["--k", "3,four"][..], "--k"),
         (&["--replay-capacity", "100"][..], "--replay-capacity"),
+        // The CPU backend has no f16 tensor cores.
+        (
+            &["--precision", "f16"][..],
+            "--precision f16: the CPU backend computes in f32; use --precision auto or f32",
+        ),
+        (&["--precision", "f8"][..], "--precision"),
     ] {
         let (code, stderr) =
             train_code(&[args, &["--iterations", "1", "--out", "/nonexistent/x"]].concat());

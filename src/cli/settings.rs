@@ -14,7 +14,7 @@ use wgzero::nn::spec::{MAX_DEPTH, MAX_WIDTH, NetworkSpec};
 use wgzero::search::{RootPolicy, SearchConfig};
 use wgzero::train::config::{
     ConfigError, MAX_BATCH, MAX_EVALUATION, MAX_GAMES, MAX_PER_ITERATION, MAX_RECORD_GAMES,
-    MAX_REPLAY_CAPACITY, MAX_SIMULATIONS, TrainConfig,
+    MAX_REPLAY_CAPACITY, MAX_SIMULATIONS, TrainConfig, TrainPrecision,
 };
 
 /// A float flag's value in `least..=most` (clap's parser for bounded floats).
@@ -423,6 +423,11 @@ pub struct RunArgs {
     pub keep_checkpoints: Option<u64>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The convolutions' arithmetic on the GPU, in training and self-play: auto takes the
+    /// f16 tensor cores where the adapter offers them (summing in f32), f32 forces f32,
+    /// f16 requires them [default: auto].
+    #[arg(long, value_enum)]
+    pub precision: Option<TrainPrecision>,
 }
 
 impl RunArgs {
@@ -466,6 +471,9 @@ impl RunArgs {
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
+        }
+        if let Some(precision) = self.precision {
+            config.precision = precision;
         }
     }
 }

@@ -52,6 +52,11 @@ pub struct TrainArgs {
     /// Stop after this many iterations (of this session).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     iterations: Option<u64>,
+    /// Save at most this many MiB of the replay buffer's newest positions beside the
+    /// checkpoints (every 5 minutes and when the session ends), which a resumed run trains
+    /// on at once; 0 saves none [default: 1024].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(0..=1_048_576))]
+    replay_save_mb: Option<u64>,
 }
 
 fn positive_minutes(text: &str) -> Result<f64, String> {
@@ -95,6 +100,9 @@ pub fn run(global: &GlobalOptions, args: &TrainArgs) -> anyhow::Result<()> {
         }
         (None, None) => unreachable!("a new run has a configuration"),
     };
+    if let Some(mib) = args.replay_save_mb {
+        trainer.set_replay_save_limit(mib << 20);
+    }
     eprintln!("{}", trainer.description());
     eprintln!("run directory: {}", run_dir.display());
     let minutes = match (args.minutes, args.iterations) {
@@ -133,11 +141,17 @@ fn drive(
     let mut last = None;
     let mut done = 0;
     let mut archived = 0u64;
+    let mut replay_saved = false;
     loop {
         if trainer.between_iterations()
             && (iterations.is_some_and(|limit| done >= limit)
                 || deadline.is_some_and(|d| Instant::now() >= d))
         {
+            // The session ends: its replay goes beside the last checkpoint first.
+            if !replay_saved && trainer.save_replay()? {
+                replay_saved = true;
+                continue;
+            }
             break;
         }
         let advance = trainer.advance(SLICE)?;
@@ -168,6 +182,17 @@ fn drive(
                     }
                 }
                 TrainerEvent::Checkpoint { .. } => {}
+                TrainerEvent::ReplaySaved {
+                    iteration,
+                    positions,
+                    bytes,
+                } => bar.suspend(|| {
+                    eprintln!(
+                        "replay saved: its newest {positions} positions ({:.1} MiB) with \
+                         iteration {iteration}",
+                        bytes as f64 / f64::from(1 << 20)
+                    )
+                }),
             }
         }
         if let (Some(submission), Compute::Gpu(gpu)) = (advance.waiting_for, compute) {

@@ -6,6 +6,7 @@
 //! <run dir>/
 //!   checkpoints/ckpt-<iteration:08>.safetensors   every persistent tensor, by name
 //!   checkpoints/ckpt-<iteration:08>.json          the rest, and the tensors file's SHA-256
+//!   checkpoints/replay.safetensors                the replay buffer's newest positions
 //!   metrics.jsonl, metrics.csv                    one record per iteration (IterationMetrics)
 //!   games.jsonl                                   a sample of the games played (GameRecord)
 //!   plots.png                                     the curves, redrawn every iteration
@@ -27,6 +28,7 @@ pub mod games;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod plots;
+pub mod replay;
 
 use std::path::PathBuf;
 

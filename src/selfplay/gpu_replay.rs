@@ -218,6 +218,22 @@ const BLOCKS: u32 = {blocks}u;
             .read(&self.ring, self.capacity as usize * self.layout.floats())?)
     }
 
+    /// The whole ring's range, `[capacity, record floats]`, for a readback.
+    pub fn ring_range(&self) -> ReadRange<'_> {
+        ReadRange::elements::<f32>(&self.ring, self.capacity as usize * self.layout.floats())
+    }
+
+    /// Refills the ring with `records` (`[count, record floats]`, oldest first; the newest
+    /// `capacity` are kept) that a ring of this layout held after `written` writes.
+    pub fn restore(&self, records: &[f32], written: u64) {
+        let floats = self.layout.floats();
+        let count = (records.len() / floats).min(self.capacity as usize);
+        let kept = &records[records.len() - count * floats..];
+        let head = (count as u64 % self.capacity) as u32;
+        let written = written.max(count as u64).min(u64::from(u32::MAX)) as u32;
+        self.write(kept, head, count as u32, written);
+    }
+
     /// Fills the ring and its header (tests set a known state this way).
     pub fn write(&self, records: &[f32], head: u32, count: u32, written: u32) {
         self.gpu

@@ -33,6 +33,16 @@ impl RecordLayout {
         self.observation_len + 2 * self.actions + RECORD_TAIL
     }
 
+    /// What a record's words are, for saved replays ([`crate::run_dir::replay`]): one
+    /// restores only into a ring whose description is equal.
+    pub fn describe(&self) -> String {
+        format!(
+            "dense f32 records: {} observation floats, {} actions (policy target, legal \
+             mask), {RECORD_TAIL} tail floats",
+            self.observation_len, self.actions
+        )
+    }
+
     /// Offset of the policy target.
     pub fn policy(&self) -> usize {
         self.observation_len

@@ -111,6 +111,17 @@ impl ReplayRing {
         &self.records
     }
 
+    /// Refills the ring with `records` (`[count, record floats]`, oldest first; the newest
+    /// `capacity` are kept) that a ring of this layout held after `written` writes: a
+    /// resumed run's saved replay ([`crate::run_dir::replay`]).
+    pub fn restore(&mut self, records: &[f32], written: u64) {
+        let floats = self.layout.floats();
+        let count = (records.len() / floats).min(self.capacity);
+        self.records = records[records.len() - count * floats..].to_vec();
+        self.head = count % self.capacity;
+        self.written = written.max(count as u64);
+    }
+
     fn push(&mut self, record: &[f32], value_target: f32) {
         let floats = self.layout.floats();
         if self.len() < self.capacity {

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::Compute;
 use crate::games::GameSpec;
+use crate::graph::Precision;
 use crate::graph::optim::{Optimizer, UpdateConfig};
 use crate::nn::spec::NetworkSpec;
 use crate::run_dir::RunDirError;
@@ -75,6 +77,64 @@ pub struct TrainConfig {
     pub record_games: u32,
     pub keep_checkpoints: usize,
     pub seed: u64,
+    /// The arithmetic of the networks' convolutions on the GPU (training and self-play).
+    /// Runs saved before this setting ran in f32, and resume so.
+    #[serde(default = "TrainPrecision::earlier_runs")]
+    pub precision: TrainPrecision,
+}
+
+/// `--precision`: the arithmetic of a run's convolutions on the GPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainPrecision {
+    /// f16 tensor cores where the adapter offers them, else f32.
+    #[default]
+    Auto,
+    /// f32 throughout.
+    F32,
+    /// f16 tensor cores; an error on an adapter (or backend) without them.
+    F16,
+}
+
+impl TrainPrecision {
+    /// What configurations written before the setting existed ran with.
+    fn earlier_runs() -> Self {
+        Self::F32
+    }
+
+    /// The compiler's precision for this setting on `compute`; an error naming
+    /// `--precision` where f16 is asked for and `compute` has no f16 tensor cores.
+    pub fn resolve(self, compute: &Compute) -> Result<Precision, ConfigError> {
+        let tensor_cores = match compute {
+            Compute::Gpu(gpu) => gpu.tensor_cores(),
+            Compute::Cpu => false,
+        };
+        match (self, tensor_cores) {
+            (Self::F32, _) | (Self::Auto, false) => Ok(Precision::F32),
+            (Self::Auto | Self::F16, true) => Ok(Precision::F16TensorCores),
+            (Self::F16, false) => {
+                let place = match compute {
+                    Compute::Gpu(gpu) => format!(
+                        "{} offers no f16 cooperative matrices (tensor cores)",
+                        gpu.info.name
+                    ),
+                    Compute::Cpu => "the CPU backend computes in f32".to_owned(),
+                };
+                Err(ConfigError::new(
+                    "--precision",
+                    format!("--precision f16: {place}; use --precision auto or f32"),
+                ))
+            }
+        }
+    }
+}
+
+/// How a run's precision reads in its pipeline's description.
+pub fn precision_label(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "f32",
+        Precision::F16TensorCores => "f16 tensor cores",
+    }
 }
 
 /// A setting out of bounds, or settings that cannot work together; the message names the
@@ -190,6 +250,7 @@ impl TrainConfig {
             record_games: DEFAULT_RECORD_GAMES,
             keep_checkpoints: 3,
             seed: 1,
+            precision: TrainPrecision::Auto,
         }
     }
 
@@ -497,6 +558,22 @@ mod tests {
             assert!(rate <= previous, "never rises");
             previous = rate;
         }
+    }
+
+    #[test]
+    fn precision_defaults_to_auto_earlier_runs_resume_in_f32_and_the_cpu_refuses_f16() {
+        let config = TrainConfig::for_game(GameSpec::default());
+        assert_eq!(config.precision, TrainPrecision::Auto);
+        let mut saved = serde_json::to_value(&config).unwrap();
+        assert_eq!(saved["precision"], "auto");
+        saved.as_object_mut().unwrap().remove("precision");
+        let earlier: TrainConfig = serde_json::from_value(saved).unwrap();
+        assert_eq!(earlier.precision, TrainPrecision::F32);
+        let cpu = Compute::Cpu;
+        assert_eq!(TrainPrecision::Auto.resolve(&cpu), Ok(Precision::F32));
+        assert_eq!(TrainPrecision::F32.resolve(&cpu), Ok(Precision::F32));
+        let error = TrainPrecision::F16.resolve(&cpu).unwrap_err();
+        assert_eq!(error.flag, "--precision");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use web_time::Instant;
 
 use super::TrainError;
-use super::config::TrainConfig;
+use super::config::{TrainConfig, precision_label};
 use super::pipeline::{
     Completed, LossReport, Pipeline, TrainingStep, compile_training_step, play_settings_of,
 };
@@ -25,6 +25,7 @@ use crate::graph::wgsl::GpuProgram;
 use crate::graph::{CompileOptions, Graph, Program};
 use crate::nn;
 use crate::run_dir::checkpoint::{StoredTensor, snapshot_tensors};
+use crate::run_dir::replay::{ReplaySnapshot, Ring};
 use crate::search::gpu::GpuSearch;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::gpu::{GpuSelfPlay, SelfPlayGame, new_draws};
@@ -53,6 +54,8 @@ enum Job {
     },
     /// Every persistent value of the training step.
     Snapshot { readback: Readback },
+    /// The replay ring's header and records, of which the newest `records` are kept.
+    Replay { records: usize, readback: Readback },
 }
 
 impl Job {
@@ -60,7 +63,8 @@ impl Job {
         match self {
             Job::Play { readback, .. }
             | Job::Train { readback, .. }
-            | Job::Snapshot { readback } => readback,
+            | Job::Snapshot { readback }
+            | Job::Replay { readback, .. } => readback,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct GpuPipeline<G: Game> {
     queue: VecDeque<Job>,
     /// Why the replay ring holds fewer positions than configured, if it does.
     replay_note: Option<String>,
+    /// Positions a resumed run's saved replay put into the ring.
+    restored: u64,
 }
 
 fn gpu_program(program: &Program) -> &GpuProgram {
@@ -113,10 +119,11 @@ impl<G: Game> GpuPipeline<G> {
         })?;
         let compute = Compute::Gpu(Arc::clone(gpu));
         let network = game.network(&config.network)?;
+        let precision = config.precision.resolve(&compute)?;
         let options = CompileOptions {
             fuse: true,
             seed: config.seed,
-            ..CompileOptions::default()
+            precision,
         };
         let inference_graph = Graph::new();
         nn::inference(
@@ -185,6 +192,7 @@ impl<G: Game> GpuPipeline<G> {
             draws_seen: 0,
             queue: VecDeque::new(),
             replay_note,
+            restored: 0,
         };
         pipeline.publish()?;
         Ok(pipeline)
@@ -335,6 +343,35 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
         Ok(())
     }
 
+    fn queue_replay_read(&mut self, records: usize) -> Result<(), TrainError> {
+        let mut encoder = self.encoder("replay read");
+        let ranges = [self.replay.header_range(), self.replay.ring_range()];
+        let mut readback = self.gpu.record_readback(&mut encoder, &ranges)?;
+        readback.submitted(self.gpu.queue.submit([encoder.finish()]));
+        self.queue.push_back(Job::Replay { records, readback });
+        Ok(())
+    }
+
+    fn restore_replay(&mut self, snapshot: &ReplaySnapshot) -> Result<(), TrainError> {
+        if !self.queue.is_empty() {
+            return Err(TrainError::Config(
+                "cannot restore the replay while work is queued".into(),
+            ));
+        }
+        self.replay
+            .restore(bytemuck::cast_slice(&snapshot.words), snapshot.written);
+        self.restored = (snapshot.len() as u64).min(self.replay.capacity());
+        Ok(())
+    }
+
+    fn replay_layout(&self) -> String {
+        self.replay.layout().describe()
+    }
+
+    fn replay_record_bytes(&self) -> usize {
+        self.replay.layout().floats() * 4
+    }
+
     fn poll(&mut self, _deadline: Instant) -> Result<Vec<Completed>, TrainError> {
         let mut completed = Vec::new();
         while let Some(job) = self.queue.front_mut() {
@@ -374,6 +411,24 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
                     &self.step.graph,
                     parts.iter().map(|bytes| elements(bytes)).collect(),
                 )),
+                Job::Replay { records, .. } => {
+                    let header: Vec<u32> = elements(&parts[0]);
+                    let ring: Vec<u32> = elements(&parts[1]);
+                    let ring = Ring {
+                        words: &ring,
+                        record_words: self.replay.layout().floats(),
+                        capacity: self.replay.capacity() as usize,
+                        head: header[0] as usize,
+                        held: header[1] as usize,
+                        written: u64::from(header[2]),
+                    };
+                    Completed::Replay(ReplaySnapshot::newest(
+                        &ring,
+                        records,
+                        self.replay_layout(),
+                        0,
+                    ))
+                }
             });
         }
         Ok(completed)
@@ -389,14 +444,15 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
             .and_then(|job| match job {
                 Job::Play { readback, .. }
                 | Job::Train { readback, .. }
-                | Job::Snapshot { readback } => readback.submission(),
+                | Job::Snapshot { readback }
+                | Job::Replay { readback, .. } => readback.submission(),
             })
             .cloned()
     }
 
     fn replay_len(&self) -> u64 {
         let written: u64 = self.counters.iter().map(|c| u64::from(c.records)).sum();
-        written.min(self.replay.capacity())
+        (self.restored + written).min(self.replay.capacity())
     }
 
     fn training_step(&self) -> &TrainingStep {
@@ -423,8 +479,9 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
 
     fn description(&self) -> String {
         format!(
-            "GPU pipeline: search, self-play, replay and training on {}{}",
+            "GPU pipeline: search, self-play, replay and training on {}, convolutions in {}{}",
             self.gpu.info.name,
+            precision_label(self.step.precision),
             self.replay_note.as_deref().unwrap_or("")
         )
     }

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use web_time::Instant;
 
 use super::TrainError;
-use super::config::TrainConfig;
+use super::config::{TrainConfig, precision_label};
 use super::pipeline::{
     Completed, LossReport, Pipeline, TrainingStep, compile_training_step, play_settings_of,
 };
@@ -25,6 +25,7 @@ use crate::graph::PendingRead;
 use crate::graph::optim::LEARNING_RATE;
 use crate::nn::names;
 use crate::run_dir::checkpoint::{StoredTensor, snapshot_tensors};
+use crate::run_dir::replay::{ReplaySnapshot, Ring};
 use crate::search::{Evaluator, ProgramEvaluator};
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::host::{HostSelfPlay, HostStep};
@@ -62,6 +63,10 @@ enum Job {
         sums: [f64; 4],
     },
     Snapshot,
+    /// A read of the replay ring's newest `records` positions.
+    ReplayRead {
+        records: usize,
+    },
 }
 
 /// Self-play, replay and training on the host.
@@ -319,6 +324,22 @@ impl<G: Game> HostPipeline<G> {
                     )));
                 }
             },
+            Job::ReplayRead { records } => {
+                let records = *records;
+                self.queue.pop_front();
+                let ring = Ring {
+                    words: bytemuck::cast_slice(self.replay.records()),
+                    record_words: self.replay.layout().floats(),
+                    capacity: self.replay.capacity(),
+                    head: self.replay.head(),
+                    held: self.replay.len(),
+                    written: self.replay.written(),
+                };
+                let layout = self.replay_layout();
+                completed.push(Completed::Replay(ReplaySnapshot::newest(
+                    &ring, records, layout, 0,
+                )));
+            }
         }
         Ok(true)
     }
@@ -365,6 +386,30 @@ impl<G: Game> Pipeline for HostPipeline<G> {
     fn queue_snapshot(&mut self) -> Result<(), TrainError> {
         self.queue.push_back(Job::Snapshot);
         Ok(())
+    }
+
+    fn queue_replay_read(&mut self, records: usize) -> Result<(), TrainError> {
+        self.queue.push_back(Job::ReplayRead { records });
+        Ok(())
+    }
+
+    fn restore_replay(&mut self, snapshot: &ReplaySnapshot) -> Result<(), TrainError> {
+        if !self.queue.is_empty() {
+            return Err(TrainError::Config(
+                "cannot restore the replay while work is queued".into(),
+            ));
+        }
+        self.replay
+            .restore(bytemuck::cast_slice(&snapshot.words), snapshot.written);
+        Ok(())
+    }
+
+    fn replay_layout(&self) -> String {
+        self.replay.layout().describe()
+    }
+
+    fn replay_record_bytes(&self) -> usize {
+        self.replay.layout().floats() * 4
     }
 
     fn poll(&mut self, deadline: Instant) -> Result<Vec<Completed>, TrainError> {
@@ -415,7 +460,11 @@ impl<G: Game> Pipeline for HostPipeline<G> {
     fn description(&self) -> String {
         let place = match &self.compute {
             Compute::Cpu => "the CPU backend".to_owned(),
-            Compute::Gpu(gpu) => format!("{} (the networks only)", gpu.info.name),
+            Compute::Gpu(gpu) => format!(
+                "{} (the networks only; convolutions in {})",
+                gpu.info.name,
+                precision_label(self.step.precision)
+            ),
         };
         let why = match (&self.not_on_gpu, self.game.runs_on_gpu_search()) {
             (Some(reason), _) => format!("; GPU self-play does not fit these settings: {reason}"),

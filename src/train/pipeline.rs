@@ -20,9 +20,10 @@ use super::host_pipeline::HostPipeline;
 use crate::backend::Compute;
 use crate::evaluate::{Evaluation, EvaluationSettings, PeriodicEvaluation};
 use crate::games::{Archived, Game, GameVisitor};
-use crate::graph::{CompileOptions, Graph, Program};
+use crate::graph::{CompileOptions, Graph, Precision, Program};
 use crate::nn::{self, Network};
 use crate::run_dir::checkpoint::StoredTensor;
+use crate::run_dir::replay::ReplaySnapshot;
 use crate::selfplay::SelfPlayError;
 use crate::selfplay::SelfPlayReport;
 use crate::selfplay::record::PlaySettings;
@@ -34,6 +35,8 @@ pub struct TrainingStep {
     pub program: Program,
     /// Names of the trainable parameters (what publishing copies to self-play's network).
     pub parameters: Vec<String>,
+    /// The convolutions' arithmetic it was compiled with (`--precision` on this compute).
+    pub precision: Precision,
 }
 
 impl TrainingStep {
@@ -72,10 +75,11 @@ pub(super) fn compile_training_step(
         &config.update(),
     )?;
     nn::add_policy_entropy(&graph, &tensors);
+    let precision = config.precision.resolve(compute)?;
     let options = CompileOptions {
         fuse: true,
         seed: config.seed,
-        ..CompileOptions::default()
+        precision,
     };
     let program = Program::compile(&graph, compute, &options)?;
     let parameters = graph.parameter_names();
@@ -83,6 +87,7 @@ pub(super) fn compile_training_step(
         graph,
         program,
         parameters,
+        precision,
     })
 }
 
@@ -118,6 +123,9 @@ pub enum Completed {
     },
     /// Every persistent value of the training step, in [`Graph::persistent_values`] order.
     Snapshot(Vec<StoredTensor>),
+    /// The newest positions of the replay buffer ([`Pipeline::queue_replay_read`]); its
+    /// iteration is left for the trainer to set.
+    Replay(ReplaySnapshot),
 }
 
 /// Self-play, the replay buffer and learning, on one backend.
@@ -130,6 +138,16 @@ pub trait Pipeline {
     fn queue_train(&mut self, steps: u32) -> Result<(), TrainError>;
     /// Queues a snapshot of every persistent value of the training step (a checkpoint).
     fn queue_snapshot(&mut self) -> Result<(), TrainError>;
+    /// Queues a read of the replay buffer's newest `records` positions (a
+    /// [`Completed::Replay`]), to save beside the checkpoint.
+    fn queue_replay_read(&mut self, records: usize) -> Result<(), TrainError>;
+    /// Refills the replay buffer with a saved replay of [`Pipeline::replay_layout`]
+    /// (its newest positions where it holds more than the buffer). Nothing may be queued.
+    fn restore_replay(&mut self, snapshot: &ReplaySnapshot) -> Result<(), TrainError>;
+    /// What one replay record's words are; a saved replay restores only into its equal.
+    fn replay_layout(&self) -> String;
+    /// Bytes of one replay record.
+    fn replay_record_bytes(&self) -> usize;
     /// Does host work until `deadline` and collects what finished, in queue order. Never
     /// waits for the GPU.
     fn poll(&mut self, deadline: Instant) -> Result<Vec<Completed>, TrainError>;

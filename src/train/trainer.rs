@@ -23,6 +23,7 @@ use crate::evaluate::{Evaluation, Measured};
 use crate::run_dir::checkpoint::{Checkpoint, CheckpointStore, Restore, RunState, StoredTensor};
 use crate::run_dir::games::{GameLog, GameRecord, GameSource, PlayedGame, records_games_at};
 use crate::run_dir::metrics::{IterationMetrics, MetricsLog};
+use crate::run_dir::replay::{self, ReplaySnapshot};
 use crate::selfplay::SelfPlayReport;
 
 /// What the trainer tells its driver.
@@ -46,7 +47,21 @@ pub enum TrainerEvent {
     },
     /// An iteration finished.
     Iteration(Box<IterationMetrics>),
+    /// The replay buffer's newest `positions` were saved beside the checkpoint of
+    /// `iteration` (`bytes` bytes), for a resumed run to train on at once.
+    ReplaySaved {
+        iteration: u64,
+        positions: u64,
+        bytes: u64,
+    },
 }
+
+/// Seconds between the saves of the replay buffer during a run (a session's end saves it
+/// too: [`Trainer::save_replay`]).
+pub const REPLAY_SAVE_SECONDS: f64 = 300.0;
+
+/// Bytes of replay saved by default: the newest positions up to this size.
+pub const DEFAULT_REPLAY_SAVE_BYTES: u64 = 1 << 30;
 
 /// What one [`Trainer::advance`] did.
 #[derive(Debug, Default)]
@@ -71,6 +86,8 @@ enum Stage {
     Evaluating,
     /// Waiting for the snapshot of the trained values.
     Snapshot,
+    /// Between iterations, waiting for the replay read [`Trainer::save_replay`] asked for.
+    SavingReplay,
 }
 
 /// What the iteration in progress has gathered.
@@ -142,6 +159,55 @@ pub struct Trainer {
     current: Iteration,
     /// (records, distinct up to isomorphism) of the game's archive, if it keeps one.
     archived: (u64, u64),
+    replay: ReplaySaving,
+}
+
+/// How the replay buffer is saved beside the checkpoints.
+struct ReplaySaving {
+    /// At most this many bytes of the newest positions; 0 saves none.
+    limit_bytes: u64,
+    /// When the last read for saving was queued (or the session started).
+    last: Instant,
+    /// The checkpoint iteration of a read on its way.
+    reading: Option<u64>,
+    /// What a resume did with the saved replay.
+    note: Option<String>,
+}
+
+impl ReplaySaving {
+    fn new(note: Option<String>) -> Self {
+        Self {
+            limit_bytes: DEFAULT_REPLAY_SAVE_BYTES,
+            last: Instant::now(),
+            reading: None,
+            note,
+        }
+    }
+}
+
+/// Refills `pipeline`'s replay buffer from `run_dir`'s saved replay where its layout
+/// fits; says what happened. A missing or unreadable file does not stop a resume.
+fn restore_saved_replay(run_dir: &Path, pipeline: &mut dyn Pipeline) -> Result<String, TrainError> {
+    let saved = match replay::load(run_dir) {
+        Ok(Some(saved)) => saved,
+        Ok(None) => {
+            return Ok("no saved replay: training starts once self-play fills a batch".into());
+        }
+        Err(error) => return Ok(format!("saved replay not restored: {error}")),
+    };
+    let layout = pipeline.replay_layout();
+    if saved.layout != layout {
+        return Ok(format!(
+            "saved replay not restored: its records ({}) are not this pipeline's ({layout})",
+            saved.layout
+        ));
+    }
+    pipeline.restore_replay(&saved)?;
+    Ok(format!(
+        "replay: {} positions restored (saved with iteration {})",
+        saved.len(),
+        saved.iteration
+    ))
 }
 
 /// The seed of a session's random streams (self-play noise and sampling, replay draws,
@@ -159,6 +225,8 @@ impl Trainer {
     /// Starts a new run in `run_dir` (which must not hold checkpoints yet).
     pub fn new(config: TrainConfig, run_dir: &Path, compute: &Compute) -> Result<Self, TrainError> {
         config.validate()?;
+        // Before the run directory is made: a precision this compute lacks is a setting.
+        config.precision.resolve(compute)?;
         let store = CheckpointStore::open(run_dir, keep(&config))?;
         if let Some(latest) = store.latest_iteration() {
             return Err(TrainError::Config(format!(
@@ -182,12 +250,14 @@ impl Trainer {
             stage: Stage::Start,
             current: Iteration::default(),
             archived: (0, 0),
+            replay: ReplaySaving::new(None),
         })
     }
 
     /// Continues the run in `run_dir` from its latest checkpoint: network, optimizer state,
-    /// metric history and iteration count. The replay buffer is not saved: it refills by
-    /// self-play (training waits until it holds a batch).
+    /// metric history and iteration count, and the replay buffer's newest positions as
+    /// last saved ([`crate::run_dir::replay`]; without them it refills by self-play, and
+    /// training waits until it holds a batch).
     pub fn resume(run_dir: &Path, compute: &Compute) -> Result<Self, TrainError> {
         let checkpoint = Checkpoint::load(run_dir)?;
         let record = checkpoint.record();
@@ -206,6 +276,7 @@ impl Trainer {
             .cloned()
             .collect();
         parts.pipeline.restore(&tensors)?;
+        let replay_note = restore_saved_replay(run_dir, parts.pipeline.as_mut())?;
         // The vs-previous match of the first evaluation plays the resumed network.
         parts
             .evaluation
@@ -229,6 +300,7 @@ impl Trainer {
             stage: Stage::Start,
             current: Iteration::default(),
             archived,
+            replay: ReplaySaving::new(Some(replay_note)),
         })
     }
 
@@ -257,9 +329,72 @@ impl Trainer {
         }
     }
 
-    /// One line: which pipeline runs where, and why.
+    /// One line: which pipeline runs where, and why (and, resumed, what became of the
+    /// saved replay).
     pub fn description(&self) -> String {
-        self.pipeline.description()
+        match &self.replay.note {
+            Some(note) => format!("{}; {note}", self.pipeline.description()),
+            None => self.pipeline.description(),
+        }
+    }
+
+    /// Saves at most `bytes` of the replay buffer's newest positions from now on (0: none).
+    pub fn set_replay_save_limit(&mut self, bytes: u64) {
+        self.replay.limit_bytes = bytes;
+    }
+
+    /// Saves the replay buffer now, beside the latest checkpoint (a session's end); call
+    /// between iterations, then [`Trainer::advance`] until
+    /// [`Trainer::between_iterations`]. Returns false where there is nothing to wait for
+    /// (no checkpoint yet, or saving is off).
+    pub fn save_replay(&mut self) -> Result<bool, TrainError> {
+        if self.stage != Stage::Start {
+            return Err(TrainError::Config(
+                "the replay is saved between iterations".into(),
+            ));
+        }
+        if self.replay.reading.is_none() && !self.queue_replay_read(true)? {
+            return Ok(false);
+        }
+        self.stage = Stage::SavingReplay;
+        Ok(true)
+    }
+
+    /// Queues a read of the replay for saving, if saving is on, a checkpoint exists and
+    /// (unless `now`) the last save is [`REPLAY_SAVE_SECONDS`] old. Returns whether queued.
+    fn queue_replay_read(&mut self, now: bool) -> Result<bool, TrainError> {
+        let due = now || self.replay.last.elapsed().as_secs_f64() >= REPLAY_SAVE_SECONDS;
+        if !due || self.replay.limit_bytes == 0 || self.iteration == 0 {
+            return Ok(false);
+        }
+        let record_bytes = self.pipeline.replay_record_bytes().max(1) as u64;
+        let records = (self.replay.limit_bytes / record_bytes) as usize;
+        self.pipeline.queue_replay_read(records)?;
+        self.replay.reading = Some(self.iteration);
+        self.replay.last = Instant::now();
+        Ok(true)
+    }
+
+    /// Writes a replay read to the run directory.
+    fn save_replay_read(
+        &mut self,
+        mut snapshot: ReplaySnapshot,
+        events: &mut Vec<TrainerEvent>,
+    ) -> Result<(), TrainError> {
+        let Some(iteration) = self.replay.reading.take() else {
+            return Ok(());
+        };
+        if snapshot.is_empty() {
+            return Ok(());
+        }
+        snapshot.iteration = iteration;
+        let bytes = replay::save(&self.run_dir, &snapshot)?;
+        events.push(TrainerEvent::ReplaySaved {
+            iteration,
+            positions: snapshot.len() as u64,
+            bytes,
+        });
+        Ok(())
     }
 
     /// True between iterations: stopping here loses nothing (the last iteration's
@@ -296,7 +431,10 @@ impl Trainer {
                     self.start_iteration()?;
                     true
                 }
-                Stage::SelfPlay { .. } | Stage::Training | Stage::Snapshot => {
+                Stage::SelfPlay { .. }
+                | Stage::Training
+                | Stage::Snapshot
+                | Stage::SavingReplay => {
                     let completed = self.pipeline.poll(deadline)?;
                     let any = !completed.is_empty();
                     for done in completed {
@@ -309,6 +447,10 @@ impl Trainer {
             if self.stage == Stage::Snapshot && self.current.snapshot.is_some() {
                 self.finish_iteration(&mut advance.events)?;
                 // Back to the driver between iterations: that is where it may stop.
+                return Ok(advance);
+            }
+            if self.stage == Stage::SavingReplay && self.replay.reading.is_none() {
+                self.stage = Stage::Start;
                 return Ok(advance);
             }
             let waiting = self.waiting_on();
@@ -402,6 +544,7 @@ impl Trainer {
                 }
             }
             Completed::Snapshot(tensors) => self.current.snapshot = Some(tensors),
+            Completed::Replay(snapshot) => self.save_replay_read(snapshot, events)?,
         }
         Ok(())
     }
@@ -514,6 +657,8 @@ impl Trainer {
         crate::run_dir::plots::write_plots(&self.run_dir, self.metrics.history())?;
         events.push(TrainerEvent::Iteration(Box::new(record)));
         self.stage = Stage::Start;
+        // Read now, between iterations, so the saved replay matches this checkpoint.
+        self.queue_replay_read(false)?;
         Ok(())
     }
 

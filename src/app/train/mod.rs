@@ -96,7 +96,7 @@ impl ActiveRun {
                     self.archived.0 += 1;
                     self.archived.1 += u64::from(new_up_to_isomorphism);
                 }
-                TrainerEvent::Checkpoint { .. } => {}
+                TrainerEvent::Checkpoint { .. } | TrainerEvent::ReplaySaved { .. } => {}
             },
             RunUpdate::Paused => {
                 self.restart_clock();
