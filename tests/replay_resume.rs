@@ -1,7 +1,9 @@
 //! A run's replay buffer is saved beside its checkpoints when a session ends, and a
 //! resumed run trains on it at once: with one self-play move an iteration, no game ends in
 //! the resumed session's first iteration, so that iteration trains only if the saved replay
-//! was restored — as it is with the file, and is not without it.
+//! was restored — as it is with the file, and is not without it. On the CPU backend (the
+//! host pipeline) and, where there is a GPU, the GPU pipeline (its ring read back without
+//! waiting and written back on resume).
 
 use std::path::Path;
 use std::process::Command;
@@ -9,9 +11,9 @@ use std::process::Command;
 use serde_json::Value;
 use wgzero::run_dir::replay::{self, replay_path};
 
-fn wgzero(args: &[&str]) -> String {
+fn wgzero(backend: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_wgzero"))
-        .args(["--backend", "cpu"])
+        .args(["--backend", backend])
         .args(args)
         .output()
         .expect("wgzero runs");
@@ -32,6 +34,14 @@ fn last_training(run: &Path) -> (u64, Option<f64>) {
 
 #[test]
 fn a_resumed_run_trains_at_once_on_the_saved_replay() {
+    resumes_with_its_replay("cpu");
+    if wgzero::testing::test_gpu().is_some() {
+        resumes_with_its_replay("gpu");
+    }
+}
+
+fn resumes_with_its_replay(backend: &str) {
+    let wgzero = |args: &[&str]| wgzero(backend, args);
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let run_arg = run.to_str().unwrap();
