@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wgzero::backend::Compute;
+use wgzero::games::chess::encoding::OBSERVATION_LEN;
 use wgzero::games::chess::notation::parse_uci;
 use wgzero::games::chess::search::search_words;
 use wgzero::games::chess::{ChessGame, Outcome};
@@ -101,7 +102,7 @@ fn constructed_positions() -> Vec<ChessGame> {
 
 fn network() -> Mlp {
     Mlp {
-        input: 1280,
+        input: OBSERVATION_LEN,
         hidden: vec![8],
         actions: 4672,
     }

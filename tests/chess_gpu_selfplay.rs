@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use wgzero::backend::Compute;
 use wgzero::games::chess::ChessGame;
+use wgzero::games::chess::encoding::OBSERVATION_LEN;
 use wgzero::games::{ChessConfig, Game, GameSpec, GameState};
 use wgzero::gpu::Gpu;
 use wgzero::graph::Program;
@@ -46,7 +47,7 @@ fn game() -> ChessConfig {
 
 fn network() -> Mlp {
     Mlp {
-        input: 1280,
+        input: OBSERVATION_LEN,
         hidden: vec![8],
         actions: 4672,
     }
@@ -237,7 +238,7 @@ fn sampled_chess_games_on_the_gpu_match_the_rules_and_the_reference_search() {
     // The replay holds the finished games' records in slot order, as the traces come.
     let records: Vec<&[f32]> = played.records.chunks_exact(layout.floats()).collect();
     assert_eq!(records.len(), positions.len(), "one record per position");
-    let mut observation = vec![0.0; 1280];
+    let mut observation = vec![0.0; OBSERVATION_LEN];
     let mut mask = vec![false; 4672];
     for (index, (position, record)) in positions.iter().zip(&records).enumerate() {
         position.write_observation(&mut observation);

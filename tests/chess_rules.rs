@@ -4,7 +4,9 @@
 //! on positions from random games.
 
 use wgzero::games::chess::bitboard::flip_vertical;
-use wgzero::games::chess::encoding::{NUM_ACTIONS, OBSERVATION_LEN, action_of, move_of};
+use wgzero::games::chess::encoding::{
+    NUM_ACTIONS, OBSERVATION_LEN, OBSERVATION_PLANES, action_of, move_of,
+};
 use wgzero::games::chess::notation::{parse_san, parse_uci};
 use wgzero::games::chess::playout::random_word;
 use wgzero::games::chess::{ChessGame, Color, Move, Outcome, PieceKind, Position};
@@ -211,6 +213,7 @@ fn incremental_keys_and_fen_round_trip_on_random_games() {
 
 #[test]
 fn observation_planes_of_a_black_move() {
+    assert_eq!((OBSERVATION_PLANES, OBSERVATION_LEN), (119, 7616));
     let mut game = ChessGame::default();
     play_san(&mut game, &["e4"]);
     let mut planes = vec![-1.0; OBSERVATION_LEN];
@@ -227,9 +230,97 @@ fn observation_planes_of_a_black_move() {
     // Own king on e8 is the mover's e1.
     assert_eq!(plane(5)[4], 1.0);
     assert!(plane(12).iter().all(|&v| v == 0.0));
-    assert!(plane(14).iter().all(|&v| v == 1.0));
-    for castling in 15..19 {
+    // One ply earlier (planes 14-27): the start position, still from black's view, with
+    // white's pawn back on e2.
+    assert_eq!(plane(14 + 6)[48 + 4], 1.0);
+    assert_eq!(plane(14 + 6)[32 + 4], 0.0);
+    assert_eq!(plane(14 + 5)[4], 1.0);
+    assert_eq!(plane(14).iter().sum::<f32>(), 8.0);
+    // Before the game's start: zeros.
+    assert!(planes[28 * 64..112 * 64].iter().all(|&v| v == 0.0));
+    // Black to move, 1 ply played, all four rights, no-progress counter 0.
+    assert!(plane(112).iter().all(|&v| v == 1.0));
+    assert!(plane(113).iter().all(|&v| v == 1.0 / 512.0));
+    for castling in 114..118 {
         assert!(plane(castling).iter().all(|&v| v == 1.0));
     }
-    assert!(plane(19).iter().all(|&v| v == 0.0));
+    assert!(plane(118).iter().all(|&v| v == 0.0));
+}
+
+/// History step `step` of `position` as the mover `mover` sees it, written from the board
+/// square by square (not by the encoder's bitboard loop).
+fn expected_step(position: &Position, mover: Color, repetitions: u32) -> Vec<f32> {
+    let mut planes = vec![0.0; 14 * 64];
+    for square in 0..64u8 {
+        if let Some(piece) = position.piece_at(square) {
+            let side = usize::from(piece.color != mover);
+            let seen = if mover == Color::Black {
+                flip_vertical(square)
+            } else {
+                square
+            };
+            planes[(side * 6 + piece.kind.index()) * 64 + seen as usize] = 1.0;
+        }
+    }
+    planes[12 * 64..13 * 64].fill(if repetitions >= 2 { 1.0 } else { 0.0 });
+    planes[13 * 64..14 * 64].fill(if repetitions >= 3 { 1.0 } else { 0.0 });
+    planes
+}
+
+#[test]
+fn history_planes_hold_the_last_eight_positions_from_the_movers_view() {
+    // Knights out and back twice (the start position's second occurrence at ply 4, its
+    // third at ply 8, which ends the game; play goes on past it), then pawn moves.
+    let moves = [
+        "g1f3", "g8f6", "f3g1", "f6g8", "g1f3", "g8f6", "f3g1", "f6g8", "e2e4", "e7e5", "d2d4",
+    ];
+    let mut game = ChessGame::default();
+    // Every position of the game and how often it had occurred then (counted here by
+    // comparing whole positions, not keys).
+    let mut positions = vec![(game.position().clone(), 1)];
+    let mut planes = vec![0.0; OBSERVATION_LEN];
+    for text in moves {
+        let chess_move = parse_uci(game.position(), text).unwrap();
+        game.play_unchecked(chess_move);
+        let position = game.position().clone();
+        let same = |other: &Position| {
+            other.to_fen().rsplitn(3, ' ').nth(2) == position.to_fen().rsplitn(3, ' ').nth(2)
+        };
+        let repetitions = 1 + positions.iter().filter(|(p, _)| same(p)).count() as u32;
+        positions.push((position, repetitions));
+        game.write_observation(&mut planes);
+        let ply = positions.len() - 1;
+        let mover = game.position().side_to_move();
+        for step in 0..8 {
+            let written = &planes[step * 14 * 64..(step + 1) * 14 * 64];
+            let expected = match ply.checked_sub(step) {
+                Some(earlier) => {
+                    let (position, repetitions) = &positions[earlier];
+                    expected_step(position, mover, *repetitions)
+                }
+                None => vec![0.0; 14 * 64],
+            };
+            assert!(written == expected, "ply {ply}, step {step}");
+        }
+        assert!(
+            planes[113 * 64..114 * 64]
+                .iter()
+                .all(|&v| v == ply as f32 / 512.0)
+        );
+    }
+    // The checks above covered repetitions: the start position occurred a third time at
+    // ply 8, three plies (steps) before the end.
+    assert_eq!(positions[8].1, 3);
+    assert_eq!(positions[4].1, 2);
+    assert!(
+        planes[3 * 14 * 64 + 13 * 64..3 * 14 * 64 + 14 * 64]
+            .iter()
+            .all(|&v| v == 1.0)
+    );
+    // A game from a FEN knows nothing before it: one move in, steps 2-7 are zeros.
+    let mut game = ChessGame::from_fen("4k3/8/8/8/8/8/4P3/4K3 w - - 0 40").unwrap();
+    play_san(&mut game, &["e4"]);
+    game.write_observation(&mut planes);
+    assert_eq!(planes[14 * 64..28 * 64].iter().sum::<f32>(), 3.0);
+    assert!(planes[28 * 64..112 * 64].iter().all(|&v| v == 0.0));
 }

@@ -110,7 +110,7 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
     let run = dir.path().join("chess-gpu");
     let run_dir = run.to_str().unwrap();
     // Games of 8 plies, so that the 8 moves of the iteration finish them; a replay
-    // capacity of 42.5 KB records far over lavapipe's 128 MiB binding limit.
+    // capacity of 68 KB records far over lavapipe's 128 MiB binding limit.
     let (ok, stdout, stderr) = wgzero(&[
         "train",
         "--game",
@@ -164,7 +164,7 @@ fn chess_defaults_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
     }
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("chess-fallback");
-    // The default 64 games of up to 512 plies keep 1.4 GB of records in flight: more
+    // The default 64 games of up to 512 plies keep 2.2 GB of records in flight: more
     // than lavapipe (or an H100) binds at once.
     let (ok, stdout, stderr) = wgzero(&[
         "train",

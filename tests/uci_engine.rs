@@ -359,3 +359,38 @@ fn without_a_checkpoint_it_exits_with_code_2_and_says_what_to_do() {
         .unwrap();
     assert!(output.status.success());
 }
+
+/// A chess checkpoint from before the 119-plane input (20 planes, no history) is refused at
+/// start with exit code 2 and an error naming the difference. Made by editing the tiny
+/// checkpoint's network descriptor, which is what such a checkpoint differs in first.
+#[test]
+fn an_old_twenty_plane_checkpoint_is_refused_naming_the_input_planes() {
+    let checkpoints = checkpoint().join("checkpoints");
+    let latest = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .max()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&latest).unwrap()).unwrap();
+    assert_eq!(record["network"]["input_planes"], 119);
+    record["network"]["input_planes"] = 20.into();
+    let old = dir.path().join(latest.file_name().unwrap());
+    std::fs::write(&old, record.to_string()).unwrap();
+    let tensors = record["tensors_file"].as_str().unwrap();
+    std::fs::copy(checkpoints.join(tensors), dir.path().join(tensors)).unwrap();
+    let output = Command::new(BINARY)
+        .args(["uci", "--backend", "cpu", "--checkpoint"])
+        .arg(&old)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("network.input_planes is 20 in the checkpoint but 119 for this program"),
+        "{stderr}"
+    );
+}

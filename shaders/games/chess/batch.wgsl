@@ -38,6 +38,16 @@ const CHESS_PLAYOUT_COUNTERS: u32 = 8u;
 @group(0) @binding(8) var<storage, read_write> playout_counters: array<u32>;
 // [games]: perft leaf counts.
 @group(0) @binding(9) var<storage, read_write> perft_counts: array<u32>;
+// [games][CHESS_PAST_POSITIONS]: the placement (and repetition count) of the position at
+// ply p in slot p % CHESS_PAST_POSITIONS, for the observation's history planes.
+@group(0) @binding(10) var<storage, read_write> past_positions: array<ChessPastPosition>;
+
+// Remembers `position` (occurring for the `repetitions`-th time) as the one at its ply,
+// before a move is played from it.
+fn push_past_position(game: u32, position: ChessPosition, repetitions: u32) {
+    let slot = game * CHESS_PAST_POSITIONS + position.ply % CHESS_PAST_POSITIONS;
+    past_positions[slot] = chess_past_position(position, repetitions);
+}
 
 // How often positions[game] == `position` occurred, this time included.
 fn repetitions_of(game: u32, position: ChessPosition) -> u32 {
@@ -93,6 +103,7 @@ fn apply_actions(@builtin(global_invocation_id) id: vec3<u32>) {
         outcomes[game] = CHESS_REJECTED;
         return;
     }
+    push_past_position(game, position, repetitions_of(game, position));
     history[game * CHESS_HISTORY + (position.ply & (CHESS_HISTORY - 1u))] = position.key;
     let next = chess_apply(position, chess_move);
     positions[game] = next;
@@ -139,10 +150,31 @@ fn write_observations(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     let position = positions[game];
-    let repetitions = repetitions_of(game, position);
+    let black = chess_black_to_move(position);
+    // History steps known: the current position and the earlier ones since the game's start.
+    let known = min(position.ply, CHESS_PAST_POSITIONS);
     let base = game * CHESS_OBSERVATION_LEN;
-    for (var index = 0u; index < CHESS_OBSERVATION_LEN; index += 1u) {
-        observations[base + index] = chess_observation(position, repetitions, index);
+    for (var step = 0u; step < CHESS_HISTORY_STEPS; step += 1u) {
+        let step_base = base + step * CHESS_STEP_LEN;
+        if step > known {
+            for (var index = 0u; index < CHESS_STEP_LEN; index += 1u) {
+                observations[step_base + index] = 0.0;
+            }
+            continue;
+        }
+        var past: ChessPastPosition;
+        if step == 0u {
+            past = chess_past_position(position, repetitions_of(game, position));
+        } else {
+            past = past_positions[game * CHESS_PAST_POSITIONS + (position.ply - step) % CHESS_PAST_POSITIONS];
+        }
+        for (var index = 0u; index < CHESS_STEP_LEN; index += 1u) {
+            observations[step_base + index] = chess_history_entry(past, black, index);
+        }
+    }
+    let constant_base = base + CHESS_HISTORY_STEPS * CHESS_STEP_LEN;
+    for (var index = 0u; index < CHESS_CONSTANT_PLANES * 64u; index += 1u) {
+        observations[constant_base + index] = chess_constant_entry(position, index);
     }
 }
 
@@ -179,10 +211,13 @@ fn random_playout(@builtin(global_invocation_id) id: vec3<u32>) {
                 }
             }
         }
-        // Repetitions are counted only when they could change the outcome.
+        // Repetitions are counted only when they could change the outcome (and then the
+        // game goes on, and the history planes need the count).
         var outcome = chess_outcome(position, context, total, 1u, params.ply_cap);
+        var repetitions = 1u;
         if outcome == CHESS_ONGOING || outcome == CHESS_PLY_CAP {
-            if repetitions_of(game, position) >= 3u {
+            repetitions = repetitions_of(game, position);
+            if repetitions >= 3u {
                 outcome = CHESS_THREEFOLD_REPETITION;
             }
         }
@@ -192,6 +227,7 @@ fn random_playout(@builtin(global_invocation_id) id: vec3<u32>) {
             position = chess_start_position();
             continue;
         }
+        push_past_position(game, position, repetitions);
         history[game * CHESS_HISTORY + (position.ply & (CHESS_HISTORY - 1u))] = position.key;
         position = chess_apply(position, chosen);
         plies += 1u;

@@ -4,8 +4,18 @@
 
 const CHESS_NUM_ACTIONS: u32 = 4672u;
 const CHESS_MASK_WORDS: u32 = 146u;
-const CHESS_OBSERVATION_PLANES: u32 = 20u;
-const CHESS_OBSERVATION_LEN: u32 = 1280u;
+// AlphaZero's 8 x 8 x 119 input: 8 history steps of 14 planes, then 7 constant planes.
+const CHESS_PAST_POSITIONS: u32 = 7u;
+const CHESS_HISTORY_STEPS: u32 = 8u;
+const CHESS_STEP_PLANES: u32 = 14u;
+// Entries of one history step (CHESS_STEP_PLANES * 64).
+const CHESS_STEP_LEN: u32 = 896u;
+const CHESS_CONSTANT_PLANES: u32 = 7u;
+const CHESS_OBSERVATION_PLANES: u32 = 119u;
+const CHESS_OBSERVATION_LEN: u32 = 7616u;
+// Plies played x 1/512 (exact: a power of two), halfmove clock x 0.01.
+const CHESS_MOVE_COUNT_SCALE: f32 = 0.001953125;
+const CHESS_NO_PROGRESS_SCALE: f32 = 0.01;
 const CHESS_NO_MOVE: u32 = 0xffffffffu;
 
 // Index 0-7 of a queen direction N NE E SE S SW W NW from unit steps.
@@ -99,29 +109,65 @@ fn chess_move_of_action(position: ChessPosition, action: u32) -> u32 {
     return real_from | ((to ^ flip) << 6u) | (promotion << 12u);
 }
 
-// Entry `index` (plane * 64 + oriented square) of the observation: planes 0-5 the mover's
-// P N B R Q K, 6-11 the opponent's, 12 repetitions >= 2, 13 repetitions >= 3, 14 black to
-// move, 15-16 the mover's king/queen-side right, 17-18 the opponent's, 19 halfmove * 0.01.
-fn chess_observation(position: ChessPosition, repetitions: u32, index: u32) -> f32 {
+// An earlier position as the history planes see it (PastPosition in
+// src/games/chess/game.rs, GpuPastPosition in gpu.rs): boards 0-5 the pawns, knights,
+// bishops, rooks, queens and kings of both colours, board 6 white's pieces (black's are the
+// rest), and how often the position had occurred, that time included, when it was played
+// from. 16 words.
+struct ChessPastPosition {
+    boards: array<vec2<u32>, 7>,
+    repetitions: u32,
+    padding: u32,
+}
+
+fn chess_past_position(position: ChessPosition, repetitions: u32) -> ChessPastPosition {
+    var past: ChessPastPosition;
+    past.boards[0] = position.pawns;
+    past.boards[1] = position.knights;
+    past.boards[2] = position.bishops;
+    past.boards[3] = position.rooks;
+    past.boards[4] = position.queens;
+    past.boards[5] = position.kings;
+    past.boards[6] = position.white;
+    past.repetitions = repetitions;
+    past.padding = 0u;
+    return past;
+}
+
+// Entry `index` (plane * 64 + oriented square, plane 0-13) of one history step showing
+// `past` to the side to move now (`black`): planes 0-5 the mover's P N B R Q K, 6-11 the
+// opponent's, 12 repetitions >= 2, 13 repetitions >= 3.
+fn chess_history_entry(past: ChessPastPosition, black: bool, index: u32) -> f32 {
+    let plane = index / 64u;
+    if plane >= 12u {
+        return select(0.0, 1.0, past.repetitions >= plane - 10u);
+    }
+    let square = (index % 64u) ^ select(0u, 56u, black);
+    var boards = past.boards;
+    let white = boards[6];
+    // The mover's pieces for planes 0-5 are white's when white moves.
+    let wanted_white = (plane < 6u) != black;
+    let pieces = boards[plane % 6u] & select(~white, white, wanted_white);
+    return select(0.0, 1.0, chess_has(pieces, square));
+}
+
+// Entry `index` (plane * 64 + oriented square, plane 0-6) of the constant planes after the
+// history (planes 112-118 of the observation): 0 black to move, 1 plies played x 1/512,
+// 2-3 the mover's queen/king-side right, 4-5 the opponent's, 6 halfmove clock x 0.01.
+fn chess_constant_entry(position: ChessPosition, index: u32) -> f32 {
     let plane = index / 64u;
     let black = chess_black_to_move(position);
-    let square = (index % 64u) ^ select(0u, 56u, black);
-    if plane < 12u {
-        let mine = plane < 6u;
-        let color = select(position.black, position.white, mine != black);
-        return select(0.0, 1.0, chess_has(chess_kind_board(position, plane % 6u) & color, square));
-    }
     let rights = chess_castling_rights(position);
+    // Bit 0 king side, bit 1 queen side.
     let own_rights = select(rights & 3u, rights >> 2u, black);
     let their_rights = select(rights >> 2u, rights & 3u, black);
     switch plane {
-        case 12u: { return select(0.0, 1.0, repetitions >= 2u); }
-        case 13u: { return select(0.0, 1.0, repetitions >= 3u); }
-        case 14u: { return select(0.0, 1.0, black); }
-        case 15u: { return select(0.0, 1.0, (own_rights & 1u) != 0u); }
-        case 16u: { return select(0.0, 1.0, (own_rights & 2u) != 0u); }
-        case 17u: { return select(0.0, 1.0, (their_rights & 1u) != 0u); }
-        case 18u: { return select(0.0, 1.0, (their_rights & 2u) != 0u); }
-        default: { return f32(chess_halfmove_clock(position)) * 0.01; }
+        case 0u: { return select(0.0, 1.0, black); }
+        case 1u: { return f32(position.ply) * CHESS_MOVE_COUNT_SCALE; }
+        case 2u: { return select(0.0, 1.0, (own_rights & 2u) != 0u); }
+        case 3u: { return select(0.0, 1.0, (own_rights & 1u) != 0u); }
+        case 4u: { return select(0.0, 1.0, (their_rights & 2u) != 0u); }
+        case 5u: { return select(0.0, 1.0, (their_rights & 1u) != 0u); }
+        default: { return f32(chess_halfmove_clock(position)) * CHESS_NO_PROGRESS_SCALE; }
     }
 }

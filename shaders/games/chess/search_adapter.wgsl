@@ -2,24 +2,36 @@
 // chess rules library (shaders/games/chess/*.wgsl, prepended) and of the search's state
 // accessors. src/games/chess/search.rs prepends the constant CHESS_SEARCH_PLY_CAP.
 //
-// A node's state words (CHESS_SEARCH_WORDS): the ChessPosition (22 words, as GpuPosition),
-// then a ring of CHESS_SEARCH_KEYS Zobrist keys (low, high): the key of the position at
-// ply p of the game in entry p % CHESS_SEARCH_KEYS. Only the entries a repetition can
-// still reach are live: the last min(halfmove clock, ply, CHESS_SEARCH_KEYS) plies. A
-// repetition decides the outcome only while the halfmove clock is below 100 (the
+// A node's state words (CHESS_SEARCH_WORDS = 321): the ChessPosition (22 words, as
+// GpuPosition), then a ring of CHESS_SEARCH_KEYS Zobrist keys (low, high): the key of the
+// position at ply p of the game in entry p % CHESS_SEARCH_KEYS. Only the entries a
+// repetition can still reach are live: the last min(halfmove clock, ply, CHESS_SEARCH_KEYS)
+// plies. A repetition decides the outcome only while the halfmove clock is below 100 (the
 // fifty-move rule comes first), so 100 entries make the threefold rule exact; loads and
 // stores copy the live entries alone, a cost proportional to the halfmove clock.
+// Then the observation's history: a ring of CHESS_PAST_POSITIONS placements (14 words
+// each: the six kind boards and white's, low and high) with the position at ply p in
+// entry p % CHESS_PAST_POSITIONS, live for the last min(ply, CHESS_PAST_POSITIONS) plies;
+// and one word of their repetition counts, min(count, 3) in bits 2e..2e+1 for entry e.
 
 const GAME_MAX_LEGAL: u32 = 218u;
 const CHESS_SEARCH_KEYS: u32 = 100u;
 const CHESS_POSITION_WORDS: u32 = 22u;
-const CHESS_SEARCH_WORDS: u32 = CHESS_POSITION_WORDS + 2u * CHESS_SEARCH_KEYS;
+const CHESS_SEARCH_PAST_BASE: u32 = CHESS_POSITION_WORDS + 2u * CHESS_SEARCH_KEYS;
+// Words of one past placement in the state: the 7 boards of a ChessPastPosition.
+const CHESS_SEARCH_PAST_WORDS: u32 = 14u;
+const CHESS_SEARCH_REPETITIONS_WORD: u32 =
+    CHESS_SEARCH_PAST_BASE + CHESS_SEARCH_PAST_WORDS * CHESS_PAST_POSITIONS;
+const CHESS_SEARCH_WORDS: u32 = CHESS_SEARCH_REPETITIONS_WORD + 1u;
 // GameState.outcome before it is computed.
 const CHESS_OUTCOME_UNKNOWN: u32 = 0xffffffffu;
 
 struct ChessSearchState {
     position: ChessPosition,
     keys: array<vec2<u32>, CHESS_SEARCH_KEYS>,
+    // The placement of the position at ply p in entry p % CHESS_PAST_POSITIONS (the last
+    // min(ply, CHESS_PAST_POSITIONS) plies are live).
+    past: array<ChessPastPosition, CHESS_PAST_POSITIONS>,
     // The outcome code, cached by chess_search_outcome (CHESS_OUTCOME_UNKNOWN until then).
     outcome: u32,
 }
@@ -33,6 +45,11 @@ fn chess_search_live_keys(position: ChessPosition) -> u32 {
 
 fn chess_search_key_entry(ply: u32) -> u32 {
     return ply % CHESS_SEARCH_KEYS;
+}
+
+// Earlier plies whose placements the state holds: those the history planes show.
+fn chess_search_live_past(position: ChessPosition) -> u32 {
+    return min(position.ply, CHESS_PAST_POSITIONS);
 }
 
 fn game_load() -> ChessSearchState {
@@ -57,6 +74,18 @@ fn game_load() -> ChessSearchState {
         let entry = chess_search_key_entry(p.ply - back);
         let word = CHESS_POSITION_WORDS + 2u * entry;
         s.keys[entry] = vec2<u32>(search_state_word(word), search_state_word(word + 1u));
+    }
+    let repetitions = search_state_word(CHESS_SEARCH_REPETITIONS_WORD);
+    for (var back = 1u; back <= chess_search_live_past(p); back++) {
+        let entry = (p.ply - back) % CHESS_PAST_POSITIONS;
+        let word = CHESS_SEARCH_PAST_BASE + CHESS_SEARCH_PAST_WORDS * entry;
+        for (var board = 0u; board < 7u; board++) {
+            s.past[entry].boards[board] = vec2<u32>(
+                search_state_word(word + 2u * board),
+                search_state_word(word + 2u * board + 1u),
+            );
+        }
+        s.past[entry].repetitions = (repetitions >> (2u * entry)) & 3u;
     }
     s.outcome = CHESS_OUTCOME_UNKNOWN;
     return s;
@@ -94,6 +123,18 @@ fn game_store(s: ptr<function, ChessSearchState>) {
         search_set_state_word(word, key.x);
         search_set_state_word(word + 1u, key.y);
     }
+    var repetitions = 0u;
+    for (var back = 1u; back <= chess_search_live_past(p); back++) {
+        let entry = (p.ply - back) % CHESS_PAST_POSITIONS;
+        let word = CHESS_SEARCH_PAST_BASE + CHESS_SEARCH_PAST_WORDS * entry;
+        let past = (*s).past[entry];
+        for (var board = 0u; board < 7u; board++) {
+            search_set_state_word(word + 2u * board, past.boards[board].x);
+            search_set_state_word(word + 2u * board + 1u, past.boards[board].y);
+        }
+        repetitions |= min(past.repetitions, 3u) << (2u * entry);
+    }
+    search_set_state_word(CHESS_SEARCH_REPETITIONS_WORD, repetitions);
 }
 
 fn game_reset(s: ptr<function, ChessSearchState>) {
@@ -102,9 +143,10 @@ fn game_reset(s: ptr<function, ChessSearchState>) {
 }
 
 // Plays the legal `action` (the search only plays actions it listed): the old key joins
-// the ring, then the move is made.
+// the key ring and the old placement the past positions, then the move is made.
 fn game_apply(s: ptr<function, ChessSearchState>, action: u32) {
     let p = (*s).position;
+    (*s).past[p.ply % CHESS_PAST_POSITIONS] = chess_past_position(p, chess_search_repetitions(s));
     (*s).keys[chess_search_key_entry(p.ply)] = p.key;
     (*s).position = chess_apply(p, chess_move_of_action(p, action));
     (*s).outcome = CHESS_OUTCOME_UNKNOWN;
@@ -184,11 +226,33 @@ fn game_list_legal(s: ptr<function, ChessSearchState>) -> u32 {
     return count;
 }
 
-// The 20 × 8 × 8 planes of shaders/games/chess/encoding.wgsl.
+// The 119 x 8 x 8 planes of shaders/games/chess/encoding.wgsl: 8 history steps (the
+// current position, then the live past positions, most recent first; zeros before the
+// game's start) and the 7 constant planes.
 fn game_write_observation(s: ptr<function, ChessSearchState>) {
     let p = (*s).position;
-    let repetitions = chess_search_repetitions(s);
-    for (var index = 0u; index < CHESS_OBSERVATION_LEN; index++) {
-        search_emit_observation(index, chess_observation(p, repetitions, index));
+    let black = chess_black_to_move(p);
+    let known = chess_search_live_past(p);
+    for (var step = 0u; step < CHESS_HISTORY_STEPS; step++) {
+        let base = step * CHESS_STEP_LEN;
+        if step > known {
+            for (var index = 0u; index < CHESS_STEP_LEN; index++) {
+                search_emit_observation(base + index, 0.0);
+            }
+            continue;
+        }
+        var past: ChessPastPosition;
+        if step == 0u {
+            past = chess_past_position(p, chess_search_repetitions(s));
+        } else {
+            past = (*s).past[(p.ply - step) % CHESS_PAST_POSITIONS];
+        }
+        for (var index = 0u; index < CHESS_STEP_LEN; index++) {
+            search_emit_observation(base + index, chess_history_entry(past, black, index));
+        }
+    }
+    let constant_base = CHESS_HISTORY_STEPS * CHESS_STEP_LEN;
+    for (var index = 0u; index < CHESS_CONSTANT_PLANES * 64u; index++) {
+        search_emit_observation(constant_base + index, chess_constant_entry(p, index));
     }
 }

@@ -126,7 +126,8 @@ impl GameInfo for ChessConfig {
             // AlphaZero sampled the first 30 plies in proportion to the visits.
             temperature_moves: 30,
             random_opening: 0,
-            // A record holds dense 4,672-move policy and mask rows (42 KB): 2 GB when full.
+            // A record holds the 7,616-float observation and dense 4,672-move policy and mask
+            // rows (68 KB): 3.4 GB when full.
             replay_capacity: 50_000,
             // Games against the random mover can last the whole ply cap.
             evaluation_games: 20,

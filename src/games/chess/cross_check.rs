@@ -1,7 +1,9 @@
 //! GPU-against-Rust agreement on positions from random games: the WGSL rules must give
 //! exactly the Rust rules' legal masks, outcomes, observation planes, successor positions
-//! and history rings. Used by the tests (a small count) and by `wgzero chess cross-check`
-//! (the full count).
+//! and history rings, and the GPU search's adapter (`search_adapter.wgsl`), carrying each
+//! game's search state from move to move as the tree search does, exactly the Rust
+//! observation planes (history planes included). Used by the tests (a small count) and by
+//! `wgzero chess cross-check` (the full count).
 //!
 //! Games start from a pool of positions (the perft positions, special cases for en
 //! passant, castling and promotion, and endgames that soon end by each rule); moves are
@@ -15,6 +17,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::ChessError;
+use super::adapter::ChessConfig;
 use super::encoding::{NUM_ACTIONS, OBSERVATION_LEN, action_of};
 use super::game::{ChessGame, DEFAULT_PLY_CAP};
 use super::gpu::{
@@ -24,8 +27,11 @@ use super::notation::uci;
 use super::perft::REFERENCE_POSITIONS;
 use super::playout::random_word;
 use super::position::{Move, Position};
-use crate::games::GameState;
+use super::search::{SEARCH_STATE_WORDS, search_words};
+use crate::games::{GameError, GameState, GpuGame};
 use crate::gpu::{Gpu, GpuError};
+
+const SEARCH_PROBE: &str = include_str!("../../../shaders/games/chess/search_probe.wgsl");
 
 /// Start positions besides the perft positions: en-passant pins, castling that gives
 /// check, promotions, a 50-move rule about to strike, mating material against a bare
@@ -51,7 +57,8 @@ pub struct CrossCheckConfig {
     pub games: usize,
     pub ply_cap: u32,
     pub seed: u32,
-    /// Also compare the 1280 observation values of every position.
+    /// Also compare the 7616 observation values of every position, from the batch kernel
+    /// and from the search adapter.
     pub compare_observations: bool,
 }
 
@@ -89,8 +96,111 @@ pub enum CrossCheckError {
     Batch(#[from] ChessBatchError),
     #[error(transparent)]
     Chess(#[from] ChessError),
+    #[error(transparent)]
+    Game(#[from] GameError),
     #[error("the GPU and the Rust rules disagree: {0}")]
     Mismatch(String),
+}
+
+/// The GPU search's chess adapter over the cross-check's games (`search_probe.wgsl`): one
+/// search state per game, advanced by the adapter's own `game_apply`, and its observation.
+struct SearchProbe {
+    gpu: Arc<Gpu>,
+    games: usize,
+    /// `[games][SEARCH_STATE_WORDS]`.
+    states: wgpu::Buffer,
+    /// `[games]` the action each game plays before its observation ([`NO_ACTION`]: none).
+    actions: wgpu::Buffer,
+    /// `[games][OBSERVATION_LEN]`.
+    observations: wgpu::Buffer,
+    pipeline: Arc<wgpu::ComputePipeline>,
+    bind_group: wgpu::BindGroup,
+}
+
+impl SearchProbe {
+    fn new(gpu: &Arc<Gpu>, games: usize, ply_cap: u32) -> Result<SearchProbe, CrossCheckError> {
+        let adapter = ChessConfig { ply_cap }.search_adapter();
+        let source = format!("const PROBE_GAMES: u32 = {games}u;\n{adapter}\n{SEARCH_PROBE}");
+        let pipeline = gpu.pipeline("chess search probe", &source, "probe")?;
+        let word = std::mem::size_of::<u32>() as u64;
+        let count = games as u64;
+        let states = gpu.storage_buffer(
+            "chess search probe states",
+            count * SEARCH_STATE_WORDS as u64 * word,
+        );
+        let actions = gpu.upload("chess search probe actions", &vec![NO_ACTION; games]);
+        let observations = gpu.storage_buffer(
+            "chess search probe observations",
+            count * OBSERVATION_LEN as u64 * word,
+        );
+        let entries: Vec<wgpu::BindGroupEntry> = [&states, &actions, &observations]
+            .into_iter()
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("chess search probe"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        Ok(SearchProbe {
+            gpu: Arc::clone(gpu),
+            games,
+            states,
+            actions,
+            observations,
+            pipeline,
+            bind_group,
+        })
+    }
+
+    /// Makes `game` the search state of `slot` (as a search root: [`search_words`]).
+    fn set_game(
+        &self,
+        slot: usize,
+        game: &ChessGame,
+        config: &ChessConfig,
+    ) -> Result<(), CrossCheckError> {
+        let words = search_words(config, game)?;
+        let offset = (slot * SEARCH_STATE_WORDS * std::mem::size_of::<u32>()) as u64;
+        self.gpu
+            .queue
+            .write_buffer(&self.states, offset, bytemuck::cast_slice(&words));
+        Ok(())
+    }
+
+    /// Plays `actions` (one per game, [`NO_ACTION`] for none) on the search states and
+    /// reads back every game's observation.
+    fn observe_after(&self, actions: &[u32]) -> Result<Vec<f32>, GpuError> {
+        let queue = &self.gpu.queue;
+        queue.write_buffer(&self.actions, 0, bytemuck::cast_slice(actions));
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("chess search probe"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("chess search probe"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups((self.games as u32).div_ceil(64), 1, 1);
+        }
+        queue.submit([encoder.finish()]);
+        self.gpu
+            .read(&self.observations, self.games * OBSERVATION_LEN)
+    }
+}
+
+/// The first entry where two observations differ, bit for bit.
+fn first_difference(gpu: &[f32], rust: &[f32]) -> Option<usize> {
+    (0..OBSERVATION_LEN).find(|&i| gpu[i].to_bits() != rust[i].to_bits())
 }
 
 fn describe(game: &ChessGame) -> String {
@@ -148,6 +258,20 @@ pub fn cross_check(
         .collect();
     let batch = ChessBatch::new(gpu, games_in_flight, config.ply_cap)?;
     batch.set_games(&games)?;
+    let search_config = ChessConfig {
+        ply_cap: config.ply_cap,
+    };
+    let probe = if config.compare_observations {
+        let probe = SearchProbe::new(gpu, games_in_flight, config.ply_cap)?;
+        for (slot, game) in games.iter().enumerate() {
+            probe.set_game(slot, game, &search_config)?;
+        }
+        Some(probe)
+    } else {
+        None
+    };
+    // The actions the search states still have to play (the batch has played them).
+    let mut probe_actions = vec![NO_ACTION; games_in_flight];
     let mut report = CrossCheckReport::default();
     let mut mask = vec![false; NUM_ACTIONS];
     let mut observation = vec![0.0f32; OBSERVATION_LEN];
@@ -164,6 +288,10 @@ pub fn cross_check(
             batch.read_observations()?
         } else {
             Vec::new()
+        };
+        let search_observations = match &probe {
+            Some(probe) => probe.observe_after(&probe_actions)?,
+            None => Vec::new(),
         };
         for (slot, game) in games.iter().enumerate() {
             let outcome = game.outcome().map_or(0, |o| o.code());
@@ -191,19 +319,21 @@ pub fn cross_check(
             }
             if config.compare_observations {
                 game.write_observation(&mut observation);
-                let gpu_values =
-                    &gpu_observations[slot * OBSERVATION_LEN..(slot + 1) * OBSERVATION_LEN];
-                if let Some(index) = (0..OBSERVATION_LEN)
-                    .find(|&i| gpu_values[i].to_bits() != observation[i].to_bits())
-                {
-                    return Err(CrossCheckError::Mismatch(format!(
-                        "observation entry {index} (plane {}) is {} on the GPU, {} in Rust, \
-                         game {slot}: {}",
-                        index / 64,
-                        gpu_values[index],
-                        observation[index],
-                        describe(game)
-                    )));
+                let rows = slot * OBSERVATION_LEN..(slot + 1) * OBSERVATION_LEN;
+                for (source, values) in [
+                    ("the GPU batch", &gpu_observations[rows.clone()]),
+                    ("the GPU search adapter", &search_observations[rows]),
+                ] {
+                    if let Some(index) = first_difference(values, &observation) {
+                        return Err(CrossCheckError::Mismatch(format!(
+                            "observation entry {index} (plane {}) is {} on {source}, {} in \
+                             Rust, game {slot}: {}",
+                            index / 64,
+                            values[index],
+                            observation[index],
+                            describe(game)
+                        )));
+                    }
                 }
             }
             report.positions_compared += 1;
@@ -222,9 +352,13 @@ pub fn cross_check(
                     let start = &starts[random_word(&mut random) as usize % starts.len()];
                     *game = ChessGame::new(start.clone()).with_ply_cap(config.ply_cap);
                     batch.set_game(slot, game)?;
+                    if let Some(probe) = &probe {
+                        probe.set_game(slot, game, &search_config)?;
+                    }
                 }
             }
         }
+        probe_actions.clone_from(&actions);
         batch.set_actions(&actions)?;
         batch.submit(&[ChessKernel::ApplyActions]);
         let gpu_positions = batch.read_positions()?;

@@ -11,7 +11,7 @@
 //!   file − 1, 1 = straight, 2 = capture towards file + 1; piece 0 knight, 1 bishop, 2 rook.
 
 use super::bitboard::{Color, PieceKind, Square, file_of, flip_vertical, rank_of, square};
-use super::game::ChessGame;
+use super::game::{ChessGame, PAST_POSITIONS, PastPosition};
 use super::position::{
     BLACK_KINGSIDE, BLACK_QUEENSIDE, Move, Position, WHITE_KINGSIDE, WHITE_QUEENSIDE,
 };
@@ -47,10 +47,24 @@ pub const KNIGHT_STEPS: [(i8, i8); 8] = [
 /// Under-promotion pieces in move-type order.
 pub const UNDERPROMOTIONS: [PieceKind; 3] = [PieceKind::Knight, PieceKind::Bishop, PieceKind::Rook];
 
-/// Observation planes: 12 piece planes, 2 repetition planes, colour, 4 castling planes and
-/// the no-progress counter (see [`write_observation`]).
-pub const OBSERVATION_PLANES: usize = 20;
+/// History steps of the observation: the current position and the
+/// [`PAST_POSITIONS`] before it, most recent first (AlphaZero's T = 8).
+pub const HISTORY_STEPS: usize = PAST_POSITIONS + 1;
+/// Planes per history step: the mover's P N B R Q K, the opponent's, and the two
+/// repetition planes (that position occurred at least twice, at least three times).
+pub const STEP_PLANES: usize = 14;
+/// Planes after the history: colour, total move count, the mover's queen-/king-side
+/// castling rights, the opponent's, and the no-progress counter.
+pub const CONSTANT_PLANES: usize = 7;
+/// AlphaZero's 8 × 8 × 119 input: 8 × 14 history planes and 7 constant planes (see
+/// [`write_observation`]).
+pub const OBSERVATION_PLANES: usize = HISTORY_STEPS * STEP_PLANES + CONSTANT_PLANES;
 pub const OBSERVATION_LEN: usize = OBSERVATION_PLANES * 64;
+/// The total-move-count plane holds the game's plies × this (1/512, pgx's scaling by
+/// AlphaZero's 512-ply cap; a power of two, so the multiply is exact on every backend).
+pub const MOVE_COUNT_SCALE: f32 = 1.0 / 512.0;
+/// The no-progress plane holds the halfmove clock × this.
+pub const NO_PROGRESS_SCALE: f32 = 0.01;
 
 fn oriented(square: Square, mover: Color) -> Square {
     match mover {
@@ -132,19 +146,69 @@ pub fn move_of(action: usize, position: &Position) -> Option<Move> {
 }
 
 /// Writes the observation of `game` from the mover's view into `out`
-/// (`[OBSERVATION_PLANES][8 ranks][8 files]`, rank 0 = the mover's first rank):
-/// planes 0–5 the mover's P N B R Q K, 6–11 the opponent's, 12 all ones if the position
-/// occurred at least twice (this time included), 13 at least three times, 14 all ones if
-/// black is to move, 15/16 the mover's king-/queen-side castling right, 17/18 the
-/// opponent's, 19 the halfmove clock × 0.01.
+/// (`[OBSERVATION_PLANES][8 ranks][8 files]`, rank 0 = the mover's first rank, the board
+/// flipped vertically for black). Planes `14 t … 14 t + 13` are history step `t` (0 the
+/// current position, `t` the position `t` plies earlier): the mover's P N B R Q K, the
+/// opponent's (mover = the side to move now, in every step), then all ones if that position
+/// had occurred at least twice, at least three times, when it was played from. Steps
+/// before the game's start are zeros. Then 112 all ones if black is to move, 113 the plies
+/// played × [`MOVE_COUNT_SCALE`], 114/115 the mover's queen-/king-side castling right,
+/// 116/117 the opponent's, 118 the halfmove clock × [`NO_PROGRESS_SCALE`].
 pub fn write_observation(game: &ChessGame, out: &mut [f32]) {
     out[..OBSERVATION_LEN].fill(0.0);
     let position = game.position();
     let mover = position.side_to_move();
+    let current = PastPosition::new(position, game.repetition_count());
+    let steps = std::iter::once(&current).chain(game.past_positions());
+    for (step, past) in steps.enumerate() {
+        write_step(
+            past,
+            mover,
+            &mut out[step * STEP_PLANES * 64..][..STEP_PLANES * 64],
+        );
+    }
+    let rights = position.castling_rights();
+    let (own_queen, own_king, their_queen, their_king) = match mover {
+        Color::White => (
+            WHITE_QUEENSIDE,
+            WHITE_KINGSIDE,
+            BLACK_QUEENSIDE,
+            BLACK_KINGSIDE,
+        ),
+        Color::Black => (
+            BLACK_QUEENSIDE,
+            BLACK_KINGSIDE,
+            WHITE_QUEENSIDE,
+            WHITE_KINGSIDE,
+        ),
+    };
+    let first = HISTORY_STEPS * STEP_PLANES;
+    let constant_planes = [
+        flag(mover == Color::Black),
+        game.ply() as f32 * MOVE_COUNT_SCALE,
+        flag(rights & own_queen != 0),
+        flag(rights & own_king != 0),
+        flag(rights & their_queen != 0),
+        flag(rights & their_king != 0),
+        position.halfmove_clock() as f32 * NO_PROGRESS_SCALE,
+    ];
+    for (offset, value) in constant_planes.into_iter().enumerate() {
+        let plane = first + offset;
+        out[plane * 64..(plane + 1) * 64].fill(value);
+    }
+}
+
+fn flag(on: bool) -> f32 {
+    if on { 1.0 } else { 0.0 }
+}
+
+/// One history step's [`STEP_PLANES`] planes of `past`, seen by `mover`, into `out`
+/// (zeroed).
+fn write_step(past: &PastPosition, mover: Color, out: &mut [f32]) {
     for (side, color) in [mover, mover.other()].into_iter().enumerate() {
         for kind in PieceKind::ALL {
             let plane = side * 6 + kind.index();
-            let mut pieces = position.pieces(color, kind);
+            let mut pieces = past.pieces(color, kind);
             while pieces != 0 {
                 let square = pieces.trailing_zeros() as Square;
                 pieces &= pieces - 1;
@@ -152,36 +216,9 @@ pub fn write_observation(game: &ChessGame, out: &mut [f32]) {
             }
         }
     }
-    let repetitions = game.repetition_count();
-    let rights = position.castling_rights();
-    let (own_king, own_queen, their_king, their_queen) = match mover {
-        Color::White => (
-            WHITE_KINGSIDE,
-            WHITE_QUEENSIDE,
-            BLACK_KINGSIDE,
-            BLACK_QUEENSIDE,
-        ),
-        Color::Black => (
-            BLACK_KINGSIDE,
-            BLACK_QUEENSIDE,
-            WHITE_KINGSIDE,
-            WHITE_QUEENSIDE,
-        ),
-    };
-    let constant_planes = [
-        (12, repetitions >= 2),
-        (13, repetitions >= 3),
-        (14, mover == Color::Black),
-        (15, rights & own_king != 0),
-        (16, rights & own_queen != 0),
-        (17, rights & their_king != 0),
-        (18, rights & their_queen != 0),
-    ];
-    for (plane, on) in constant_planes {
-        if on {
+    for (plane, at_least) in [(12, 2), (13, 3)] {
+        if past.repetitions >= at_least {
             out[plane * 64..(plane + 1) * 64].fill(1.0);
         }
     }
-    let no_progress = position.halfmove_clock() as f32 * 0.01;
-    out[19 * 64..20 * 64].fill(no_progress);
 }

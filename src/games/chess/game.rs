@@ -1,9 +1,10 @@
 //! A chess game: the current position, the keys of every earlier position (for threefold
-//! repetition), the moves played (for PGN), and the game-end rules. Implements
-//! [`GameState`] with the AlphaZero action encoding.
+//! repetition), the placement of the last few (for the observation's history planes), the
+//! moves played (for PGN), and the game-end rules. Implements [`GameState`] with the
+//! AlphaZero action encoding.
 
 use super::ChessError;
-use super::bitboard::Color;
+use super::bitboard::{Bitboard, Color, PieceKind};
 use super::encoding::{self, NUM_ACTIONS, OBSERVATION_LEN};
 use super::movegen::{MoveList, count_legal_moves, legal_moves};
 use super::position::{Move, Position};
@@ -11,6 +12,40 @@ use crate::games::{GameError, GameState};
 
 /// Plies after which a game is stopped and scored as a draw, unless configured otherwise.
 pub const DEFAULT_PLY_CAP: u32 = 512;
+
+/// Earlier positions a game keeps for the observation's history planes (AlphaZero's T = 8
+/// steps: the current position and these).
+pub const PAST_POSITIONS: usize = 7;
+
+/// An earlier position as the observation's history planes see it: its piece placement and
+/// how often it had occurred, that time included, when it was the position to move from
+/// ([`ChessGame::repetition_count`] then).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PastPosition {
+    /// Pawns, knights, bishops, rooks, queens, kings (both colours).
+    pub by_kind: [Bitboard; 6],
+    /// White's pieces, black's pieces.
+    pub by_color: [Bitboard; 2],
+    pub repetitions: u32,
+}
+
+impl PastPosition {
+    /// `position`'s placement, occurring for the `repetitions`-th time.
+    pub fn new(position: &Position, repetitions: u32) -> PastPosition {
+        PastPosition {
+            by_kind: PieceKind::ALL.map(|kind| position.kind_bitboard(kind)),
+            by_color: [
+                position.color_bitboard(Color::White),
+                position.color_bitboard(Color::Black),
+            ],
+            repetitions,
+        }
+    }
+
+    pub fn pieces(&self, color: Color, kind: PieceKind) -> Bitboard {
+        self.by_kind[kind.index()] & self.by_color[color.index()]
+    }
+}
 
 /// Why a game ended. Codes ([`Outcome::code`]) are shared with the WGSL rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +92,9 @@ pub struct ChessGame {
     position: Position,
     /// `history[i]` is the key of the position before move `i`.
     history: Vec<u64>,
+    /// The positions before the last [`PAST_POSITIONS`] moves, most recent first (only the
+    /// first min(ply, [`PAST_POSITIONS`]) are real).
+    past: [PastPosition; PAST_POSITIONS],
     moves: Vec<Move>,
     ply_cap: u32,
 }
@@ -74,6 +112,7 @@ impl ChessGame {
             position: start.clone(),
             start,
             history: Vec::new(),
+            past: [PastPosition::default(); PAST_POSITIONS],
             moves: Vec::new(),
             ply_cap: DEFAULT_PLY_CAP,
         }
@@ -114,6 +153,13 @@ impl ChessGame {
     /// Keys of the earlier positions, oldest first (`history()[i]` before move `i`).
     pub fn history(&self) -> &[u64] {
         &self.history
+    }
+
+    /// The placements of the positions before the last min(ply, [`PAST_POSITIONS`]) moves,
+    /// most recent first, each with its repetition count at the time. Positions before the
+    /// game's start are unknown (a game from a FEN has none).
+    pub fn past_positions(&self) -> &[PastPosition] {
+        &self.past[..self.moves.len().min(PAST_POSITIONS)]
     }
 
     pub fn legal_moves(&self) -> MoveList {
@@ -176,6 +222,8 @@ impl ChessGame {
 
     /// Plays a move known to be legal in a game known not to be over.
     pub fn play_unchecked(&mut self, chess_move: Move) {
+        self.past.copy_within(..PAST_POSITIONS - 1, 1);
+        self.past[0] = PastPosition::new(&self.position, self.repetition_count());
         self.history.push(self.position.key());
         self.moves.push(chess_move);
         self.position = self.position.play(chess_move);

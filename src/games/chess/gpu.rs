@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use wgpu::util::DeviceExt;
 
-use super::game::ChessGame;
+use super::game::{ChessGame, PAST_POSITIONS, PastPosition};
 use super::position::Position;
 use super::zobrist::lowbias32;
 use crate::gpu::{Gpu, GpuError};
@@ -112,17 +112,59 @@ impl GpuPosition {
     }
 }
 
+/// An earlier position as the WGSL `ChessPastPosition` struct (16 `u32` words): what the
+/// observation's history planes need of it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuPastPosition {
+    /// Pawns, knights, bishops, rooks, queens, kings (both colours), then white's pieces;
+    /// each (low, high) word. Black's pieces are the kinds' union without white's.
+    pub boards: [[u32; 2]; 7],
+    /// How often the position had occurred, that time included, when it was played from.
+    pub repetitions: u32,
+    pub padding: u32,
+}
+
+impl GpuPastPosition {
+    pub fn new(past: &PastPosition) -> GpuPastPosition {
+        let mut boards = [[0; 2]; 7];
+        for (board, &bits) in boards
+            .iter_mut()
+            .zip(past.by_kind.iter().chain(&past.by_color))
+        {
+            *board = halves(bits);
+        }
+        GpuPastPosition {
+            boards,
+            repetitions: past.repetitions,
+            padding: 0,
+        }
+    }
+
+    /// The ring of `game`'s past positions as the WGSL keeps it: the position at ply `q` in
+    /// slot `q % PAST_POSITIONS` (slots of positions before the game's start are zeros).
+    pub fn ring_of(game: &ChessGame) -> [GpuPastPosition; PAST_POSITIONS] {
+        let mut ring = [GpuPastPosition::default(); PAST_POSITIONS];
+        let ply = game.ply() as usize;
+        for (back, past) in game.past_positions().iter().enumerate() {
+            ring[(ply - 1 - back) % PAST_POSITIONS] = GpuPastPosition::new(past);
+        }
+        ring
+    }
+}
+
 /// The kernels of `batch.wgsl`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChessKernel {
     /// outcomes ← outcome of every position.
     RefreshOutcomes,
     /// Plays `actions[g]` in game `g` (legal actions only, else [`REJECTED`]); pushes the
-    /// old key into the history ring and refreshes the outcome.
+    /// old key into the history ring and the old placement into the past positions, and
+    /// refreshes the outcome.
     ApplyActions,
     /// legal_masks ← legal actions (empty for finished games); also refreshes outcomes.
     WriteLegalMasks,
-    /// observations ← the 20 × 8 × 8 input planes.
+    /// observations ← the 119 × 8 × 8 input planes.
     WriteObservations,
     /// Random playout of `plies_per_invocation` plies per game with restarts.
     RandomPlayout,
@@ -156,10 +198,10 @@ impl ChessKernel {
     fn bindings(self) -> &'static [u32] {
         match self {
             ChessKernel::RefreshOutcomes => &[0, 1, 2, 3],
-            ChessKernel::ApplyActions => &[0, 1, 2, 3, 4],
+            ChessKernel::ApplyActions => &[0, 1, 2, 3, 4, 10],
             ChessKernel::WriteLegalMasks => &[0, 1, 2, 3, 5],
-            ChessKernel::WriteObservations => &[0, 1, 2, 6],
-            ChessKernel::RandomPlayout => &[0, 1, 2, 7, 8],
+            ChessKernel::WriteObservations => &[0, 1, 2, 6, 10],
+            ChessKernel::RandomPlayout => &[0, 1, 2, 7, 8, 10],
             ChessKernel::Perft => &[0, 1, 9],
         }
     }
@@ -221,6 +263,9 @@ pub struct ChessBatch {
     playout_counters: wgpu::Buffer,
     /// `[games]` perft leaf counts.
     perft_counts: wgpu::Buffer,
+    /// `[games][PAST_POSITIONS]` [`GpuPastPosition`]: the position at ply `q` in slot
+    /// `q % PAST_POSITIONS`.
+    past_positions: wgpu::Buffer,
     kernels: Vec<(Arc<wgpu::ComputePipeline>, wgpu::BindGroup)>,
 }
 
@@ -270,6 +315,10 @@ impl ChessBatch {
             playout_counters: gpu
                 .storage_buffer("chess playout counters", bytes(PLAYOUT_COUNTERS * word)),
             perft_counts: gpu.storage_buffer("chess perft counts", bytes(word)),
+            past_positions: gpu.storage_buffer(
+                "chess past positions",
+                bytes(PAST_POSITIONS * std::mem::size_of::<GpuPastPosition>()),
+            ),
             kernels: Vec::new(),
             gpu: Arc::clone(gpu),
         };
@@ -277,8 +326,9 @@ impl ChessBatch {
         for kernel in ChessKernel::ALL {
             // SAFETY: every kernel returns early for `game >= params.games`, and `games` is
             // the length every buffer was created with; the other indices are bounded by
-            // construction (history slots masked to 127, mask words from actions < 4672,
-            // observation entries < 1280, move-type tables indexed below 8). Every loop
+            // construction (history slots masked to 127, past-position slots taken mod 7,
+            // mask words from actions < 4672, observation entries < 7616, move-type tables
+            // indexed below 8). Every loop
             // clears a bit or counts up to a fixed bound.
             let pipeline = unsafe {
                 gpu.pipeline_unchecked(
@@ -311,7 +361,8 @@ impl ChessBatch {
             6 => &self.observations,
             7 => &self.random_states,
             8 => &self.playout_counters,
-            _ => &self.perft_counts,
+            9 => &self.perft_counts,
+            _ => &self.past_positions,
         }
     }
 
@@ -372,7 +423,8 @@ impl ChessBatch {
         queue.write_buffer(&self.playout_counters, 0, bytemuck::cast_slice(&zeros));
     }
 
-    /// Puts `game` (position, history, and its outcome from the Rust rules) in `slot`.
+    /// Puts `game` (position, history, past positions, and its outcome from the Rust rules)
+    /// in `slot`.
     pub fn set_game(&self, slot: usize, game: &ChessGame) -> Result<(), ChessBatchError> {
         if slot >= self.games() {
             return Err(ChessBatchError::NoSuchSlot {
@@ -398,6 +450,11 @@ impl ChessBatch {
             &self.history,
             (slot * HISTORY_SLOTS * 8) as u64,
             bytemuck::cast_slice(&ring),
+        );
+        queue.write_buffer(
+            &self.past_positions,
+            (slot * std::mem::size_of::<[GpuPastPosition; PAST_POSITIONS]>()) as u64,
+            bytemuck::cast_slice(&GpuPastPosition::ring_of(game)),
         );
         let outcome = game
             .outcome_with_ply_cap(self.params.ply_cap)
@@ -512,6 +569,13 @@ impl ChessBatch {
             .iter()
             .map(|[low, high]| u64::from(*low) | u64::from(*high) << 32)
             .collect())
+    }
+
+    /// `[games][PAST_POSITIONS]` past positions (the one at ply `q` in slot
+    /// `q % PAST_POSITIONS`).
+    pub fn read_past_positions(&self) -> Result<Vec<GpuPastPosition>, GpuError> {
+        self.gpu
+            .read(&self.past_positions, self.games() * PAST_POSITIONS)
     }
 
     pub fn read_random_states(&self) -> Result<Vec<u32>, GpuError> {
