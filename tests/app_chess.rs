@@ -2,7 +2,8 @@
 //! piece marks exactly the rules' legal targets, a click on one plays that move (the FEN
 //! after it is the rules'), other clicks do nothing, promotion takes the piece chosen, a bad
 //! FEN is a message, the agent (a tiny chess checkpoint) answers with a legal move and its
-//! policy is drawn, and the Search tab searches a chess position with moves named in SAN.
+//! policy is drawn, the Search tab searches a chess position with moves named in SAN, and
+//! the Games tab replays a recorded chess game.
 //! Our Rust rules are the reference here: they are perft-exact and checked against
 //! python-chess in `tests/chess_rules.rs`.
 
@@ -314,6 +315,48 @@ fn the_search_tab_searches_a_chess_position_and_names_moves_in_san() {
     harness.get(
         By::new()
             .label_contains("principal variation: ")
+            .role(Role::Label),
+    );
+}
+
+#[test]
+fn the_games_tab_replays_a_recorded_chess_game_with_moves_in_san() {
+    let checkpoint = chess_checkpoint::tiny_chess_checkpoint();
+    let options = AppOptions {
+        backend: BackendChoice::Cpu,
+        tab: Tab::Games,
+        ..AppOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| WgzeroApp::new(cc, options));
+    harness.state_mut().games_mut().path = checkpoint.display().to_string();
+    harness.run_steps(2);
+    let record = harness
+        .state()
+        .games()
+        .records
+        .first()
+        .expect("the run recorded its games")
+        .clone();
+    harness.state_mut().games_mut().select(0);
+    harness.run_steps(2);
+    let first = record.moves[0].action as usize;
+    let san = wgzero::app::chess_board::move_name(&ChessGame::default(), first);
+    harness.get(
+        By::new()
+            .label_contains(&format!("move 1 of {}: {san} played", record.moves.len()))
+            .role(Role::Label),
+    );
+    // The final position is the rules' replay of every recorded move.
+    harness.state_mut().games_mut().move_index = record.moves.len();
+    harness.run_steps(2);
+    harness.get(
+        By::new()
+            .label_contains(&format!(
+                "the final position after {} moves",
+                record.moves.len()
+            ))
             .role(Role::Label),
     );
 }
