@@ -317,6 +317,20 @@ fn the_search_tab_searches_a_chess_position_and_names_moves_in_san() {
             .label_contains("principal variation: ")
             .role(Role::Label),
     );
+    // The tree saves and reopens identical, moves named the same.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chess-tree.json");
+    harness.state_mut().search_mut().tree_path = path.display().to_string();
+    harness.run_steps(1);
+    click(&mut harness, "Save tree");
+    assert!(path.is_file(), "{:?}", harness.state().search().chess.error);
+    harness.state_mut().search_mut().open_tree(&path);
+    harness.run_steps(2);
+    assert_eq!(harness.state().search().chess.tree_file(), Some(&file));
+    assert!(
+        harness.query_all(By::new().label(&san)).next().is_some(),
+        "no widget named {san} after reopening"
+    );
 }
 
 #[test]

@@ -128,10 +128,7 @@ pub struct ChessSearch {
 impl Default for ChessSearch {
     fn default() -> Self {
         Self {
-            picker: ChessNetworkPicker {
-                choice: Some(ChessNetworkChoice::Uniform),
-                path: String::new(),
-            },
+            picker: ChessNetworkPicker::with(Some(ChessNetworkChoice::Uniform)),
             network: None,
             loaded_once: false,
             start: Position::starting(),

@@ -347,16 +347,29 @@ impl ChessNetworkChoice {
 }
 
 /// The chess agent picker's state: no agent (where the tab allows it), uniform, or a
-/// checkpoint by path.
-#[derive(Clone, Debug, Default)]
+/// checkpoint by path (in a browser, also uploaded).
+#[derive(Default)]
 pub struct ChessNetworkPicker {
     /// `None`: no agent.
     pub choice: Option<ChessNetworkChoice>,
     /// The checkpoint path being typed.
     pub path: String,
+    /// Checkpoint files being picked in the browser.
+    #[cfg(target_arch = "wasm32")]
+    upload: Option<super::transfer::browser::Upload>,
+    /// Why the last upload was refused.
+    upload_error: Option<String>,
 }
 
 impl ChessNetworkPicker {
+    /// A picker set to `choice`.
+    pub fn with(choice: Option<ChessNetworkChoice>) -> Self {
+        Self {
+            choice,
+            ..Self::default()
+        }
+    }
+
     /// The picker's widgets (`none` names the no-agent choice, where the tab has one);
     /// true when the user asks to load the choice (a change of kind, or Load).
     pub fn picker_ui(&mut self, ui: &mut egui::Ui, none: Option<&str>) -> bool {
@@ -403,6 +416,42 @@ impl ChessNetworkPicker {
             if ui.button("Load chess network").clicked() {
                 *path = PathBuf::from(self.path.trim());
                 load = true;
+            }
+            #[cfg(target_arch = "wasm32")]
+            {
+                if ui
+                    .button("Upload chess checkpoint files…")
+                    .on_hover_text(
+                        "Pick a chess checkpoint's two files (ckpt-<iteration>.json and its \
+                         .safetensors), made by wgzero train --game chess on a desktop",
+                    )
+                    .clicked()
+                {
+                    match super::transfer::browser::Upload::pick(".json,.safetensors") {
+                        Ok(upload) => self.upload = Some(upload),
+                        Err(error) => self.upload_error = Some(error),
+                    }
+                }
+                if let Some(received) = self.upload.as_ref().and_then(|upload| upload.take()) {
+                    self.upload = None;
+                    match received.and_then(|files| {
+                        super::transfer::import_pair(&files, std::path::Path::new(RUNS_DIRECTORY))
+                    }) {
+                        Ok(run_dir) => {
+                            self.path = run_dir.display().to_string();
+                            *path = run_dir;
+                            self.upload_error = None;
+                            load = true;
+                        }
+                        Err(error) => self.upload_error = Some(error),
+                    }
+                } else if self.upload.is_some() {
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_millis(100));
+                }
+            }
+            if let Some(error) = &self.upload_error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
             }
         }
         load
