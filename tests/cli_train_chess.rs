@@ -110,7 +110,7 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
     let run = dir.path().join("chess-gpu");
     let run_dir = run.to_str().unwrap();
     // Games of 8 plies, so that the 8 moves of the iteration finish them; a replay
-    // capacity of 42.5 KB records far over lavapipe's 128 MiB binding limit.
+    // capacity of 2,652-byte records over lavapipe's 128 MiB binding limit.
     let (ok, stdout, stderr) = wgzero(&[
         "train",
         "--game",
@@ -136,7 +136,7 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
         "--eval-games",
         "2",
         "--replay-capacity",
-        "100000",
+        "60000",
         "--out",
         run_dir,
     ]);
@@ -158,14 +158,14 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
 }
 
 #[test]
-fn chess_defaults_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
+fn chess_settings_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
     if wgzero::testing::test_gpu().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("chess-fallback");
-    // The default 64 games of up to 512 plies keep 1.4 GB of records in flight: more
-    // than lavapipe (or an H100) binds at once.
+    // 64 games of up to 1,000 plies keep 64,000 compact records of 2,652 bytes in flight
+    // (170 MB): more than lavapipe's 128 MiB binding limit.
     let (ok, stdout, stderr) = wgzero(&[
         "train",
         "--game",
@@ -184,6 +184,10 @@ fn chess_defaults_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
         "1",
         "--eval-games",
         "0",
+        "--ply-cap",
+        "1000",
+        "--replay-capacity",
+        "64000",
         "--out",
         run.to_str().unwrap(),
     ]);
