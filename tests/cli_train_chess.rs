@@ -200,3 +200,42 @@ fn chess_settings_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
     );
     assert!(run.join("checkpoints").is_dir());
 }
+
+#[test]
+fn chess_defaults_run_gpu_self_play() {
+    if wgzero::testing::test_gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("chess-defaults");
+    // The default 64 games of up to 512 plies stage 86.9 MB of compact records and the
+    // default ring of 50,000 positions is 133 MB: both within lavapipe's 128 MiB (134 MB)
+    // binding limit, and the ring needs no room for every game finishing at once.
+    let (ok, stdout, stderr) = wgzero(&[
+        "train",
+        "--game",
+        "chess",
+        "--backend",
+        "gpu",
+        "--iterations",
+        "1",
+        "--filters",
+        "8",
+        "--blocks",
+        "1",
+        "--sims",
+        "2",
+        "--moves-per-iteration",
+        "1",
+        "--eval-games",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("GPU pipeline") && !stderr.contains("replay capacity lowered"),
+        "{stderr}"
+    );
+    assert!(run.join("checkpoints").is_dir());
+}

@@ -104,6 +104,13 @@ fn random_round(
 #[test]
 fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
     let Some(gpu) = test_gpu() else { return };
+    // A ring larger than a round of finished games, and one smaller: a commit then keeps
+    // its last records, as appending them one by one does.
+    commit_rounds(&gpu, 5_000);
+    commit_rounds(&gpu, 700);
+}
+
+fn commit_rounds(gpu: &Arc<Gpu>, capacity: u64) {
     // The commit copies compact records word by word and rewrites the tail's last float:
     // the host twin holds them as dense records of as many floats with no actions (the
     // tail at the same place), the words as f32 bits.
@@ -121,7 +128,6 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
     };
     assert_eq!(layout.floats(), compact.words());
     let (games, trajectory_len) = (600usize, 4usize);
-    let capacity = 5_000u64;
     let games_buffer = gpu.storage_buffer(
         "test games",
         (games * std::mem::size_of::<SelfPlayGame>()) as u64,
@@ -136,9 +142,8 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         games: games as u32,
         trajectory_len: trajectory_len as u32,
         layout: compact,
-        max_game_records: 2 * trajectory_len as u32,
     };
-    let replay = GpuReplay::new(&gpu, &source, capacity).unwrap();
+    let replay = GpuReplay::new(gpu, &source, capacity).unwrap();
     let mut twin = ReplayRing::new(capacity as usize, layout);
     let mut rng = StdRng::seed_from_u64(17);
     let floats = layout.floats();
@@ -146,11 +151,12 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         let (records, trajectories) = random_round(&mut rng, games, trajectory_len, layout);
         let finishing = records.iter().filter(|r| r.finished_length > 0).count();
         assert!(finishing > 256, "round {round}: {finishing} games finish");
+        let stored: u32 = records.iter().map(|r| r.finished_records).sum();
         gpu.queue
             .write_buffer(&games_buffer, 0, bytemuck::cast_slice(&records));
         gpu.queue
             .write_buffer(&trajectory_buffer, 0, bytemuck::cast_slice(&trajectories));
-        submit(&gpu, |pass| replay.record_commit(pass));
+        submit(gpu, |pass| replay.record_commit(pass));
         for (g, record) in records.iter().enumerate() {
             let length = record.finished_length as usize;
             if length > 0 {
@@ -165,12 +171,20 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         assert_eq!(
             (head as usize, count as usize, u64::from(written)),
             (twin.head(), twin.len(), twin.written()),
-            "round {round}: header"
+            "capacity {capacity}, round {round}: header"
+        );
+        assert_eq!(
+            capacity < u64::from(stored),
+            capacity == 700,
+            "capacity {capacity}, round {round}: {stored} records"
         );
         let ring = replay.read_ring().unwrap();
         let held = &ring[..twin.len() * floats];
         let expected: Vec<u32> = twin.records().iter().map(|x| x.to_bits()).collect();
-        assert_eq!(held, expected, "round {round}: ring contents");
+        assert_eq!(
+            held, expected,
+            "capacity {capacity}, round {round}: ring contents"
+        );
     }
     assert!(twin.written() > capacity, "the ring wrapped");
 }
@@ -276,7 +290,6 @@ fn the_sampler_expands_compact_records_into_its_host_twins_batches() {
         games: 1,
         trajectory_len: 1,
         layout: compact,
-        max_game_records: 1,
     };
     let replay = GpuReplay::new(&gpu, &source, 64).unwrap();
     ring.resize(64 * compact.words(), 0);

@@ -2,7 +2,9 @@
 // move of self-play, each position as many times as its copies slot says (policy-surprise
 // weighting; once each without it). Where each game's records go is an exclusive prefix sum
 // (scan) of the finished games' record counts, so every game writes its own contiguous run
-// without atomics.
+// without atomics. When the games finishing at one move store more records than the ring
+// holds, only the last CAPACITY of them (in game order) are written, as appending them one
+// after another would leave: no slot is written twice in one commit.
 //
 // Prepended by src/selfplay/gpu_replay.rs: GAMES, TRAJECTORY_LEN, RECORD_WORDS, CAPACITY
 // (records in the ring), BLOCKS (= ceil(GAMES / 256)), and struct SelfPlayGame
@@ -99,7 +101,12 @@ fn commit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if length == 0u {
         return;
     }
-    var next = header.head + offsets[GAMES + g / SCAN_WIDTH] + offsets[g];
+    // This game's first record's place among the records of this commit, and how many of
+    // them the later ones of the same commit overwrite.
+    var index = offsets[GAMES + g / SCAN_WIDTH] + offsets[g];
+    let total = offsets[GAMES + BLOCKS];
+    let overwritten = select(0u, total - CAPACITY, total > CAPACITY);
+    var next = header.head + index;
     let value0 = games[g].finished_value0;
     // The record's tail: search value, surprise, copies, mover.
     let tail = RECORD_WORDS - 4u;
@@ -117,8 +124,11 @@ fn commit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
         }
         let copies = u32(bitcast<f32>(trajectories[source + tail + 2u]));
         for (var c = 0u; c < copies; c++) {
-            ring[(next % CAPACITY) * RECORD_WORDS + i] = word;
+            if index >= overwritten {
+                ring[(next % CAPACITY) * RECORD_WORDS + i] = word;
+            }
             next += 1u;
+            index += 1u;
         }
     }
 }

@@ -247,18 +247,6 @@ const TRACE_WORDS: u32 = {trace_words}u;
         self.state_words
     }
 
-    /// The most replay records one finished game stores: its trajectory length, twice that
-    /// with policy-surprise weighting (a position stores at most ⌊w⌋ + 1 ≤ w + 1 copies and
-    /// a game's weights sum to its length).
-    pub fn max_game_records(&self) -> u32 {
-        self.trajectory_len
-            * if self.settings.surprise_weight > 0.0 {
-                2
-            } else {
-                1
-            }
-    }
-
     /// `[games]` [`SelfPlayGame`] records.
     pub fn games_buffer(&self) -> &wgpu::Buffer {
         &self.games_buffer
