@@ -114,8 +114,8 @@ fn gpu_games(gpu: &Arc<Gpu>, settings: PlaySettings, moves: u32) -> (Played, Rec
     }
     let [_, _, written] = replay.read_header().unwrap();
     assert!(written <= REPLAY_CAPACITY as u32, "the ring wrapped");
-    let mut records = replay.read_ring().unwrap();
-    records.truncate(written as usize * layout.floats());
+    // The ring's compact records expanded with the WGSL observation, as the sampler does.
+    let records = replay.read_dense(&game, u64::from(written)).unwrap();
     (Played { games, records }, layout)
 }
 

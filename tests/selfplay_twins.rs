@@ -2,8 +2,10 @@
 //! - the replay commit (`replay.wgsl`: a prefix scan over the finished games, in blocks of
 //!   256, then the copies) against `ReplayRing::commit`, with more than 256 games finishing
 //!   at once and the ring wrapping;
-//! - the batch sampler with and without augmentation (`sample.wgsl` and the clique game's
-//!   `augment.wgsl`) against `ReplayRing::sample_batch`, row by row and stream by stream;
+//! - the batch sampler with and without augmentation (`sample.wgsl` expanding compact
+//!   records with `decode.wgsl` and the game's WGSL observation, and the clique game's
+//!   `augment.wgsl`) against `ReplayRing::sample_batch` over the same positions' dense
+//!   records written by the Rust rules, row by row and stream by stream;
 //! - policy-surprise weighting (`weigh_trajectory` in `play.wgsl`): every finished game's
 //!   copies against `surprise_weights` of its recorded surprises, rounded at random as
 //!   `weight_copies` says (a distribution test with a fixed seed);
@@ -16,7 +18,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use wgzero::backend::Compute;
 use wgzero::games::clique::{CliqueConfig, CliqueState, Mode};
-use wgzero::games::{GameState, Symmetries};
+use wgzero::games::{GameState, GpuGame, Symmetries};
 use wgzero::gpu::Gpu;
 use wgzero::graph::optim::{Optimizer, UpdateConfig};
 use wgzero::graph::wgsl::GpuProgram;
@@ -30,7 +32,7 @@ use wgzero::search::{
 };
 use wgzero::selfplay::gpu::{GpuSelfPlay, SelfPlayGame};
 use wgzero::selfplay::gpu_replay::{GpuReplay, GpuSampler, ReplaySource};
-use wgzero::selfplay::record::{NO_SEARCH_VALUE, PlaySettings, RecordLayout};
+use wgzero::selfplay::record::{CompactLayout, NO_SEARCH_VALUE, PlaySettings, RecordLayout};
 use wgzero::selfplay::replay::{Batch, ReplayRing, SampleRng, sampler_seeds};
 use wgzero::selfplay::surprise::surprise_weights;
 use wgzero::testing::test_gpu;
@@ -102,12 +104,30 @@ fn random_round(
 #[test]
 fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
     let Some(gpu) = test_gpu() else { return };
-    let layout = RecordLayout {
-        observation_len: 3,
-        actions: 2,
+    // A ring larger than a round of finished games, and one smaller: a commit then keeps
+    // its last records, as appending them one by one does.
+    commit_rounds(&gpu, 5_000);
+    commit_rounds(&gpu, 700);
+}
+
+fn commit_rounds(gpu: &Arc<Gpu>, capacity: u64) {
+    // The commit copies compact records word by word and rewrites the tail's last float:
+    // the host twin holds them as dense records of as many floats with no actions (the
+    // tail at the same place), the words as f32 bits.
+    let compact = CompactLayout {
+        state_words: 3,
+        max_legal: 1,
+        dense: RecordLayout {
+            observation_len: 3,
+            actions: 2,
+        },
     };
+    let layout = RecordLayout {
+        observation_len: compact.tail(),
+        actions: 0,
+    };
+    assert_eq!(layout.floats(), compact.words());
     let (games, trajectory_len) = (600usize, 4usize);
-    let capacity = 5_000u64;
     let games_buffer = gpu.storage_buffer(
         "test games",
         (games * std::mem::size_of::<SelfPlayGame>()) as u64,
@@ -121,10 +141,9 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         trajectory_buffer: &trajectory_buffer,
         games: games as u32,
         trajectory_len: trajectory_len as u32,
-        layout,
-        max_game_records: 2 * trajectory_len as u32,
+        layout: compact,
     };
-    let replay = GpuReplay::new(&gpu, &source, capacity).unwrap();
+    let replay = GpuReplay::new(gpu, &source, capacity).unwrap();
     let mut twin = ReplayRing::new(capacity as usize, layout);
     let mut rng = StdRng::seed_from_u64(17);
     let floats = layout.floats();
@@ -132,11 +151,12 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         let (records, trajectories) = random_round(&mut rng, games, trajectory_len, layout);
         let finishing = records.iter().filter(|r| r.finished_length > 0).count();
         assert!(finishing > 256, "round {round}: {finishing} games finish");
+        let stored: u32 = records.iter().map(|r| r.finished_records).sum();
         gpu.queue
             .write_buffer(&games_buffer, 0, bytemuck::cast_slice(&records));
         gpu.queue
             .write_buffer(&trajectory_buffer, 0, bytemuck::cast_slice(&trajectories));
-        submit(&gpu, |pass| replay.record_commit(pass));
+        submit(gpu, |pass| replay.record_commit(pass));
         for (g, record) in records.iter().enumerate() {
             let length = record.finished_length as usize;
             if length > 0 {
@@ -151,11 +171,20 @@ fn the_replay_commit_equals_its_host_twin_over_many_blocks_and_wraps() {
         assert_eq!(
             (head as usize, count as usize, u64::from(written)),
             (twin.head(), twin.len(), twin.written()),
-            "round {round}: header"
+            "capacity {capacity}, round {round}: header"
+        );
+        assert_eq!(
+            capacity < u64::from(stored),
+            capacity == 700,
+            "capacity {capacity}, round {round}: {stored} records"
         );
         let ring = replay.read_ring().unwrap();
         let held = &ring[..twin.len() * floats];
-        assert_eq!(held, twin.records(), "round {round}: ring contents");
+        let expected: Vec<u32> = twin.records().iter().map(|x| x.to_bits()).collect();
+        assert_eq!(
+            held, expected,
+            "capacity {capacity}, round {round}: ring contents"
+        );
     }
     assert!(twin.written() > capacity, "the ring wrapped");
 }
@@ -182,7 +211,7 @@ fn training_program(gpu: &Arc<Gpu>, network: &dyn Network, batch: usize) -> GpuP
 }
 
 #[test]
-fn the_sampler_equals_its_host_twin_with_and_without_augmentation() {
+fn the_sampler_expands_compact_records_into_its_host_twins_batches() {
     let Some(gpu) = test_gpu() else { return };
     let game = CliqueConfig::new(6, 3, Mode::Symmetric).unwrap();
     let (edges, batch) = (game.num_edges(), 40u32);
@@ -190,9 +219,18 @@ fn the_sampler_equals_its_host_twin_with_and_without_augmentation() {
         observation_len: 3 * edges,
         actions: edges,
     };
-    // A host ring of real positions with distinct targets: random games' states.
+    let compact = CompactLayout {
+        state_words: GpuGame::state_words(&game) as usize,
+        max_legal: GpuGame::max_legal(&game) as usize,
+        dense: layout,
+    };
+    // Real positions with distinct targets (random games' states), each as a dense record
+    // for the host twin (the Rust rules' observation and mask) and as the compact record
+    // the GPU ring stores (the state words and the listed legal moves, in decreasing order
+    // so that the expansion cannot rely on it).
     let mut rng = StdRng::seed_from_u64(5);
     let mut twin = ReplayRing::new(64, layout);
+    let mut ring = Vec::new();
     for index in 0..50 {
         let mut state = CliqueState::new(game);
         for _ in 0..rng.random_range(0..8) {
@@ -213,10 +251,30 @@ fn the_sampler_equals_its_host_twin_with_and_without_augmentation() {
             .iter()
             .map(|&legal| legal * rng.random::<f32>())
             .collect();
+        let tail = [(index % 9) as f32 / 8.0 - 0.5, 0.0, 1.0, 0.0];
+        let mut words = state.to_words();
+        assert_eq!(words.len(), compact.state_words);
+        let listed: Vec<usize> = (0..edges).rev().filter(|&a| mask[a] > 0.0).collect();
+        words.push(listed.len() as u32);
+        let mut actions = vec![0u32; compact.max_legal];
+        let mut targets = vec![0u32; compact.max_legal];
+        for (i, &action) in listed.iter().enumerate() {
+            actions[i] = action as u32;
+            targets[i] = policy[action].to_bits();
+        }
+        words.extend(actions);
+        words.extend(targets);
+        words.extend(tail.iter().map(|x| x.to_bits()));
+        assert_eq!(words.len(), compact.words());
         record.extend(policy);
         record.extend(mask);
-        record.extend([(index % 9) as f32 / 8.0 - 0.5, 0.0, 1.0, 0.0]);
+        record.extend(tail);
+        assert_eq!(compact.expand(&words, &record[..3 * edges]), record);
         twin.commit(&record, 0.0);
+        // The ring's copy carries the value target last, as the commit writes it.
+        let value = twin.record(twin.len() - 1)[layout.floats() - 1];
+        *words.last_mut().unwrap() = value.to_bits();
+        ring.extend(words);
     }
     let network = Mlp {
         input: 3 * edges,
@@ -224,7 +282,6 @@ fn the_sampler_equals_its_host_twin_with_and_without_augmentation() {
         actions: edges,
     };
     let training = training_program(&gpu, &network, batch as usize);
-    // The GPU ring holds the twin's records.
     let self_play_games = gpu.storage_buffer("unused games", 64);
     let trajectories = gpu.storage_buffer("unused trajectories", 64);
     let source = ReplaySource {
@@ -232,21 +289,26 @@ fn the_sampler_equals_its_host_twin_with_and_without_augmentation() {
         trajectory_buffer: &trajectories,
         games: 1,
         trajectory_len: 1,
-        layout,
-        max_game_records: 1,
+        layout: compact,
     };
     let replay = GpuReplay::new(&gpu, &source, 64).unwrap();
-    let mut ring = twin.records().to_vec();
-    ring.resize(64 * layout.floats(), 0.0);
+    ring.resize(64 * compact.words(), 0);
     replay.write(
         &ring,
         twin.head() as u32,
         twin.len() as u32,
         twin.written() as u32,
     );
+    // The decoder the tests read rings with is the same expansion.
+    assert_eq!(
+        replay.read_dense(&game, twin.len() as u64).unwrap(),
+        twin.records(),
+        "decoded ring"
+    );
     for symmetries in [None, Some(&game as &dyn Symmetries)] {
         let seed = 99;
-        let sampler = GpuSampler::new(&gpu, &replay, &training, batch, symmetries, seed).unwrap();
+        let sampler =
+            GpuSampler::new(&gpu, &replay, &game, &training, batch, symmetries, seed).unwrap();
         let mut streams: Vec<SampleRng> = sampler_seeds(seed, batch)
             .into_iter()
             .map(SampleRng)
@@ -325,9 +387,9 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
     };
     let self_play = GpuSelfPlay::new(&gpu, &search, &game, settings).unwrap();
     self_play.reset();
-    let layout = self_play.record_layout();
-    let (floats, tail, length) = (
-        layout.floats(),
+    let layout = self_play.compact_layout();
+    let (words, tail, length) = (
+        layout.words(),
         layout.tail(),
         self_play.trajectory_len() as usize,
     );
@@ -349,14 +411,17 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
                 continue;
             }
             finished += 1;
-            let samples: Vec<&[f32]> = (0..moves)
-                .map(|t| &trajectories[(g * length + t) * floats..][..floats])
+            let samples: Vec<&[u32]> = (0..moves)
+                .map(|t| &trajectories[(g * length + t) * words..][..words])
                 .collect();
-            let surprises: Vec<f32> = samples.iter().map(|s| s[tail + 1]).collect();
+            let surprises: Vec<f32> = samples
+                .iter()
+                .map(|s| f32::from_bits(s[tail + 1]))
+                .collect();
             let weights = surprise_weights(&surprises, lambda);
             let mut total = 0;
             for (sample, weight) in samples.iter().zip(weights) {
-                let copies = sample[tail + 2];
+                let copies = f32::from_bits(sample[tail + 2]);
                 assert_eq!(copies.fract(), 0.0);
                 // ⌊w⌋ or ⌊w⌋ + 1 (with float slack at integer weights).
                 assert!(

@@ -138,7 +138,8 @@ fn gpu_games(gpu: &Arc<Gpu>, settings: PlaySettings, moves: u32) -> Vec<Finished
         });
         let traced = collector.collect(&self_play.read_traces().unwrap());
         let [_, _, now] = replay.read_header().unwrap();
-        let ring = replay.read_ring().unwrap();
+        // The ring's compact records expanded as the sampler does.
+        let ring = replay.read_dense(&game, u64::from(now)).unwrap();
         let new = &ring[written as usize * layout.floats()..now as usize * layout.floats()];
         finished.extend(with_targets(traced, new, layout));
         written = now;

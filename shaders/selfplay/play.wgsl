@@ -8,13 +8,27 @@
 // constants and the game's adapter) and the SelfPlayGame record
 // (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
 // RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
-// RECORD_FLOATS, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING, TRACE_HEADER and TRACE_WORDS.
+// RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING, TRACE_HEADER and
+// TRACE_WORDS.
 
-// With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_FLOATS] training samples of the game in
-// progress, one per move: observation (OBSERVATION_LEN), policy target (ACTIONS), legal
-// mask (ACTIONS), then the search's value inside the random opening (NO_SEARCH_VALUE
-// elsewhere), the policy surprise, the replay copies, and the mover (0 or 1).
-@group(0) @binding(8) var<storage, read_write> trajectories: array<f32>;
+// With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_WORDS] compact training samples of the game
+// in progress, one per move (src/selfplay/record.rs): the root's search state
+// (STATE_WORDS), the count of its legal moves, their actions (RECORD_LEGAL slots) and
+// policy targets (RECORD_LEGAL slots, f32 bits), then, as f32 bits, the search's value
+// inside the random opening (NO_SEARCH_VALUE elsewhere), the policy surprise, the replay
+// copies, and the mover (0 or 1).
+@group(0) @binding(8) var<storage, read_write> trajectories: array<u32>;
+
+// Offset of the tail (search value, surprise, copies, mover) in a record.
+const RECORD_TAIL_AT: u32 = STATE_WORDS + 1u + 2u * RECORD_LEGAL;
+
+fn trajectory_float(i: u32) -> f32 {
+    return bitcast<f32>(trajectories[i]);
+}
+
+fn set_trajectory_float(i: u32, value: f32) {
+    trajectories[i] = bitcast<u32>(value);
+}
 
 @group(0) @binding(9) var<storage, read_write> self_play: array<SelfPlayGame>;
 
@@ -219,69 +233,64 @@ fn trace_root(g: u32, at: u32) {
     set_trace(at + 7u, 0u);
 }
 
-// The training sample of game g's current root: its observation, the search's policy
-// target (visit shares for AlphaZero, the completed-Q improved policy for Gumbel), the
-// legal mask, and the mover. Written at the game's move index.
+// The training sample of game g's current root: its search state (the sampler writes the
+// observation from it), the search's policy target (visit shares for AlphaZero, the
+// completed-Q improved policy for Gumbel) of each legal move, and the mover. Written at the
+// game's move index.
 fn record_sample(g: u32) {
     let root_node = slots[g].root;
     let moves = self_play[g].moves;
-    let base = (g * TRAJECTORY_LEN + min(moves, TRAJECTORY_LEN - 1u)) * RECORD_FLOATS;
+    let base = (g * TRAJECTORY_LEN + min(moves, TRAJECTORY_LEN - 1u)) * RECORD_WORDS;
     select_state(g, root_node);
-    var state = game_load();
-    // The search is over, so the game's row of the network input is free: the adapter
-    // writes the observation there, and it is copied into the sample.
-    observation_base = g * OBSERVATION_LEN;
-    game_write_observation(&state);
-    for (var i = 0u; i < OBSERVATION_LEN; i++) {
-        trajectories[base + i] = observations[observation_base + i];
-    }
-    let policy = base + OBSERVATION_LEN;
-    let mask = policy + ACTIONS;
-    for (var a = 0u; a < ACTIONS; a++) {
-        trajectories[policy + a] = 0.0;
-        trajectories[mask + a] = 0.0;
+    for (var i = 0u; i < STATE_WORDS; i++) {
+        trajectories[base + i] = states[state_base + i];
     }
     let root = nodes[node_index(g, root_node)];
+    let listed = min(root.num_edges, RECORD_LEGAL);
+    let actions = base + STATE_WORDS + 1u;
+    let targets = actions + RECORD_LEGAL;
+    trajectories[base + STATE_WORDS] = listed;
     var total = 0u;
-    for (var i = 0u; i < root.num_edges; i++) {
-        total += edges[edge_index(g, root.first_edge + i)].visits;
+    for (var i = 0u; i < listed; i++) {
+        let e = edges[edge_index(g, root.first_edge + i)];
+        trajectories[actions + i] = e.action;
+        total += e.visits;
     }
     if POLICY == POLICY_GUMBEL {
         let context = sigma_context(g, root_node);
         var high = -3.0e38;
-        for (var i = 0u; i < root.num_edges; i++) {
+        for (var i = 0u; i < listed; i++) {
             let e = edges[edge_index(g, root.first_edge + i)];
             high = max(high, e.logit + sigma_of(context, e));
         }
         var normaliser = 0.0;
-        for (var i = 0u; i < root.num_edges; i++) {
+        for (var i = 0u; i < listed; i++) {
             let e = edges[edge_index(g, root.first_edge + i)];
             normaliser += exp(e.logit + sigma_of(context, e) - high);
         }
-        for (var i = 0u; i < root.num_edges; i++) {
+        for (var i = 0u; i < listed; i++) {
             let e = edges[edge_index(g, root.first_edge + i)];
-            trajectories[policy + e.action] = exp(e.logit + sigma_of(context, e) - high) / normaliser;
+            set_trajectory_float(targets + i, exp(e.logit + sigma_of(context, e) - high) / normaliser);
         }
     } else {
-        for (var i = 0u; i < root.num_edges; i++) {
+        for (var i = 0u; i < listed; i++) {
             let e = edges[edge_index(g, root.first_edge + i)];
             var share = e.raw_prior;
             if total > 0u {
                 share = f32(e.visits) / f32(total);
             }
-            trajectories[policy + e.action] = share;
+            set_trajectory_float(targets + i, share);
         }
     }
-    // The legal mask; the policy surprise KL(target ‖ prior) over the legal moves (the
-    // network's prior before noise, renormalised; selfplay::surprise::policy_surprise is its
-    // host twin); the search's value (its most visited move's mean value) for the value
-    // target of a random-opening position.
+    // The policy surprise KL(target ‖ prior) over the legal moves (the network's prior
+    // before noise, renormalised; selfplay::surprise::policy_surprise is its host twin);
+    // the search's value (its most visited move's mean value) for the value target of a
+    // random-opening position.
     var prior_total = 0.0;
     var most = 0u;
     var search_value = NO_SEARCH_VALUE;
-    for (var i = 0u; i < root.num_edges; i++) {
+    for (var i = 0u; i < listed; i++) {
         let e = edges[edge_index(g, root.first_edge + i)];
-        trajectories[mask + e.action] = 1.0;
         prior_total += e.raw_prior;
         if e.visits > most {
             most = e.visits;
@@ -290,9 +299,9 @@ fn record_sample(g: u32) {
     }
     var surprise = 0.0;
     if prior_total > 0.0 {
-        for (var i = 0u; i < root.num_edges; i++) {
+        for (var i = 0u; i < listed; i++) {
             let e = edges[edge_index(g, root.first_edge + i)];
-            let share = trajectories[policy + e.action];
+            let share = trajectory_float(targets + i);
             if share > 0.0 {
                 surprise += share * log(share / max(e.raw_prior / prior_total, 1.0e-6));
             }
@@ -303,10 +312,11 @@ fn record_sample(g: u32) {
     } else if most == 0u {
         search_value = nodes[node_index(g, root_node)].raw_value;
     }
-    trajectories[mask + ACTIONS] = search_value;
-    trajectories[mask + ACTIONS + 1u] = max(surprise, 0.0);
-    trajectories[mask + ACTIONS + 2u] = 1.0;
-    trajectories[mask + ACTIONS + 3u] = f32(moves % 2u);
+    let tail = base + RECORD_TAIL_AT;
+    set_trajectory_float(tail, search_value);
+    set_trajectory_float(tail + 1u, max(surprise, 0.0));
+    set_trajectory_float(tail + 2u, 1.0);
+    set_trajectory_float(tail + 3u, f32(moves % 2u));
 }
 
 // The replay copies of each position of game g's finished trajectory of `length` moves
@@ -319,22 +329,21 @@ fn weigh_trajectory(g: u32, length: u32) -> u32 {
     if SURPRISE_WEIGHT == 0.0 {
         return count;
     }
-    let tail = OBSERVATION_LEN + 2u * ACTIONS;
     var total = 0.0;
     for (var t = 0u; t < count; t++) {
-        total += trajectories[(g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail + 1u];
+        total += trajectory_float((g * TRAJECTORY_LEN + t) * RECORD_WORDS + RECORD_TAIL_AT + 1u);
     }
     if total <= 0.0 {
         return count;
     }
     var records = 0u;
     for (var t = 0u; t < count; t++) {
-        let base = (g * TRAJECTORY_LEN + t) * RECORD_FLOATS + tail;
+        let base = (g * TRAJECTORY_LEN + t) * RECORD_WORDS + RECORD_TAIL_AT;
         let weight = (1.0 - SURPRISE_WEIGHT)
-            + SURPRISE_WEIGHT * f32(count) * trajectories[base + 1u] / total;
+            + SURPRISE_WEIGHT * f32(count) * trajectory_float(base + 1u) / total;
         let whole = floor(weight);
         let copies = u32(whole) + select(0u, 1u, random_open() < weight - whole);
-        trajectories[base + 2u] = f32(copies);
+        set_trajectory_float(base + 2u, f32(copies));
         records += copies;
     }
     return records;

@@ -1,18 +1,19 @@
 // Training batches drawn from the replay ring on the GPU, written straight into the
 // training program's input buffers. One thread per batch row: it draws a held record
-// uniformly with its own random stream, then `write_row` fills the row. With augmentation,
-// `write_row` is the game's `augment_sample(record, row)` (its Symmetries' WGSL), which
-// draws a random symmetry with next_random() (after the record's draw), reads the record's
-// floats from `ring` starting at float `record` ([observation, policy target, legal mask,
-// …]) and writes row `row` of `observations`, `policy_target` and `legal_mask`, moving
-// the three together; without it `write_row` is `copy_row`. The value target is the
-// record's last float either way. The host twin is `ReplayRing::sample_batch`
-// (src/selfplay/replay.rs).
+// uniformly with its own random stream, expands it (compact in the ring) into its dense
+// form in the row's scratch (`decode_record`, decode.wgsl), then `write_row` fills the
+// row. With augmentation, `write_row` is the game's `augment_sample(record, row)` (its
+// Symmetries' WGSL), which draws a random symmetry with next_random() (after the record's
+// draw), reads the dense record's floats from `dense` starting at float `record`
+// ([observation, policy target, legal mask, …]) and writes row `row` of `observations`,
+// `policy_target` and `legal_mask`, moving the three together; without it `write_row` is
+// `copy_row`. The value target is the record's last float either way. The host twin is
+// `ReplayRing::sample_batch` over the dense records (src/selfplay/replay.rs).
 //
-// Prepended by src/selfplay/sampler.rs: BATCH, RECORD_FLOATS, OBSERVATION_LEN, ACTIONS and
-// struct Header (replay.wgsl); appended: `write_row` (and the game's `augment_sample`).
+// Prepended by src/selfplay/gpu_replay.rs: BATCH, RECORD_WORDS, DENSE_FLOATS,
+// OBSERVATION_LEN, ACTIONS, struct Header (replay.wgsl) and decode.wgsl with the game's
+// adapter; appended: `write_row` (and the game's `augment_sample`).
 
-@group(0) @binding(0) var<storage, read> ring: array<f32>;
 @group(0) @binding(1) var<storage, read> header: Header;
 @group(0) @binding(2) var<storage, read_write> rng_states: array<u32>;
 @group(0) @binding(3) var<storage, read_write> observations: array<f32>;
@@ -30,14 +31,14 @@ fn next_random() -> u32 {
     return (word >> 22u) ^ word;
 }
 
-// Row `row` of the batch is record `record`, as stored.
+// Row `row` of the batch is the dense record at float `record` of `dense`, as it is.
 fn copy_row(record: u32, row: u32) {
     for (var i = 0u; i < OBSERVATION_LEN; i++) {
-        observations[row * OBSERVATION_LEN + i] = ring[record + i];
+        observations[row * OBSERVATION_LEN + i] = dense[record + i];
     }
     for (var a = 0u; a < ACTIONS; a++) {
-        policy_target[row * ACTIONS + a] = ring[record + OBSERVATION_LEN + a];
-        legal_mask[row * ACTIONS + a] = ring[record + OBSERVATION_LEN + ACTIONS + a];
+        policy_target[row * ACTIONS + a] = dense[record + OBSERVATION_LEN + a];
+        legal_mask[row * ACTIONS + a] = dense[record + OBSERVATION_LEN + ACTIONS + a];
     }
 }
 
@@ -49,9 +50,11 @@ fn sample_batch(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     rng = rng_states[b];
     let count = max(header.count, 1u);
-    let record = (next_random() % count) * RECORD_FLOATS;
-    write_row(record, b);
-    value_target[b] = ring[record + RECORD_FLOATS - 1u];
+    let record = (next_random() % count) * RECORD_WORDS;
+    let decoded = b * DENSE_FLOATS;
+    decode_record(record, decoded);
+    write_row(decoded, b);
+    value_target[b] = dense[decoded + DENSE_FLOATS - 1u];
     rng_states[b] = rng;
 }
 

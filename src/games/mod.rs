@@ -150,7 +150,8 @@ pub trait Symmetries: Send + Sync {
     /// WGSL of `fn augment_sample(record: u32, row: u32)` for the sampler
     /// (`shaders/selfplay/sample.wgsl` states the contract: it draws the symmetry with
     /// `next_random()` and writes row `row` of `observations`, `policy_target` and
-    /// `legal_mask` from the ring record starting at float `record`).
+    /// `legal_mask` from the dense record starting at float `record` of `dense`, which
+    /// the sampler expanded from the ring's compact one).
     fn sample_wgsl(&self) -> String;
     /// The host twin of `augment_sample`: draws the symmetry with `next_random` in the
     /// order the WGSL does, and writes `record`'s transformed observation, policy target

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::SelfPlayError;
-use super::record::{NO_SEARCH_VALUE, PlaySettings, RecordLayout};
+use super::record::{CompactLayout, NO_SEARCH_VALUE, PlaySettings, RecordLayout};
 use super::trace::{TRACE_HEADER, TRACE_RING, TraceCollector, trace_words_per_move};
 use crate::games::GpuGame;
 use crate::gpu::{Gpu, ReadRange};
@@ -57,12 +57,12 @@ pub struct GpuSelfPlay {
     gpu: Arc<Gpu>,
     games: u32,
     settings: PlaySettings,
-    layout: RecordLayout,
+    layout: CompactLayout,
     trajectory_len: u32,
     state_words: u32,
     /// `[games]` [`SelfPlayGame`].
     games_buffer: wgpu::Buffer,
-    /// `[games, trajectory_len, record floats]` (a placeholder without recording).
+    /// `[games, trajectory_len, compact record words]` (a placeholder without recording).
     trajectory_buffer: wgpu::Buffer,
     /// What self-play logs for the host, in one buffer (`PlayLog` in play.wgsl: the
     /// play kernel binds 8 storage buffers, WebGPU's default limit): the draw log (a
@@ -90,9 +90,13 @@ impl GpuSelfPlay {
         settings: PlaySettings,
     ) -> Result<Self, SelfPlayError> {
         let games = search.games();
-        let layout = RecordLayout {
-            observation_len: game.observation_len() as usize,
-            actions: game.num_actions() as usize,
+        let layout = CompactLayout {
+            state_words: game.state_words() as usize,
+            max_legal: game.max_legal() as usize,
+            dense: RecordLayout {
+                observation_len: game.observation_len() as usize,
+                actions: game.num_actions() as usize,
+            },
         };
         let trajectory_len = game.max_game_length().max(1);
         let state_words = game.state_words();
@@ -108,7 +112,8 @@ const NO_SEARCH_VALUE: f32 = {NO_SEARCH_VALUE:?};
 const RECORD: bool = {record};
 const LOG_DRAWS: bool = {log_draws};
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
-const RECORD_FLOATS: u32 = {record_floats}u;
+const RECORD_WORDS: u32 = {record_words}u;
+const RECORD_LEGAL: u32 = {max_legal}u;
 const DRAW_LOG_LEN: u32 = {DRAW_LOG_LEN}u;
 const TRACE_GAMES: u32 = {trace_games}u;
 const TRACE_RING: u32 = {TRACE_RING}u;
@@ -122,22 +127,22 @@ const TRACE_WORDS: u32 = {trace_words}u;
             surprise_weight = settings.surprise_weight,
             record = bool_literal(settings.record),
             log_draws = bool_literal(settings.log_draws && settings.record),
-            record_floats = layout.floats(),
+            record_words = layout.words(),
         );
-        let trajectory_floats = if settings.record {
-            u64::from(games) * u64::from(trajectory_len) * layout.floats() as u64
+        let trajectory_words = if settings.record {
+            u64::from(games) * u64::from(trajectory_len) * layout.words() as u64
         } else {
             1
         };
         let limit = super::gpu_replay::largest_binding_bytes(gpu);
-        if trajectory_floats * 4 > limit {
+        if trajectory_words * 4 > limit {
             return Err(SelfPlayError::DoesNotFit(format!(
                 "self-play keeps every sample of a game until it ends: {games} games × \
                  {trajectory_len} moves × {} bytes is {} bytes, over this adapter's \
                  {limit}-byte buffer limit: lower --games or the longest game (--ply-cap for \
                  chess)",
-                layout.floats() * 4,
-                trajectory_floats * 4
+                layout.words() * 4,
+                trajectory_words * 4
             )));
         }
         let records: Vec<SelfPlayGame> = (0..games)
@@ -147,7 +152,7 @@ const TRACE_WORDS: u32 = {trace_words}u;
             })
             .collect();
         let games_buffer = gpu.upload("self-play games", &records);
-        let trajectory_buffer = gpu.storage_buffer("self-play trajectories", trajectory_floats * 4);
+        let trajectory_buffer = gpu.storage_buffer("self-play trajectories", trajectory_words * 4);
         let log_words = 1
             + u64::from(DRAW_LOG_LEN) * u64::from(state_words)
             + u64::from(trace_games) * u64::from(TRACE_RING) * u64::from(trace_words);
@@ -223,8 +228,13 @@ const TRACE_WORDS: u32 = {trace_words}u;
         &self.settings
     }
 
-    /// The layout of a recorded sample.
+    /// The dense layout of a recorded sample, as the sampler expands it.
     pub fn record_layout(&self) -> RecordLayout {
+        self.layout.dense
+    }
+
+    /// The compact layout self-play records and the GPU replay ring stores.
+    pub fn compact_layout(&self) -> CompactLayout {
         self.layout
     }
 
@@ -237,24 +247,12 @@ const TRACE_WORDS: u32 = {trace_words}u;
         self.state_words
     }
 
-    /// The most replay records one finished game stores: its trajectory length, twice that
-    /// with policy-surprise weighting (a position stores at most ⌊w⌋ + 1 ≤ w + 1 copies and
-    /// a game's weights sum to its length).
-    pub fn max_game_records(&self) -> u32 {
-        self.trajectory_len
-            * if self.settings.surprise_weight > 0.0 {
-                2
-            } else {
-                1
-            }
-    }
-
     /// `[games]` [`SelfPlayGame`] records.
     pub fn games_buffer(&self) -> &wgpu::Buffer {
         &self.games_buffer
     }
 
-    /// Recorded samples, `[games, trajectory_len, record floats]`.
+    /// Recorded samples, `[games, trajectory_len, compact record words]`.
     pub fn trajectory_buffer(&self) -> &wgpu::Buffer {
         &self.trajectory_buffer
     }
@@ -303,10 +301,10 @@ const TRACE_WORDS: u32 = {trace_words}u;
         Ok(self.gpu.read(&self.games_buffer, self.games as usize)?)
     }
 
-    /// Every recorded sample (blocking read: tools and tests).
-    pub fn read_trajectories(&self) -> Result<Vec<f32>, SelfPlayError> {
-        let floats = self.trajectory_buffer.size() as usize / 4;
-        Ok(self.gpu.read(&self.trajectory_buffer, floats)?)
+    /// Every recorded sample, compact (blocking read: tools and tests).
+    pub fn read_trajectories(&self) -> Result<Vec<u32>, SelfPlayError> {
+        let words = self.trajectory_buffer.size() as usize / 4;
+        Ok(self.gpu.read(&self.trajectory_buffer, words)?)
     }
 }
 

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use super::SelfPlayError;
 use super::gpu::{GpuSelfPlay, SELF_PLAY_GAME_WGSL};
-use super::record::RecordLayout;
+use super::record::CompactLayout;
 use super::replay::sampler_seeds;
-use crate::games::Symmetries;
+use crate::games::{GpuGame, Symmetries};
 use crate::gpu::{Gpu, GpuError, ReadRange};
 use crate::graph::wgsl::GpuProgram;
 use crate::nn::names;
 
 const REPLAY_WGSL: &str = include_str!("../../shaders/selfplay/replay.wgsl");
 const SAMPLE_WGSL: &str = include_str!("../../shaders/selfplay/sample.wgsl");
+const DECODE_WGSL: &str = include_str!("../../shaders/selfplay/decode.wgsl");
 /// Games per scan block (the scan's workgroup size).
 pub const SCAN_WIDTH: u32 = 256;
 /// Running sums of [loss, policy loss, value loss, entropy, steps].
@@ -60,13 +61,11 @@ pub struct ReplaySource<'a> {
     /// `[games]` `SelfPlayGame` records (`finished_length`, `finished_value0`,
     /// `finished_records` of the last move).
     pub games_buffer: &'a wgpu::Buffer,
-    /// `[games, trajectory_len, record floats]`.
+    /// `[games, trajectory_len, compact record words]`.
     pub trajectory_buffer: &'a wgpu::Buffer,
     pub games: u32,
     pub trajectory_len: u32,
-    pub layout: RecordLayout,
-    /// The most records one finished game stores.
-    pub max_game_records: u32,
+    pub layout: CompactLayout,
 }
 
 impl<'a> ReplaySource<'a> {
@@ -77,18 +76,17 @@ impl<'a> ReplaySource<'a> {
             trajectory_buffer: self_play.trajectory_buffer(),
             games: self_play.games(),
             trajectory_len: self_play.trajectory_len(),
-            layout: self_play.record_layout(),
-            max_game_records: self_play.max_game_records(),
+            layout: self_play.compact_layout(),
         }
     }
 }
 
-/// The ring of training samples (`[capacity, record floats]`, value target last) and the
-/// kernels that append finished games to it.
+/// The ring of training samples (`[capacity, compact record words]`, value target last) and
+/// the kernels that append finished games to it.
 pub struct GpuReplay {
     gpu: Arc<Gpu>,
     capacity: u64,
-    layout: RecordLayout,
+    layout: CompactLayout,
     ring: wgpu::Buffer,
     header: wgpu::Buffer,
     kernels: [Kernel; 4],
@@ -103,8 +101,30 @@ pub fn largest_binding_bytes(gpu: &Gpu) -> u64 {
 }
 
 /// The most records of `layout` a replay ring on `gpu` holds (one binding).
-pub fn most_records(gpu: &Gpu, layout: RecordLayout) -> u64 {
-    largest_binding_bytes(gpu) / (layout.floats() as u64 * 4)
+pub fn most_records(gpu: &Gpu, layout: CompactLayout) -> u64 {
+    largest_binding_bytes(gpu) / (layout.words() as u64 * 4)
+}
+
+/// WGSL constants and functions shared by the sampler and the ring's decoder: the layout's
+/// sizes, the game's search adapter and decode.wgsl.
+fn decode_source(layout: CompactLayout, game: &dyn GpuGame) -> String {
+    format!(
+        "const STATE_WORDS: u32 = {state_words}u;
+const ACTIONS: u32 = {actions}u;
+const OBSERVATION_LEN: u32 = {observation}u;
+const RECORD_LEGAL: u32 = {legal}u;
+const RECORD_WORDS: u32 = {words}u;
+const DENSE_FLOATS: u32 = {dense}u;
+{adapter}
+{DECODE_WGSL}",
+        state_words = layout.state_words,
+        actions = layout.dense.actions,
+        observation = layout.dense.observation_len,
+        legal = layout.max_legal,
+        words = layout.words(),
+        dense = layout.dense.floats(),
+        adapter = game.search_adapter(),
+    )
 }
 
 impl GpuReplay {
@@ -122,17 +142,10 @@ impl GpuReplay {
                  were asked for: lower --games"
             )));
         }
-        // Every game finishing at once must fit, or a commit would overwrite itself.
-        let needed = u64::from(games) * u64::from(source.max_game_records);
-        if capacity < needed {
-            return Err(SelfPlayError::DoesNotFit(format!(
-                "the replay buffer needs room for every game in flight finishing at once \
-                 ({needed} positions, twice the games' length with surprise weighting), it \
-                 has {capacity}: raise --replay-capacity or lower --games"
-            )));
-        }
-        let record_floats = source.layout.floats();
-        let ring_bytes = capacity * record_floats as u64 * 4;
+        // Any capacity works: a commit of more records than the ring holds keeps the last
+        // ones (replay.wgsl), as the host ring does.
+        let record_words = source.layout.words();
+        let ring_bytes = capacity * record_words as u64 * 4;
         let most = most_records(gpu, source.layout);
         if capacity > most {
             return Err(SelfPlayError::Config(format!(
@@ -144,7 +157,7 @@ impl GpuReplay {
         let wgsl = format!(
             "const GAMES: u32 = {games}u;
 const TRAJECTORY_LEN: u32 = {trajectory_len}u;
-const RECORD_FLOATS: u32 = {record_floats}u;
+const RECORD_WORDS: u32 = {record_words}u;
 const CAPACITY: u32 = {capacity}u;
 const BLOCKS: u32 = {blocks}u;
 {SELF_PLAY_GAME_WGSL}
@@ -164,13 +177,13 @@ const BLOCKS: u32 = {blocks}u;
         let kernels = [
             Kernel::build(gpu, &wgsl, "scan_games", &buffers, (blocks, 1))?,
             Kernel::build(gpu, &wgsl, "scan_blocks", &buffers, (1, 1))?,
-            // One workgroup per 64 floats of a record and per game.
+            // One workgroup per 64 words of a record and per game.
             Kernel::build(
                 gpu,
                 &wgsl,
                 "commit",
                 &buffers,
-                ((record_floats as u32).div_ceil(64), games),
+                ((record_words as u32).div_ceil(64), games),
             )?,
             Kernel::build(gpu, &wgsl, "advance", &buffers, (1, 1))?,
         ];
@@ -196,7 +209,7 @@ const BLOCKS: u32 = {blocks}u;
         self.capacity
     }
 
-    pub fn layout(&self) -> RecordLayout {
+    pub fn layout(&self) -> CompactLayout {
         self.layout
     }
 
@@ -211,31 +224,68 @@ const BLOCKS: u32 = {blocks}u;
         ReadRange::elements::<u32>(&self.header, 3)
     }
 
-    /// Every record in the ring, `[capacity, record floats]`, blocking: tools and tests.
-    pub fn read_ring(&self) -> Result<Vec<f32>, SelfPlayError> {
+    /// Every record in the ring, compact (`[capacity, record words]`), blocking: tools and
+    /// tests.
+    pub fn read_ring(&self) -> Result<Vec<u32>, SelfPlayError> {
         Ok(self
             .gpu
-            .read(&self.ring, self.capacity as usize * self.layout.floats())?)
+            .read(&self.ring, self.capacity as usize * self.layout.words())?)
     }
 
-    /// The whole ring's range, `[capacity, record floats]`, for a readback.
+    /// The whole ring's range, `[capacity, record words]`, for a readback.
     pub fn ring_range(&self) -> ReadRange<'_> {
-        ReadRange::elements::<f32>(&self.ring, self.capacity as usize * self.layout.floats())
+        ReadRange::elements::<u32>(&self.ring, self.capacity as usize * self.layout.words())
     }
 
-    /// Refills the ring with `records` (`[count, record floats]`, oldest first; the newest
+    /// Refills the ring with `records` (`[count, record words]`, oldest first; the newest
     /// `capacity` are kept) that a ring of this layout held after `written` writes.
-    pub fn restore(&self, records: &[f32], written: u64) {
-        let floats = self.layout.floats();
-        let count = (records.len() / floats).min(self.capacity as usize);
-        let kept = &records[records.len() - count * floats..];
+    pub fn restore(&self, records: &[u32], written: u64) {
+        let words = self.layout.words();
+        let count = (records.len() / words).min(self.capacity as usize);
+        let kept = &records[records.len() - count * words..];
         let head = (count as u64 % self.capacity) as u32;
         let written = written.max(count as u64).min(u64::from(u32::MAX)) as u32;
         self.write(kept, head, count as u32, written);
     }
 
-    /// Fills the ring and its header (tests set a known state this way).
-    pub fn write(&self, records: &[f32], head: u32, count: u32, written: u32) {
+    /// The ring's first `records` slots in the dense form a training batch holds
+    /// (`[records, dense record floats]`, value target last), expanded on the GPU with
+    /// `game`'s adapter as the sampler does it (blocking: tools and tests).
+    pub fn read_dense(&self, game: &dyn GpuGame, records: u64) -> Result<Vec<f32>, SelfPlayError> {
+        let records = records.min(self.capacity);
+        if records == 0 {
+            return Ok(Vec::new());
+        }
+        let floats = self.layout.dense.floats();
+        let source = decode_source(self.layout, game);
+        let dense = self
+            .gpu
+            .storage_buffer("decoded replay", records * floats as u64 * 4);
+        let mut buffers = vec![&self.ring; 13];
+        buffers[12] = &dense;
+        let kernel = Kernel::build(
+            &self.gpu,
+            &source,
+            "decode_ring",
+            &buffers,
+            ((records as u32).div_ceil(64), 1),
+        )?;
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("decode replay"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            kernel.record(&mut pass);
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(self.gpu.read(&dense, records as usize * floats)?)
+    }
+
+    /// Fills the ring (compact records) and its header (tests set a known state this way).
+    pub fn write(&self, records: &[u32], head: u32, count: u32, written: u32) {
         self.gpu
             .queue
             .write_buffer(&self.ring, 0, bytemuck::cast_slice(records));
@@ -247,22 +297,27 @@ const BLOCKS: u32 = {blocks}u;
     }
 }
 
-/// Draws training batches from a [`GpuReplay`] into a training program's inputs (with a
-/// game's symmetries when augmenting), and sums each step's loss terms on the GPU.
+/// Draws training batches from a [`GpuReplay`] into a training program's inputs (each
+/// compact record expanded with the game's adapter, seen under a random symmetry of the
+/// game when augmenting), and sums each step's loss terms on the GPU.
 pub struct GpuSampler {
     gpu: Arc<Gpu>,
     sample: Kernel,
     accumulate: Kernel,
     sums: wgpu::Buffer,
     rng: wgpu::Buffer,
+    /// `[batch, dense record floats]`: each row's record expanded, before `write_row`.
+    _dense: wgpu::Buffer,
 }
 
 impl GpuSampler {
-    /// A sampler of `batch` rows into `training`'s inputs, its per-row streams seeded from
-    /// `seed` ([`sampler_seeds`]), each row seen under a random symmetry of `symmetries`.
+    /// A sampler of `batch` rows of `game`'s records into `training`'s inputs, its per-row
+    /// streams seeded from `seed` ([`sampler_seeds`]), each row seen under a random
+    /// symmetry of `symmetries`.
     pub fn new(
         gpu: &Arc<Gpu>,
         replay: &GpuReplay,
+        game: &dyn GpuGame,
         training: &GpuProgram,
         batch: u32,
         symmetries: Option<&dyn Symmetries>,
@@ -280,15 +335,15 @@ impl GpuSampler {
         );
         let source = format!(
             "const BATCH: u32 = {batch}u;
-const RECORD_FLOATS: u32 = {record_floats}u;
-const OBSERVATION_LEN: u32 = {observation}u;
-const ACTIONS: u32 = {actions}u;
+{decode}
 {header_struct}
 {SAMPLE_WGSL}
 {write_row}",
-            record_floats = layout.floats(),
-            observation = layout.observation_len,
-            actions = layout.actions,
+            decode = decode_source(layout, game),
+        );
+        let dense = gpu.storage_buffer(
+            "sampler rows",
+            u64::from(batch) * layout.dense.floats() as u64 * 4,
         );
         let rng = gpu.upload("sampler rng", &sampler_seeds(seed, batch));
         let sums = gpu.storage_buffer("loss sums", (LOSS_SUMS * 4) as u64);
@@ -305,6 +360,7 @@ const ACTIONS: u32 = {actions}u;
             training.buffer(names::VALUE_LOSS)?,
             training.buffer(names::POLICY_ENTROPY)?,
             &sums,
+            &dense,
         ];
         Ok(Self {
             gpu: Arc::clone(gpu),
@@ -318,6 +374,7 @@ const ACTIONS: u32 = {actions}u;
             accumulate: Kernel::build(gpu, &source, "accumulate_losses", &buffers, (1, 1))?,
             sums,
             rng,
+            _dense: dense,
         })
     }
 

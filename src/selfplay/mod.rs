@@ -8,8 +8,10 @@
 //! | policy surprise and copies | `play.wgsl` | [`surprise`] |
 //! | append finished games to the ring | [`gpu_replay::GpuReplay`] (`replay.wgsl`) | [`replay::ReplayRing::commit`] |
 //! | draw augmented batches | [`gpu_replay::GpuSampler`] (`sample.wgsl`) | [`replay::ReplayRing::sample_batch`] |
+//! | expand compact records | `decode.wgsl` (the game's WGSL observation) | [`record::CompactLayout::expand`] |
 //!
-//! A sample's layout is [`record`]. The first few game slots' games are traced move by
+//! A sample's layout is [`record`]: dense on the host and in training batches, compact
+//! (the search state and the legal moves' targets) in GPU self-play and the GPU ring. The first few game slots' games are traced move by
 //! move, with the search's priors, visits and value, for the run's game records
 //! ([`trace`]). `search/` knows nothing of any of this; the trainer
 //! (`train/`) drives it.

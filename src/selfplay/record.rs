@@ -12,6 +12,22 @@
 //! - *copies*: how many times the replay stores it ([`super::surprise::weight_copies`]);
 //! - *mover*: the player to move, 0 or 1. In the replay ring this last float is the value
 //!   target from the mover's view instead.
+//!
+//! That dense form is what the host stores and what a training batch holds. GPU self-play
+//! and the GPU replay ring store a *compact* record instead ([`CompactLayout`], u32 words,
+//! floats as their bits):
+//!
+//! ```text
+//! [search state (state_words), legal count, legal actions (max_legal),
+//!  policy target of each listed action (max_legal), search value, surprise, copies, mover]
+//! ```
+//!
+//! The state is the position's words as the GPU search stores them, from which the game's
+//! WGSL adapter (`game_write_observation`) writes the observation; the listed actions are
+//! the legal mask and the policy target is zero elsewhere. The GPU sampler
+//! (`shaders/selfplay/decode.wgsl`) expands a compact record into the dense form above, so
+//! both backends train on the same batches. For chess (222 state words, 218 legal moves at
+//! most) a compact record is 663 words, 2,652 bytes, against 42,512 for the dense one.
 
 /// Floats after a record's legal mask.
 pub const RECORD_TAIL: usize = 4;
@@ -77,4 +93,72 @@ pub struct PlaySettings {
     /// Trace every move of the games the first this many game slots play, for recording
     /// whole games ([`super::trace`]). 0: none.
     pub trace_games: u32,
+}
+
+/// Where each part of a compact record lies (GPU self-play and the GPU replay ring; see
+/// the module's documentation), in u32 words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactLayout {
+    /// Words of the search state ([`crate::games::GpuGame::state_words`]).
+    pub state_words: usize,
+    /// Room for listed actions: the most legal moves of a position.
+    pub max_legal: usize,
+    /// The dense form's sizes, which the sampler expands to.
+    pub dense: RecordLayout,
+}
+
+impl CompactLayout {
+    /// Words of one record.
+    pub fn words(&self) -> usize {
+        self.state_words + 1 + 2 * self.max_legal + RECORD_TAIL
+    }
+
+    /// What a record's words are, for saved replays ([`crate::run_dir::replay`]): one
+    /// restores only into a ring whose description is equal.
+    pub fn describe(&self) -> String {
+        format!(
+            "compact records: {} state words, {} listed actions, {} observation floats, {} \
+             actions",
+            self.state_words, self.max_legal, self.dense.observation_len, self.dense.actions
+        )
+    }
+
+    /// Offset of the legal count (the listed actions follow it).
+    pub fn legal_count(&self) -> usize {
+        self.state_words
+    }
+
+    /// Offset of the listed legal actions.
+    pub fn actions(&self) -> usize {
+        self.state_words + 1
+    }
+
+    /// Offset of the listed actions' policy targets (f32 bits).
+    pub fn targets(&self) -> usize {
+        self.state_words + 1 + self.max_legal
+    }
+
+    /// Offset of the tail (f32 bits): search value, surprise, copies, mover (value target).
+    pub fn tail(&self) -> usize {
+        self.state_words + 1 + 2 * self.max_legal
+    }
+
+    /// The dense record of a compact one, given the observation its state gives (the
+    /// sparse policy expanded, the tail as it is): the host twin of `decode_record` in
+    /// `shaders/selfplay/decode.wgsl`.
+    pub fn expand(&self, record: &[u32], observation: &[f32]) -> Vec<f32> {
+        let dense = self.dense;
+        let mut out = vec![0.0; dense.floats()];
+        out[..dense.observation_len].copy_from_slice(observation);
+        let count = (record[self.legal_count()] as usize).min(self.max_legal);
+        for i in 0..count {
+            let action = record[self.actions() + i] as usize;
+            out[dense.policy() + action] = f32::from_bits(record[self.targets() + i]);
+            out[dense.mask() + action] = 1.0;
+        }
+        for k in 0..RECORD_TAIL {
+            out[dense.tail() + k] = f32::from_bits(record[self.tail() + k]);
+        }
+        out
+    }
 }

@@ -147,9 +147,10 @@ impl<G: Game> GpuPipeline<G> {
         let settings = play_settings_of(config, archive.is_some());
         let self_play = GpuSelfPlay::new(gpu, &search, rules, settings)?;
         self_play.reset();
-        // A game with large records (chess: 42.5 KB) may not fit its default capacity into
-        // one binding: the ring then holds what fits, and the log says so.
-        let most = most_records(gpu, self_play.record_layout());
+        // A game with large records may not fit its default capacity into one binding (a
+        // compact chess record is 2.6 KB: 800,000 fit in 2 GiB): the ring then holds what
+        // fits, and the log says so.
+        let most = most_records(gpu, self_play.compact_layout());
         let replay_capacity = config.replay_capacity.min(most);
         let replay_note = (replay_capacity < config.replay_capacity).then(|| {
             format!(
@@ -163,6 +164,7 @@ impl<G: Game> GpuPipeline<G> {
         let sampler = GpuSampler::new(
             gpu,
             &replay,
+            rules,
             gpu_program(&step.program),
             config.batch_size,
             config.augment.then(|| game.symmetries()).flatten(),
@@ -221,10 +223,13 @@ impl<G: Game> GpuPipeline<G> {
         Ok(())
     }
 
-    /// Every record of the replay ring (`[capacity, record floats]`), blocking: tests and
-    /// tools.
+    /// Every record of the replay ring in its dense form (`[capacity, record floats]`),
+    /// blocking: tests and tools.
     pub fn replay_records(&self) -> Result<Vec<f32>, TrainError> {
-        Ok(self.replay.read_ring()?)
+        let rules = self.game.gpu().ok_or_else(|| {
+            GameError::InvalidConfig(format!("{} has no GPU search adapter", self.game.label()))
+        })?;
+        Ok(self.replay.read_dense(rules, self.replay.capacity())?)
     }
 
     /// What a finished play readback says: the report since the last one, what the
@@ -358,8 +363,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
                 "cannot restore the replay while work is queued".into(),
             ));
         }
-        self.replay
-            .restore(bytemuck::cast_slice(&snapshot.words), snapshot.written);
+        self.replay.restore(&snapshot.words, snapshot.written);
         self.restored = (snapshot.len() as u64).min(self.replay.capacity());
         Ok(())
     }
@@ -369,7 +373,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
     }
 
     fn replay_record_bytes(&self) -> usize {
-        self.replay.layout().floats() * 4
+        self.replay.layout().words() * 4
     }
 
     fn poll(&mut self, _deadline: Instant) -> Result<Vec<Completed>, TrainError> {
@@ -416,7 +420,7 @@ impl<G: Game> Pipeline for GpuPipeline<G> {
                     let ring: Vec<u32> = elements(&parts[1]);
                     let ring = Ring {
                         words: &ring,
-                        record_words: self.replay.layout().floats(),
+                        record_words: self.replay.layout().words(),
                         capacity: self.replay.capacity() as usize,
                         head: header[0] as usize,
                         held: header[1] as usize,

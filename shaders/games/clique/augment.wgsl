@@ -30,10 +30,10 @@ fn augment_sample(record: u32, row: u32) {
         for (var v = u + 1u; v < CLIQUE_VERTICES; v++) {
             let to = clique_edge_of(relabel[u], relabel[v]);
             for (var f = 0u; f < 3u; f++) {
-                observations[(row * ACTIONS + to) * 3u + f] = ring[record + e * 3u + f];
+                observations[(row * ACTIONS + to) * 3u + f] = dense[record + e * 3u + f];
             }
-            policy_target[row * ACTIONS + to] = ring[record + OBSERVATION_LEN + e];
-            legal_mask[row * ACTIONS + to] = ring[record + OBSERVATION_LEN + ACTIONS + e];
+            policy_target[row * ACTIONS + to] = dense[record + OBSERVATION_LEN + e];
+            legal_mask[row * ACTIONS + to] = dense[record + OBSERVATION_LEN + ACTIONS + e];
             e += 1u;
         }
     }
