@@ -156,10 +156,9 @@ mod tests {
         // Plies 2..=8 are live; the start position recurs at plies 4 and 8 (its second and
         // third occurrence), the position after g1f3 at ply 5.
         let mut expected_repetitions = 0;
-        for ply in 2..=8usize {
+        for (ply, position) in positions.iter().enumerate().take(9).skip(2) {
             let entry = ply % PAST_POSITIONS;
             let word = PAST_BASE + PAST_WORDS * entry;
-            let position = &positions[ply];
             let mut boards = Vec::new();
             for kind in crate::games::chess::PieceKind::ALL {
                 let bits = position.kind_bitboard(kind);
@@ -169,7 +168,7 @@ mod tests {
             boards.extend([white as u32, (white >> 32) as u32]);
             assert_eq!(&words[word..word + PAST_WORDS], &boards[..], "ply {ply}");
             let repetitions = match ply {
-                4 | 5 | 6 | 7 => 2,
+                4..=7 => 2,
                 8 => 3,
                 _ => 1,
             };
