@@ -148,7 +148,7 @@ impl<G: Game> GpuPipeline<G> {
         let self_play = GpuSelfPlay::new(gpu, &search, rules, settings)?;
         self_play.reset();
         // A game with large records may not fit its default capacity into one binding (a
-        // compact chess record is 2.6 KB: 800,000 fit in 2 GiB): the ring then holds what
+        // compact chess record is 3.0 KB: 700,000 fit in 2 GiB): the ring then holds what
         // fits, and the log says so.
         let most = most_records(gpu, self_play.compact_layout());
         let replay_capacity = config.replay_capacity.min(most);
