@@ -5,7 +5,10 @@
 # (the random mover, the one-ply material-greedy player) with `wgzero arena`, and copy the
 # run back out through $OUT for the next slice. Stockfish does not travel to the device
 # (its binary and the wgzero binary exceed the carry limit together): its rungs are played
-# on the development machine from the run brought back.
+# on the development machine from the run brought back. The run comes back as one file,
+# $OUT/run.tar.gz ($OUT returns at most 8 files): its latest checkpoint (a new run keeps
+# one) and the newest REPLAY_MB MiB of its replay (default 12), so that it fits the 64 MiB
+# a call carries beside the binary; unpack it next to RUN_DIR and carry it on.
 #   chess-train.sh RUN_DIR MINUTES [wgzero train flags for a new run]
 set -u
 BIN=${BIN:-target/release/wgzero}
@@ -15,11 +18,13 @@ minutes=$2
 shift 2
 mkdir -p "$OUT"
 if [ -d "$run/checkpoints" ]; then
-    "$BIN" train --resume "$run" --minutes "$minutes" 2>&1 | tail -n 40 >"$OUT/train.log"
+    "$BIN" train --resume "$run" --minutes "$minutes" --replay-save-mb "${REPLAY_MB:-12}" \
+        2>&1 | tail -n 40 >"$OUT/train.log"
 else
-    "$BIN" train --game chess --out "$run" --minutes "$minutes" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
+    "$BIN" train --game chess --out "$run" --minutes "$minutes" --keep-checkpoints 1 \
+        --replay-save-mb "${REPLAY_MB:-12}" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
 fi
 "$BIN" arena --checkpoint "$run" --opponent random --opponent greedy --openings random \
     --games "${GAMES:-200}" --concurrency "${CONCURRENCY:-16}" --json \
     >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
-cp -r "$run" "$OUT/"
+tar -czf "$OUT/run.tar.gz" -C "$(dirname "$run")" "$(basename "$run")"
