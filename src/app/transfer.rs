@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::run_dir::checkpoint::{CHECKPOINTS_DIRECTORY, Checkpoint, locate};
 use crate::run_dir::durable;
+use crate::run_dir::replay::REPLAY_FILE;
 
 /// One file: its name and bytes.
 pub type NamedFile = (String, Vec<u8>);
@@ -16,10 +17,11 @@ pub type NamedFile = (String, Vec<u8>);
 /// checkpoint is on load) and stores it as the run directory `<runs>/uploaded-<name>`
 /// (`-2`, `-3`… when taken). Returns that directory.
 pub fn import_pair(files: &[NamedFile], runs: &Path) -> Result<PathBuf, String> {
+    // A run's saved replay lies beside its checkpoints: picking the whole folder works.
     let with_extension = |extension: &str| {
         let found: Vec<&NamedFile> = files
             .iter()
-            .filter(|(name, _)| name.ends_with(extension))
+            .filter(|(name, _)| name.ends_with(extension) && !name.ends_with(REPLAY_FILE))
             .collect();
         match found.as_slice() {
             [one] => Ok(*one),
@@ -215,6 +217,15 @@ mod tests {
         let loaded = Checkpoint::load(&first).unwrap();
         assert_eq!(loaded.record().iteration, original.record().iteration);
         assert_eq!(loaded.tensors().len(), original.tensors().len());
+
+        // The whole checkpoints folder of a run, its saved replay included, imports too.
+        let mut folder = pair.to_vec();
+        folder.push((REPLAY_FILE.to_owned(), b"not a checkpoint".to_vec()));
+        let third = import_pair(&folder, &runs).unwrap();
+        assert_eq!(
+            Checkpoint::load(&third).unwrap().record().iteration,
+            original.record().iteration
+        );
 
         let error = import_pair(&pair[..1], &runs).unwrap_err();
         assert!(error.contains("pick the two files"), "{error}");
