@@ -10,6 +10,8 @@
 # one) and the newest REPLAY_MB MiB of its replay (default 12), so that it fits the 64 MiB
 # a call carries beside the binary; unpack it next to RUN_DIR and carry it on.
 #   chess-train.sh RUN_DIR MINUTES [wgzero train flags for a new run]
+# GAMES, ARENA_SIMS, CONCURRENCY and ARENA_SECONDS set the arena's games per opponent,
+# simulations per move, games at once and time limit.
 set -u
 BIN=${BIN:-target/release/wgzero}
 OUT=${OUT:-/tmp/chess-train-out}
@@ -24,7 +26,9 @@ else
     "$BIN" train --game chess --out "$run" --minutes "$minutes" --keep-checkpoints 1 \
         --replay-save-mb "${REPLAY_MB:-12}" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
 fi
-"$BIN" arena --checkpoint "$run" --opponent random --opponent greedy --openings random \
-    --games "${GAMES:-200}" --concurrency "${CONCURRENCY:-16}" --json \
-    >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
+# The arena stops after ARENA_SECONDS (default 150) so that the run still comes back; its
+# PGN (written as games end) comes back with it.
+timeout "${ARENA_SECONDS:-150}" "$BIN" arena --checkpoint "$run" --opponent random \
+    --opponent greedy --openings random --games "${GAMES:-200}" --sims "${ARENA_SIMS:-800}" \
+    --concurrency "${CONCURRENCY:-16}" --json >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
 tar -czf "$OUT/run.tar.gz" -C "$(dirname "$run")" "$(basename "$run")"
