@@ -3,9 +3,10 @@
 //! the PGN back and replays every move. Stockfish and python-chess are installed by
 //! `.ci/run`; elsewhere the tests that need them are skipped with a message.
 
+mod chess_checkpoint;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -20,41 +21,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A chess checkpoint of one tiny iteration, made once per test binary.
+/// The shared tiny chess checkpoint (`tests/chess_checkpoint`).
 fn checkpoint() -> &'static Path {
-    static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &RUN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let run = dir.path().join("chess");
-        let output = wgzero(&[
-            "train",
-            "--game",
-            "chess",
-            "--backend",
-            "cpu",
-            "--iterations",
-            "1",
-            "--filters",
-            "8",
-            "--blocks",
-            "1",
-            "--sims",
-            "4",
-            "--games",
-            "8",
-            "--moves-per-iteration",
-            "8",
-            "--train-steps",
-            "1",
-            "--eval-games",
-            "0",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        (dir, run)
-    })
-    .1
+    chess_checkpoint::tiny_chess_checkpoint()
 }
 
 /// Whether Stockfish is installed (Debian puts it in /usr/games); CI requires it.

@@ -101,17 +101,10 @@ fn chess_trains_end_to_end_on_the_cpu_backend() {
     assert_eq!(line["match"]["games"], 4);
 }
 
-#[test]
-fn chess_runs_the_gpu_pipeline_on_a_gpu() {
-    if wgzero::testing::test_gpu().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("chess-gpu");
-    let run_dir = run.to_str().unwrap();
-    // Games of 8 plies, so that the 8 moves of the iteration finish them; a replay
-    // capacity of 3,048-byte records over lavapipe's 128 MiB binding limit.
-    let (ok, stdout, stderr) = wgzero(&[
+/// `wgzero train` of a tiny chess net (8 filters, 1 block) for one iteration on the GPU
+/// backend, with the run in `run` and the `extra` flags; returns what [`wgzero`] does.
+fn train_tiny_on_gpu(run: &std::path::Path, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec![
         "train",
         "--game",
         "chess",
@@ -123,23 +116,41 @@ fn chess_runs_the_gpu_pipeline_on_a_gpu() {
         "8",
         "--blocks",
         "1",
-        "--sims",
-        "4",
-        "--games",
-        "4",
-        "--ply-cap",
-        "8",
-        "--moves-per-iteration",
-        "8",
-        "--train-steps",
-        "1",
-        "--eval-games",
-        "2",
-        "--replay-capacity",
-        "60000",
         "--out",
-        run_dir,
-    ]);
+        run.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    wgzero(&args)
+}
+
+#[test]
+fn chess_runs_the_gpu_pipeline_on_a_gpu() {
+    if wgzero::testing::test_gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("chess-gpu");
+    // Games of 8 plies, so that the 8 moves of the iteration finish them; a replay
+    // capacity of 3,048-byte records over lavapipe's 128 MiB binding limit.
+    let (ok, stdout, stderr) = train_tiny_on_gpu(
+        &run,
+        &[
+            "--sims",
+            "4",
+            "--games",
+            "4",
+            "--ply-cap",
+            "8",
+            "--moves-per-iteration",
+            "8",
+            "--train-steps",
+            "1",
+            "--eval-games",
+            "2",
+            "--replay-capacity",
+            "60000",
+        ],
+    );
     assert!(ok, "{stdout}{stderr}");
     assert!(stderr.contains("GPU pipeline"), "{stderr}");
     assert!(stderr.contains("replay capacity lowered"), "{stderr}");
@@ -166,31 +177,21 @@ fn chess_settings_that_overflow_gpu_self_play_train_on_the_host_and_say_why() {
     let run = dir.path().join("chess-fallback");
     // 64 games of up to 1,000 plies keep 64,000 compact records of 3,048 bytes in flight
     // (195 MB): more than lavapipe's 128 MiB binding limit.
-    let (ok, stdout, stderr) = wgzero(&[
-        "train",
-        "--game",
-        "chess",
-        "--backend",
-        "gpu",
-        "--iterations",
-        "1",
-        "--filters",
-        "8",
-        "--blocks",
-        "1",
-        "--sims",
-        "2",
-        "--moves-per-iteration",
-        "1",
-        "--eval-games",
-        "0",
-        "--ply-cap",
-        "1000",
-        "--replay-capacity",
-        "64000",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+    let (ok, stdout, stderr) = train_tiny_on_gpu(
+        &run,
+        &[
+            "--sims",
+            "2",
+            "--moves-per-iteration",
+            "1",
+            "--eval-games",
+            "0",
+            "--ply-cap",
+            "1000",
+            "--replay-capacity",
+            "64000",
+        ],
+    );
     assert!(ok, "{stdout}{stderr}");
     assert!(
         stderr.contains("host pipeline")
@@ -212,27 +213,17 @@ fn chess_defaults_run_gpu_self_play() {
     // bytes: 321 state words, 218 listed actions and targets), within lavapipe's 128 MiB
     // (134 MB) binding limit, and the ring needs no room for every game finishing at once.
     // The default ring of 50,000 positions (152 MB) is lowered to what lavapipe binds.
-    let (ok, stdout, stderr) = wgzero(&[
-        "train",
-        "--game",
-        "chess",
-        "--backend",
-        "gpu",
-        "--iterations",
-        "1",
-        "--filters",
-        "8",
-        "--blocks",
-        "1",
-        "--sims",
-        "2",
-        "--moves-per-iteration",
-        "1",
-        "--eval-games",
-        "0",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+    let (ok, stdout, stderr) = train_tiny_on_gpu(
+        &run,
+        &[
+            "--sims",
+            "2",
+            "--moves-per-iteration",
+            "1",
+            "--eval-games",
+            "0",
+        ],
+    );
     assert!(ok, "{stdout}{stderr}");
     assert!(stderr.contains("GPU pipeline"), "{stderr}");
     assert!(run.join("checkpoints").is_dir());

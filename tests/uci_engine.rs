@@ -8,10 +8,11 @@
 //! tests need python3 with python-chess (PyPI `chess`; `.ci/run` installs it): without it
 //! they are skipped, unless `WGZERO_REQUIRE_GPU` is set (as in CI).
 
+mod chess_checkpoint;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -21,50 +22,9 @@ use wgzero::games::chess::notation::parse_uci;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_wgzero");
 
-/// A chess checkpoint of a 8-filter, 1-block residual net after two tiny iterations.
+/// The shared tiny chess checkpoint (`tests/chess_checkpoint`).
 fn checkpoint() -> &'static Path {
-    static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &RUN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let run = dir.path().join("chess");
-        let output = Command::new(BINARY)
-            .args([
-                "train",
-                "--game",
-                "chess",
-                "--backend",
-                "cpu",
-                "--iterations",
-                "2",
-                "--filters",
-                "8",
-                "--blocks",
-                "1",
-                "--sims",
-                "4",
-                "--games",
-                "4",
-                "--moves-per-iteration",
-                "16",
-                "--train-steps",
-                "2",
-                "--ply-cap",
-                "16",
-                "--eval-games",
-                "0",
-                "--out",
-            ])
-            .arg(&run)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (dir, run)
-    })
-    .1
+    chess_checkpoint::tiny_chess_checkpoint()
 }
 
 fn engine_command() -> Vec<String> {

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use eframe::egui;
 
 use super::board::{BoardView, CliqueBoard, Overlay, completed_clique};
+use super::chess_board::{ChessBoard, move_name, status_line};
+use crate::games::chess::ChessGame;
 use crate::games::clique::{CliqueState, endpoints};
 use crate::games::{GameSpec, GameState};
 use crate::run_dir::games::{GameRecord, GameSource, Opponent, read_game_records_from};
@@ -33,11 +35,16 @@ pub struct GamesTab {
     pub move_index: usize,
     pub heat: Heat,
     board: CliqueBoard,
+    chess_board: ChessBoard,
     pub error: Option<String>,
 }
 
 /// One line naming a recorded game.
 pub fn describe(record: &GameRecord) -> String {
+    let sides = match record.game {
+        GameSpec::Clique(_) => ["red", "blue"],
+        GameSpec::Chess(_) => ["white", "black"],
+    };
     let who = match record.source {
         GameSource::SelfPlay { slot, simulations } => {
             format!("self-play (slot {slot}, {simulations} simulations)")
@@ -51,13 +58,16 @@ pub fn describe(record: &GameRecord) -> String {
                 Opponent::Random => "random",
                 Opponent::Previous => "the previous network",
             },
-            ["red, first", "blue, second"][network_player as usize & 1]
+            [
+                format!("{}, first", sides[0]),
+                format!("{}, second", sides[1])
+            ][network_player as usize & 1]
         ),
     };
     let result = match record.outcome {
-        o if o > 0.0 => "red won",
-        o if o < 0.0 => "blue won",
-        _ => "draw",
+        o if o > 0.0 => format!("{} won", sides[0]),
+        o if o < 0.0 => format!("{} won", sides[1]),
+        _ => "draw".to_owned(),
     };
     format!(
         "iteration {}: {who}, {} moves, {result}",
@@ -164,17 +174,82 @@ impl GamesTab {
         }
     }
 
+    /// A chess record at the slider's move: the board with the move's visit shares (or
+    /// priors) as arrows, and the moves in SAN.
+    fn chess_replay_ui(&mut self, ui: &mut egui::Ui, game: &ChessGame) {
+        let Some(record) = self.selected.and_then(|i| self.records.get(i)) else {
+            return;
+        };
+        let length = record.moves.len();
+        let current = record.moves.get(self.move_index);
+        let mut overlay = Overlay::default();
+        if let Some(current) = current {
+            let total: u32 = current.children.iter().map(|c| c.visits).sum();
+            let mut heat = vec![0.0; crate::games::chess::encoding::NUM_ACTIONS];
+            for child in &current.children {
+                if let Some(slot) = heat.get_mut(child.action as usize) {
+                    *slot = match self.heat {
+                        Heat::VisitShare if total > 0 => child.visits as f32 / total as f32,
+                        Heat::VisitShare => 0.0,
+                        Heat::Prior => child.prior,
+                    };
+                }
+            }
+            overlay.heat = Some(heat);
+        }
+        ui.horizontal_top(|ui| {
+            let size = (ui.available_height() - 10.0).clamp(200.0, 520.0);
+            self.chess_board.board_ui(ui, game, &overlay, false, size);
+            ui.vertical(|ui| {
+                ui.label(status_line(game));
+                ui.checkbox(&mut self.chess_board.flipped, "Flip board");
+                let Some(current) = current else {
+                    ui.label(format!("the final position after {length} moves"));
+                    return;
+                };
+                ui.label(format!(
+                    "move {} of {length}: {} played",
+                    self.move_index + 1,
+                    move_name(game, current.action as usize)
+                ));
+                ui.label(match current.value {
+                    Some(value) => format!("value for the mover before the move: {value:+.3}"),
+                    None => "value: none (a random player)".to_owned(),
+                });
+                let total: u32 = current.children.iter().map(|c| c.visits).sum();
+                let mut children = current.children.clone();
+                children.sort_by(|a, b| {
+                    b.visits
+                        .cmp(&a.visits)
+                        .then(b.prior.total_cmp(&a.prior))
+                        .then(a.action.cmp(&b.action))
+                });
+                ui.label("legal moves: prior P, visits N, visit share");
+                for child in children {
+                    let share = if total > 0 {
+                        format!("{:.3}", child.visits as f32 / total as f32)
+                    } else {
+                        "–".to_owned()
+                    };
+                    let played = if child.action == current.action {
+                        "  ← played"
+                    } else {
+                        ""
+                    };
+                    ui.monospace(format!(
+                        "{:<7} P {:.3}  N {:>4}  share {share}{played}",
+                        move_name(game, child.action as usize),
+                        child.prior,
+                        child.visits
+                    ));
+                }
+            });
+        });
+    }
+
     fn replay_ui(&mut self, ui: &mut egui::Ui) {
         let Some(record) = self.selected.and_then(|i| self.records.get(i)) else {
             ui.label("Choose a game on the left.");
-            return;
-        };
-        let GameSpec::Clique(config) = record.game else {
-            ui.label(format!(
-                "{}: a {} game; its board comes with the chess issue",
-                describe(record),
-                record.game.name()
-            ));
             return;
         };
         ui.label(egui::RichText::new(describe(record)).strong());
@@ -204,6 +279,23 @@ impl GamesTab {
             .iter()
             .map(|m| m.action as usize)
             .collect();
+        let config = match record.game {
+            GameSpec::Clique(config) => config,
+            GameSpec::Chess(chess) => {
+                let mut game = ChessGame::default().with_ply_cap(chess.ply_cap);
+                for (index, &action) in actions.iter().enumerate() {
+                    if let Err(error) = game.apply(action) {
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("this record does not replay: move {index}: {error}"),
+                        );
+                        return;
+                    }
+                }
+                self.chess_replay_ui(ui, &game);
+                return;
+            }
+        };
         let state = match CliqueState::from_actions(config, &actions) {
             Ok(state) => state,
             Err(error) => {

@@ -6,6 +6,9 @@
 //! ([`train::RunDriver`]); searches and the agent's moves advance by non-blocking steps.
 
 pub mod board;
+pub mod chess_board;
+pub mod chess_play;
+pub mod chess_search;
 pub mod compute;
 pub mod games;
 pub mod network;

@@ -1,6 +1,7 @@
-//! The network the Search and Play tabs use: a bundled one (K_6, k = 3, by mode; the
-//! default, so both tabs work with no run of one's own), a checkpoint, or the uniform net,
-//! loaded as a one-position evaluator on the app's compute.
+//! The network the Search and Play tabs use: for the clique game a bundled one (K_6, k = 3,
+//! by mode; the default, so both tabs work with no run of one's own), a checkpoint, or the
+//! uniform net; for chess a chess checkpoint or the uniform net. Each loads as a
+//! one-position evaluator on the app's compute.
 
 use std::path::PathBuf;
 
@@ -10,8 +11,8 @@ use crate::backend::Compute;
 use crate::bundled;
 use crate::evaluate::checkpoint::{CheckpointSource, checkpoint_evaluator};
 use crate::evaluate::without_noise;
-use crate::games::GameSpec;
 use crate::games::clique::{CliqueConfig, Mode};
+use crate::games::{ChessConfig, GameInfo, GameSpec};
 use crate::nn::uniform::Uniform;
 use crate::search::tree_file::NetworkSource;
 use crate::search::{ProgramEvaluator, RootPolicy};
@@ -98,8 +99,7 @@ impl NetworkChoice {
         } = &config
         else {
             return Err(format!(
-                "this network plays {}; the board here is the clique game's (chess comes \
-                 with its own board)",
+                "this network plays {}: choose Game: chess above to load it on the chess board",
                 config.game.name()
             ));
         };
@@ -256,6 +256,202 @@ impl NetworkPicker {
                     *game = changed;
                     load = true;
                 }
+            }
+        }
+        load
+    }
+}
+
+/// The agent a chess board plays or searches with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChessNetworkChoice {
+    /// Uniform priors and value 0: plain MCTS over the rules.
+    Uniform,
+    /// A chess checkpoint: a run directory (its latest checkpoint) or a checkpoint file.
+    Checkpoint(PathBuf),
+}
+
+/// A chess network ready to evaluate one position at a time.
+pub struct ChessNetwork {
+    pub game: ChessConfig,
+    pub evaluator: ProgramEvaluator,
+    pub source: NetworkSource,
+    /// The root policy of the run that trained it (noise off), if it comes from a run.
+    pub run_policy: Option<RootPolicy>,
+    /// One line: which network, trained how far.
+    pub description: String,
+}
+
+impl ChessNetworkChoice {
+    /// Loads the choice on `compute`; an error says what is wrong and what to pick instead.
+    pub fn load(&self, compute: &Compute) -> Result<ChessNetwork, String> {
+        let path = match self {
+            ChessNetworkChoice::Uniform => {
+                let game = ChessConfig::default();
+                let network = Uniform {
+                    observation_len: game.observation_len(),
+                    actions: game.num_actions(),
+                };
+                let evaluator = ProgramEvaluator::new(&network, compute, 1, 0)
+                    .map_err(|error| error.to_string())?;
+                return Ok(ChessNetwork {
+                    game,
+                    evaluator,
+                    source: NetworkSource::Uniform,
+                    run_policy: None,
+                    description: "the uniform network (priors uniform, value 0) on chess"
+                        .to_owned(),
+                });
+            }
+            ChessNetworkChoice::Checkpoint(path) => path,
+        };
+        if path.as_os_str().is_empty() {
+            return Err("type a chess run directory or checkpoint file, then Load".into());
+        }
+        let (checkpoint, config) = CheckpointSource::Path(path.clone())
+            .load(&GameSpec::Chess(ChessConfig::default()))
+            .map_err(|error| error.to_string())?;
+        let TrainConfig {
+            game: GameSpec::Chess(game),
+            network,
+            search,
+            ..
+        } = &config
+        else {
+            return Err(format!(
+                "{} holds a {} network, not a chess one (wgzero train --game chess trains \
+                 one; choose Game: clique for this one)",
+                checkpoint.path().display(),
+                config.game.name()
+            ));
+        };
+        let evaluator = checkpoint_evaluator(&checkpoint, game, network, compute, 1)
+            .map_err(|error| error.to_string())?;
+        Ok(ChessNetwork {
+            game: *game,
+            evaluator,
+            source: NetworkSource::Checkpoint {
+                path: checkpoint.path().to_owned(),
+                iteration: checkpoint.record().iteration,
+                tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+            },
+            run_policy: Some(without_noise(search.policy)),
+            description: format!(
+                "{} (iteration {}, {})",
+                checkpoint.path().display(),
+                checkpoint.record().iteration,
+                game.label()
+            ),
+        })
+    }
+}
+
+/// The chess agent picker's state: no agent (where the tab allows it), uniform, or a
+/// checkpoint by path (in a browser, also uploaded).
+#[derive(Default)]
+pub struct ChessNetworkPicker {
+    /// `None`: no agent.
+    pub choice: Option<ChessNetworkChoice>,
+    /// The checkpoint path being typed.
+    pub path: String,
+    /// Checkpoint files being picked in the browser.
+    #[cfg(target_arch = "wasm32")]
+    upload: Option<super::transfer::browser::Upload>,
+    /// Why the last upload was refused.
+    upload_error: Option<String>,
+}
+
+impl ChessNetworkPicker {
+    /// A picker set to `choice`.
+    pub fn with(choice: Option<ChessNetworkChoice>) -> Self {
+        Self {
+            choice,
+            ..Self::default()
+        }
+    }
+
+    /// The picker's widgets (`none` names the no-agent choice, where the tab has one);
+    /// true when the user asks to load the choice (a change of kind, or Load).
+    pub fn picker_ui(&mut self, ui: &mut egui::Ui, none: Option<&str>) -> bool {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Kind {
+            None,
+            Uniform,
+            Checkpoint,
+        }
+        let kind = match self.choice {
+            None => Kind::None,
+            Some(ChessNetworkChoice::Uniform) => Kind::Uniform,
+            Some(ChessNetworkChoice::Checkpoint(_)) => Kind::Checkpoint,
+        };
+        let mut picked = kind;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Network:");
+            if let Some(none) = none {
+                ui.selectable_value(&mut picked, Kind::None, none);
+            }
+            ui.selectable_value(&mut picked, Kind::Checkpoint, "chess checkpoint");
+            ui.selectable_value(&mut picked, Kind::Uniform, "uniform");
+        });
+        let mut load = false;
+        if picked != kind {
+            self.choice = match picked {
+                Kind::None => None,
+                Kind::Uniform => Some(ChessNetworkChoice::Uniform),
+                Kind::Checkpoint => Some(ChessNetworkChoice::Checkpoint(PathBuf::from(
+                    self.path.trim(),
+                ))),
+            };
+            // A checkpoint waits for its path and Load.
+            load = picked != Kind::Checkpoint;
+        }
+        if let Some(ChessNetworkChoice::Checkpoint(path)) = &mut self.choice {
+            let label = ui.label("Chess checkpoint (run directory or file)");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.path)
+                    .hint_text("runs/chess-…")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            if ui.button("Load chess network").clicked() {
+                *path = PathBuf::from(self.path.trim());
+                load = true;
+            }
+            #[cfg(target_arch = "wasm32")]
+            {
+                if ui
+                    .button("Upload chess checkpoint files…")
+                    .on_hover_text(
+                        "Pick a chess checkpoint's two files (ckpt-<iteration>.json and its \
+                         .safetensors), made by wgzero train --game chess on a desktop",
+                    )
+                    .clicked()
+                {
+                    match super::transfer::browser::Upload::pick(".json,.safetensors") {
+                        Ok(upload) => self.upload = Some(upload),
+                        Err(error) => self.upload_error = Some(error),
+                    }
+                }
+                if let Some(received) = self.upload.as_ref().and_then(|upload| upload.take()) {
+                    self.upload = None;
+                    match received.and_then(|files| {
+                        super::transfer::import_pair(&files, std::path::Path::new(RUNS_DIRECTORY))
+                    }) {
+                        Ok(run_dir) => {
+                            self.path = run_dir.display().to_string();
+                            *path = run_dir;
+                            self.upload_error = None;
+                            load = true;
+                        }
+                        Err(error) => self.upload_error = Some(error),
+                    }
+                } else if self.upload.is_some() {
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_millis(100));
+                }
+            }
+            if let Some(error) = &self.upload_error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
             }
         }
         load

@@ -1,13 +1,15 @@
-//! The Play tab: play the agent on the clique board. Click an open edge to claim it; the
-//! agent answers with the move its search chooses (run a slice per frame, never blocking).
-//! Choose sides and the agent's simulations, take moves back, and optionally see the
-//! agent's policy as heat on the open edges with its value estimate.
+//! The Play tab: play the agent on the clique board or the chess board
+//! ([`super::chess_play`]). Click an open edge to claim it; the agent answers with the move
+//! its search chooses (run a slice per frame, never blocking). Choose sides and the agent's
+//! simulations, take moves back, and optionally see the agent's policy as heat on the open
+//! edges with its value estimate.
 
 use std::time::Duration;
 
 use eframe::egui;
 
 use super::board::{BoardView, CliqueBoard, Overlay, completed_clique};
+use super::chess_play::ChessPlay;
 use super::network::{LoadedNetwork, NetworkPicker};
 use crate::backend::Compute;
 use crate::evaluate::without_noise;
@@ -30,7 +32,28 @@ pub struct Analysis {
     pub value: f32,
 }
 
+/// The game a tab shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GameChoice {
+    #[default]
+    Clique,
+    Chess,
+}
+
+/// The Game selector of the Play and Search tabs.
+pub fn game_choice_ui(ui: &mut egui::Ui, choice: &mut GameChoice) {
+    ui.horizontal(|ui| {
+        ui.label("Game:");
+        ui.selectable_value(choice, GameChoice::Clique, "clique");
+        ui.selectable_value(choice, GameChoice::Chess, "chess");
+    });
+}
+
 pub struct PlayTab {
+    /// Which board the tab shows.
+    pub game_choice: GameChoice,
+    /// The chess board's game (the rest of the fields are the clique game's).
+    pub chess: ChessPlay,
     pub picker: NetworkPicker,
     network: Option<LoadedNetwork>,
     /// The moves of the game so far.
@@ -52,6 +75,8 @@ pub struct PlayTab {
 impl Default for PlayTab {
     fn default() -> Self {
         Self {
+            game_choice: GameChoice::default(),
+            chess: ChessPlay::default(),
             picker: NetworkPicker::default(),
             network: None,
             moves: Vec::new(),
@@ -161,6 +186,10 @@ impl PlayTab {
 
     /// The agent's search and the analysis advance by one frame's budget.
     pub fn tick(&mut self, compute: &Compute, ctx: &egui::Context) {
+        if self.game_choice == GameChoice::Chess {
+            self.chess.tick(ctx);
+            return;
+        }
         if !self.loaded_once {
             self.load_network(compute);
         }
@@ -234,8 +263,18 @@ impl PlayTab {
         egui::Panel::left("play settings")
             .resizable(true)
             .default_size(300.0)
-            .show(ui, |ui| self.settings_ui(ui, compute));
-        egui::CentralPanel::default_margins().show(ui, |ui| self.board_ui(ui));
+            .show(ui, |ui| {
+                game_choice_ui(ui, &mut self.game_choice);
+                ui.separator();
+                egui::ScrollArea::vertical().show(ui, |ui| match self.game_choice {
+                    GameChoice::Clique => self.settings_ui(ui, compute),
+                    GameChoice::Chess => self.chess.settings_ui(ui, compute),
+                });
+            });
+        egui::CentralPanel::default_margins().show(ui, |ui| match self.game_choice {
+            GameChoice::Clique => self.board_ui(ui),
+            GameChoice::Chess => self.chess.board_ui(ui),
+        });
     }
 
     fn settings_ui(&mut self, ui: &mut egui::Ui, compute: &Compute) {

@@ -1,7 +1,8 @@
-//! The Search tab: set up a clique position (click edges, or type the moves), choose a
-//! network, the simulations and the root policy, and search — all at once or a step at a
-//! time (+1, +10, +100), watching the tree grow. Trees save to and open from tree files
-//! (`wgzero search --tree` writes the same format).
+//! The Search tab: set up a clique position (click edges, or type the moves) or a chess
+//! position ([`super::chess_search`]), choose a network, the simulations and the root
+//! policy, and search — all at once or a step at a time (+1, +10, +100), watching the tree
+//! grow. Trees save to and open from tree files (`wgzero search --tree` writes the same
+//! format).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +10,9 @@ use std::time::Duration;
 use eframe::egui;
 
 use super::board::{BoardView, CliqueBoard, Overlay};
+use super::chess_search::ChessSearch;
 use super::network::{LoadedNetwork, NetworkPicker};
+use super::play::{GameChoice, game_choice_ui};
 use super::tree_view::{TreeSource, TreeView};
 use crate::backend::Compute;
 use crate::games::clique::{CliqueConfig, CliqueState};
@@ -48,7 +51,77 @@ impl Default for SearchSettings {
     }
 }
 
+/// What the Search section's buttons ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchRequest {
+    /// A new search from the position, all its simulations.
+    Run,
+    /// A new search from the position, nothing simulated yet.
+    New,
+    /// More simulations of the search (a new one if there is none).
+    Step(u32),
+}
+
 impl SearchSettings {
+    /// The Search section: simulations, root policy and its constant, and the buttons.
+    pub fn settings_ui(&mut self, ui: &mut egui::Ui) -> Option<SearchRequest> {
+        let mut request = None;
+        ui.horizontal(|ui| {
+            let label = ui.label("Simulations");
+            ui.add(egui::DragValue::new(&mut self.simulations).range(1..=1_000_000))
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            ui.label("Root policy");
+            ui.selectable_value(&mut self.policy, PolicyChoice::Puct, "PUCT");
+            ui.selectable_value(&mut self.policy, PolicyChoice::Gumbel, "Gumbel");
+        });
+        match self.policy {
+            PolicyChoice::Puct => {
+                ui.horizontal(|ui| {
+                    let label = ui.label("c_puct");
+                    ui.add(
+                        egui::DragValue::new(&mut self.c_puct)
+                            .range(0.0..=100.0)
+                            .speed(0.01),
+                    )
+                    .labelled_by(label.id);
+                });
+            }
+            PolicyChoice::Gumbel => {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Actions considered");
+                    ui.add(egui::DragValue::new(&mut self.considered).range(1..=4096))
+                        .labelled_by(label.id);
+                });
+            }
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .button("Run search")
+                .on_hover_text("A new search from the position, all its simulations")
+                .clicked()
+            {
+                request = Some(SearchRequest::Run);
+            }
+            if ui
+                .button("New search")
+                .on_hover_text("A new search from the position; step it with +1, +10, +100")
+                .clicked()
+            {
+                request = Some(SearchRequest::New);
+            }
+        });
+        ui.horizontal(|ui| {
+            for step in [1, 10, 100] {
+                if ui.button(format!("+{step}")).clicked() {
+                    request = Some(SearchRequest::Step(step));
+                }
+            }
+        });
+        request
+    }
+
     pub fn config(&self) -> SearchConfig {
         let policy = match self.policy {
             PolicyChoice::Puct => RootPolicy::AlphaZero {
@@ -100,6 +173,11 @@ struct SelectedNode {
 }
 
 pub struct SearchTab {
+    /// Which game the tab searches.
+    pub game_choice: GameChoice,
+    /// The chess side of the tab (the rest of the fields but the settings, the tree file
+    /// path and the expand count are the clique game's).
+    pub chess: ChessSearch,
     pub picker: NetworkPicker,
     network: Option<LoadedNetwork>,
     /// The root position's moves.
@@ -126,6 +204,8 @@ pub struct SearchTab {
 impl Default for SearchTab {
     fn default() -> Self {
         Self {
+            game_choice: GameChoice::default(),
+            chess: ChessSearch::default(),
             picker: NetworkPicker::default(),
             network: None,
             position: Vec::new(),
@@ -266,6 +346,10 @@ impl SearchTab {
 
     /// Advances the live search by one frame's budget (never waits).
     pub fn tick(&mut self, compute: &Compute, ctx: &egui::Context) {
+        if self.game_choice == GameChoice::Chess {
+            self.chess.tick(compute, &mut self.settings, ctx);
+            return;
+        }
         if !self.loaded_once {
             self.load_network(compute);
         }
@@ -306,6 +390,7 @@ impl SearchTab {
         match TreeFile::load(path) {
             Ok(file) => match file.game {
                 GameSpec::Clique(_) => {
+                    self.game_choice = GameChoice::Clique;
                     self.search = None;
                     self.position = file.position.clone();
                     self.position_text = join_moves(&self.position);
@@ -319,13 +404,14 @@ impl SearchTab {
                     self.message = Some(format!("opened {}", path.display()));
                 }
                 GameSpec::Chess(_) => {
-                    self.error = Some(format!(
-                        "{} is a chess tree; the board here is the clique game's",
-                        path.display()
-                    ));
+                    self.game_choice = GameChoice::Chess;
+                    self.chess.show_file(file, path);
                 }
             },
-            Err(error) => self.error = Some(error.to_string()),
+            Err(error) => match self.game_choice {
+                GameChoice::Clique => self.error = Some(error.to_string()),
+                GameChoice::Chess => self.chess.error = Some(error.to_string()),
+            },
         }
     }
 
@@ -346,18 +432,76 @@ impl SearchTab {
             .resizable(true)
             .default_size(330.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.settings_ui(ui, compute));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    game_choice_ui(ui, &mut self.game_choice);
+                    ui.separator();
+                    self.settings_ui(ui, compute);
+                });
             });
+        let chess = self.game_choice == GameChoice::Chess;
         egui::Panel::right("search node")
             .resizable(true)
             .default_size(360.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.node_ui(ui));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if chess {
+                        self.chess.node_ui(ui);
+                    } else {
+                        self.node_ui(ui);
+                    }
+                });
             });
-        egui::CentralPanel::default_margins().show(ui, |ui| self.tree_ui(ui));
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            if chess {
+                self.chess.tree_ui(ui, &mut self.expand_count);
+            } else {
+                self.tree_ui(ui);
+            }
+        });
     }
 
     fn settings_ui(&mut self, ui: &mut egui::Ui, compute: &Compute) {
+        let chess = self.game_choice == GameChoice::Chess;
+        if chess {
+            self.chess.setup_ui(ui, compute, &mut self.settings);
+        } else {
+            self.clique_setup_ui(ui, compute);
+        }
+        ui.separator();
+        ui.heading("Search");
+        let request = self.settings.settings_ui(ui);
+        if chess {
+            if let Some(request) = request {
+                self.chess.request(request, &self.settings);
+            }
+            self.chess.progress_ui(ui);
+        } else {
+            match request {
+                Some(SearchRequest::Run) => {
+                    self.search = None;
+                    self.request(None);
+                }
+                Some(SearchRequest::New) => {
+                    self.search = None;
+                    self.request(Some(0));
+                }
+                Some(SearchRequest::Step(step)) => self.request(Some(step)),
+                None => {}
+            }
+            if let Some(search) = &self.search {
+                ui.label(format!(
+                    "{} of {} simulations{}",
+                    search.simulations_done(),
+                    search.target().max(search.simulations_done()),
+                    if self.is_searching() { " …" } else { "" }
+                ));
+            }
+        }
+        self.tree_file_ui(ui);
+    }
+
+    /// The clique game's Network and Position sections.
+    fn clique_setup_ui(&mut self, ui: &mut egui::Ui, compute: &Compute) {
         ui.heading("Network");
         if self.picker.picker_ui(ui) {
             self.load_network(compute);
@@ -409,71 +553,9 @@ impl SearchTab {
                 self.set_position(Vec::new());
             }
         });
-        ui.separator();
-        ui.heading("Search");
-        ui.horizontal(|ui| {
-            let label = ui.label("Simulations");
-            ui.add(egui::DragValue::new(&mut self.settings.simulations).range(1..=1_000_000))
-                .labelled_by(label.id);
-        });
-        ui.horizontal(|ui| {
-            ui.label("Root policy");
-            ui.selectable_value(&mut self.settings.policy, PolicyChoice::Puct, "PUCT");
-            ui.selectable_value(&mut self.settings.policy, PolicyChoice::Gumbel, "Gumbel");
-        });
-        match self.settings.policy {
-            PolicyChoice::Puct => {
-                ui.horizontal(|ui| {
-                    let label = ui.label("c_puct");
-                    ui.add(
-                        egui::DragValue::new(&mut self.settings.c_puct)
-                            .range(0.0..=100.0)
-                            .speed(0.01),
-                    )
-                    .labelled_by(label.id);
-                });
-            }
-            PolicyChoice::Gumbel => {
-                ui.horizontal(|ui| {
-                    let label = ui.label("Actions considered");
-                    ui.add(egui::DragValue::new(&mut self.settings.considered).range(1..=4096))
-                        .labelled_by(label.id);
-                });
-            }
-        }
-        ui.horizontal(|ui| {
-            if ui
-                .button("Run search")
-                .on_hover_text("A new search from the position, all its simulations")
-                .clicked()
-            {
-                self.search = None;
-                self.request(None);
-            }
-            if ui
-                .button("New search")
-                .on_hover_text("A new search from the position; step it with +1, +10, +100")
-                .clicked()
-            {
-                self.search = None;
-                self.request(Some(0));
-            }
-        });
-        ui.horizontal(|ui| {
-            for step in [1, 10, 100] {
-                if ui.button(format!("+{step}")).clicked() {
-                    self.request(Some(step));
-                }
-            }
-        });
-        if let Some(search) = &self.search {
-            ui.label(format!(
-                "{} of {} simulations{}",
-                search.simulations_done(),
-                search.target().max(search.simulations_done()),
-                if self.is_searching() { " …" } else { "" }
-            ));
-        }
+    }
+
+    fn tree_file_ui(&mut self, ui: &mut egui::Ui) {
         ui.separator();
         ui.heading("Tree file");
         let label = ui.label("Tree file path");
@@ -490,7 +572,11 @@ impl SearchTab {
                 .add_enabled(given, egui::Button::new("Save tree"))
                 .clicked()
             {
-                self.save_tree(&path);
+                if self.game_choice == GameChoice::Chess {
+                    self.chess.save_tree(&path);
+                } else {
+                    self.save_tree(&path);
+                }
             }
             if ui
                 .add_enabled(given, egui::Button::new("Open tree"))
@@ -499,10 +585,14 @@ impl SearchTab {
                 self.open_tree(&path);
             }
         });
-        if let Some(error) = &self.error {
+        let (error, message) = match self.game_choice {
+            GameChoice::Clique => (&self.error, &self.message),
+            GameChoice::Chess => (&self.chess.error, &self.chess.message),
+        };
+        if let Some(error) = error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
-        if let Some(message) = &self.message {
+        if let Some(message) = message {
             ui.label(message);
         }
     }
@@ -637,7 +727,7 @@ impl SearchTab {
             GameSpec::Clique(game) => game.n,
             GameSpec::Chess(_) => return,
         };
-        let move_name = move |action: u32| {
+        let move_name = move |_node: u32, action: u32| {
             let (u, v) = crate::games::clique::endpoints(n, action as usize);
             format!("edge {u}–{v}")
         };

@@ -53,8 +53,8 @@ pub struct TreeSource<'a> {
     pub tree: &'a TreeDump,
     pub policy: &'a RootPolicy,
     pub simulations: u32,
-    /// A move's name ("edge 2–5").
-    pub move_name: &'a dyn Fn(u32) -> String,
+    /// A move's name ("edge 2–5", "Nf3") by the node it leaves and its action.
+    pub move_name: &'a dyn Fn(u32, u32) -> String,
     /// Changes whenever the tree changes (rebuilds the layout).
     pub generation: u64,
 }
@@ -329,7 +329,7 @@ impl TreeView {
                 let q = child.q.map_or("–".to_owned(), |q| format!("{q:+.3}"));
                 format!(
                     "{}  N {}  P {:.3}  Q {q}  U {:.3}",
-                    (source.move_name)(child.action),
+                    (source.move_name)(self.layout.items[parent].node, child.action),
                     child.visits,
                     child.prior,
                     child.u

@@ -123,9 +123,32 @@ function centre(widget) {
   return [(x0 + x1) / 2, (y0 + y1) / 2];
 }
 
-/** Clicks the widget labelled `label` where it is drawn. */
+/**
+ * Scrolls the widget `find()` returns into view, as a user would with the wheel over its
+ * panel, and returns it. The widget tree gives a widget's bounds but not what covers it: a
+ * tall side panel draws its lower widgets below the window or under the status bar at the
+ * bottom, so a widget in the lowest BOTTOM_BAR pixels is scrolled up too, until it moves
+ * no more (then its panel ends above the status bar and it is in view).
+ */
+const BOTTOM_BAR = 80;
+async function scrolledIntoView(page, find) {
+  const { height } = page.viewportSize();
+  let last = null;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const target = await find();
+    const [x, y] = centre(target);
+    if ((y > 4 && y < height - BOTTOM_BAR) || y === last) return target;
+    last = y;
+    await page.mouse.move(x, height / 2);
+    await page.mouse.wheel(0, y - height / 2);
+    await page.waitForTimeout(250);
+  }
+  return find();
+}
+
+/** Clicks the widget labelled `label` where it is drawn (scrolled into view). */
 export async function click(page, label, options = {}) {
-  const target = await widget(page, label, options);
+  const target = await scrolledIntoView(page, () => widget(page, label, options));
   const [x, y] = centre(target);
   await page.mouse.click(x, y);
   await page.waitForTimeout(150);
@@ -137,10 +160,13 @@ const EDITABLE = ["TextInput", "SpinButton", "Slider", "MultilineTextInput"];
 export async function fill(page, label, value) {
   // The field is the first editable widget after its label, in the tree's order.
   await widget(page, label);
-  const all = await widgets(page);
-  const at = all.findIndex((candidate) => text(candidate) === label);
-  const field = all.slice(at).find((candidate) => EDITABLE.includes(candidate.role) && candidate.bounds);
-  if (!field) throw new Error(`no field after the label ${JSON.stringify(label)}`);
+  const field = await scrolledIntoView(page, async () => {
+    const all = await widgets(page);
+    const at = all.findIndex((candidate) => text(candidate) === label);
+    const found = all.slice(at).find((candidate) => EDITABLE.includes(candidate.role) && candidate.bounds);
+    if (!found) throw new Error(`no field after the label ${JSON.stringify(label)}`);
+    return found;
+  });
   const [x, y] = centre(field);
   await page.mouse.click(x, y);
   await page.waitForTimeout(150);

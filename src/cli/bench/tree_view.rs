@@ -93,7 +93,7 @@ pub fn run(args: &TreeViewArgs) -> anyhow::Result<()> {
     if args.whole {
         view.show_whole_tree();
     }
-    let move_name = |action: u32| {
+    let move_name = |_node: u32, action: u32| {
         let (u, v) = endpoints(game.n, action as usize);
         format!("edge {u}–{v}")
     };
