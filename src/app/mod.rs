@@ -226,8 +226,11 @@ impl WgzeroApp {
         &mut self.games
     }
 
+    /// One line: the compute reason is cut with "…" where it does not fit and shown whole
+    /// on hover (its accessible label stays whole), so the bar does not take a second
+    /// line from the side panels (the browser's reason took two at 1280 px).
     fn status_ui(&self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             match self.train.status() {
                 Some((iteration, seconds)) => {
                     let seconds = seconds.max(0.0) as u64;
@@ -253,11 +256,14 @@ impl WgzeroApp {
                     .unwrap_or("none (no wgpu renderer)")
             ));
             ui.separator();
-            ui.label(format!(
-                "compute: {} — {}",
-                self.compute.compute.name(),
-                self.compute.reason
-            ));
+            ui.add(
+                egui::Label::new(format!(
+                    "compute: {} — {}",
+                    self.compute.compute.name(),
+                    self.compute.reason
+                ))
+                .truncate(),
+            );
         });
     }
 }
