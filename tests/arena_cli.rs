@@ -281,9 +281,49 @@ fn matches_against_the_built_in_players_report_each_and_append_pgn() {
 }
 
 #[test]
+fn match_minutes_end_a_match_with_the_games_finished() {
+    let run = checkpoint().to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let pgn = dir.path().join("games.pgn");
+    let output = wgzero(&[
+        "arena",
+        "--backend",
+        "cpu",
+        "--checkpoint",
+        &run,
+        "--opponent",
+        "greedy",
+        "--games",
+        "100000",
+        "--sims",
+        "2",
+        "--openings",
+        "start",
+        "--concurrency",
+        "2",
+        "--match-minutes",
+        "0.05",
+        "--pgn",
+        pgn.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = json_line(&text(&output.stdout));
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = &lines[0];
+    assert_eq!(line["stopped_by_time_limit"], true, "{line}");
+    let games = line["games"].as_u64().unwrap();
+    assert!((1..100_000).contains(&games), "{line}");
+    // Only finished games are counted, and each of them is in the PGN.
+    let written = std::fs::read_to_string(&pgn).unwrap();
+    assert_eq!(written.matches("[Event ").count() as u64, games, "{written}");
+}
+
+#[test]
 fn bad_settings_are_named_and_exit_with_code_2() {
     let run = checkpoint().to_str().unwrap().to_owned();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--opponent", "gnuchess-ish"],
             "unknown opponent \"gnuchess-ish\"",
@@ -306,6 +346,10 @@ fn bad_settings_are_named_and_exit_with_code_2() {
             ],
             "--openings random",
         ),
+        (
+            &["--match-minutes", "0"],
+            "0 is not in (0, 1000000] minutes",
+        ),
     ];
     for (extra, expected) in cases {
         let mut args = vec![
@@ -324,11 +368,8 @@ fn bad_settings_are_named_and_exit_with_code_2() {
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
-    // No chess network is bundled yet, and a clique network is not a chess player.
-    for (source, expected) in [
-        ("bundled", "no network is bundled for chess"),
-        ("bundled:avoid", "holds a clique network, not a chess one"),
-    ] {
+    // A clique network is not a chess player.
+    for (source, expected) in [("bundled:avoid", "holds a clique network, not a chess one")] {
         let output = wgzero(&["arena", "--backend", "cpu", "--checkpoint", source]);
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");

@@ -10,6 +10,7 @@
 # one) and the newest REPLAY_MB MiB of its replay (default 12), so that it fits the 64 MiB
 # a call carries beside the binary; unpack it next to RUN_DIR and carry it on.
 #   chess-train.sh RUN_DIR MINUTES [wgzero train flags for a new run]
+# FROM names a run to copy into RUN_DIR first when RUN_DIR holds none (assets/runs/chess).
 # GAMES, ARENA_SIMS, CONCURRENCY and ARENA_SECONDS set the arena's games per opponent,
 # simulations per move, games at once and time limit.
 set -u
@@ -19,6 +20,12 @@ run=$1
 minutes=$2
 shift 2
 mkdir -p "$OUT"
+# FROM: a run directory to continue when RUN_DIR holds none yet (the committed
+# assets/runs/chess, which a fresh checkout has and runs/ does not).
+if [ ! -d "$run/checkpoints" ] && [ -n "${FROM:-}" ]; then
+    mkdir -p "$(dirname "$run")"
+    cp -r "$FROM" "$run"
+fi
 if [ -d "$run/checkpoints" ]; then
     "$BIN" train --resume "$run" --minutes "$minutes" --replay-save-mb "${REPLAY_MB:-12}" \
         2>&1 | tail -n 40 >"$OUT/train.log"
@@ -26,9 +33,12 @@ else
     "$BIN" train --game chess --out "$run" --minutes "$minutes" --keep-checkpoints 1 \
         --replay-save-mb "${REPLAY_MB:-12}" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
 fi
-# The arena stops after ARENA_SECONDS (default 150) so that the run still comes back; its
-# PGN (written as games end) comes back with it.
-timeout "${ARENA_SECONDS:-150}" "$BIN" arena --checkpoint "$run" --opponent random \
+# The two matches share ARENA_SECONDS (default 150), half each (`--match-minutes`: the
+# games finished by then are the result), so that the run still comes back; the timeout
+# is a guard. The PGN (written as games end) comes back with the run.
+match_minutes=$(awk "BEGIN { print ${ARENA_SECONDS:-150} / 120 }")
+timeout $((${ARENA_SECONDS:-150} + 60)) "$BIN" arena --checkpoint "$run" --opponent random \
     --opponent greedy --openings random --games "${GAMES:-200}" --sims "${ARENA_SIMS:-800}" \
-    --concurrency "${CONCURRENCY:-16}" --json >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
+    --concurrency "${CONCURRENCY:-16}" --match-minutes "$match_minutes" --json \
+    >"$OUT/arena.jsonl" 2>"$OUT/arena.log"
 tar -czf "$OUT/run.tar.gz" -C "$(dirname "$run")" "$(basename "$run")"

@@ -18,7 +18,7 @@ use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -94,6 +94,9 @@ pub struct MatchSettings {
     pub seed: u64,
     /// Written into every game's PGN.
     pub event: String,
+    /// The match stops after this long: no game starts after it, and the games still
+    /// being played are abandoned (not counted). `None` plays every game.
+    pub time_limit: Option<Duration>,
 }
 
 /// One finished game.
@@ -124,11 +127,15 @@ pub struct MatchReport {
     #[serde(flatten)]
     pub estimate: EloEstimate,
     pub seconds: f64,
+    /// Whether the time limit ended the match before all its games were played (then
+    /// `games` counts the finished ones).
+    pub stopped_by_time_limit: bool,
 }
 
 /// Plays `settings.games` games between `first` and `second`: game `g` starts with the
 /// opening `g / 2`, the first player white in even games. `on_game` hears each game as it
-/// ends (in the order they end).
+/// ends (in the order they end). With a time limit, a match that finished no game at all
+/// is an error naming the limit.
 pub fn play_match(
     first: &PlayerSpec,
     second: &PlayerSpec,
@@ -148,9 +155,10 @@ pub fn play_match(
         )));
     }
     let started = Instant::now();
+    let deadline = settings.time_limit.map(|limit| started + limit);
     let next = AtomicUsize::new(0);
     let workers = settings.concurrency.clamp(1, settings.games);
-    let (sender, receiver) = channel::<Result<GameRecord, ArenaError>>();
+    let (sender, receiver) = channel::<Result<Option<GameRecord>, ArenaError>>();
     let mut tally = Tally::default();
     let mut failure = None;
     std::thread::scope(|scope| {
@@ -170,6 +178,9 @@ pub fn play_match(
                     }
                 };
                 loop {
+                    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                        return;
+                    }
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= settings.games {
                         return;
@@ -181,6 +192,7 @@ pub fn play_match(
                         &openings[index / 2],
                         settings,
                         seed,
+                        deadline,
                     );
                     let failed = record.is_err();
                     if sender.send(record).is_err() || failed {
@@ -194,7 +206,8 @@ pub fn play_match(
         drop(sender);
         for record in receiver {
             match record {
-                Ok(record) if failure.is_none() => {
+                Ok(None) => {}
+                Ok(Some(record)) if failure.is_none() => {
                     tally.add(record.first_points);
                     if let Err(error) = on_game(&record, &tally) {
                         failure = Some(error);
@@ -211,6 +224,14 @@ pub fn play_match(
     if let Some(error) = failure {
         return Err(error);
     }
+    let stopped_by_time_limit = (tally.games() as usize) < settings.games;
+    if tally.games() == 0 {
+        let minutes = settings.time_limit.unwrap_or_default().as_secs_f64() / 60.0;
+        return Err(ArenaError::Settings(format!(
+            "no game of the match finished within its time limit ({minutes} minutes): \
+             raise --match-minutes or lower --sims"
+        )));
+    }
     Ok(MatchReport {
         first: first.to_string(),
         second: second.to_string(),
@@ -218,11 +239,13 @@ pub fn play_match(
         tally,
         estimate: tally.estimate(),
         seconds: started.elapsed().as_secs_f64(),
+        stopped_by_time_limit,
     })
 }
 
 /// Plays one game. A player's failure loses the game by forfeit and the player is started
-/// again for the next game; a player that cannot be started again ends the match.
+/// again for the next game; a player that cannot be started again ends the match. A game
+/// still being played at `deadline` is abandoned: `None`.
 fn play_game(
     players: &mut [Box<dyn Player>; 2],
     specs: &[&PlayerSpec; 2],
@@ -230,7 +253,8 @@ fn play_game(
     opening: &[Move],
     settings: &MatchSettings,
     seed: u64,
-) -> Result<GameRecord, ArenaError> {
+    deadline: Option<Instant>,
+) -> Result<Option<GameRecord>, ArenaError> {
     let first_is_white = index.is_multiple_of(2);
     // order[0] plays white and order[1] black (0 is the first player, 1 the second).
     let order: [usize; 2] = if first_is_white { [0, 1] } else { [1, 0] };
@@ -247,6 +271,9 @@ fn play_game(
         }
     }
     while forfeit.is_none() && game.outcome().is_none() {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Ok(None);
+        }
         let mover = match game.position().side_to_move() {
             Color::White => order[0],
             Color::Black => order[1],
@@ -300,7 +327,7 @@ fn play_game(
         // A crashed or hung engine is started again; one that cannot be ends the match.
         players[player] = specs[player].build(seed.wrapping_add(index as u64))?;
     }
-    Ok(GameRecord {
+    Ok(Some(GameRecord {
         index,
         first_is_white,
         first_points: if first_is_white {
@@ -312,7 +339,7 @@ fn play_game(
         termination,
         plies: game.moves().len(),
         pgn,
-    })
+    }))
 }
 
 fn outcome_text(outcome: Option<Outcome>) -> String {
@@ -380,6 +407,7 @@ mod tests {
             concurrency: 2,
             seed: 1,
             event: "test".into(),
+            time_limit: None,
         };
         let mut seen = Vec::new();
         let report = play_match(
@@ -416,5 +444,52 @@ mod tests {
             "{:?}",
             report.tally
         );
+        assert!(!report.stopped_by_time_limit);
+    }
+
+    #[test]
+    fn a_time_limit_ends_the_match_with_the_games_finished_counted() {
+        let openings =
+            openings::openings(50_000, 4, &openings::OpeningSource::Random, 5, &mut |_| {})
+                .unwrap();
+        let mut settings = MatchSettings {
+            games: 100_000,
+            concurrency: 2,
+            seed: 1,
+            event: "test".into(),
+            time_limit: Some(Duration::from_millis(300)),
+        };
+        let mut heard = 0;
+        let report = play_match(
+            &PlayerSpec::Greedy,
+            &PlayerSpec::Random,
+            &openings,
+            &settings,
+            &mut |_, _| {
+                heard += 1;
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(report.stopped_by_time_limit);
+        assert!(
+            report.games >= 1 && report.games < 100_000,
+            "{}",
+            report.games
+        );
+        assert_eq!(report.games, heard);
+        assert_eq!(report.tally.games() as usize, report.games);
+
+        settings.time_limit = Some(Duration::ZERO);
+        let error = play_match(
+            &PlayerSpec::Greedy,
+            &PlayerSpec::Random,
+            &openings,
+            &settings,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("--match-minutes"), "{error}");
     }
 }

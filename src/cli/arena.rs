@@ -73,6 +73,10 @@ pub struct ArenaArgs {
     /// Games per match (colours alternate, so an even number plays each opening twice).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     games: u32,
+    /// Stop each match after this many minutes: no game starts after it, games still
+    /// being played are abandoned, and the result counts the games finished.
+    #[arg(long, value_name = "MINUTES", value_parser = match_minutes)]
+    match_minutes: Option<f64>,
     /// Games played at once, each with its own players [default: the CPU cores].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     concurrency: Option<u32>,
@@ -190,6 +194,9 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
             concurrency,
             seed: args.seed.wrapping_add(index as u64),
             event: format!("wgzero arena: {} vs {}", agent.label, second),
+            time_limit: args
+                .match_minutes
+                .map(|minutes| Duration::from_secs_f64(minutes * 60.0)),
         };
         let report = play_match(
             &first,
@@ -449,6 +456,17 @@ fn game_line(record: &GameRecord, tally: &Tally, games: u32) -> String {
     )
 }
 
+fn match_minutes(text: &str) -> Result<f64, String> {
+    let minutes: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of minutes"))?;
+    if minutes.is_finite() && minutes > 0.0 && minutes <= 1e6 {
+        Ok(minutes)
+    } else {
+        Err(format!("{minutes} is not in (0, 1000000] minutes"))
+    }
+}
+
 fn signed(value: Option<f64>, unbounded: &str) -> String {
     value.map_or_else(|| unbounded.to_owned(), |value| format!("{value:+.0}"))
 }
@@ -457,7 +475,7 @@ fn report_text(report: &MatchReport) -> String {
     let estimate = &report.estimate;
     format!(
         "{} vs {}: +{} ={} −{} of {} games, score {:.1} %, Elo {} [{}, {}] (95 %), \
-         likelihood of superiority {}, {:.0} s",
+         likelihood of superiority {}, {:.0} s{}",
         report.first,
         report.second,
         report.tally.wins,
@@ -479,6 +497,11 @@ fn report_text(report: &MatchReport) -> String {
             || "n/a (no decisive game)".to_owned(),
             |los| format!("{:.1} %", 100.0 * los)
         ),
-        report.seconds
+        report.seconds,
+        if report.stopped_by_time_limit {
+            " (stopped by --match-minutes)"
+        } else {
+            ""
+        }
     )
 }
