@@ -1,5 +1,6 @@
 //! Networks shipped inside the library: small trained MLPs for the clique game on K_6,
-//! k = 3, one per mode, so that playing and searching work with no run of one's own.
+//! k = 3, one per mode, and a residual net for chess (what `wgzero uci` plays without
+//! `--checkpoint`), so that playing and searching work with no run of one's own.
 //! They are embedded with `include_bytes!` and load without a file system (the browser
 //! build). Each is an inference export (`wgzero export`) of a `wgzero train` run, kept in
 //! `assets/networks/<name>/`; docs/NETWORKS.md has the commands that made them, their
@@ -10,8 +11,9 @@
 
 use std::fmt;
 
-use crate::games::GameSpec;
+use crate::games::chess::DEFAULT_PLY_CAP;
 use crate::games::clique::{CliqueConfig, Mode};
+use crate::games::{ChessConfig, GameSpec};
 use crate::run_dir::RunDirError;
 use crate::run_dir::checkpoint::Checkpoint;
 use crate::train::config::TrainConfig;
@@ -26,11 +28,11 @@ pub const PREFIX: &str = "bundled";
 
 /// One network shipped inside the library: a checkpoint's two files, embedded.
 pub struct BundledNetwork {
-    /// The game's label (`clique-n6-k3-avoid`), which is also its folder's name under
-    /// [`NETWORKS_DIRECTORY`].
+    /// The game's label (`clique-n6-k3-avoid`, `chess`), which is also its folder's name
+    /// under [`NETWORKS_DIRECTORY`].
     pub name: &'static str,
     /// The game it was trained for.
-    pub game: CliqueConfig,
+    pub game: GameSpec,
     /// The checkpoint's JSON file, as written by `wgzero export`.
     pub json: &'static [u8],
     /// The checkpoint's safetensors file (the parameters, f32).
@@ -39,18 +41,13 @@ pub struct BundledNetwork {
     pub file_names: [&'static str; 2],
 }
 
-/// A bundled network of K_6, k = 3: its folder under `assets/networks/` and the iteration
-/// of the checkpoint there (the files' names).
+/// A bundled network: its folder under `assets/networks/`, its game and the iteration of
+/// the checkpoint there (the files' names).
 macro_rules! bundled_network {
-    ($name:literal, $mode:expr, $iteration:literal) => {
+    ($name:literal, $game:expr, $iteration:literal) => {
         BundledNetwork {
             name: $name,
-            game: CliqueConfig {
-                n: 6,
-                k: 3,
-                t: 3,
-                mode: $mode,
-            },
+            game: $game,
             json: include_bytes!(concat!(
                 "../assets/networks/",
                 $name,
@@ -73,12 +70,29 @@ macro_rules! bundled_network {
     };
 }
 
+/// The clique game on K_6, k = 3, in `mode`.
+const fn k6(mode: Mode) -> GameSpec {
+    GameSpec::Clique(CliqueConfig {
+        n: 6,
+        k: 3,
+        t: 3,
+        mode,
+    })
+}
+
 /// Every bundled network. To replace one, export the new run into its folder (emptied
 /// first) and change the iteration here: docs/NETWORKS.md.
-pub static NETWORKS: [BundledNetwork; 3] = [
-    bundled_network!("clique-n6-k3-symmetric", Mode::Symmetric, "00000331"),
-    bundled_network!("clique-n6-k3-asymmetric", Mode::Asymmetric, "00000672"),
-    bundled_network!("clique-n6-k3-avoid", Mode::Avoid, "00000966"),
+pub static NETWORKS: [BundledNetwork; 4] = [
+    bundled_network!("clique-n6-k3-symmetric", k6(Mode::Symmetric), "00000331"),
+    bundled_network!("clique-n6-k3-asymmetric", k6(Mode::Asymmetric), "00000672"),
+    bundled_network!("clique-n6-k3-avoid", k6(Mode::Avoid), "00000966"),
+    bundled_network!(
+        "chess",
+        GameSpec::Chess(ChessConfig {
+            ply_cap: DEFAULT_PLY_CAP
+        }),
+        "00000104"
+    ),
 ];
 
 impl BundledNetwork {
@@ -124,16 +138,19 @@ impl PartialEq for BundledNetwork {
 pub fn for_game(game: &GameSpec) -> Result<&'static BundledNetwork, BundledError> {
     NETWORKS
         .iter()
-        .find(|network| GameSpec::Clique(network.game) == *game)
+        .find(|network| network.game == *game)
         .ok_or(BundledError::NoNetwork { game: *game })
 }
 
 /// The bundled network a name or a mode names: `clique-n6-k3-avoid` or `avoid` (the
-/// K_6, k = 3 network of that mode); what follows `bundled:`.
+/// K_6, k = 3 network of that mode), `chess`; what follows `bundled:`.
 pub fn by_name(name: &str) -> Result<&'static BundledNetwork, BundledError> {
     NETWORKS
         .iter()
-        .find(|network| network.name == name || network.game.mode.name() == name)
+        .find(|network| {
+            network.name == name
+                || matches!(network.game, GameSpec::Clique(clique) if clique.mode.name() == name)
+        })
         .ok_or_else(|| BundledError::Unknown {
             spelling: format!("{PREFIX}:{name}"),
         })
@@ -158,12 +175,12 @@ pub enum BundledError {
     Unknown { spelling: String },
 }
 
-/// The bundled networks, for messages: `bundled:clique-n6-k3-symmetric, … (K_6, k = 3:
-/// bundled:MODE)`.
+/// The bundled networks, for messages: `bundled:clique-n6-k3-symmetric, …, bundled:chess
+/// (K_6, k = 3: bundled:MODE for short)`.
 fn shipped() -> String {
     let labels: Vec<String> = NETWORKS.iter().map(BundledNetwork::label).collect();
     format!(
-        "{} (K_6, k = 3; {PREFIX}:MODE for short)",
+        "{} (K_6, k = 3: {PREFIX}:MODE for short)",
         labels.join(", ")
     )
 }
@@ -192,11 +209,28 @@ mod tests {
         for mode in [Mode::Symmetric, Mode::Asymmetric, Mode::Avoid] {
             let game = GameSpec::Clique(CliqueConfig::new(6, 3, mode).unwrap());
             let network = for_game(&game).unwrap();
-            assert_eq!(network.game.mode, mode);
+            assert_eq!(network.game, game);
             assert_eq!(network.name, game.info().label());
             assert_eq!(by_name(network.name).unwrap(), network);
             assert_eq!(by_name(mode.name()).unwrap(), network);
         }
+    }
+
+    #[test]
+    fn the_chess_network_is_found_by_game_and_name_and_loads_as_a_chess_run() {
+        let game = GameSpec::Chess(ChessConfig::default());
+        let network = for_game(&game).unwrap();
+        assert_eq!(network.name, "chess");
+        assert_eq!(network.name, game.info().label());
+        assert_eq!(by_name("chess").unwrap(), network);
+        let (checkpoint, config) = network.load().unwrap();
+        assert_eq!(config.game, game);
+        assert_eq!(checkpoint.record().iteration, 104);
+        // A chess game with another ply cap has no network.
+        let capped = GameSpec::Chess(ChessConfig::new(100).unwrap());
+        let message = for_game(&capped).unwrap_err().to_string();
+        assert!(message.contains("chess-cap100"), "{message}");
+        assert!(message.contains("bundled:chess"), "{message}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! piece marks exactly the rules' legal targets, a click on one plays that move (the FEN
 //! after it is the rules'), other clicks do nothing, promotion takes the piece chosen, a bad
 //! FEN is a message, the agent (a tiny chess checkpoint) answers with a legal move and its
-//! policy is drawn, the Search tab searches a chess position with moves named in SAN, and
-//! the Games tab replays a recorded chess game.
+//! policy is drawn, the bundled chess network loads with one click, the Search tab searches
+//! a chess position with moves named in SAN, and the Games tab replays a recorded chess game.
 //! Our Rust rules are the reference here: they are perft-exact and checked against
 //! python-chess in `tests/chess_rules.rs`.
 
@@ -245,6 +245,51 @@ fn the_agent_answers_with_a_legal_move_and_its_policy_is_drawn() {
     if wgzero::testing::test_gpu().is_some() {
         save_screenshot(&mut harness, "play-chess.png");
     }
+}
+
+#[test]
+fn the_bundled_network_loads_with_one_click_and_its_prior_is_a_trained_one() {
+    let mut harness = harness(Tab::Play);
+    click(&mut harness, "bundled");
+    let chess = &harness.state().play().chess;
+    assert!(chess.error.is_none(), "{:?}", chess.error);
+    let description = chess.network().unwrap().description.clone();
+    assert!(
+        description.contains("bundled:chess (iteration 104"),
+        "{description}"
+    );
+    step_until(
+        &mut harness,
+        Duration::from_secs(120),
+        "the policy",
+        |app| {
+            app.play()
+                .chess
+                .analysis
+                .as_ref()
+                .is_some_and(|a| a.moves_played == 0)
+        },
+    );
+    // The prior over the start position's 20 moves sums to one and is not the uniform
+    // net's 1/20 each: the trained network was loaded, not a stand-in.
+    let analysis = harness.state().play().chess.analysis.clone().unwrap();
+    let legal = ChessGame::default().legal_actions();
+    assert_eq!(legal.len(), 20);
+    let total: f32 = legal.iter().map(|&a| analysis.policy[a]).sum();
+    assert!((total - 1.0).abs() < 1e-3, "{total}");
+    let largest = legal
+        .iter()
+        .map(|&a| analysis.policy[a])
+        .fold(0.0f32, f32::max);
+    let smallest = legal
+        .iter()
+        .map(|&a| analysis.policy[a])
+        .fold(1.0f32, f32::min);
+    // (Iteration 104 gives 0.103 and 0.036; the uniform net 0.05 each.)
+    assert!(
+        largest > 2.0 * smallest,
+        "a near-uniform prior: shares from {smallest} to {largest}"
+    );
 }
 
 /// Renders the frame to `name` in the test binary's temporary folder.

@@ -35,10 +35,19 @@ const DEPTH_RAW_BAR: f32 = 0.95;
 const PLAY_SIMULATIONS: u32 = 100;
 
 fn network(mode: Mode) -> &'static BundledNetwork {
-    NETWORKS
-        .iter()
-        .find(|network| network.game.mode == mode)
+    clique_networks()
+        .find(|(_, game)| game.mode == mode)
         .unwrap()
+        .0
+}
+
+/// The bundled networks of the clique game (the chess one is tested in tests/uci_engine.rs
+/// and measured in docs/CHESS.md), with their boards.
+fn clique_networks() -> impl Iterator<Item = (&'static BundledNetwork, CliqueConfig)> {
+    NETWORKS.iter().filter_map(|network| match network.game {
+        GameSpec::Clique(game) => Some((network, game)),
+        GameSpec::Chess(_) => None,
+    })
 }
 
 fn load_evaluator(
@@ -126,10 +135,10 @@ fn misses(set: &AccuracySet<CliqueState>, chosen: &[usize]) -> Vec<String> {
 }
 
 #[test]
-fn each_network_meets_the_bars_on_its_runs_accuracy_positions() {
-    for network in &NETWORKS {
+fn each_clique_network_meets_the_bars_on_its_runs_accuracy_positions() {
+    for (network, bundled_game) in clique_networks() {
         let (game, config, _) = load_evaluator(network, 1);
-        assert_eq!(game, network.game, "{}", network.name);
+        assert_eq!(game, bundled_game, "{}", network.name);
 
         // The run's accuracy set: what `wgzero eval --checkpoint bundled:MODE` measures.
         let set = AccuracySet::new(&game, config.accuracy_positions as usize, config.seed)
@@ -175,8 +184,8 @@ fn each_network_meets_the_bars_on_its_runs_accuracy_positions() {
 }
 
 #[test]
-fn each_network_keeps_the_value_at_every_depth() {
-    for network in &NETWORKS {
+fn each_clique_network_keeps_the_value_at_every_depth() {
+    for (network, _) in clique_networks() {
         let (game, config, _) = load_evaluator(network, 1);
         for (depth, set) in depth_sets(&game) {
             let (_, _, mut evaluator) = load_evaluator(network, set.len());
@@ -367,13 +376,15 @@ fn play_without_a_checkpoint_plays_the_bundled_network_and_wins() {
 
     // Avoid mode, the human first and the agent searching (the defaults): the second
     // player wins with best play, and every agent move keeps that win by the solver.
-    let avoid = network(Mode::Avoid);
-    let (ok, stdout, stderr) = wgzero(&["play", "--mode", "avoid"], &every_edge(&avoid.game));
+    let (avoid_network, avoid) = clique_networks()
+        .find(|(_, game)| game.mode == Mode::Avoid)
+        .unwrap();
+    let (ok, stdout, stderr) = wgzero(&["play", "--mode", "avoid"], &every_edge(&avoid));
     assert!(ok, "{stderr}");
     assert!(stdout.contains("bundled:clique-n6-k3-avoid"), "{stdout}");
     let (moves, result) = final_moves(&stdout);
-    let mut solver = avoid.game.solver().unwrap().unwrap();
-    let mut state = CliqueState::new(avoid.game);
+    let mut solver = avoid.solver().unwrap().unwrap();
+    let mut state = CliqueState::new(avoid);
     for &action in &moves {
         if state.to_move() == 1 {
             let analysis = solver.analyse(&state).unwrap();
@@ -385,8 +396,8 @@ fn play_without_a_checkpoint_plays_the_bundled_network_and_wins() {
     assert_eq!(result, "the agent wins", "{stdout}");
 
     // The agent's search is the library's search with the bundled network.
-    let (_, config, mut evaluator) = load_evaluator(avoid, 1);
-    let mut state = CliqueState::new(avoid.game);
+    let (_, config, mut evaluator) = load_evaluator(avoid_network, 1);
+    let mut state = CliqueState::new(avoid);
     state.apply(moves[0]).unwrap();
     let search = SearchConfig {
         simulations: 100,

@@ -1,8 +1,9 @@
 //! `wgzero uci` as a chess GUI sees it. python-chess, an independent UCI client and rules
 //! library, drives the real binary (`tests/uci/play.py`): whole games against itself and
 //! against a random mover with every move checked legal, answers within `movetime`, and
-//! `go infinite` ended by `stop`. A transcript test checks the protocol's lines directly,
-//! and the missing-checkpoint start-up error.
+//! `go infinite` ended by `stop`. A transcript test checks the protocol's lines directly;
+//! another, the bundled network played without `--checkpoint` and the exit code of a
+//! checkpoint that does not load.
 //!
 //! The network is a tiny chess checkpoint trained here once per test binary. The python
 //! tests need python3 with python-chess (PyPI `chess`; `.ci/run` installs it): without it
@@ -123,13 +124,18 @@ struct Engine {
 }
 
 impl Engine {
+    /// The engine of the tiny test checkpoint.
     fn start() -> Self {
-        let command = engine_command();
+        Self::spawn(&engine_command(), Stdio::null())
+    }
+
+    /// `command` (the binary, then its arguments) with `stderr` as its error output.
+    fn spawn(command: &[String], stderr: Stdio) -> Self {
         let mut child = Command::new(&command[0])
             .args(&command[1..])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();
@@ -292,19 +298,39 @@ fn a_transcript_of_the_protocol() {
     engine.quit();
 }
 
+/// The start position's 20 legal moves, as every chess reference lists them.
+const START_MOVES: [&str; 20] = [
+    "a2a3", "a2a4", "b2b3", "b2b4", "c2c3", "c2c4", "d2d3", "d2d4", "e2e3", "e2e4", "f2f3", "f2f4",
+    "g2g3", "g2g4", "h2h3", "h2h4", "b1a3", "b1c3", "g1f3", "g1h3",
+];
+
 #[test]
-fn without_a_checkpoint_it_exits_with_code_2_and_says_what_to_do() {
-    let output = Command::new(BINARY)
-        .args(["uci", "--backend", "cpu"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+fn without_a_checkpoint_it_plays_the_bundled_network() {
+    let command: Vec<String> = [BINARY, "uci", "--backend", "cpu"]
+        .iter()
+        .map(|part| part.to_string())
+        .collect();
+    let mut engine = Engine::spawn(&command, Stdio::piped());
+    engine.send("isready");
+    engine.until("readyok");
+    engine.send("position startpos");
+    engine.send("go nodes 16");
+    let lines = engine.until("bestmove");
+    let chosen = bestmove(&lines);
     assert!(
-        stderr.contains("--checkpoint") && stderr.contains("wgzero train --game chess"),
-        "{stderr}"
+        START_MOVES.contains(&chosen.as_str()),
+        "{chosen} after {lines:?}"
     );
+    let mut stderr = engine.child.stderr.take().unwrap();
+    engine.quit();
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert!(
+        said.contains("network bundled:chess (iteration 104)"),
+        "{said}"
+    );
+
+    // A checkpoint that does not load is still a setting to change: exit code 2.
     let output = Command::new(BINARY)
         .args(["uci", "--backend", "cpu", "--checkpoint", "/no/such/run"])
         .stdin(Stdio::null())

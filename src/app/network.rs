@@ -267,6 +267,8 @@ impl NetworkPicker {
 pub enum ChessNetworkChoice {
     /// Uniform priors and value 0: plain MCTS over the rules.
     Uniform,
+    /// The chess network shipped with wgzero (`bundled:chess`, docs/NETWORKS.md).
+    Bundled,
     /// A chess checkpoint: a run directory (its latest checkpoint) or a checkpoint file.
     Checkpoint(PathBuf),
 }
@@ -285,7 +287,7 @@ pub struct ChessNetwork {
 impl ChessNetworkChoice {
     /// Loads the choice on `compute`; an error says what is wrong and what to pick instead.
     pub fn load(&self, compute: &Compute) -> Result<ChessNetwork, String> {
-        let path = match self {
+        let source = match self {
             ChessNetworkChoice::Uniform => {
                 let game = ChessConfig::default();
                 let network = Uniform {
@@ -303,12 +305,15 @@ impl ChessNetworkChoice {
                         .to_owned(),
                 });
             }
-            ChessNetworkChoice::Checkpoint(path) => path,
+            ChessNetworkChoice::Bundled => CheckpointSource::Bundled(None),
+            ChessNetworkChoice::Checkpoint(path) => {
+                if path.as_os_str().is_empty() {
+                    return Err("type a chess run directory or checkpoint file, then Load".into());
+                }
+                CheckpointSource::Path(path.clone())
+            }
         };
-        if path.as_os_str().is_empty() {
-            return Err("type a chess run directory or checkpoint file, then Load".into());
-        }
-        let (checkpoint, config) = CheckpointSource::Path(path.clone())
+        let (checkpoint, config) = source
             .load(&GameSpec::Chess(ChessConfig::default()))
             .map_err(|error| error.to_string())?;
         let TrainConfig {
@@ -330,10 +335,18 @@ impl ChessNetworkChoice {
         Ok(ChessNetwork {
             game: *game,
             evaluator,
-            source: NetworkSource::Checkpoint {
-                path: checkpoint.path().to_owned(),
-                iteration: checkpoint.record().iteration,
-                tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+            source: match &source {
+                CheckpointSource::Bundled(_) => NetworkSource::Bundled {
+                    name: bundled::for_game(&config.game)
+                        .map_err(|error| error.to_string())?
+                        .name
+                        .to_owned(),
+                },
+                _ => NetworkSource::Checkpoint {
+                    path: checkpoint.path().to_owned(),
+                    iteration: checkpoint.record().iteration,
+                    tensors_sha256: checkpoint.record().tensors_sha256.clone(),
+                },
             },
             run_policy: Some(without_noise(search.policy)),
             description: format!(
@@ -346,8 +359,8 @@ impl ChessNetworkChoice {
     }
 }
 
-/// The chess agent picker's state: no agent (where the tab allows it), uniform, or a
-/// checkpoint by path (in a browser, also uploaded).
+/// The chess agent picker's state: no agent (where the tab allows it), uniform, the
+/// bundled network, or a checkpoint by path (in a browser, also uploaded).
 #[derive(Default)]
 pub struct ChessNetworkPicker {
     /// `None`: no agent.
@@ -377,11 +390,13 @@ impl ChessNetworkPicker {
         enum Kind {
             None,
             Uniform,
+            Bundled,
             Checkpoint,
         }
         let kind = match self.choice {
             None => Kind::None,
             Some(ChessNetworkChoice::Uniform) => Kind::Uniform,
+            Some(ChessNetworkChoice::Bundled) => Kind::Bundled,
             Some(ChessNetworkChoice::Checkpoint(_)) => Kind::Checkpoint,
         };
         let mut picked = kind;
@@ -392,12 +407,15 @@ impl ChessNetworkPicker {
             }
             ui.selectable_value(&mut picked, Kind::Checkpoint, "chess checkpoint");
             ui.selectable_value(&mut picked, Kind::Uniform, "uniform");
+            ui.selectable_value(&mut picked, Kind::Bundled, "bundled")
+                .on_hover_text("the chess network shipped with wgzero (docs/NETWORKS.md)");
         });
         let mut load = false;
         if picked != kind {
             self.choice = match picked {
                 Kind::None => None,
                 Kind::Uniform => Some(ChessNetworkChoice::Uniform),
+                Kind::Bundled => Some(ChessNetworkChoice::Bundled),
                 Kind::Checkpoint => Some(ChessNetworkChoice::Checkpoint(PathBuf::from(
                     self.path.trim(),
                 ))),

@@ -9,12 +9,13 @@ use wgzero::uci::{Engine, EngineSettings, Output};
 use super::GlobalOptions;
 
 const LONG_ABOUT: &str = "\
-A UCI chess engine on stdin and stdout: point a chess GUI at `wgzero uci --checkpoint RUN`.
+A UCI chess engine on stdin and stdout: point a chess GUI at `wgzero uci`.
 
 It searches one tree with the network of a chess checkpoint, evaluating --batch leaves per \
-network call (virtual loss keeps them apart), on the backend --backend picks. There is no \
-bundled chess network yet: --checkpoint is required; make one with `wgzero train --game \
-chess`. Without it the command exits with code 2.
+network call (virtual loss keeps them apart), on the backend --backend picks. Without \
+--checkpoint it plays the chess network bundled with wgzero (`bundled:chess`, \
+docs/NETWORKS.md); `wgzero train --game chess` makes your own. A checkpoint that cannot \
+be loaded exits with code 2.
 
 Commands: uci, isready, ucinewgame, position startpos|fen … [moves …], go (wtime btime \
 winc binc movestogo movetime nodes infinite; depth, mate, ponder and searchmoves are \
@@ -26,8 +27,9 @@ management and the score.";
 #[derive(Args)]
 #[command(about = "A UCI chess engine (for chess GUIs) playing a chess checkpoint", long_about = LONG_ABOUT)]
 pub struct UciArgs {
-    /// A chess run directory (its latest checkpoint), its checkpoints/ folder, or a
-    /// checkpoint's .json or .safetensors file (required: no chess network is bundled).
+    /// A chess run directory (its latest checkpoint), its checkpoints/ folder, a
+    /// checkpoint's .json or .safetensors file, or `bundled:chess` [default: the bundled
+    /// chess network].
     #[arg(long, value_name = "RUN_DIR_OR_FILE")]
     checkpoint: Option<String>,
     /// Simulations per move when `go` gives no clock, movetime or nodes (the Simulations

@@ -134,7 +134,7 @@ mod tests {
             else {
                 panic!("{spelling} is not a bundled network");
             };
-            assert_eq!(network.game.mode, Mode::Avoid);
+            assert!(matches!(network.game, GameSpec::Clique(clique) if clique.mode == Mode::Avoid));
             assert_eq!(
                 CheckpointSource::parse(spelling).unwrap().to_string(),
                 "bundled:clique-n6-k3-avoid"

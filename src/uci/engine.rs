@@ -159,16 +159,16 @@ impl Network {
     }
 }
 
-/// The network used without a Checkpoint. There is no bundled chess network yet, so this
-/// is an error naming what to do; a bundled one plugs in here.
-pub fn default_network() -> Result<CheckpointSource, UciError> {
-    Err(UciError::NoNetwork)
+/// The network used without a Checkpoint: the chess network bundled with the library
+/// (`bundled:chess`, docs/NETWORKS.md).
+pub fn default_network() -> CheckpointSource {
+    CheckpointSource::Bundled(None)
 }
 
 /// Loads the checkpoint `settings` name (or the default) and compiles it on its backend.
 pub fn load_network(settings: &EngineSettings) -> Result<Network, UciError> {
     let source = match settings.checkpoint.as_deref().map(str::trim) {
-        None | Some("") | Some("<empty>") => default_network()?,
+        None | Some("") | Some("<empty>") => default_network(),
         Some(text) => CheckpointSource::parse(text)
             .map_err(|e| UciError::Checkpoint(format!("{text}: {e}")))?,
     };

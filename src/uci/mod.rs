@@ -14,11 +14,6 @@ pub use engine::{Engine, EngineSettings, Output};
 /// Why the engine cannot start or change a setting.
 #[derive(Debug, thiserror::Error)]
 pub enum UciError {
-    #[error(
-        "there is no bundled chess network yet: pass --checkpoint RUN (a run directory or \
-         checkpoint file of `wgzero train --game chess`)"
-    )]
-    NoNetwork,
     #[error("checkpoint {0}")]
     Checkpoint(String),
     #[error("backend: {0}")]
@@ -28,7 +23,7 @@ pub enum UciError {
 impl UciError {
     /// Whether the user should change a setting (an exit code 2 at start-up).
     pub fn is_setting(&self) -> bool {
-        matches!(self, UciError::NoNetwork | UciError::Checkpoint(_))
+        matches!(self, UciError::Checkpoint(_))
     }
 }
 
