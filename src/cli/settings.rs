@@ -382,7 +382,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_REPLAY_CAPACITY))]
     pub replay_capacity: Option<u64>,
     /// Moves at the start of each game sampled in proportion to the visit counts (the rest
-    /// are the search's choice) [default: the whole game (clique), 30 (chess)].
+    /// are the search's choice) [default: the whole game].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_PER_ITERATION as i64))]
     pub temperature_moves: Option<u32>,
     /// Each self-play game opens with r uniformly random moves, r drawn uniformly from
