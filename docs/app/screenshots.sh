@@ -2,7 +2,7 @@
 # Screenshots of the app's five tabs and its chess board in a real window (Xvfb, 1280x800, no window manager),
 # each with content: a K_5 avoid run made by the CLI and resumed by the app (training,
 # its Ramsey witnesses and recorded games), a search with the bundled network, a game in
-# progress, a chess game against the uniform network. Checks that the window stays up for 20 s with the run going. Writes
+# progress, a chess game against the bundled chess network. Checks that the window stays up for 20 s with the run going. Writes
 # docs/app/<tab>.png.
 #
 #   docs/app/screenshots.sh [WGZERO]      (default: target/release/wgzero)
@@ -48,7 +48,7 @@ for _ in 1 2 3 4; do click 830 62 0.3; done   # Next move, four times
 shot games
 click 225 12 2          # Play
 click 134 38 2          # chess
-click 160 117 2         # against the uniform network
+click 232 117 3         # against the bundled chess network
 click 646 551 1         # e2
 click 646 403 6         # e4; the agent answers
 shot chess
