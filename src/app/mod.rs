@@ -303,6 +303,8 @@ impl WgzeroApp {
             "render_adapter": self.compute.render_adapter,
             "run": run,
             "error": self.train.error,
+            // Files still on their way to the browser's storage (0 natively).
+            "pending_stores": crate::storage::pending_stores(),
         })
     }
 }

@@ -26,6 +26,10 @@ pub(super) fn record_persistence_error(message: String) {
         .unwrap_or_else(PoisonError::into_inner) = Some(message);
 }
 
+pub fn pending_stores() -> usize {
+    indexed_db::pending()
+}
+
 pub fn take_persistence_error() -> Option<String> {
     PERSISTENCE_ERROR
         .lock()

@@ -4,6 +4,7 @@
 //! modified: milliseconds since 1970}`; each record replaces what is stored at its path and
 //! under it ([`MirrorRecord`]).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use js_sys::{Array, Promise, Uint8Array};
@@ -62,8 +63,18 @@ fn describe(error: &JsValue) -> String {
     }
 }
 
+/// Records sent to IndexedDB whose transaction has not finished yet.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// How many stores are in flight ([`store`] started them; their transactions have not
+/// completed or failed yet).
+pub fn pending() -> usize {
+    PENDING.load(Ordering::SeqCst)
+}
+
 /// Sends one record to IndexedDB without waiting: the transaction starts now, its
-/// failure is recorded for `storage::take_persistence_error` when it comes.
+/// failure is recorded for `storage::take_persistence_error` when it comes; [`pending`]
+/// counts it until then.
 pub fn store(record: MirrorRecord<'_>) {
     let promise = match record {
         MirrorRecord::File {
@@ -74,8 +85,11 @@ pub fn store(record: MirrorRecord<'_>) {
         MirrorRecord::Directory { path, modified } => put_directory(path, unix_ms(modified)),
         MirrorRecord::Removed { path } => remove(path),
     };
+    PENDING.fetch_add(1, Ordering::SeqCst);
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = JsFuture::from(promise).await {
+        let stored = JsFuture::from(promise).await;
+        PENDING.fetch_sub(1, Ordering::SeqCst);
+        if let Err(error) = stored {
             super::browser::record_persistence_error(describe(&error));
         }
     });

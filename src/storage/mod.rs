@@ -150,3 +150,10 @@ pub fn sync_directory(directory: impl AsRef<Path>) -> io::Result<()> {
 pub fn take_persistence_error() -> Option<String> {
     backend::take_persistence_error()
 }
+
+/// How many changes are on their way to IndexedDB (started, not yet stored): files written
+/// now would be lost to a reload until this is 0. Natively always 0 (writes are done when
+/// they return).
+pub fn pending_stores() -> usize {
+    backend::pending_stores()
+}

@@ -77,6 +77,10 @@ pub fn take_persistence_error() -> Option<String> {
     None
 }
 
+pub fn pending_stores() -> usize {
+    0
+}
+
 /// An open file: a `std::fs::File`.
 #[derive(Debug)]
 pub struct FileHandle(fs::File);

@@ -177,6 +177,9 @@ test("a run in the tab survives a reload: the page offers it, and its iterations
     await startSmallRun(page);
     const before = await until(page, "one iteration", (current) => current.run.history.length >= 1, 900_000);
     const saved = before.run.history.length;
+    // The iteration's checkpoint was written before it entered the history; a reload keeps
+    // it once IndexedDB has stored it (a reload aborts transactions still under way).
+    await until(page, "the checkpoint stored", (current) => current.pending_stores === 0, 120_000);
     await page.reload();
     await page.waitForFunction(() => window.wgzeroTimings?.firstFrame, null, { timeout: 120_000 });
     await widgetContaining(page, "This browser keeps the run");
