@@ -305,7 +305,10 @@ impl ChessNetworkChoice {
                         .to_owned(),
                 });
             }
-            ChessNetworkChoice::Bundled => CheckpointSource::Bundled(None),
+            ChessNetworkChoice::Bundled => CheckpointSource::Bundled(Some(
+                bundled::for_game(&GameSpec::Chess(ChessConfig::default()))
+                    .map_err(|error| error.to_string())?,
+            )),
             ChessNetworkChoice::Checkpoint(path) => {
                 if path.as_os_str().is_empty() {
                     return Err("type a chess run directory or checkpoint file, then Load".into());
@@ -336,11 +339,8 @@ impl ChessNetworkChoice {
             game: *game,
             evaluator,
             source: match &source {
-                CheckpointSource::Bundled(_) => NetworkSource::Bundled {
-                    name: bundled::for_game(&config.game)
-                        .map_err(|error| error.to_string())?
-                        .name
-                        .to_owned(),
+                CheckpointSource::Bundled(Some(shipped)) => NetworkSource::Bundled {
+                    name: shipped.name.to_owned(),
                 },
                 _ => NetworkSource::Checkpoint {
                     path: checkpoint.path().to_owned(),

@@ -75,7 +75,7 @@ pub struct ArenaArgs {
     games: u32,
     /// Stop each match after this many minutes: no game starts after it, games still
     /// being played are abandoned, and the result counts the games finished.
-    #[arg(long, value_name = "MINUTES", value_parser = match_minutes)]
+    #[arg(long, value_name = "MINUTES", value_parser = |text: &str| super::settings::minutes_up_to(text, 1e6))]
     match_minutes: Option<f64>,
     /// Games played at once, each with its own players [default: the CPU cores].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -454,17 +454,6 @@ fn game_line(record: &GameRecord, tally: &Tally, games: u32) -> String {
         tally.draws,
         tally.losses
     )
-}
-
-fn match_minutes(text: &str) -> Result<f64, String> {
-    let minutes: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of minutes"))?;
-    if minutes.is_finite() && minutes > 0.0 && minutes <= 1e6 {
-        Ok(minutes)
-    } else {
-        Err(format!("{minutes} is not in (0, 1000000] minutes"))
-    }
 }
 
 fn signed(value: Option<f64>, unbounded: &str) -> String {

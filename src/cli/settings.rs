@@ -68,6 +68,18 @@ pub fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A number of minutes above 0 and at most `most`; the error names the range.
+pub fn minutes_up_to(text: &str, most: f64) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of minutes"))?;
+    if value.is_finite() && value > 0.0 && value <= most {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not in (0, {most}] minutes"))
+    }
+}
+
 /// A number of minutes: above 0, at most 10^7.
 pub fn minutes(text: &str) -> Result<f64, String> {
     let value = float_in(text, 0.0, 1e7)?;

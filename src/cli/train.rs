@@ -45,7 +45,7 @@ pub struct TrainArgs {
     #[arg(
         long,
         conflicts_with = "iterations",
-        value_parser = positive_minutes,
+        value_parser = |text: &str| super::settings::minutes_up_to(text, 1e7),
         allow_negative_numbers = true
     )]
     minutes: Option<f64>,
@@ -57,17 +57,6 @@ pub struct TrainArgs {
     /// on at once; 0 saves none [default: 1024].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(0..=1_048_576))]
     replay_save_mb: Option<u64>,
-}
-
-fn positive_minutes(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of minutes"))?;
-    if value.is_finite() && value > 0.0 && value <= 1e7 {
-        Ok(value)
-    } else {
-        Err(format!("{value} is not in (0, 10000000] minutes"))
-    }
 }
 
 /// The run's configuration from the flags and `--config`.
