@@ -7,9 +7,10 @@
 // constants (POLICY, C_PUCT, FPU_*, DIRICHLET_*, MAX_CONSIDERED, C_VISIT, C_SCALE,
 // GUMBEL_NOISE, REUSE), and the game's search adapter, which defines GameState and
 // game_load / game_store / game_reset / game_apply / game_is_over / game_terminal_value /
-// game_list_legal / game_write_observation in terms of the search_* accessors defined
-// here. Self-play (shaders/selfplay/play.wgsl) is appended to this file to play moves
-// from the searched roots; it uses the tree, the slots and the random streams below.
+// game_list_legal / game_write_observation(lane, lanes) in terms of the search_*
+// accessors defined here. Self-play (shaders/selfplay/play.wgsl) is appended to this file
+// to play moves from the searched roots; it uses the tree, the slots and the random
+// streams below.
 //
 // Conventions (as in src/search/reference.rs): an edge's value sum is from the view of
 // the player who chooses it; a node's raw value from its own mover's view.
@@ -361,8 +362,8 @@ fn choose_edge(g: u32, local: u32, at_root: bool) -> u32 {
 // ---- kernels ----
 
 // Walks every game from its root to a leaf, creating the leaf's node (state = parent's
-// state after the edge's action) if the edge had none, and writes the leaf's observation
-// for the network when it needs an evaluation.
+// state after the edge's action) if the edge had none, and flags whether the leaf needs
+// the network (write_observations then writes its observation).
 @compute @workgroup_size(64)
 fn select_leaves(@builtin(global_invocation_id) id: vec3<u32>) {
     let g = id.x;
@@ -417,13 +418,25 @@ fn select_leaves(@builtin(global_invocation_id) id: vec3<u32>) {
     game.skip = 0u;
     let leaf = nodes[node_index(g, local)];
     game.needs_eval = select(0u, 1u, (leaf.flags & (EXPANDED | TERMINAL)) == 0u);
-    if game.needs_eval == 1u {
-        select_state(g, local);
-        var state = game_load();
-        observation_base = g * OBSERVATION_LEN;
-        game_write_observation(&state);
-    }
     slots[g] = game;
+}
+
+// After select_leaves or evaluate_roots: the observation of every leaf that needs the
+// network, one workgroup per game (game = workgroup x + y * workgroups in x), its threads
+// sharing the writes as the adapter's lanes.
+@compute @workgroup_size(64)
+fn write_observations(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let g = group.x + group.y * groups.x;
+    if g >= GAMES || slots[g].needs_eval == 0u {
+        return;
+    }
+    select_state(g, slots[g].leaf);
+    observation_base = g * OBSERVATION_LEN;
+    game_write_observation(lane, 64u);
 }
 
 // Expands each evaluated leaf with the network's policy (softmax over the legal moves)
@@ -532,8 +545,8 @@ fn prepare_root(@builtin(global_invocation_id) id: vec3<u32>) {
     store_rng(g);
 }
 
-// Before a search: games whose root has not been evaluated get it evaluated (the next
-// expand_and_backup expands it); the others skip that step.
+// Before a search: games whose root has not been evaluated get it evaluated (flagged for
+// write_observations; the next expand_and_backup expands it); the others skip that step.
 @compute @workgroup_size(64)
 fn evaluate_roots(@builtin(global_invocation_id) id: vec3<u32>) {
     let g = id.x;
@@ -547,10 +560,6 @@ fn evaluate_roots(@builtin(global_invocation_id) id: vec3<u32>) {
     if (root.flags & (EXPANDED | TERMINAL)) == 0u {
         game.needs_eval = 1u;
         game.skip = 0u;
-        select_state(g, game.root);
-        var state = game_load();
-        observation_base = g * OBSERVATION_LEN;
-        game_write_observation(&state);
     } else {
         game.needs_eval = 0u;
         game.skip = 1u;

@@ -1,7 +1,7 @@
 // Expands compact replay records (src/selfplay/record.rs) into their dense form:
 // [observation (OBSERVATION_LEN), policy target (ACTIONS), legal mask (ACTIONS), search
 // value, surprise, copies, value target]. The observation comes from the record's search
-// state through the game's search adapter (`game_load`, `game_write_observation`), the
+// state through the game's search adapter (`game_write_observation`, one lane), the
 // policy target and legal mask from the listed (action, target) pairs. The host twin is
 // `CompactLayout::expand` with the game's Rust observation.
 //
@@ -35,8 +35,7 @@ fn search_emit_observation(i: u32, value: f32) {
 fn decode_record(record: u32, out: u32) {
     record_base = record;
     dense_base = out;
-    var state = game_load();
-    game_write_observation(&state);
+    game_write_observation(0u, 1u);
     let policy = out + OBSERVATION_LEN;
     let mask = policy + ACTIONS;
     for (var a = 0u; a < ACTIONS; a++) {

@@ -2,9 +2,10 @@
 //! `shaders/search/mcts.wgsl` for the layout), the network's forward pass recorded
 //! between the search kernels, and no host readback inside a move.
 //!
-//! One search from every game's root is: `evaluate_roots` → network → `expand_and_backup`
-//! → `prepare_root`, then per simulation `select_leaves` → network → `expand_and_backup`,
-//! all recorded into one compute pass. Playing the chosen moves is self-play's business
+//! One search from every game's root is: `evaluate_roots` → `write_observations` →
+//! network → `expand_and_backup` → `prepare_root`, then per simulation `select_leaves` →
+//! `write_observations` → network → `expand_and_backup`, all recorded into one compute
+//! pass. Playing the chosen moves is self-play's business
 //! (`crate::selfplay::gpu`), which appends its kernels to this shader and binds the same
 //! tree buffers.
 
@@ -23,8 +24,11 @@ use crate::graph::wgsl::GpuProgram;
 use crate::nn::names;
 
 const SEARCH_WGSL: &str = include_str!("../../shaders/search/mcts.wgsl");
-/// Threads per workgroup of the search kernels (one thread per game).
+/// Threads per workgroup of the search kernels (one thread per game; `write_observations`
+/// has a workgroup per game).
 pub const WORKGROUP: u32 = 64;
+/// The most workgroups `write_observations` takes in x; more games go on in y.
+const OBSERVATION_ROW: u32 = 32_768;
 
 /// The search state of one game slot, as `Slot` in the shader.
 #[repr(C)]
@@ -103,6 +107,7 @@ impl Capacity {
 struct Kernels {
     evaluate_roots: Arc<wgpu::ComputePipeline>,
     select_leaves: Arc<wgpu::ComputePipeline>,
+    write_observations: Arc<wgpu::ComputePipeline>,
     expand_and_backup: Arc<wgpu::ComputePipeline>,
     prepare_root: Arc<wgpu::ComputePipeline>,
 }
@@ -140,6 +145,7 @@ pub struct TreeBuffers {
 struct Bindings {
     evaluate_roots: wgpu::BindGroup,
     select_leaves: wgpu::BindGroup,
+    write_observations: wgpu::BindGroup,
     expand_and_backup: wgpu::BindGroup,
     prepare_root: wgpu::BindGroup,
 }
@@ -260,6 +266,7 @@ impl GpuSearch {
         let kernels = Kernels {
             evaluate_roots: build("evaluate_roots")?,
             select_leaves: build("select_leaves")?,
+            write_observations: build("write_observations")?,
             expand_and_backup: build("expand_and_backup")?,
             prepare_root: build("prepare_root")?,
         };
@@ -301,6 +308,7 @@ impl GpuSearch {
         let bind_groups = Bindings {
             evaluate_roots: bind(&kernels.evaluate_roots, "evaluate_roots")?,
             select_leaves: bind(&kernels.select_leaves, "select_leaves")?,
+            write_observations: bind(&kernels.write_observations, "write_observations")?,
             expand_and_backup: bind(&kernels.expand_and_backup, "expand_and_backup")?,
             prepare_root: bind(&kernels.prepare_root, "prepare_root")?,
         };
@@ -383,6 +391,14 @@ impl GpuSearch {
         pass.dispatch_workgroups(self.games.div_ceil(WORKGROUP), 1, 1);
     }
 
+    /// `write_observations`: a workgroup per game, in rows of at most [`OBSERVATION_ROW`].
+    fn dispatch_observations(&self, pass: &mut wgpu::ComputePass) {
+        pass.set_pipeline(&self.kernels.write_observations);
+        pass.set_bind_group(0, &self.bind_groups.write_observations, &[]);
+        let row = self.games.min(OBSERVATION_ROW);
+        pass.dispatch_workgroups(row, self.games.div_ceil(row), 1);
+    }
+
     /// Records one search from every game's root into `pass`: the root's evaluation (for
     /// roots not evaluated yet), root noise, then every simulation.
     pub fn record_search(&self, pass: &mut wgpu::ComputePass) {
@@ -390,7 +406,7 @@ impl GpuSearch {
     }
 
     /// [`GpuSearch::record_search`], writing a timestamp after each group of dispatches
-    /// (labels: `select`, `network`, `expand_backup`, `root`).
+    /// (labels: `select`, `observe`, `network`, `expand_backup`, `root`).
     pub fn record_search_timed(&self, pass: &mut wgpu::ComputePass, timer: Option<&Timestamps>) {
         let (k, b) = (&self.kernels, &self.bind_groups);
         let mark = |pass: &mut wgpu::ComputePass, label| {
@@ -400,6 +416,8 @@ impl GpuSearch {
         };
         self.dispatch(pass, &k.evaluate_roots, &b.evaluate_roots);
         mark(pass, "root");
+        self.dispatch_observations(pass);
+        mark(pass, "observe");
         self.network.record_dispatches(pass);
         mark(pass, "network");
         self.dispatch(pass, &k.expand_and_backup, &b.expand_and_backup);
@@ -408,6 +426,8 @@ impl GpuSearch {
         for _ in 0..self.config.simulations {
             self.dispatch(pass, &k.select_leaves, &b.select_leaves);
             mark(pass, "select");
+            self.dispatch_observations(pass);
+            mark(pass, "observe");
             self.network.record_dispatches(pass);
             mark(pass, "network");
             self.dispatch(pass, &k.expand_and_backup, &b.expand_and_backup);
@@ -418,7 +438,7 @@ impl GpuSearch {
     /// Dispatches of one search: what bounds small batches.
     pub fn dispatches_per_search(&self) -> usize {
         let network = self.network.dispatches();
-        3 + network + self.config.simulations as usize * (2 + network)
+        4 + network + self.config.simulations as usize * (3 + network)
     }
 
     /// Runs `record` inside one compute pass and submits it.

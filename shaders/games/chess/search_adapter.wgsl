@@ -52,40 +52,55 @@ fn chess_search_live_past(position: ChessPosition) -> u32 {
     return min(position.ply, CHESS_PAST_POSITIONS);
 }
 
-fn game_load() -> ChessSearchState {
-    var s: ChessSearchState;
+// The position of the stored state (its first CHESS_POSITION_WORDS words).
+fn chess_search_stored_position() -> ChessPosition {
     var p: ChessPosition;
-    p.pawns = vec2<u32>(search_state_word(0u), search_state_word(1u));
-    p.knights = vec2<u32>(search_state_word(2u), search_state_word(3u));
-    p.bishops = vec2<u32>(search_state_word(4u), search_state_word(5u));
-    p.rooks = vec2<u32>(search_state_word(6u), search_state_word(7u));
-    p.queens = vec2<u32>(search_state_word(8u), search_state_word(9u));
-    p.kings = vec2<u32>(search_state_word(10u), search_state_word(11u));
-    p.white = vec2<u32>(search_state_word(12u), search_state_word(13u));
-    p.black = vec2<u32>(search_state_word(14u), search_state_word(15u));
-    p.key = vec2<u32>(search_state_word(16u), search_state_word(17u));
+    p.pawns = chess_search_stored_board(0u);
+    p.knights = chess_search_stored_board(2u);
+    p.bishops = chess_search_stored_board(4u);
+    p.rooks = chess_search_stored_board(6u);
+    p.queens = chess_search_stored_board(8u);
+    p.kings = chess_search_stored_board(10u);
+    p.white = chess_search_stored_board(12u);
+    p.black = chess_search_stored_board(14u);
+    p.key = chess_search_stored_board(16u);
     p.info = search_state_word(18u);
     p.fullmove = search_state_word(19u);
     p.ply = search_state_word(20u);
     p.padding = 0u;
+    return p;
+}
+
+// Two consecutive state words from `word` (a bitboard or a key, low word first).
+fn chess_search_stored_board(word: u32) -> vec2<u32> {
+    return vec2<u32>(search_state_word(word), search_state_word(word + 1u));
+}
+
+// The stored past placement in history entry `entry` (live entries only).
+fn chess_search_stored_past(entry: u32) -> ChessPastPosition {
+    var past: ChessPastPosition;
+    let word = CHESS_SEARCH_PAST_BASE + CHESS_SEARCH_PAST_WORDS * entry;
+    for (var board = 0u; board < 7u; board++) {
+        past.boards[board] = chess_search_stored_board(word + 2u * board);
+    }
+    let repetitions = search_state_word(CHESS_SEARCH_REPETITIONS_WORD);
+    past.repetitions = (repetitions >> (2u * entry)) & 3u;
+    past.padding = 0u;
+    return past;
+}
+
+fn game_load() -> ChessSearchState {
+    var s: ChessSearchState;
+    let p = chess_search_stored_position();
     s.position = p;
     let live = chess_search_live_keys(p);
     for (var back = 1u; back <= live; back++) {
         let entry = chess_search_key_entry(p.ply - back);
-        let word = CHESS_POSITION_WORDS + 2u * entry;
-        s.keys[entry] = vec2<u32>(search_state_word(word), search_state_word(word + 1u));
+        s.keys[entry] = chess_search_stored_board(CHESS_POSITION_WORDS + 2u * entry);
     }
-    let repetitions = search_state_word(CHESS_SEARCH_REPETITIONS_WORD);
     for (var back = 1u; back <= chess_search_live_past(p); back++) {
         let entry = (p.ply - back) % CHESS_PAST_POSITIONS;
-        let word = CHESS_SEARCH_PAST_BASE + CHESS_SEARCH_PAST_WORDS * entry;
-        for (var board = 0u; board < 7u; board++) {
-            s.past[entry].boards[board] = vec2<u32>(
-                search_state_word(word + 2u * board),
-                search_state_word(word + 2u * board + 1u),
-            );
-        }
-        s.past[entry].repetitions = (repetitions >> (2u * entry)) & 3u;
+        s.past[entry] = chess_search_stored_past(entry);
     }
     s.outcome = CHESS_OUTCOME_UNKNOWN;
     return s;
@@ -166,6 +181,19 @@ fn chess_search_repetitions(s: ptr<function, ChessSearchState>) -> u32 {
     return count;
 }
 
+// chess_search_repetitions of the stored state `p` was loaded from, read from its key ring.
+fn chess_search_stored_repetitions(p: ChessPosition) -> u32 {
+    let reach = chess_search_live_keys(p);
+    var count = 1u;
+    for (var back = 2u; back <= reach; back += 2u) {
+        let word = CHESS_POSITION_WORDS + 2u * chess_search_key_entry(p.ply - back);
+        if all(chess_search_stored_board(word) == p.key) {
+            count += 1u;
+        }
+    }
+    return count;
+}
+
 fn chess_search_outcome(s: ptr<function, ChessSearchState>) -> u32 {
     if (*s).outcome == CHESS_OUTCOME_UNKNOWN {
         let p = (*s).position;
@@ -226,33 +254,36 @@ fn game_list_legal(s: ptr<function, ChessSearchState>) -> u32 {
     return count;
 }
 
-// The 119 x 8 x 8 planes of shaders/games/chess/encoding.wgsl: 8 history steps (the
-// current position, then the live past positions, most recent first; zeros before the
-// game's start) and the 7 constant planes.
-fn game_write_observation(s: ptr<function, ChessSearchState>) {
-    let p = (*s).position;
+// The 119 x 8 x 8 planes of shaders/games/chess/encoding.wgsl for the stored state: 8
+// history steps (the current position, then the live past positions, most recent first;
+// zeros before the game's start) and the 7 constant planes. Lane `lane` of `lanes` writes
+// the squares lane, lane + lanes, … of every plane, so that 64 lanes write each plane's 64
+// consecutive floats together (the search's write_observations); one lane writes it all.
+// It reads the stored words alone (no game_load), each lane only what its planes show.
+fn game_write_observation(lane: u32, lanes: u32) {
+    let p = chess_search_stored_position();
     let black = chess_black_to_move(p);
     let known = chess_search_live_past(p);
     for (var step = 0u; step < CHESS_HISTORY_STEPS; step++) {
         let base = step * CHESS_STEP_LEN;
         if step > known {
-            for (var index = 0u; index < CHESS_STEP_LEN; index++) {
+            for (var index = lane; index < CHESS_STEP_LEN; index += lanes) {
                 search_emit_observation(base + index, 0.0);
             }
             continue;
         }
         var past: ChessPastPosition;
         if step == 0u {
-            past = chess_past_position(p, chess_search_repetitions(s));
+            past = chess_past_position(p, chess_search_stored_repetitions(p));
         } else {
-            past = (*s).past[(p.ply - step) % CHESS_PAST_POSITIONS];
+            past = chess_search_stored_past((p.ply - step) % CHESS_PAST_POSITIONS);
         }
-        for (var index = 0u; index < CHESS_STEP_LEN; index++) {
+        for (var index = lane; index < CHESS_STEP_LEN; index += lanes) {
             search_emit_observation(base + index, chess_history_entry(past, black, index));
         }
     }
     let constant_base = CHESS_HISTORY_STEPS * CHESS_STEP_LEN;
-    for (var index = 0u; index < CHESS_CONSTANT_PLANES * 64u; index++) {
+    for (var index = lane; index < CHESS_CONSTANT_PLANES * 64u; index += lanes) {
         search_emit_observation(constant_base + index, chess_constant_entry(p, index));
     }
 }

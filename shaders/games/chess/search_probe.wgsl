@@ -1,7 +1,8 @@
 // The chess search adapter outside the search, for the cross-check (src/games/chess/
 // cross_check.rs): one invocation per game plays the game's action on its search state
-// (game_load, game_apply, game_store, as the search's expansion does), loads the state
-// again and writes its observation (game_write_observation). Appended to the adapter (and
+// (game_load, game_apply, game_store, as the search's expansion does); then `observe`
+// writes every game's observation from the stored state as the search's
+// write_observations does (a workgroup per game, 64 lanes). Appended to the adapter (and
 // the chess library); src/games/chess/cross_check.rs prepends PROBE_GAMES.
 
 // [PROBE_GAMES][CHESS_SEARCH_WORDS]
@@ -35,13 +36,21 @@ fn probe(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     probe_state_base = game * CHESS_SEARCH_WORDS;
-    probe_observation_base = game * CHESS_OBSERVATION_LEN;
-    var state = game_load();
     let action = probe_actions[game];
     if action != CHESS_NO_MOVE {
+        var state = game_load();
         game_apply(&state, action);
         game_store(&state);
-        state = game_load();
     }
-    game_write_observation(&state);
+}
+
+@compute @workgroup_size(64)
+fn observe(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let game = group.x;
+    probe_state_base = game * CHESS_SEARCH_WORDS;
+    probe_observation_base = game * CHESS_OBSERVATION_LEN;
+    game_write_observation(lane, 64u);
 }

@@ -56,16 +56,23 @@ fn game_list_legal(s: ptr<function, CliqueState>) -> u32 {
     return count;
 }
 
-// [E, 3]: (own, opponent, empty) per edge for the player to move.
-fn game_write_observation(s: ptr<function, CliqueState>) {
-    var at = 0u;
-    for (var u = 0u; u + 1u < CLIQUE_N; u++) {
-        for (var v = u + 1u; v < CLIQUE_N; v++) {
-            let features = clique_edge_features(s, u, v);
-            search_emit_observation(at, features.x);
-            search_emit_observation(at + 1u, features.y);
-            search_emit_observation(at + 2u, features.z);
-            at += 3u;
+// [E, 3]: (own, opponent, empty) per edge for the player to move, for the stored state.
+// Lane `lane` of `lanes` writes the edges lane, lane + lanes, … (one lane writes them all).
+fn game_write_observation(lane: u32, lanes: u32) {
+    var s = game_load();
+    // Edge `edge` is {u, v}; stepping `lanes` edges on wraps into the following rows.
+    let first = clique_edge_endpoints(min(lane, CLIQUE_EDGES - 1u));
+    var u = first.x;
+    var v = first.y;
+    for (var edge = lane; edge < CLIQUE_EDGES; edge += lanes) {
+        let features = clique_edge_features(&s, u, v);
+        search_emit_observation(3u * edge, features.x);
+        search_emit_observation(3u * edge + 1u, features.y);
+        search_emit_observation(3u * edge + 2u, features.z);
+        v += lanes;
+        while v >= CLIQUE_N && u + 2u < CLIQUE_N {
+            u += 1u;
+            v = v - CLIQUE_N + u + 1u;
         }
     }
 }

@@ -115,6 +115,9 @@ struct SearchProbe {
     observations: wgpu::Buffer,
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
+    /// The observations, a workgroup of 64 lanes per game as the search writes them.
+    observe: Arc<wgpu::ComputePipeline>,
+    observe_group: wgpu::BindGroup,
 }
 
 impl SearchProbe {
@@ -122,6 +125,7 @@ impl SearchProbe {
         let adapter = ChessConfig { ply_cap }.search_adapter();
         let source = format!("const PROBE_GAMES: u32 = {games}u;\n{adapter}\n{SEARCH_PROBE}");
         let pipeline = gpu.pipeline("chess search probe", &source, "probe")?;
+        let observe = gpu.pipeline("chess search probe observe", &source, "observe")?;
         let word = std::mem::size_of::<u32>() as u64;
         let count = games as u64;
         let states = gpu.storage_buffer(
@@ -133,19 +137,9 @@ impl SearchProbe {
             "chess search probe observations",
             count * OBSERVATION_LEN as u64 * word,
         );
-        let entries: Vec<wgpu::BindGroupEntry> = [&states, &actions, &observations]
-            .into_iter()
-            .enumerate()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry {
-                binding: binding as u32,
-                resource: buffer.as_entire_binding(),
-            })
-            .collect();
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("chess search probe"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let all = [&states, &actions, &observations];
+        let bind_group = gpu.bind_used(&pipeline, &source, "probe", &all)?;
+        let observe_group = gpu.bind_used(&observe, &source, "observe", &all)?;
         Ok(SearchProbe {
             gpu: Arc::clone(gpu),
             games,
@@ -154,6 +148,8 @@ impl SearchProbe {
             observations,
             pipeline,
             bind_group,
+            observe,
+            observe_group,
         })
     }
 
@@ -191,6 +187,9 @@ impl SearchProbe {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
             pass.dispatch_workgroups((self.games as u32).div_ceil(64), 1, 1);
+            pass.set_pipeline(&self.observe);
+            pass.set_bind_group(0, &self.observe_group, &[]);
+            pass.dispatch_workgroups(self.games as u32, 1, 1);
         }
         queue.submit([encoder.finish()]);
         self.gpu
