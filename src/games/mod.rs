@@ -135,8 +135,11 @@ pub trait GpuGame {
     fn max_game_length(&self) -> u32;
     /// WGSL defining `GameState`, `game_load`, `game_store`, `game_reset`, `game_apply`,
     /// `game_is_over`, `game_terminal_value`, `game_list_legal` and
-    /// `game_write_observation` over the `search_*` accessors of the search shader
-    /// (`shaders/search/mcts.wgsl`), plus the constant `GAME_MAX_LEGAL`.
+    /// `game_write_observation(lane, lanes)` over the `search_*` accessors of the search
+    /// shader (`shaders/search/mcts.wgsl`), plus the constant `GAME_MAX_LEGAL`. The
+    /// observation is written from the stored state words; lane `lane` of `lanes` writes
+    /// its share, neighbouring lanes neighbouring floats (the search runs 64 lanes a game,
+    /// replay decoding one).
     fn search_adapter(&self) -> String;
 }
 
