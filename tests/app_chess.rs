@@ -285,7 +285,7 @@ fn the_bundled_network_loads_with_one_click_and_its_prior_is_a_trained_one() {
         .iter()
         .map(|&a| analysis.policy[a])
         .fold(1.0f32, f32::min);
-    // (Iteration 104 gives 0.103 and 0.036; the uniform net 0.05 each.)
+    // (The uniform net gives 0.05 each.)
     assert!(
         largest > 2.0 * smallest,
         "a near-uniform prior: shares from {smallest} to {largest}"
