@@ -39,7 +39,7 @@ fn chess_search_source() -> String {
 fn the_search_adapter_validates_and_fits_the_browser_limits() {
     let source = chess_search_source();
     validate_wgsl(&source, naga::valid::Capabilities::empty()).unwrap();
-    assert_eq!(entry_points_within_limits(&source), 4);
+    assert_eq!(entry_points_within_limits(&source), 5);
 }
 
 /// Checks every entry point of `source` against WebGPU's default invocation and storage
