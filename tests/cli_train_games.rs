@@ -3,7 +3,7 @@
 //! game's own Rust rules, with the recorded outcome the rules' terminal value, the visit
 //! counts of every searched move summing to the simulations and the priors to 1; a resumed
 //! run drops what was written after its checkpoint (and a torn last line) and keeps
-//! appending.
+//! appending, with the search's and the run's flags given to `--resume` (not the network's).
 
 mod game_records;
 
@@ -12,7 +12,9 @@ use std::process::Command;
 
 use wgzero::games::GameSpec;
 use wgzero::games::clique::{CliqueConfig, Mode};
+use wgzero::run_dir::checkpoint::Checkpoint;
 use wgzero::run_dir::games::{GAMES_FILE, GameSource, Opponent, read_game_records};
+use wgzero::train::config::TrainConfig;
 
 fn wgzero(args: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_wgzero"))
@@ -158,4 +160,66 @@ fn record_games_0_records_none() {
     ]);
     assert!(ok, "{stderr}");
     assert_eq!(read_game_records(&run).unwrap(), []);
+}
+
+#[test]
+fn a_resumed_run_takes_new_schedule_flags_and_keeps_its_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train(&run);
+    let run_arg = run.to_str().unwrap();
+    // The network cannot change: refused with the flag named, and the run left as it was.
+    let (ok, stderr) = wgzero(&[
+        "train",
+        "--resume",
+        run_arg,
+        "--hidden",
+        "8",
+        "--iterations",
+        "1",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--hidden cannot change in a resumed run"),
+        "{stderr}"
+    );
+    let before = Checkpoint::load(&run).unwrap().record().iteration;
+    assert_eq!(before, 2);
+    // The search's and the run's flags apply from the resumed iteration on, and the run's
+    // next checkpoint carries them.
+    let (ok, stderr) = wgzero(&[
+        "train",
+        "--resume",
+        run_arg,
+        "--sims",
+        "5",
+        "--train-steps",
+        "3",
+        "--iterations",
+        "1",
+    ]);
+    assert!(ok, "{stderr}");
+    let checkpoint = Checkpoint::load(&run).unwrap();
+    assert_eq!(checkpoint.record().iteration, 3);
+    let config = TrainConfig::from_checkpoint(&checkpoint).unwrap();
+    assert_eq!(config.search.simulations, 5);
+    assert_eq!(config.train_steps_per_iteration, 3);
+    assert_eq!(
+        config.batch_size, 16,
+        "the settings not given stay the run's"
+    );
+    // The games of the resumed iteration were searched with the new budget.
+    let records = read_game_records(&run).unwrap();
+    let self_play: Vec<(u64, u32)> = records
+        .iter()
+        .filter_map(|record| match record.source {
+            GameSource::SelfPlay { simulations, .. } => Some((record.iteration, simulations)),
+            GameSource::Evaluation { .. } => None,
+        })
+        .collect();
+    assert!(self_play.iter().any(|&(iteration, _)| iteration == 3));
+    for (iteration, simulations) in self_play {
+        let expected = if iteration == 3 { 5 } else { SIMULATIONS };
+        assert_eq!(simulations, expected, "iteration {iteration}");
+    }
 }

@@ -1,7 +1,8 @@
 // Expands compact replay records (src/selfplay/record.rs) into their dense form:
 // [observation (OBSERVATION_LEN), policy target (ACTIONS), legal mask (ACTIONS), search
-// value, surprise, copies, value target]. The observation comes from the record's search
-// state through the game's search adapter (`game_write_observation`, one lane), the
+// value, surprise, copies, value target]. A workgroup expands a record, each lane a share
+// of its floats (neighbouring lanes neighbouring floats): the observation comes from the
+// record's search state through the game's search adapter (`game_write_observation`), the
 // policy target and legal mask from the listed (action, target) pairs. The host twin is
 // `CompactLayout::expand` with the game's Rust observation.
 //
@@ -31,36 +32,44 @@ fn search_emit_observation(i: u32, value: f32) {
 }
 
 // Writes the dense form of the ring record starting at word `record` to `dense` from
-// float `out`.
-fn decode_record(record: u32, out: u32) {
+// float `out`; lane `lane` of the workgroup's `lanes` writes its share. Every lane of the
+// workgroup calls it with the same record (it holds a barrier).
+fn decode_record(record: u32, out: u32, lane: u32, lanes: u32) {
     record_base = record;
     dense_base = out;
-    game_write_observation(0u, 1u);
+    game_write_observation(lane, lanes);
     let policy = out + OBSERVATION_LEN;
     let mask = policy + ACTIONS;
-    for (var a = 0u; a < ACTIONS; a++) {
+    for (var a = lane; a < ACTIONS; a += lanes) {
         dense[policy + a] = 0.0;
         dense[mask + a] = 0.0;
     }
+    // The listed actions' targets land on the zeros above, some written by other lanes.
+    storageBarrier();
     let listed = min(ring[record + STATE_WORDS], RECORD_LEGAL);
     let actions = record + STATE_WORDS + 1u;
-    for (var i = 0u; i < listed; i++) {
+    for (var i = lane; i < listed; i += lanes) {
         let action = ring[actions + i];
         dense[policy + action] = bitcast<f32>(ring[actions + RECORD_LEGAL + i]);
         dense[mask + action] = 1.0;
     }
     let tail = record + RECORD_WORDS - 4u;
-    for (var k = 0u; k < 4u; k++) {
+    for (var k = lane; k < 4u; k += lanes) {
         dense[mask + ACTIONS + k] = bitcast<f32>(ring[tail + k]);
     }
 }
 
-// Tools and tests: record r of the ring into dense record r.
+// Tools and tests: record r of the ring into dense record r, a workgroup of 64 lanes per
+// record (workgroups along x, then rows of them along y).
 @compute @workgroup_size(64)
-fn decode_ring(@builtin(global_invocation_id) id: vec3<u32>) {
-    let r = id.x;
+fn decode_ring(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let r = wid.y * groups.x + wid.x;
     if r >= arrayLength(&dense) / DENSE_FLOATS {
         return;
     }
-    decode_record(r * RECORD_WORDS, r * DENSE_FLOATS);
+    decode_record(r * RECORD_WORDS, r * DENSE_FLOATS, lane, 64u);
 }

@@ -528,6 +528,38 @@ impl TrainSettings {
         Ok(config)
     }
 
+    /// Changes a resumed run's `config` by the flags given: the search's and the run's
+    /// (steps, games, learning rate, …). The game's and the network's flags are refused:
+    /// the checkpoint fixes them.
+    pub fn over_resumed(&self, config: &mut TrainConfig) -> Result<(), ConfigError> {
+        let game = &self.game;
+        let network = &self.network;
+        let fixed = [
+            ("--game", game.game.is_some()),
+            ("--n", game.n.is_some()),
+            ("--k", game.k.is_some()),
+            ("--mode", game.mode.is_some()),
+            ("--ply-cap", game.ply_cap.is_some()),
+            ("--net", network.net.is_some()),
+            ("--hidden", network.hidden.is_some()),
+            ("--layers", network.layers.is_some()),
+            ("--filters", network.filters.is_some()),
+            ("--blocks", network.blocks.is_some()),
+        ];
+        if let Some((flag, _)) = fixed.iter().find(|(_, given)| *given) {
+            return Err(ConfigError::new(
+                flag,
+                format!(
+                    "{flag} cannot change in a resumed run: its checkpoint fixes the game and \
+                     the network; leave {flag} out, or start a new run with --out"
+                ),
+            ));
+        }
+        self.search.apply(&mut config.search)?;
+        self.run.apply(config);
+        config.validate()
+    }
+
     /// The settings of the TOML file at `path` (keys named as the flags, `-` as `_`),
     /// with `self` (the flags given) over them.
     pub fn over_file(&self, path: &Path) -> Result<TrainSettings, ConfigError> {

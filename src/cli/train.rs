@@ -36,8 +36,9 @@ pub struct TrainArgs {
     /// Run directory (checkpoints, metrics, plots); default runs/<game>-<time>.
     #[arg(long, value_name = "RUN_DIR")]
     out: Option<PathBuf>,
-    /// Continue the run in this directory from its latest checkpoint (its settings apply;
-    /// other training options are ignored).
+    /// Continue the run in this directory from its latest checkpoint, with its settings;
+    /// the search's and the run's flags given change them from here on (the game's and the
+    /// network's cannot change).
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     resume: Option<PathBuf>,
     /// Stop after this many minutes of wall time (checked between iterations). Without
@@ -82,7 +83,12 @@ pub fn run(global: &GlobalOptions, args: &TrainArgs) -> anyhow::Result<()> {
     };
     let compute = global.compute()?;
     let (mut trainer, run_dir) = match (&args.resume, config) {
-        (Some(run_dir), _) => (Trainer::resume(run_dir, &compute)?, run_dir.clone()),
+        (Some(run_dir), _) => {
+            let trainer = Trainer::resume_with(run_dir, &compute, |config| {
+                args.settings.over_resumed(config)
+            })?;
+            (trainer, run_dir.clone())
+        }
         (None, Some(config)) => {
             let run_dir = args.out.clone().unwrap_or_else(|| default_run_dir(&config));
             (Trainer::new(config, &run_dir, &compute)?, run_dir)

@@ -22,8 +22,17 @@ pub const SCAN_WIDTH: u32 = 256;
 pub const LOSS_SUMS: usize = 5;
 
 /// Workgroups along one dispatch dimension (WebGPU's default limit): the commit has one
-/// row of workgroups per game.
+/// row of workgroups per game, the sampler and the decoder one workgroup per row or record.
 const MOST_WORKGROUPS: u32 = 65_535;
+
+/// Workgroups along x and y for one workgroup per item (a record, a batch row), rows of
+/// at most [`MOST_WORKGROUPS`] along x; the kernels skip the items past the count.
+fn workgroup_per_item(items: u32) -> (u32, u32) {
+    (
+        items.clamp(1, MOST_WORKGROUPS),
+        items.div_ceil(MOST_WORKGROUPS).max(1),
+    )
+}
 
 struct Kernel {
     pipeline: Arc<wgpu::ComputePipeline>,
@@ -268,7 +277,7 @@ const BLOCKS: u32 = {blocks}u;
             &source,
             "decode_ring",
             &buffers,
-            ((records as u32).div_ceil(64), 1),
+            workgroup_per_item(records as u32),
         )?;
         let mut encoder = self
             .gpu
@@ -326,13 +335,24 @@ impl GpuSampler {
         let layout = replay.layout;
         let header_struct =
             "struct Header {\n    head: u32,\n    count: u32,\n    written: u32,\n}\n";
-        let (augment, row) = match symmetries {
-            Some(symmetries) => (symmetries.sample_wgsl(), "augment_sample"),
-            None => (String::new(), "copy_row"),
+        // The game's symmetry is drawn and applied by lane 0 alone (its random stream).
+        let write_row = match symmetries {
+            Some(symmetries) => format!(
+                "{}
+fn write_row(record: u32, row: u32, lane: u32, lanes: u32) {{
+    if lane == 0u {{
+        augment_sample(record, row);
+    }}
+}}
+",
+                symmetries.sample_wgsl()
+            ),
+            None => "fn write_row(record: u32, row: u32, lane: u32, lanes: u32) {
+    copy_row(record, row, lane, lanes);
+}
+"
+            .to_owned(),
         };
-        let write_row = format!(
-            "{augment}\nfn write_row(record: u32, row: u32) {{\n    {row}(record, row);\n}}\n"
-        );
         let source = format!(
             "const BATCH: u32 = {batch}u;
 {decode}
@@ -369,7 +389,7 @@ impl GpuSampler {
                 &source,
                 "sample_batch",
                 &buffers,
-                (batch.div_ceil(64), 1),
+                workgroup_per_item(batch),
             )?,
             accumulate: Kernel::build(gpu, &source, "accumulate_losses", &buffers, (1, 1))?,
             sums,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::TrainError;
-use super::config::TrainConfig;
+use super::config::{ConfigError, TrainConfig};
 use super::pipeline::{Completed, LossReport, Pipeline, build_parts};
 use crate::backend::Compute;
 use crate::evaluate::{Evaluation, Measured};
@@ -259,9 +259,30 @@ impl Trainer {
     /// last saved ([`crate::run_dir::replay`]; without them it refills by self-play, and
     /// training waits until it holds a batch).
     pub fn resume(run_dir: &Path, compute: &Compute) -> Result<Self, TrainError> {
+        Self::resume_with(run_dir, compute, |_| Ok(()))
+    }
+
+    /// [`Trainer::resume`] with `changes` made to the run's settings first (the schedule:
+    /// games, steps, learning rate, search; the game and the network must stay, as the
+    /// checkpoint's tensors fix them). The changed settings are checked, and the run's
+    /// later checkpoints carry them.
+    pub fn resume_with(
+        run_dir: &Path,
+        compute: &Compute,
+        changes: impl FnOnce(&mut TrainConfig) -> Result<(), ConfigError>,
+    ) -> Result<Self, TrainError> {
         let checkpoint = Checkpoint::load(run_dir)?;
         let record = checkpoint.record();
-        let config = TrainConfig::from_checkpoint(&checkpoint)?;
+        let mut config = TrainConfig::from_checkpoint(&checkpoint)?;
+        let (game, network) = (config.game, config.network.clone());
+        changes(&mut config)?;
+        if config.game != game || config.network != network {
+            return Err(TrainError::Config(
+                "a resumed run keeps its game and its network (the checkpoint's tensors are \
+                 theirs): start a new run with --out to change them"
+                    .into(),
+            ));
+        }
         config.validate()?;
         let seed = session_seed(config.seed, record.iteration);
         let mut parts = build_parts(&config, compute, run_dir, seed)?;
