@@ -9,7 +9,8 @@
 # $OUT/run.tar.gz ($OUT returns at most 8 files): its latest checkpoint (a new run keeps
 # one) and the newest REPLAY_MB MiB of its replay (default 12), so that it fits the 64 MiB
 # a call carries beside the binary; unpack it next to RUN_DIR and carry it on.
-#   chess-train.sh RUN_DIR MINUTES [wgzero train flags for a new run]
+#   chess-train.sh RUN_DIR MINUTES [wgzero train flags: a new run's, or the changes a
+#   resumed run takes from here on (its schedule and search: `--train-steps 256`)]
 # FROM names a run to copy into RUN_DIR first when RUN_DIR holds none (assets/runs/chess).
 # GAMES, ARENA_SIMS, CONCURRENCY and ARENA_SECONDS set the arena's games per opponent,
 # simulations per move, games at once and time limit.
@@ -28,7 +29,7 @@ if [ ! -d "$run/checkpoints" ] && [ -n "${FROM:-}" ]; then
 fi
 if [ -d "$run/checkpoints" ]; then
     "$BIN" train --resume "$run" --minutes "$minutes" --replay-save-mb "${REPLAY_MB:-12}" \
-        2>&1 | tail -n 40 >"$OUT/train.log"
+        "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
 else
     "$BIN" train --game chess --out "$run" --minutes "$minutes" --keep-checkpoints 1 \
         --replay-save-mb "${REPLAY_MB:-12}" "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
