@@ -11,8 +11,8 @@
 // copying its share. The value target is the record's last float either way. The host twin
 // is `ReplayRing::sample_batch` over the dense records (src/selfplay/replay.rs).
 //
-// (One thread per row, expanding and copying a chess row's 26,000 floats alone, took most
-// of a training step's time: docs/CHESS.md.)
+// (It was one thread per row, expanding and copying a chess row's 26,000 floats alone:
+// docs/CHESS.md has the step times before and after.)
 //
 // Prepended by src/selfplay/gpu_replay.rs: BATCH, RECORD_WORDS, DENSE_FLOATS,
 // OBSERVATION_LEN, ACTIONS, struct Header (replay.wgsl) and decode.wgsl with the game's
