@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""What a chess run's self-play teaches its value head about material: over the self-play
+games a run recorded (`games.jsonl`, `wgzero train --record-games`), the game's outcome
+(the value target) against the material balance (pawn 1, knight and bishop 3, rook 5,
+queen 9), both from the side to move's view, at every position.
+
+The recorded actions are decoded with an encoding written here from docs/CHESS.md
+("Action encoding"), independently of the Rust one: each position's legal moves (python-
+chess) are encoded and the recorded action must name exactly one of them.
+
+    python3 docs/chess/selfplay_material.py [--from-iteration 300] games.jsonl […]
+"""
+
+import argparse
+import json
+import statistics
+
+import chess
+
+VALUES = {
+    chess.PAWN: 1,
+    chess.KNIGHT: 3,
+    chess.BISHOP: 3,
+    chess.ROOK: 5,
+    chess.QUEEN: 9,
+    chess.KING: 0,
+}
+DIRECTIONS = [(0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1)]
+KNIGHT = [(1, 2), (2, 1), (2, -1), (1, -2), (-1, -2), (-2, -1), (-2, 1), (-1, 2)]
+UNDER = {chess.KNIGHT: 0, chess.BISHOP: 1, chess.ROOK: 2}
+BANDS = [(-99, -10), (-10, -3), (-3, 4), (4, 11), (11, 99)]
+
+
+def action(board, move):
+    """The move's action (origin × 73 + move type), squares seen from the mover."""
+    origin, target = move.from_square, move.to_square
+    if board.turn == chess.BLACK:
+        origin, target = origin ^ 56, target ^ 56
+    files = target % 8 - origin % 8
+    ranks = target // 8 - origin // 8
+    if move.promotion in UNDER:
+        return origin * 73 + 64 + 3 * (files + 1) + UNDER[move.promotion]
+    if (files, ranks) in KNIGHT:
+        return origin * 73 + 56 + KNIGHT.index((files, ranks))
+    distance = max(abs(files), abs(ranks))
+    direction = DIRECTIONS.index((files // distance if files else 0, ranks // distance if ranks else 0))
+    return origin * 73 + direction * 7 + distance - 1
+
+
+def balance(board):
+    return sum(
+        VALUES[piece.piece_type] * (1 if piece.color == board.turn else -1)
+        for piece in board.piece_map().values()
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from-iteration", type=int, default=0)
+    parser.add_argument("games", nargs="+")
+    args = parser.parse_args()
+    samples = []  # (balance, outcome, ply)
+    games = 0
+    for path in args.games:
+        with open(path) as lines:
+            for line in lines:
+                record = json.loads(line)
+                if record["source"]["kind"] != "self_play" or record["iteration"] < args.from_iteration:
+                    continue
+                games += 1
+                board = chess.Board()
+                positions = []
+                for step in record["moves"]:
+                    moves = [m for m in board.legal_moves if action(board, m) == step["action"]]
+                    assert len(moves) == 1, (record["iteration"], board.fen(), step["action"])
+                    positions.append((balance(board), board.turn, board.ply()))
+                    board.push(moves[0])
+                # The recorded outcome is player 0's (white's).
+                for material, turn, ply in positions:
+                    outcome = record["outcome"] if turn == chess.WHITE else -record["outcome"]
+                    samples.append((material, outcome, ply))
+    bands = []
+    for low, high in BANDS:
+        outcomes = [z for m, z, _ in samples if low <= m < high]
+        if outcomes:
+            bands.append(
+                {
+                    "material": f"{low}..{high - 1}",
+                    "positions": len(outcomes),
+                    "mean_outcome": round(statistics.mean(outcomes), 3),
+                    "won": round(sum(z > 0 for z in outcomes) / len(outcomes), 3),
+                    "lost": round(sum(z < 0 for z in outcomes) / len(outcomes), 3),
+                }
+            )
+    by_ply = []
+    for low, high in [(0, 60), (60, 150), (150, 10_000)]:
+        part = [(m, z) for m, z, p in samples if low <= p < high]
+        if len(part) > 2:
+            by_ply.append(
+                {
+                    "plies": f"{low}..{high - 1}",
+                    "positions": len(part),
+                    "correlation": round(statistics.correlation([m for m, _ in part], [z for _, z in part]), 3),
+                }
+            )
+    print(
+        json.dumps(
+            {
+                "games": games,
+                "positions": len(samples),
+                "correlation": round(statistics.correlation([m for m, _, _ in samples], [z for _, z, _ in samples]), 3),
+                "bands": bands,
+                "by_ply": by_ply,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
