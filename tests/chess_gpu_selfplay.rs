@@ -78,6 +78,7 @@ fn search() -> SearchConfig {
 fn settings(temperature_moves: u32, random_opening: u32) -> PlaySettings {
     PlaySettings {
         temperature_moves,
+        late_temperature: 0.0,
         random_opening,
         record: true,
         surprise_weight: 0.0,

@@ -47,6 +47,7 @@ fn first_moves(random_opening: u32) -> Option<BTreeSet<u32>> {
     };
     let play = PlaySettings {
         temperature_moves: 0,
+        late_temperature: 0.0,
         random_opening,
         surprise_weight: 0.0,
         record: false,

@@ -379,6 +379,7 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
     .unwrap();
     let settings = PlaySettings {
         temperature_moves: 10,
+        late_temperature: 0.0,
         random_opening: 0,
         record: true,
         surprise_weight: lambda,
@@ -488,6 +489,7 @@ fn subtree_reuse_on_the_gpu_equals_the_reference_search() {
         .unwrap();
         let settings = PlaySettings {
             temperature_moves: 0,
+            late_temperature: 0.0,
             random_opening: 0,
             record: false,
             surprise_weight: 0.0,

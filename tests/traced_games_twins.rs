@@ -7,6 +7,7 @@
 //! - with every move sampled and random openings, each traced move's visit counts and
 //!   priors equal those of the CPU reference search from the replayed position, and the
 //!   games replay legally with the rules to the recorded outcome;
+//! - with a late temperature τ, the GPU plays moves in proportion to visits^(1/τ);
 //! - on both backends, the visit shares of every recorded move are the policy targets the
 //!   replay buffer holds for that position (AlphaZero's target is the visit share).
 
@@ -80,6 +81,7 @@ fn search() -> SearchConfig {
 fn settings(temperature_moves: u32, random_opening: u32) -> PlaySettings {
     PlaySettings {
         temperature_moves,
+        late_temperature: 0.0,
         random_opening,
         record: true,
         surprise_weight: 0.0,
@@ -292,6 +294,63 @@ fn sampled_traced_games_on_the_gpu_match_the_reference_search_at_every_move() {
                 played,
                 &expected,
                 &format!("root {}", chunk * GAMES as usize + row),
+            );
+        }
+    }
+}
+
+/// With a late temperature τ (every move here, as none is sampled before), the GPU plays
+/// each traced move in proportion to visits^(1/τ): never an unvisited one, and a move other
+/// than the most visited as often as those weights say (within 4 standard deviations over
+/// the games); with τ = 0, always a most visited one.
+#[test]
+fn a_late_temperature_plays_moves_in_proportion_to_sharpened_visits() {
+    let Some(gpu) = test_gpu() else { return };
+    for tau in [0.0f32, 0.5] {
+        let settings = PlaySettings {
+            late_temperature: tau,
+            ..settings(0, 0)
+        };
+        let finished = gpu_games(&gpu, settings, 40);
+        let (mut expected, mut variance, mut seen) = (0.0f64, 0.0f64, 0usize);
+        for played in finished.iter().flat_map(|f| &f.traced.game.moves) {
+            let most = played.children.iter().map(|c| c.visits).max().unwrap();
+            let chosen = played
+                .children
+                .iter()
+                .find(|child| child.action == played.action)
+                .expect("the played move is a legal one");
+            assert!(chosen.visits > 0, "τ {tau}: an unvisited move was played");
+            if tau == 0.0 {
+                assert_eq!(chosen.visits, most, "τ 0 plays a most visited move");
+                continue;
+            }
+            let weight = |visits: u32| f64::from(visits) / f64::from(most);
+            let weights: Vec<f64> = played
+                .children
+                .iter()
+                .map(|child| weight(child.visits).powf(1.0 / f64::from(tau)))
+                .collect();
+            let total: f64 = weights.iter().sum();
+            let best: f64 = played
+                .children
+                .iter()
+                .zip(&weights)
+                .filter(|(child, _)| child.visits == most)
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / total;
+            expected += 1.0 - best;
+            variance += best * (1.0 - best);
+            seen += usize::from(chosen.visits < most);
+        }
+        if tau > 0.0 {
+            assert!(expected > 5.0, "too few moves to tell: {expected}");
+            let spread = 4.0 * variance.sqrt() + 1.0;
+            assert!(
+                (seen as f64 - expected).abs() <= spread,
+                "τ {tau}: {seen} moves other than the most visited, {expected:.1} ± {spread:.1} \
+                 expected"
             );
         }
     }

@@ -7,7 +7,7 @@
 // Appended by src/selfplay/gpu.rs to the search shader (shaders/search/mcts.wgsl, with its
 // constants and the game's adapter) and the SelfPlayGame record
 // (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
-// RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
+// LATE_POWER, RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
 // RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING, TRACE_HEADER and
 // TRACE_WORDS.
 
@@ -85,9 +85,10 @@ fn opening_length(g: u32) -> u32 {
 
 // The root child the policy plays: a uniformly random one during the game's random
 // opening (above); then, with either policy, the first TEMPERATURE_MOVES moves
-// of a game are sampled ∝ visits (as the host pipeline does); after them AlphaZero takes
-// the most visited (ties: higher prior, lower action) and Gumbel takes argmax
-// g + logit + σ(q) among the most visited.
+// of a game are sampled ∝ visits (as the host pipeline does); after them, with
+// a late temperature τ > 0 (LATE_POWER = 1/τ), sampled ∝ visits^(1/τ) (selfplay::host::sample_by_sharpened_visits
+// is the host twin); else AlphaZero takes the most visited (ties: higher prior, lower
+// action) and Gumbel takes argmax g + logit + σ(q) among the most visited.
 fn chosen_edge(g: u32) -> u32 {
     let slot = slots[g];
     let moves = self_play[g].moves;
@@ -112,6 +113,21 @@ fn chosen_edge(g: u32) -> u32 {
             pick -= visits;
         }
     }
+    if LATE_POWER > 0.0 && most > 0u {
+        let power = LATE_POWER;
+        var sum = 0.0;
+        for (var i = 0u; i < root.num_edges; i++) {
+            sum += sharpened_visits(edges[edge_index(g, root.first_edge + i)].visits, most, power);
+        }
+        var pick = random_open() * sum;
+        for (var i = 0u; i < root.num_edges; i++) {
+            let weight = sharpened_visits(edges[edge_index(g, root.first_edge + i)].visits, most, power);
+            if weight > 0.0 && pick < weight {
+                return root.first_edge + i;
+            }
+            pick -= weight;
+        }
+    }
     if POLICY == POLICY_GUMBEL {
         let chosen = select_considered(g, slot.root, most);
         return select(chosen, root.first_edge, chosen == NONE);
@@ -125,6 +141,14 @@ fn chosen_edge(g: u32) -> u32 {
         }
     }
     return best;
+}
+
+// A root child's weight under the late temperature: (visits / most)^power, 0 unvisited.
+fn sharpened_visits(visits: u32, most: u32, power: f32) -> f32 {
+    if visits == 0u {
+        return 0.0;
+    }
+    return pow(f32(visits) / f32(most), power);
 }
 
 // After a search: plays each game's chosen move, keeps the chosen subtree when REUSE is

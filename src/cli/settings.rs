@@ -397,6 +397,11 @@ pub struct RunArgs {
     /// are the search's choice) [default: the whole game].
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_PER_ITERATION as i64))]
     pub temperature_moves: Option<u32>,
+    /// The temperature τ of the moves after --temperature-moves: each sampled in proportion
+    /// to visits^(1/τ), τ in (0, 1], so that play stays varied but mostly strong; 0 plays
+    /// the most visited move [default: 0].
+    #[arg(long, value_name = "TAU", value_parser = unit_interval)]
+    pub late_temperature: Option<f32>,
     /// Each self-play game opens with r uniformly random moves, r drawn uniformly from
     /// 0..=R for every game (the searches still run and are recorded); positions inside
     /// the opening take the search's value as value target [default: the board's edges − 1
@@ -471,6 +476,9 @@ impl RunArgs {
         }
         if let Some(capacity) = self.replay_capacity {
             config.replay_capacity = capacity;
+        }
+        if let Some(tau) = self.late_temperature {
+            config.late_temperature = tau;
         }
         if let Some(lambda) = self.surprise_weight {
             config.surprise_weight = lambda;

@@ -106,6 +106,7 @@ impl GpuSelfPlay {
         let source = format!(
             "{search}
 const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
+const LATE_POWER: f32 = {late_power:?};
 const RANDOM_OPENING: u32 = {random_opening}u;
 const SURPRISE_WEIGHT: f32 = {surprise_weight:?};
 const NO_SEARCH_VALUE: f32 = {NO_SEARCH_VALUE:?};
@@ -123,6 +124,12 @@ const TRACE_WORDS: u32 = {trace_words}u;
 {PLAY_WGSL}",
             search = search.source(),
             temperature_moves = settings.temperature_moves,
+            // 1/τ of the late temperature (0: off), for visits^(1/τ).
+            late_power = if settings.late_temperature > 0.0 {
+                1.0 / settings.late_temperature
+            } else {
+                0.0
+            },
             random_opening = settings.random_opening,
             surprise_weight = settings.surprise_weight,
             record = bool_literal(settings.record),

@@ -206,12 +206,20 @@ impl<G: Game> HostSelfPlay<G> {
     }
 
     /// The move to play: sampled in proportion to the root visits (the policy target when
-    /// nothing was visited) for the first `temperature_moves` moves, else the search's pick.
+    /// nothing was visited) for the first `temperature_moves` moves; after them in
+    /// proportion to visits^(1/τ) with a late temperature τ > 0, else the search's pick.
     fn choose(&mut self, result: &SearchResult, moves_played: u32) -> usize {
-        if moves_played >= self.settings.temperature_moves {
-            return result.chosen;
+        if moves_played < self.settings.temperature_moves {
+            return sample_by_visits(result, &mut self.rng);
         }
-        sample_by_visits(result, &mut self.rng)
+        let tau = self.settings.late_temperature;
+        if tau > 0.0 {
+            let draw = self.rng.random::<f32>();
+            if let Some(action) = sample_by_sharpened_visits(result, tau, draw) {
+                return action;
+            }
+        }
+        result.chosen
     }
 
     /// Weighs game `game`'s finished trajectory, commits it to `replay`, counts it, and
@@ -313,13 +321,46 @@ pub fn sample_by_visits(result: &SearchResult, rng: &mut StdRng) -> usize {
         .map_or(result.chosen, |child| child.action)
 }
 
+/// The root child whose share of the weights (visits / most visits)^(1/τ) holds `draw`
+/// (uniform in [0, 1)): a move drawn in proportion to visits^(1/τ), never an unvisited one.
+/// `None` when nothing was visited, or when rounding leaves the draw past the end (the caller
+/// plays the search's pick). The play kernel's late temperature is its twin.
+pub fn sample_by_sharpened_visits(result: &SearchResult, tau: f32, draw: f32) -> Option<usize> {
+    let most = result.children.iter().map(|child| child.visits).max()?;
+    if most == 0 {
+        return None;
+    }
+    let power = 1.0 / tau;
+    let weight = |visits: u32| {
+        if visits == 0 {
+            0.0
+        } else {
+            (visits as f32 / most as f32).powf(power)
+        }
+    };
+    let total: f32 = result
+        .children
+        .iter()
+        .map(|child| weight(child.visits))
+        .sum();
+    let mut draw = draw * total;
+    for child in &result.children {
+        let weight = weight(child.visits);
+        if weight > 0.0 && draw < weight {
+            return Some(child.action);
+        }
+        draw -= weight;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
     use crate::games::clique::{CliqueConfig, Mode};
-    use crate::search::{Evaluator, FirstPlayUrgency, RootPolicy, UniformEvaluator};
+    use crate::search::{ChildStats, Evaluator, FirstPlayUrgency, RootPolicy, UniformEvaluator};
 
     fn noise_free(simulations: u32) -> SearchConfig {
         SearchConfig {
@@ -336,6 +377,7 @@ mod tests {
     fn settings(temperature_moves: u32, random_opening: u32, surprise_weight: f32) -> PlaySettings {
         PlaySettings {
             temperature_moves,
+            late_temperature: 0.0,
             random_opening,
             record: true,
             surprise_weight,
@@ -495,5 +537,60 @@ mod tests {
                 .iter()
                 .all(|&(_, value)| (-1.0..=1.0).contains(&value))
         );
+    }
+
+    #[test]
+    fn a_late_temperature_samples_in_proportion_to_sharpened_visits() {
+        let children = [(3, 8), (5, 4), (9, 0), (11, 4), (12, 1)]
+            .map(|(action, visits)| ChildStats {
+                action,
+                prior: 0.2,
+                visits,
+                q: None,
+            })
+            .to_vec();
+        let result = SearchResult {
+            chosen: 3,
+            children,
+            policy_target: vec![0.0; 16],
+            root_value: 0.0,
+        };
+        // τ = 1/2: weights (v / 8)^2 = 1, 1/4, 0, 1/4, 1/64.
+        let weights = [64.0, 16.0, 0.0, 16.0, 1.0];
+        let total: f64 = weights.iter().sum();
+        let draws = 20_000;
+        let mut counts = [0usize; 16];
+        for k in 0..draws {
+            let draw = (k as f32 + 0.5) / draws as f32;
+            let action = sample_by_sharpened_visits(&result, 0.5, draw).expect("a move");
+            counts[action] += 1;
+        }
+        for ((action, _), weight) in [(3, 8), (5, 4), (9, 0), (11, 4), (12, 1)]
+            .iter()
+            .zip(weights)
+        {
+            let expected = draws as f64 * weight / total;
+            let seen = counts[*action] as f64;
+            assert!(
+                (seen - expected).abs() <= 2.0,
+                "action {action}: {seen} against {expected}"
+            );
+        }
+        assert_eq!(counts[9], 0, "an unvisited move is never played");
+        // τ = 1 is in proportion to the visits; nothing visited leaves the search's pick.
+        assert_eq!(sample_by_sharpened_visits(&result, 1.0, 0.4), Some(3));
+        assert_eq!(sample_by_sharpened_visits(&result, 1.0, 0.6), Some(5));
+        let unvisited = SearchResult {
+            children: result
+                .children
+                .iter()
+                .map(|c| ChildStats {
+                    visits: 0,
+                    ..c.clone()
+                })
+                .collect(),
+            ..result.clone()
+        };
+        assert_eq!(sample_by_sharpened_visits(&unvisited, 0.5, 0.3), None);
     }
 }

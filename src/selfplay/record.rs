@@ -78,8 +78,11 @@ impl RecordLayout {
 /// Settings of the self-play loop (both backends; the GPU's play kernel bakes them in).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlaySettings {
-    /// Moves sampled in proportion to visits before play turns greedy (AlphaZero).
+    /// Moves sampled in proportion to visits at the start of a game (AlphaZero).
     pub temperature_moves: u32,
+    /// τ of the later moves: sampled in proportion to visits^(1/τ); 0 plays the most
+    /// visited move.
+    pub late_temperature: f32,
     /// Each game's first r moves, r uniform in `0..=random_opening` (drawn per game), are
     /// uniformly random legal moves instead (still searched and recorded). 0: none.
     pub random_opening: u32,

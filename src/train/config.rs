@@ -30,8 +30,13 @@ pub struct TrainConfig {
     /// Games played at once.
     pub games_in_flight: u32,
     pub search: SearchConfig,
-    /// Moves sampled in proportion to visit counts at the start of each game; greedy after.
+    /// Moves sampled in proportion to visit counts at the start of each game; after them,
+    /// `late_temperature` decides.
     pub temperature_moves: u32,
+    /// The temperature τ of the moves after `temperature_moves`: sampled in proportion to
+    /// visits^(1/τ), τ in (0, 1]; 0 plays the most visited move (AlphaZero's greedy play).
+    #[serde(default)]
+    pub late_temperature: f32,
     /// Each self-play game opens with r uniformly random moves, r uniform in
     /// `0..=random_opening` per game (still searched and recorded, with the search's value
     /// as value target: the game's outcome after random moves says little about them), so
@@ -233,6 +238,7 @@ impl TrainConfig {
                 reuse_subtree: false,
             },
             temperature_moves: defaults.temperature_moves,
+            late_temperature: 0.0,
             random_opening: defaults.random_opening,
             surprise_weight: 0.8,
             replay_capacity: defaults.replay_capacity,
@@ -309,6 +315,15 @@ impl TrainConfig {
             0,
             4 * length,
             "an opening as long as the game already plays the whole game at random",
+        )?;
+        within_float(
+            "--late-temperature",
+            f64::from(self.late_temperature),
+            0.0,
+            1.0,
+            false,
+            "0 plays the most visited move after the sampled ones, 1 samples in proportion to \
+             the visits",
         )?;
         within_float(
             "--surprise-weight",
@@ -591,6 +606,10 @@ mod tests {
             ("--batch", Box::new(|c| c.batch_size = 0)),
             ("--learning-rate", Box::new(|c| c.learning_rate = f32::NAN)),
             ("--surprise-weight", Box::new(|c| c.surprise_weight = 1.5)),
+            (
+                "--late-temperature",
+                Box::new(|c| c.late_temperature = -0.5),
+            ),
             ("--replay-capacity", Box::new(|c| c.replay_capacity = 10)),
             ("--keep-checkpoints", Box::new(|c| c.keep_checkpoints = 0)),
             ("--record-games", Box::new(|c| c.record_games = 1_000)),

@@ -174,6 +174,7 @@ pub trait Pipeline {
 pub fn play_settings_of(config: &TrainConfig, log_draws: bool) -> PlaySettings {
     PlaySettings {
         temperature_moves: config.temperature_moves,
+        late_temperature: config.late_temperature,
         random_opening: config.random_opening,
         record: true,
         surprise_weight: config.surprise_weight,

@@ -192,6 +192,7 @@ fn measure<G: GpuGame + GameInfo>(
         game,
         PlaySettings {
             temperature_moves: u32::MAX,
+            late_temperature: 0.0,
             random_opening: 0,
             surprise_weight: 0.0,
             record: false,
