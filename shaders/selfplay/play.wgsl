@@ -7,9 +7,9 @@
 // Appended by src/selfplay/gpu.rs to the search shader (shaders/search/mcts.wgsl, with its
 // constants and the game's adapter) and the SelfPlayGame record
 // (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
-// LATE_POWER, RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS, TRAJECTORY_LEN,
-// RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING, TRACE_HEADER and
-// TRACE_WORDS.
+// LATE_POWER, RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS,
+// TRAJECTORY_LEN, RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING,
+// TRACE_HEADER and TRACE_WORDS.
 
 // With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_WORDS] compact training samples of the game
 // in progress, one per move (src/selfplay/record.rs): the root's search state
@@ -85,10 +85,11 @@ fn opening_length(g: u32) -> u32 {
 
 // The root child the policy plays: a uniformly random one during the game's random
 // opening (above); then, with either policy, the first TEMPERATURE_MOVES moves
-// of a game are sampled ∝ visits (as the host pipeline does); after them, with
-// a late temperature τ > 0 (LATE_POWER = 1/τ), sampled ∝ visits^(1/τ) (selfplay::host::sample_by_sharpened_visits
-// is the host twin); else AlphaZero takes the most visited (ties: higher prior, lower
-// action) and Gumbel takes argmax g + logit + σ(q) among the most visited.
+// of a game are sampled ∝ visits (as the host pipeline does); after them, with a late
+// temperature τ > 0 (LATE_POWER = 1/τ), sampled ∝ visits^(1/τ) (the host twin is
+// selfplay::host::sample_by_sharpened_visits); else AlphaZero takes the most visited
+// (ties: higher prior, lower action) and Gumbel takes argmax g + logit + σ(q) among the
+// most visited.
 fn chosen_edge(g: u32) -> u32 {
     let slot = slots[g];
     let moves = self_play[g].moves;
