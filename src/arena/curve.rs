@@ -18,7 +18,10 @@ use crate::run_dir::plots::{COLORS, FONT_FAMILY, encode_png, register_font};
 pub const RESULTS_FILE: &str = "results.jsonl";
 pub const PLOT_FILE: &str = "elo.png";
 const WIDTH: u32 = 1000;
-const HEIGHT: u32 = 600;
+/// The chart's height; the legend goes below it, a row per curve.
+const CHART_HEIGHT: u32 = 560;
+const LEGEND_ROW: u32 = 20;
+const LEGEND_MARGIN: u32 = 12;
 /// The Elo axis ends at most this far from 0; longer intervals are cut at the edge.
 const ELO_SPAN: f64 = 1200.0;
 
@@ -89,8 +92,13 @@ pub fn write_plot(run_dir: &Path) -> Result<PathBuf, ArenaError> {
     Ok(path)
 }
 
+/// The picture's height with the legend of `curves` curves below the chart.
+fn height(curves: usize) -> u32 {
+    CHART_HEIGHT + 2 * LEGEND_MARGIN + curves as u32 * LEGEND_ROW
+}
+
 /// A point of the curve: (minutes, Elo, interval low, interval high). A clean sweep has
-/// no finite Elo: it is drawn at its interval's finite end.
+/// no finite Elo: it is drawn at its interval's finite end (a hollow marker).
 fn point(line: &ResultLine) -> Option<(f64, f64, f64, f64)> {
     let elo = line.elo.or(if line.score >= 1.0 {
         line.elo_low
@@ -103,7 +111,7 @@ fn point(line: &ResultLine) -> Option<(f64, f64, f64, f64)> {
 }
 
 /// The plot: Elo against training minutes, one series per opponent and checkpoint budget,
-/// in the order they first appear.
+/// in the order they first appear, each its own colour (up to 10), the legend below.
 pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
     register_font()?;
     // One curve per opponent and budget: only those results are comparable.
@@ -119,14 +127,16 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
     // Intervals of a few games can span thousands of Elo: the axis stops at ±ELO_SPAN.
     let low = (points.iter().map(|p| p.2).fold(-100.0, f64::min) - 50.0).max(-ELO_SPAN);
     let high = (points.iter().map(|p| p.3).fold(100.0, f64::max) + 50.0).min(ELO_SPAN);
-    let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    let height = height(curves.len());
+    let mut pixels = vec![0u8; WIDTH as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, height)).into_drawing_area();
         let text = |error: DrawingAreaErrorKind<_>| error.to_string();
         root.fill(&WHITE).map_err(text)?;
-        let mut chart = ChartBuilder::on(&root)
+        let (upper, legend) = root.split_vertically(CHART_HEIGHT);
+        let mut chart = ChartBuilder::on(&upper)
             .caption(
-                "Elo difference against each opponent (95 % intervals)",
+                "Elo difference against each opponent (95 % intervals; hollow: a sweep's bound)",
                 (FONT_FAMILY, 20),
             )
             .margin(16)
@@ -149,13 +159,22 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
                 BLACK.mix(0.3),
             ))
             .map_err(text)?;
-        for (curve, color) in curves.iter().zip(COLORS.iter().cycle()) {
+        for (row, (curve, color)) in curves.iter().zip(COLORS.iter().cycle()).enumerate() {
             let clip = |elo: f64| elo.clamp(low, high);
-            let mut series: Vec<(f64, f64, f64, f64)> = results
+            // (minutes, Elo, low, high, a sweep's bound)
+            let mut series: Vec<(f64, f64, f64, f64, bool)> = results
                 .iter()
                 .filter(|line| key(line) == *curve)
-                .filter_map(point)
-                .map(|(minutes, elo, low, high)| (minutes, clip(elo), clip(low), clip(high)))
+                .filter_map(|line| {
+                    let (minutes, elo, low, high) = point(line)?;
+                    Some((
+                        minutes,
+                        clip(elo),
+                        clip(low),
+                        clip(high),
+                        line.elo.is_none(),
+                    ))
+                })
                 .collect();
             series.sort_by(|a, b| a.0.total_cmp(&b.0));
             let color = *color;
@@ -164,11 +183,21 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
                     series.iter().map(|p| (p.0, p.1)),
                     color.stroke_width(2),
                 ))
-                .map_err(text)?
-                .label(curve.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+                .map_err(text)?;
+            let y = (LEGEND_MARGIN + row as u32 * LEGEND_ROW + LEGEND_ROW / 2) as i32;
+            legend
+                .draw(&PathElement::new(
+                    vec![(70, y), (100, y)],
+                    color.stroke_width(3),
+                ))
+                .map_err(text)?;
+            legend
+                .draw(&Text::new(
+                    curve.as_str(),
+                    (110, y - 7),
+                    (FONT_FAMILY, 13).into_font().color(&BLACK),
+                ))
+                .map_err(text)?;
             chart
                 .draw_series(
                     series.iter().map(|p| {
@@ -177,26 +206,19 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
                 )
                 .map_err(text)?;
             chart
-                .draw_series(
-                    series
-                        .iter()
-                        .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
-                )
-                .map_err(text)?;
-        }
-        if !curves.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FONT_FAMILY, 12))
-                .draw()
+                .draw_series(series.iter().map(|p| {
+                    let style = if p.4 {
+                        color.stroke_width(2)
+                    } else {
+                        color.filled()
+                    };
+                    Circle::new((p.0, p.1), 4, style)
+                }))
                 .map_err(text)?;
         }
         root.present().map_err(text)?;
     }
-    encode_png(&pixels, WIDTH, HEIGHT)
+    encode_png(&pixels, WIDTH, height)
 }
 
 #[cfg(test)]
@@ -261,9 +283,59 @@ mod tests {
         let png = std::fs::read(plot).unwrap();
         let decoder = png::Decoder::new(std::io::Cursor::new(png));
         let info = decoder.read_info().unwrap().info().clone();
-        assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
+        assert_eq!((info.width, info.height), (WIDTH, height(2)));
         // The sweep (4–0) is drawn at its interval's finite end.
         assert_eq!(point(&lines[1]).map(|p| p.1), lines[1].elo_low);
         assert_eq!(point(&lines[1]).map(|p| p.1 > 0.0), Some(true));
+    }
+
+    /// The pixels (RGB rows) of a rendered plot.
+    fn pixels(png: Vec<u8>) -> (u32, u32, Vec<u8>) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buffer = vec![0; decoder.output_buffer_size().unwrap()];
+        let info = decoder.next_frame(&mut buffer).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        (info.width, info.height, buffer)
+    }
+
+    #[test]
+    fn every_curve_has_its_own_colour_in_a_legend_below_the_chart() {
+        let opponents = [
+            "random",
+            "greedy",
+            "a",
+            "b",
+            "c",
+            "d",
+            "stockfish 0",
+            "stockfish 1350",
+        ];
+        // Each curve flat at its own score, so that none hides another.
+        let lines: Vec<ResultLine> = (0u32..)
+            .zip(opponents)
+            .flat_map(|(i, name)| [line(1, name, i + 1, 8 - i), line(4, name, i + 1, 8 - i)])
+            .collect();
+        assert!(COLORS.len() >= opponents.len(), "a colour per curve");
+        let (width, height, buffer) = pixels(render_png(&lines).unwrap());
+        assert_eq!(height, super::height(opponents.len()));
+        let has = |rows: std::ops::Range<u32>, color: RGBColor| {
+            rows.flat_map(|y| (0..width).map(move |x| (x, y)))
+                .any(|(x, y)| {
+                    let at = ((y * width + x) * 3) as usize;
+                    buffer[at..at + 3] == [color.0, color.1, color.2]
+                })
+        };
+        for (index, color) in COLORS.iter().take(opponents.len()).enumerate() {
+            // Row `index` of the legend, below the chart, holds the curve's colour, and
+            // the chart holds its line.
+            let row = CHART_HEIGHT + LEGEND_MARGIN + index as u32 * LEGEND_ROW;
+            assert!(has(row..row + LEGEND_ROW, *color), "legend row {index}");
+            assert!(has(0..CHART_HEIGHT, *color), "curve {index}");
+        }
+        let distinct: std::collections::BTreeSet<_> =
+            COLORS.iter().map(|c| (c.0, c.1, c.2)).collect();
+        assert_eq!(distinct.len(), COLORS.len());
     }
 }

@@ -28,12 +28,17 @@ pub const HEIGHT: u32 = 1200;
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 
-pub(crate) const COLORS: [RGBColor; 5] = [
+pub(crate) const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(255, 127, 14),
     RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// One curve: its legend and its points (iteration, value), non-finite values left out.
