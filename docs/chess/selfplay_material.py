@@ -8,10 +8,14 @@ The recorded actions are decoded with an encoding written here from docs/CHESS.m
 ("Action encoding"), independently of the Rust one: each position's legal moves (python-
 chess) are encoded and the recorded action must name exactly one of them.
 
-    python3 docs/chess/selfplay_material.py [--from-iteration 300] games.jsonl […]
+    python3 docs/chess/selfplay_material.py [--from-iteration 300] games.jsonl[.gz] […]
+
+docs/chess/selfplay-games.jsonl.gz holds the 20 self-play games the chess run recorded in
+iterations 320-940 (docs/CHESS.md quotes this script over them).
 """
 
 import argparse
+import gzip
 import json
 import statistics
 
@@ -62,7 +66,8 @@ def main():
     samples = []  # (balance, outcome, ply)
     games = 0
     for path in args.games:
-        with open(path) as lines:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt") as lines:
             for line in lines:
                 record = json.loads(line)
                 if record["source"]["kind"] != "self_play" or record["iteration"] < args.from_iteration:
