@@ -21,14 +21,8 @@ import statistics
 
 import chess
 
-VALUES = {
-    chess.PAWN: 1,
-    chess.KNIGHT: 3,
-    chess.BISHOP: 3,
-    chess.ROOK: 5,
-    chess.QUEEN: 9,
-    chess.KING: 0,
-}
+from material import balance
+
 DIRECTIONS = [(0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1)]
 KNIGHT = [(1, 2), (2, 1), (2, -1), (1, -2), (-1, -2), (-2, -1), (-2, 1), (-1, 2)]
 UNDER = {chess.KNIGHT: 0, chess.BISHOP: 1, chess.ROOK: 2}
@@ -50,12 +44,6 @@ def action(board, move):
     direction = DIRECTIONS.index((files // distance if files else 0, ranks // distance if ranks else 0))
     return origin * 73 + direction * 7 + distance - 1
 
-
-def balance(board):
-    return sum(
-        VALUES[piece.piece_type] * (1 if piece.color == board.turn else -1)
-        for piece in board.piece_map().values()
-    )
 
 
 def main():
