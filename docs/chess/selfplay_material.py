@@ -45,7 +45,6 @@ def action(board, move):
     return origin * 73 + direction * 7 + distance - 1
 
 
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from-iteration", type=int, default=0)

@@ -26,7 +26,6 @@ from material import balance
 BANDS = [(-99, -10), (-10, -3), (-3, 4), (4, 11), (11, 99)]
 
 
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=40)
