@@ -19,3 +19,7 @@ def balance(board):
         VALUES[piece.piece_type] * (1 if piece.color == board.turn else -1)
         for piece in board.piece_map().values()
     )
+
+
+# Bands of material balance the scripts report, [low, high).
+BANDS = [(-99, -10), (-10, -3), (-3, 4), (4, 11), (11, 99)]

@@ -21,12 +21,11 @@ import statistics
 
 import chess
 
-from material import balance
+from material import BANDS, balance
 
 DIRECTIONS = [(0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1)]
 KNIGHT = [(1, 2), (2, 1), (2, -1), (1, -2), (-1, -2), (-2, -1), (-2, 1), (-1, 2)]
 UNDER = {chess.KNIGHT: 0, chess.BISHOP: 1, chess.ROOK: 2}
-BANDS = [(-99, -10), (-10, -3), (-3, 4), (4, 11), (11, 99)]
 
 
 def action(board, move):

@@ -21,9 +21,7 @@ import statistics
 import chess
 import chess.engine
 
-from material import balance
-
-BANDS = [(-99, -10), (-10, -3), (-3, 4), (4, 11), (11, 99)]
+from material import BANDS, balance
 
 
 def main():
