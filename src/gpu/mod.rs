@@ -70,6 +70,26 @@ const OUT_OF_MEMORY_HINT: &str = if cfg!(target_arch = "wasm32") {
 };
 
 /// A device loss in a few words ("Unknown: the GPU process crashed"), for messages.
+/// Workgroups per dispatch dimension (WebGPU's default limit).
+pub const MAX_WORKGROUPS_PER_DIMENSION: u32 = 65_535;
+
+/// The dispatch of `groups` workgroups: one row along x, or rows of
+/// [`MAX_WORKGROUPS_PER_DIMENSION`] stacked along y when there are more. A kernel's flat
+/// workgroup index is `wid.x + wid.y · (workgroups along x)`; it skips those past `groups`.
+pub fn workgroup_grid(groups: u64) -> [u32; 3] {
+    let groups = groups.max(1);
+    let most = u64::from(MAX_WORKGROUPS_PER_DIMENSION);
+    if groups <= most {
+        [groups as u32, 1, 1]
+    } else {
+        [
+            MAX_WORKGROUPS_PER_DIMENSION,
+            groups.div_ceil(most) as u32,
+            1,
+        ]
+    }
+}
+
 pub fn loss_description(reason: wgpu::DeviceLostReason, message: &str) -> String {
     format!("{reason:?}: {}", message.trim_end_matches('.'))
 }

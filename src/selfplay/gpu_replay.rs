@@ -21,17 +21,14 @@ pub const SCAN_WIDTH: u32 = 256;
 /// Running sums of [loss, policy loss, value loss, entropy, steps].
 pub const LOSS_SUMS: usize = 5;
 
-/// Workgroups along one dispatch dimension (WebGPU's default limit): the commit has one
-/// row of workgroups per game, the sampler and the decoder one workgroup per row or record.
-const MOST_WORKGROUPS: u32 = 65_535;
+/// Workgroups along one dispatch dimension: the commit has one row of workgroups per game.
+const MOST_WORKGROUPS: u32 = crate::gpu::MAX_WORKGROUPS_PER_DIMENSION;
 
-/// Workgroups along x and y for one workgroup per item (a record, a batch row), rows of
-/// at most [`MOST_WORKGROUPS`] along x; the kernels skip the items past the count.
+/// Workgroups along x and y for one workgroup per item (a record, a batch row; the
+/// kernels skip those past the count).
 fn workgroup_per_item(items: u32) -> (u32, u32) {
-    (
-        items.clamp(1, MOST_WORKGROUPS),
-        items.div_ceil(MOST_WORKGROUPS).max(1),
-    )
+    let [x, y, _] = crate::gpu::workgroup_grid(u64::from(items));
+    (x, y)
 }
 
 struct Kernel {

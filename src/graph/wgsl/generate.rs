@@ -13,7 +13,7 @@ use crate::graph::ir::{BinaryOp, Node, Op, ReduceOp, TensorId, UnaryOp};
 /// Threads per workgroup of generated kernels: the browser baseline's maximum.
 pub const WORKGROUP: u32 = 256;
 /// Workgroups per grid dimension (the WebGPU limit).
-pub const MAX_GROUPS: u32 = 65535;
+pub const MAX_GROUPS: u32 = crate::gpu::MAX_WORKGROUPS_PER_DIMENSION;
 
 /// What a binding of a generated kernel holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,13 +42,12 @@ pub struct Generated {
 /// A 1-D or 2-D grid covering `threads` threads of [`WORKGROUP`]-sized groups, and the
 /// WGSL expression of a thread's flat id.
 pub fn grid(threads: u64) -> ([u32; 3], String) {
-    let groups = threads.div_ceil(u64::from(WORKGROUP)).max(1);
-    if groups <= u64::from(MAX_GROUPS) {
-        ([groups as u32, 1, 1], "gid.x".to_owned())
+    let workgroups = crate::gpu::workgroup_grid(threads.div_ceil(u64::from(WORKGROUP)));
+    if workgroups[1] == 1 {
+        (workgroups, "gid.x".to_owned())
     } else {
-        let rows = groups.div_ceil(u64::from(MAX_GROUPS));
         (
-            [MAX_GROUPS, rows as u32, 1],
+            workgroups,
             format!("(gid.x + gid.y * {}u)", MAX_GROUPS * WORKGROUP),
         )
     }
