@@ -97,9 +97,10 @@ fn height(curves: usize) -> u32 {
     CHART_HEIGHT + 2 * LEGEND_MARGIN + curves as u32 * LEGEND_ROW
 }
 
-/// A point of the curve: (minutes, Elo, interval low, interval high). A clean sweep has
-/// no finite Elo: it is drawn at its interval's finite end (a hollow marker).
-fn point(line: &ResultLine) -> Option<(f64, f64, f64, f64)> {
+/// A point of the curve: (minutes, Elo, interval low, interval high, whether the Elo is a
+/// bound). A clean sweep has no finite Elo: it is drawn at its interval's finite end (a
+/// hollow marker).
+fn point(line: &ResultLine) -> Option<(f64, f64, f64, f64, bool)> {
     let elo = line.elo.or(if line.score >= 1.0 {
         line.elo_low
     } else {
@@ -107,7 +108,7 @@ fn point(line: &ResultLine) -> Option<(f64, f64, f64, f64)> {
     })?;
     let low = line.elo_low.unwrap_or(elo);
     let high = line.elo_high.unwrap_or(elo);
-    Some((line.training_minutes, elo, low, high))
+    Some((line.training_minutes, elo, low, high, line.elo.is_none()))
 }
 
 /// The plot: Elo against training minutes, one series per opponent and checkpoint budget,
@@ -122,7 +123,7 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
             curves.push(key(line));
         }
     }
-    let points: Vec<(f64, f64, f64, f64)> = results.iter().filter_map(point).collect();
+    let points: Vec<(f64, f64, f64, f64, bool)> = results.iter().filter_map(point).collect();
     let minutes_end = points.iter().map(|p| p.0).fold(0.0, f64::max).max(1.0) * 1.05;
     // Intervals of a few games can span thousands of Elo: the axis stops at ±ELO_SPAN.
     let low = (points.iter().map(|p| p.2).fold(-100.0, f64::min) - 50.0).max(-ELO_SPAN);
@@ -161,19 +162,12 @@ pub fn render_png(results: &[ResultLine]) -> Result<Vec<u8>, String> {
             .map_err(text)?;
         for (row, (curve, color)) in curves.iter().zip(COLORS.iter().cycle()).enumerate() {
             let clip = |elo: f64| elo.clamp(low, high);
-            // (minutes, Elo, low, high, a sweep's bound)
             let mut series: Vec<(f64, f64, f64, f64, bool)> = results
                 .iter()
                 .filter(|line| key(line) == *curve)
-                .filter_map(|line| {
-                    let (minutes, elo, low, high) = point(line)?;
-                    Some((
-                        minutes,
-                        clip(elo),
-                        clip(low),
-                        clip(high),
-                        line.elo.is_none(),
-                    ))
+                .filter_map(point)
+                .map(|(minutes, elo, low, high, bound)| {
+                    (minutes, clip(elo), clip(low), clip(high), bound)
                 })
                 .collect();
             series.sort_by(|a, b| a.0.total_cmp(&b.0));
