@@ -460,3 +460,51 @@ fn an_engine_that_breaks_the_rules_or_crashes_loses_by_forfeit_and_the_match_goe
         "{written}"
     );
 }
+
+#[test]
+fn plot_only_redraws_the_elo_curve_from_the_results_and_plays_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(run.join("checkpoints")).unwrap();
+    std::fs::create_dir_all(run.join("arena")).unwrap();
+    let results = run.join("arena/results.jsonl");
+    let lines = [(1, 2.0, 14, 4, 2), (40, 9.5, 16, 2, 2)]
+        .map(|(iteration, minutes, wins, draws, losses)| {
+            format!(
+                "{{\"iteration\":{iteration},\"training_minutes\":{minutes},\"opponent\":\"the \
+             uniform random mover\",\"budget\":\"800 simulations per move, batch 64\",\
+             \"games\":20,\"wins\":{wins},\"draws\":{draws},\"losses\":{losses},\"score\":\
+             {},\"elo\":null,\"elo_low\":null,\"elo_high\":null,\"unix_seconds\":{iteration}}}\n",
+                (f64::from(wins) + f64::from(draws) / 2.0) / 20.0
+            )
+        })
+        .concat();
+    std::fs::write(&results, &lines).unwrap();
+    let run_text = run.to_str().unwrap();
+    let output = wgzero(&["arena", "--checkpoint", run_text, "--plot-only"]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let plot = run.join("arena/elo.png");
+    assert!(text(&output.stdout).contains(plot.to_str().unwrap()));
+    // The same picture the library draws from those results, and nothing played.
+    let twin = dir.path().join("twin");
+    std::fs::create_dir_all(twin.join("arena")).unwrap();
+    std::fs::write(twin.join("arena/results.jsonl"), &lines).unwrap();
+    let expected = wgzero::arena::curve::write_plot(&twin).unwrap();
+    assert_eq!(
+        std::fs::read(&plot).unwrap(),
+        std::fs::read(expected).unwrap()
+    );
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), lines);
+    let entries = std::fs::read_dir(run.join("arena")).unwrap().count();
+    assert_eq!(entries, 2, "results.jsonl and elo.png only, no PGN");
+
+    // Without results, or without a run directory, the error says what to do.
+    std::fs::write(&results, "").unwrap();
+    let output = wgzero(&["arena", "--checkpoint", run_text, "--plot-only"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("holds no results yet; play a match"));
+    let output = wgzero(&["arena", "--checkpoint", "bundled:chess", "--plot-only"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("--plot-only needs a run directory"));
+}

@@ -50,7 +50,9 @@ depth --opening-depth (10) scores them within ±--opening-window centipawns (50)
 With a run directory as --checkpoint, each match is also appended to \
 RUN_DIR/arena/results.jsonl (the checkpoint's iteration and training minutes, the score and \
 Elo), and RUN_DIR/arena/elo.png plots Elo against training minutes per opponent: run the \
-arena after each training session for the strength curve of a long run.
+arena after each training session for the strength curve of a long run. --plot-only \
+redraws that plot from results.jsonl and plays nothing (after results were merged from \
+another machine, say).
 
 Elo: score s = (wins + draws/2) / games, Elo = −400·log10(1/s − 1); the interval maps \
 s ± 1.96·σ/√games (σ the spread of one game's result); the likelihood of superiority is \
@@ -116,6 +118,9 @@ pub struct ArenaArgs {
     /// One JSON line per match on stdout instead of text.
     #[arg(long)]
     json: bool,
+    /// Redraw RUN_DIR/arena/elo.png from RUN_DIR/arena/results.jsonl and play nothing.
+    #[arg(long)]
+    plot_only: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -138,6 +143,9 @@ struct MatchLine<'a> {
 }
 
 pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
+    if args.plot_only {
+        return plot_only(&args.checkpoint);
+    }
     let compute = global.compute()?;
     let movetime = args.movetime.map(Duration::from_millis);
     let agent = AgentSpec::load(
@@ -232,6 +240,29 @@ pub fn run(global: &GlobalOptions, args: &ArenaArgs) -> anyhow::Result<()> {
             run_dir.join("arena").join(curve::RESULTS_FILE).display()
         );
     }
+    Ok(())
+}
+
+/// `--plot-only`: the run's Elo curve redrawn from the results it holds.
+fn plot_only(checkpoint: &CheckpointSource) -> anyhow::Result<()> {
+    let run_dir = run_directory(checkpoint).ok_or_else(|| {
+        ArenaError::Settings(
+            "--plot-only needs a run directory as --checkpoint (one holding checkpoints/ and \
+             arena/results.jsonl)"
+                .into(),
+        )
+    })?;
+    let results = run_dir.join("arena").join(curve::RESULTS_FILE);
+    if curve::read(&run_dir)?.is_empty() {
+        return Err(ArenaError::Settings(format!(
+            "--plot-only: {} holds no results yet; play a match with --checkpoint {} first",
+            results.display(),
+            run_dir.display()
+        ))
+        .into());
+    }
+    let plot = curve::write_plot(&run_dir)?;
+    println!("{} (from {})", plot.display(), results.display());
     Ok(())
 }
 
