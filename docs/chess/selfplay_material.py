@@ -2,7 +2,7 @@
 """What a chess run's self-play teaches its value head about material: over the self-play
 games a run recorded (`games.jsonl`, `wgzero train --record-games`), the game's outcome
 (the value target) against the material balance (pawn 1, knight and bishop 3, rook 5,
-queen 9), both from the side to move's view, at every position.
+queen 9), both from the side to move's view, at every position, and how the games ended.
 
 The recorded actions are decoded with an encoding written here from docs/CHESS.md
 ("Action encoding"), independently of the Rust one: each position's legal moves (python-
@@ -15,6 +15,7 @@ iterations 320-940 (docs/CHESS.md quotes this script over them).
 """
 
 import argparse
+import collections
 import gzip
 import json
 import statistics
@@ -44,6 +45,14 @@ def action(board, move):
     return origin * 73 + direction * 7 + distance - 1
 
 
+def correlation(xs, ys):
+    """Pearson's correlation, or None where either side is constant (all draws)."""
+    try:
+        return round(statistics.correlation(xs, ys), 3)
+    except statistics.StatisticsError:
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from-iteration", type=int, default=0)
@@ -51,6 +60,7 @@ def main():
     args = parser.parse_args()
     samples = []  # (balance, outcome, ply)
     games = 0
+    endings = collections.Counter()
     for path in args.games:
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rt") as lines:
@@ -66,6 +76,8 @@ def main():
                     assert len(moves) == 1, (record["iteration"], board.fen(), step["action"])
                     positions.append((balance(board), board.turn, board.ply()))
                     board.push(moves[0])
+                ending = board.outcome(claim_draw=True)
+                endings[ending.termination.name.lower() if ending else "ply cap"] += 1
                 # The recorded outcome is player 0's (white's).
                 for material, turn, ply in positions:
                     outcome = record["outcome"] if turn == chess.WHITE else -record["outcome"]
@@ -91,7 +103,7 @@ def main():
                 {
                     "plies": f"{low}..{high - 1}",
                     "positions": len(part),
-                    "correlation": round(statistics.correlation([m for m, _ in part], [z for _, z in part]), 3),
+                    "correlation": correlation([m for m, _ in part], [z for _, z in part]),
                 }
             )
     print(
@@ -99,7 +111,8 @@ def main():
             {
                 "games": games,
                 "positions": len(samples),
-                "correlation": round(statistics.correlation([m for m, _, _ in samples], [z for _, z, _ in samples]), 3),
+                "correlation": correlation([m for m, _, _ in samples], [z for _, z, _ in samples]),
+                "endings": dict(endings.most_common()),
                 "bands": bands,
                 "by_ply": by_ply,
             }
