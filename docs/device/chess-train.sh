@@ -11,6 +11,8 @@
 # a call carries beside the binary; unpack it next to RUN_DIR and carry it on.
 #   chess-train.sh RUN_DIR MINUTES [wgzero train flags: a new run's, or the changes a
 #   resumed run takes from here on (its schedule and search: `--train-steps 256`)]
+# MINUTES 0 trains nothing: the arena alone, on the run as it is (its results come back
+# in the run's arena/results.jsonl).
 # FROM names a run to copy into RUN_DIR first when RUN_DIR holds none (assets/runs/chess).
 # GAMES, ARENA_SIMS, CONCURRENCY and ARENA_SECONDS set the arena's games per opponent,
 # simulations per move, games at once and time limit.
@@ -27,7 +29,9 @@ if [ ! -d "$run/checkpoints" ] && [ -n "${FROM:-}" ]; then
     mkdir -p "$(dirname "$run")"
     cp -r "$FROM" "$run"
 fi
-if [ -d "$run/checkpoints" ]; then
+if [ "$minutes" = 0 ]; then
+    echo "no training (MINUTES 0)" >"$OUT/train.log"
+elif [ -d "$run/checkpoints" ]; then
     "$BIN" train --resume "$run" --minutes "$minutes" --replay-save-mb "${REPLAY_MB:-12}" \
         "$@" 2>&1 | tail -n 40 >"$OUT/train.log"
 else
