@@ -69,7 +69,6 @@ const OUT_OF_MEMORY_HINT: &str = if cfg!(target_arch = "wasm32") {
     "use fewer games in flight, a smaller training batch or a smaller network, or --backend cpu"
 };
 
-/// A device loss in a few words ("Unknown: the GPU process crashed"), for messages.
 /// Workgroups per dispatch dimension (WebGPU's default limit).
 pub const MAX_WORKGROUPS_PER_DIMENSION: u32 = 65_535;
 
@@ -90,6 +89,7 @@ pub fn workgroup_grid(groups: u64) -> [u32; 3] {
     }
 }
 
+/// A device loss in a few words ("Unknown: the GPU process crashed"), for messages.
 pub fn loss_description(reason: wgpu::DeviceLostReason, message: &str) -> String {
     format!("{reason:?}: {}", message.trim_end_matches('.'))
 }
