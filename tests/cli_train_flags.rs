@@ -44,7 +44,7 @@ fn saved_config(run_dir: &std::path::Path) -> Value {
 }
 
 #[test]
-fn random_opening_noise_surprise_weight_and_precision_reach_the_saved_config() {
+fn random_opening_noise_surprise_weight_replay_fraction_and_precision_reach_the_saved_config() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.to_str().unwrap();
@@ -60,6 +60,8 @@ fn random_opening_noise_surprise_weight_and_precision_reach_the_saved_config() {
                 "0.4",
                 "--surprise-weight",
                 "0.3",
+                "--replay-fraction",
+                "0.5",
                 "--precision",
                 "f32",
                 "--out",
@@ -72,6 +74,7 @@ fn random_opening_noise_surprise_weight_and_precision_reach_the_saved_config() {
     let config = &saved_config(&out);
     assert_eq!(config["random_opening"], 14);
     assert!((config["surprise_weight"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert_eq!(config["replay_fraction"].as_f64(), Some(0.5));
     assert_eq!(config["precision"], "f32");
     let dirichlet = &config["search"]["policy"]["AlphaZero"]["dirichlet"];
     assert_eq!(dirichlet[0].as_f64(), Some(0.5), "alpha kept: {dirichlet}");

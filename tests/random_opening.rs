@@ -50,6 +50,7 @@ fn first_moves(random_opening: u32) -> Option<BTreeSet<u32>> {
         late_temperature: 0.0,
         random_opening,
         surprise_weight: 0.0,
+        replay_fraction: 1.0,
         record: false,
         log_draws: false,
         trace_games: 0,

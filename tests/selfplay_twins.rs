@@ -6,9 +6,9 @@
 //!   records with `decode.wgsl` and the game's WGSL observation, and the clique game's
 //!   `augment.wgsl`) against `ReplayRing::sample_batch` over the same positions' dense
 //!   records written by the Rust rules, row by row and stream by stream;
-//! - policy-surprise weighting (`weigh_trajectory` in `play.wgsl`): every finished game's
-//!   copies against `surprise_weights` of its recorded surprises, rounded at random as
-//!   `weight_copies` says (a distribution test with a fixed seed);
+//! - policy-surprise weighting and the replay fraction (`weigh_trajectory` in `play.wgsl`):
+//!   every finished game's copies against `replay_weights` of its recorded surprises,
+//!   rounded at random as `weight_copies` says (a distribution test with a fixed seed);
 //! - subtree reuse (`play_moves` keeping the chosen child's tree) against the CPU
 //!   reference search's `advance`.
 
@@ -34,7 +34,7 @@ use wgzero::selfplay::gpu::{GpuSelfPlay, SelfPlayGame};
 use wgzero::selfplay::gpu_replay::{GpuReplay, GpuSampler, ReplaySource};
 use wgzero::selfplay::record::{CompactLayout, NO_SEARCH_VALUE, PlaySettings, RecordLayout};
 use wgzero::selfplay::replay::{Batch, ReplayRing, SampleRng, sampler_seeds};
-use wgzero::selfplay::surprise::surprise_weights;
+use wgzero::selfplay::surprise::replay_weights;
 use wgzero::testing::test_gpu;
 
 fn gpu_program(program: Program) -> GpuProgram {
@@ -365,13 +365,25 @@ fn puct(simulations: u32, dirichlet: Option<(f32, f32)>, reuse_subtree: bool) ->
 #[test]
 fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
     let Some(gpu) = test_gpu() else { return };
+    weighting_draws_copies_as_its_host_twin(&gpu, 0.7, 1.0);
+}
+
+#[test]
+fn a_replay_fraction_draws_copies_as_its_host_twin_weighs_them() {
+    let Some(gpu) = test_gpu() else { return };
+    // A fraction over the surprise weights keeps weights above 1 and below it.
+    weighting_draws_copies_as_its_host_twin(&gpu, 0.7, 0.6);
+}
+
+/// Plays 40 moves of 48 games on K_5 (avoid) and checks every finished game's copies
+/// against `replay_weights(λ, fraction)` of its recorded surprises.
+fn weighting_draws_copies_as_its_host_twin(gpu: &Arc<Gpu>, lambda: f32, fraction: f32) {
     let game = CliqueConfig::new(5, 3, Mode::Avoid).unwrap();
     let games = 48u32;
-    let lambda = 0.7;
     let search = GpuSearch::new(
-        &gpu,
+        gpu,
         &game,
-        uniform_program(&gpu, game, games as usize),
+        uniform_program(gpu, game, games as usize),
         puct(12, Some((0.5, 0.5)), false),
         games,
         23,
@@ -383,10 +395,11 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
         random_opening: 0,
         record: true,
         surprise_weight: lambda,
+        replay_fraction: fraction,
         log_draws: false,
         trace_games: 0,
     };
-    let self_play = GpuSelfPlay::new(&gpu, &search, &game, settings).unwrap();
+    let self_play = GpuSelfPlay::new(gpu, &search, &game, settings).unwrap();
     self_play.reset();
     let layout = self_play.compact_layout();
     let (words, tail, length) = (
@@ -419,7 +432,7 @@ fn surprise_weighting_draws_copies_as_its_host_twin_weighs_them() {
                 .iter()
                 .map(|s| f32::from_bits(s[tail + 1]))
                 .collect();
-            let weights = surprise_weights(&surprises, lambda);
+            let weights = replay_weights(&surprises, lambda, fraction);
             let mut total = 0;
             for (sample, weight) in samples.iter().zip(weights) {
                 let copies = f32::from_bits(sample[tail + 2]);
@@ -493,6 +506,7 @@ fn subtree_reuse_on_the_gpu_equals_the_reference_search() {
             random_opening: 0,
             record: false,
             surprise_weight: 0.0,
+            replay_fraction: 1.0,
             log_draws: false,
             trace_games: 0,
         };

@@ -85,6 +85,7 @@ fn settings(temperature_moves: u32, random_opening: u32) -> PlaySettings {
         random_opening,
         record: true,
         surprise_weight: 0.0,
+        replay_fraction: 1.0,
         log_draws: false,
         trace_games: GAMES,
     }

@@ -7,9 +7,9 @@
 // Appended by src/selfplay/gpu.rs to the search shader (shaders/search/mcts.wgsl, with its
 // constants and the game's adapter) and the SelfPlayGame record
 // (shaders/selfplay/self_play_game.wgsl), after the constants TEMPERATURE_MOVES,
-// LATE_POWER, RANDOM_OPENING, SURPRISE_WEIGHT, NO_SEARCH_VALUE, RECORD, LOG_DRAWS,
-// TRAJECTORY_LEN, RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES, TRACE_RING,
-// TRACE_HEADER and TRACE_WORDS.
+// LATE_POWER, RANDOM_OPENING, SURPRISE_WEIGHT, REPLAY_FRACTION, NO_SEARCH_VALUE, RECORD,
+// LOG_DRAWS, TRAJECTORY_LEN, RECORD_WORDS, RECORD_LEGAL, DRAW_LOG_LEN, TRACE_GAMES,
+// TRACE_RING, TRACE_HEADER and TRACE_WORDS.
 
 // With RECORD: [GAMES, TRAJECTORY_LEN, RECORD_WORDS] compact training samples of the game
 // in progress, one per move (src/selfplay/record.rs): the root's search state
@@ -345,27 +345,28 @@ fn record_sample(g: u32) {
 }
 
 // The replay copies of each position of game g's finished trajectory of `length` moves
-// (written over its records' copies slot), by policy-surprise weighting:
-// w_t = (1 − λ) + λ·L·s_t / Σs, stored ⌊w_t⌋ times plus once more with probability
-// frac(w_t) (selfplay::surprise::surprise_weights and weight_copies are the host twins).
-// Returns the total.
+// (written over its records' copies slot), by policy-surprise weighting and the replay
+// fraction f: w_t = f·((1 − λ) + λ·L·s_t / Σs), stored ⌊w_t⌋ times plus once more with
+// probability frac(w_t) (selfplay::surprise::replay_weights and weight_copies are the host
+// twins). Returns the total.
 fn weigh_trajectory(g: u32, length: u32) -> u32 {
     let count = min(length, TRAJECTORY_LEN);
-    if SURPRISE_WEIGHT == 0.0 {
+    if SURPRISE_WEIGHT == 0.0 && REPLAY_FRACTION == 1.0 {
         return count;
     }
     var total = 0.0;
     for (var t = 0u; t < count; t++) {
         total += trajectory_float((g * TRAJECTORY_LEN + t) * RECORD_WORDS + RECORD_TAIL_AT + 1u);
     }
-    if total <= 0.0 {
-        return count;
-    }
+    let lambda = select(0.0, SURPRISE_WEIGHT, total > 0.0);
     var records = 0u;
     for (var t = 0u; t < count; t++) {
         let base = (g * TRAJECTORY_LEN + t) * RECORD_WORDS + RECORD_TAIL_AT;
-        let weight = (1.0 - SURPRISE_WEIGHT)
-            + SURPRISE_WEIGHT * f32(count) * trajectory_float(base + 1u) / total;
+        var surprise_weight = 1.0 - lambda;
+        if lambda > 0.0 {
+            surprise_weight += lambda * f32(count) * trajectory_float(base + 1u) / total;
+        }
+        let weight = REPLAY_FRACTION * surprise_weight;
         let whole = floor(weight);
         let copies = u32(whole) + select(0u, 1u, random_open() < weight - whole);
         set_trajectory_float(base + 2u, f32(copies));

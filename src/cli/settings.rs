@@ -414,6 +414,12 @@ pub struct RunArgs {
     /// position once].
     #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
     pub surprise_weight: Option<f32>,
+    /// The share of each finished game's positions the replay stores, in expectation (each
+    /// at random, over the surprise weighting): a replay of the same capacity then holds
+    /// the positions of more games, whose outcomes the value head learns from rather than
+    /// memorising a few games' [default: 1, every position].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub replay_fraction: Option<f32>,
     /// Train without random symmetries of the samples (clique: vertex relabelling).
     #[arg(long)]
     pub no_augment: bool,
@@ -482,6 +488,9 @@ impl RunArgs {
         }
         if let Some(lambda) = self.surprise_weight {
             config.surprise_weight = lambda;
+        }
+        if let Some(fraction) = self.replay_fraction {
+            config.replay_fraction = fraction;
         }
         if self.no_augment {
             config.augment = false;

@@ -109,6 +109,7 @@ const TEMPERATURE_MOVES: u32 = {temperature_moves}u;
 const LATE_POWER: f32 = {late_power:?};
 const RANDOM_OPENING: u32 = {random_opening}u;
 const SURPRISE_WEIGHT: f32 = {surprise_weight:?};
+const REPLAY_FRACTION: f32 = {replay_fraction:?};
 const NO_SEARCH_VALUE: f32 = {NO_SEARCH_VALUE:?};
 const RECORD: bool = {record};
 const LOG_DRAWS: bool = {log_draws};
@@ -132,6 +133,7 @@ const TRACE_WORDS: u32 = {trace_words}u;
             },
             random_opening = settings.random_opening,
             surprise_weight = settings.surprise_weight,
+            replay_fraction = settings.replay_fraction,
             record = bool_literal(settings.record),
             log_draws = bool_literal(settings.log_draws && settings.record),
             record_words = layout.words(),

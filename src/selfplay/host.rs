@@ -18,7 +18,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::record::{NO_SEARCH_VALUE, PlaySettings, RecordLayout};
 use super::replay::ReplayRing;
-use super::surprise::{policy_surprise, surprise_weights, weight_copies};
+use super::surprise::{policy_surprise, replay_weights, weight_copies};
 use super::trace::{TracedGame, move_record};
 use super::{SelfPlayError, SelfPlayReport};
 use crate::games::{Game, GameState};
@@ -242,7 +242,11 @@ impl<G: Game> HostSelfPlay<G> {
             .chunks_exact(layout.floats())
             .map(|record| record[layout.tail() + 1])
             .collect();
-        let weights = surprise_weights(&surprises, self.settings.surprise_weight);
+        let weights = replay_weights(
+            &surprises,
+            self.settings.surprise_weight,
+            self.settings.replay_fraction,
+        );
         let mut records = 0;
         for (record, weight) in trajectory.chunks_exact_mut(layout.floats()).zip(weights) {
             let copies = weight_copies(weight, self.rng.random());
@@ -381,6 +385,7 @@ mod tests {
             random_opening,
             record: true,
             surprise_weight,
+            replay_fraction: 1.0,
             log_draws: false,
             trace_games: 0,
         }
@@ -448,15 +453,12 @@ mod tests {
 
     /// The replay after 40 moves of 32 games on K_5 (avoid) with a uniform network.
     fn replay_after(random_opening: u32, surprise_weight: f32) -> (ReplayRing, SelfPlayReport) {
+        replay_with(settings(10, random_opening, surprise_weight))
+    }
+
+    fn replay_with(settings: PlaySettings) -> (ReplayRing, SelfPlayReport) {
         let game = CliqueConfig::new(5, 3, Mode::Avoid).unwrap();
-        let mut self_play = HostSelfPlay::new(
-            game,
-            32,
-            noise_free(24),
-            settings(10, random_opening, surprise_weight),
-            3,
-        )
-        .unwrap();
+        let mut self_play = HostSelfPlay::new(game, 32, noise_free(24), settings, 3).unwrap();
         let mut replay = ReplayRing::new(10_000, self_play.record_layout());
         let report = play(&mut self_play, 40, &mut replay);
         (replay, report)
@@ -513,6 +515,25 @@ mod tests {
             })
             .collect();
         assert!(distinct.len() < replay.len(), "no position was repeated");
+    }
+
+    #[test]
+    fn a_replay_fraction_stores_that_share_of_the_positions() {
+        let (replay, report) = replay_with(PlaySettings {
+            replay_fraction: 0.25,
+            ..settings(10, 0, 0.0)
+        });
+        // Each position is kept once with probability 1/4: the count is binomial.
+        let (stored, played) = (replay.len() as f64, report.total_length as f64);
+        assert_eq!(report.records, replay.len() as u64);
+        let spread = (played * 0.25 * 0.75).sqrt();
+        assert!(
+            (stored - 0.25 * played).abs() < 4.0 * spread,
+            "{stored} stored of {played}"
+        );
+        for (_, value) in surprises_and_values(&replay) {
+            assert!([-1.0, 0.0, 1.0].contains(&value), "outcome {value}");
+        }
     }
 
     #[test]

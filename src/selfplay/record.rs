@@ -91,6 +91,9 @@ pub struct PlaySettings {
     /// λ of the policy-surprise weighting of finished games' samples
     /// ([`super::surprise::surprise_weights`]); 0 records each position once.
     pub surprise_weight: f32,
+    /// The share of a finished game's positions the replay stores, in expectation (each
+    /// position's surprise weight times it, rounded at random); 1 stores them all.
+    pub replay_fraction: f32,
     /// Keep the final positions of drawn games (for a game's archive).
     pub log_draws: bool,
     /// Trace every move of the games the first this many game slots play, for recording

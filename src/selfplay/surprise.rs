@@ -39,6 +39,17 @@ pub fn surprise_weights(surprises: &[f32], lambda: f32) -> Vec<f32> {
         .collect()
 }
 
+/// The replay weights of one finished game's positions: the policy-surprise weights
+/// ([`surprise_weights`], λ = `lambda`) times `fraction`, the share of a game's positions
+/// the replay keeps in expectation (`--replay-fraction`), so that a game of L positions
+/// stores `fraction`·L of them.
+pub fn replay_weights(surprises: &[f32], lambda: f32, fraction: f32) -> Vec<f32> {
+    surprise_weights(surprises, lambda)
+        .into_iter()
+        .map(|weight| weight * fraction)
+        .collect()
+}
+
 /// Copies of a position of weight `weight` to store: ⌊w⌋, plus one more when `uniform`
 /// (in [0, 1)) falls below w's fraction, so that the expected count is w.
 pub fn weight_copies(weight: f32, uniform: f32) -> u32 {
@@ -77,5 +88,21 @@ mod tests {
         assert_eq!(weight_copies(2.25, 0.2), 3);
         assert_eq!(weight_copies(2.25, 0.3), 2);
         assert_eq!(weight_copies(0.0, 0.0), 0);
+    }
+
+    #[test]
+    fn the_replay_fraction_scales_every_weight() {
+        let surprises = [0.0, 1.0, 3.0, 0.0];
+        assert_eq!(replay_weights(&surprises, 0.0, 0.25), vec![0.25; 4]);
+        assert_eq!(
+            replay_weights(&surprises, 0.5, 0.5),
+            vec![0.25, 0.5, 1.0, 0.25]
+        );
+        assert_eq!(
+            replay_weights(&surprises, 0.8, 1.0),
+            surprise_weights(&surprises, 0.8)
+        );
+        assert_eq!(weight_copies(0.25, 0.1), 1);
+        assert_eq!(weight_copies(0.25, 0.3), 0);
     }
 }

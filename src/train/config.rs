@@ -49,6 +49,13 @@ pub struct TrainConfig {
     /// game's total stays L. 0: every position once.
     #[serde(default)]
     pub surprise_weight: f32,
+    /// The share of a finished game's positions the replay stores, in expectation: each
+    /// position's surprise weight is scaled by it and rounded at random. Below 1 the
+    /// replay holds the positions of more games (successive positions of a game share its
+    /// outcome, so few games teach the value head those games rather than positions).
+    /// Runs saved before this setting stored every position (1).
+    #[serde(default = "default_replay_fraction")]
+    pub replay_fraction: f32,
     /// Positions the replay buffer holds.
     pub replay_capacity: u64,
     /// Self-play moves (per game in flight) per iteration.
@@ -180,6 +187,10 @@ fn default_record_games() -> u32 {
     DEFAULT_RECORD_GAMES
 }
 
+fn default_replay_fraction() -> f32 {
+    1.0
+}
+
 /// Checks `least <= value <= most` for the flag.
 fn within<T: PartialOrd + std::fmt::Display>(
     flag: &'static str,
@@ -241,6 +252,7 @@ impl TrainConfig {
             late_temperature: 0.0,
             random_opening: defaults.random_opening,
             surprise_weight: 0.8,
+            replay_fraction: 1.0,
             replay_capacity: defaults.replay_capacity,
             moves_per_iteration: defaults.moves_per_iteration,
             train_steps_per_iteration: 32,
@@ -332,6 +344,14 @@ impl TrainConfig {
             1.0,
             false,
             "0 stores every position once, 1 distributes a game's positions by surprise alone",
+        )?;
+        within_float(
+            "--replay-fraction",
+            f64::from(self.replay_fraction),
+            0.0,
+            1.0,
+            true,
+            "the share of a game's positions the replay stores (1: all of them)",
         )?;
         within(
             "--batch",
@@ -606,6 +626,7 @@ mod tests {
             ("--batch", Box::new(|c| c.batch_size = 0)),
             ("--learning-rate", Box::new(|c| c.learning_rate = f32::NAN)),
             ("--surprise-weight", Box::new(|c| c.surprise_weight = 1.5)),
+            ("--replay-fraction", Box::new(|c| c.replay_fraction = 0.0)),
             (
                 "--late-temperature",
                 Box::new(|c| c.late_temperature = -0.5),

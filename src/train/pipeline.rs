@@ -178,6 +178,7 @@ pub fn play_settings_of(config: &TrainConfig, log_draws: bool) -> PlaySettings {
         random_opening: config.random_opening,
         record: true,
         surprise_weight: config.surprise_weight,
+        replay_fraction: config.replay_fraction,
         log_draws,
         trace_games: config.record_games,
     }

@@ -195,6 +195,7 @@ fn measure<G: GpuGame + GameInfo>(
             late_temperature: 0.0,
             random_opening: 0,
             surprise_weight: 0.0,
+            replay_fraction: 1.0,
             record: false,
             log_draws: false,
             trace_games: 0,
