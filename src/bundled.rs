@@ -91,7 +91,7 @@ pub static NETWORKS: [BundledNetwork; 4] = [
         GameSpec::Chess(ChessConfig {
             ply_cap: DEFAULT_PLY_CAP
         }),
-        "00000965"
+        "00001638"
     ),
 ];
 
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(by_name("chess").unwrap(), network);
         let (checkpoint, config) = network.load().unwrap();
         assert_eq!(config.game, game);
-        assert_eq!(checkpoint.record().iteration, 965);
+        assert_eq!(checkpoint.record().iteration, 1638);
         // A chess game with another ply cap has no network.
         let capped = GameSpec::Chess(ChessConfig::new(100).unwrap());
         let message = for_game(&capped).unwrap_err().to_string();

@@ -255,7 +255,7 @@ fn the_bundled_network_loads_with_one_click_and_its_prior_is_a_trained_one() {
     assert!(chess.error.is_none(), "{:?}", chess.error);
     let description = chess.network().unwrap().description.clone();
     assert!(
-        description.contains("bundled:chess (iteration 965"),
+        description.contains("bundled:chess (iteration 1638"),
         "{description}"
     );
     step_until(

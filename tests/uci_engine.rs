@@ -326,7 +326,7 @@ fn without_a_checkpoint_it_plays_the_bundled_network() {
     let mut said = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
     assert!(
-        said.contains("network bundled:chess (iteration 965)"),
+        said.contains("network bundled:chess (iteration 1638)"),
         "{said}"
     );
 
