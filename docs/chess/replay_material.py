@@ -19,9 +19,12 @@ import re
 import statistics
 import struct
 
-from material import BANDS
+import chess
 
-VALUES = [1, 3, 3, 5, 9]  # pawns, knights, bishops, rooks, queens
+from material import BANDS, VALUES
+
+# The piece values in the order of the position's first five bitboards.
+BOARD_VALUES = [VALUES[piece] for piece in (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN)]
 
 
 def records(path):
@@ -40,7 +43,7 @@ def records(path):
 def mover_balance(record):
     boards = [record[2 * i] | record[2 * i + 1] << 32 for i in range(8)]
     white, black = boards[6], boards[7]
-    material = [sum(v * bin(boards[k] & colour).count("1") for k, v in enumerate(VALUES)) for colour in (white, black)]
+    material = [sum(v * bin(boards[k] & colour).count("1") for k, v in enumerate(BOARD_VALUES)) for colour in (white, black)]
     black_to_move = record[18] & 1
     return material[1] - material[0] if black_to_move else material[0] - material[1]
 

@@ -45,6 +45,27 @@ def action(board, move):
     return origin * 73 + direction * 7 + distance - 1
 
 
+def self_play_games(paths, from_iteration=0):
+    """Each self-play game recorded in the games.jsonl files `paths` (gzipped where they end
+    in .gz) from `from_iteration` on: (its record, its moves), each move the one legal move
+    its recorded action names."""
+    for path in paths:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt") as lines:
+            for line in lines:
+                record = json.loads(line)
+                if record["source"]["kind"] != "self_play" or record["iteration"] < from_iteration:
+                    continue
+                board = chess.Board()
+                moves = []
+                for step in record["moves"]:
+                    named = [m for m in board.legal_moves if action(board, m) == step["action"]]
+                    assert len(named) == 1, (record["iteration"], board.fen(), step["action"])
+                    moves.append(named[0])
+                    board.push(named[0])
+                yield record, moves
+
+
 def correlation(xs, ys):
     """Pearson's correlation, or None where either side is constant (all draws)."""
     try:
@@ -61,27 +82,19 @@ def main():
     samples = []  # (balance, outcome, ply)
     games = 0
     endings = collections.Counter()
-    for path in args.games:
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt") as lines:
-            for line in lines:
-                record = json.loads(line)
-                if record["source"]["kind"] != "self_play" or record["iteration"] < args.from_iteration:
-                    continue
-                games += 1
-                board = chess.Board()
-                positions = []
-                for step in record["moves"]:
-                    moves = [m for m in board.legal_moves if action(board, m) == step["action"]]
-                    assert len(moves) == 1, (record["iteration"], board.fen(), step["action"])
-                    positions.append((balance(board), board.turn, board.ply()))
-                    board.push(moves[0])
-                ending = board.outcome(claim_draw=True)
-                endings[ending.termination.name.lower() if ending else "ply cap"] += 1
-                # The recorded outcome is player 0's (white's).
-                for material, turn, ply in positions:
-                    outcome = record["outcome"] if turn == chess.WHITE else -record["outcome"]
-                    samples.append((material, outcome, ply))
+    for record, moves in self_play_games(args.games, args.from_iteration):
+        games += 1
+        board = chess.Board()
+        positions = []
+        for move in moves:
+            positions.append((balance(board), board.turn, board.ply()))
+            board.push(move)
+        ending = board.outcome(claim_draw=True)
+        endings[ending.termination.name.lower() if ending else "ply cap"] += 1
+        # The recorded outcome is player 0's (white's).
+        for material, turn, ply in positions:
+            outcome = record["outcome"] if turn == chess.WHITE else -record["outcome"]
+            samples.append((material, outcome, ply))
     bands = []
     for low, high in BANDS:
         outcomes = [z for m, z, _ in samples if low <= m < high]

@@ -20,7 +20,6 @@ earlier).
 """
 
 import argparse
-import gzip
 import json
 import math
 import statistics
@@ -29,7 +28,7 @@ import chess
 import chess.engine
 
 from material import BANDS, balance
-from selfplay_material import action, correlation
+from selfplay_material import correlation, self_play_games
 
 
 def q_of(cp):
@@ -50,24 +49,16 @@ def main():
     engine.configure({"Backend": args.backend})
     rows = []  # (material, outcome, q, ply)
     try:
-        for path in args.games:
-            opener = gzip.open if path.endswith(".gz") else open
-            with opener(path, "rt") as lines:
-                for line in lines:
-                    record = json.loads(line)
-                    if record["source"]["kind"] != "self_play":
-                        continue
-                    board = chess.Board()
-                    for step in record["moves"]:
-                        moves = [m for m in board.legal_moves if action(board, m) == step["action"]]
-                        assert len(moves) == 1, (board.fen(), step["action"])
-                        if board.ply() % args.every == 0:
-                            # The recorded outcome is white's.
-                            outcome = record["outcome"] if board.turn == chess.WHITE else -record["outcome"]
-                            info = engine.analyse(board, chess.engine.Limit(nodes=1))
-                            cp = info["score"].relative.score(mate_score=10_000)
-                            rows.append((balance(board), outcome, q_of(cp), board.ply()))
-                        board.push(moves[0])
+        for record, moves in self_play_games(args.games):
+            board = chess.Board()
+            for move in moves:
+                if board.ply() % args.every == 0:
+                    # The recorded outcome is white's.
+                    outcome = record["outcome"] if board.turn == chess.WHITE else -record["outcome"]
+                    info = engine.analyse(board, chess.engine.Limit(nodes=1))
+                    cp = info["score"].relative.score(mate_score=10_000)
+                    rows.append((balance(board), outcome, q_of(cp), board.ply()))
+                board.push(move)
     finally:
         engine.quit()
 
