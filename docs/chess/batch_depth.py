@@ -24,7 +24,8 @@ import chess.engine
 
 
 def positions(count, seed):
-    """Move lists of `count` random games stopped at a random ply, none of them over."""
+    """`count` random games stopped at a random ply, none of them over (each board keeps
+    its moves, which python-chess sends as `position startpos moves …`)."""
     rng = random.Random(seed)
     found = []
     while len(found) < count:
@@ -35,7 +36,7 @@ def positions(count, seed):
                 break
             board.push(rng.choice(moves))
         if not board.is_game_over():
-            found.append(list(board.move_stack))
+            found.append(board)
     return found
 
 
@@ -44,10 +45,7 @@ def search_all(args, uci_args, batch, games):
     command = [args.wgzero, "uci", "--batch", str(batch), *uci_args]
     with chess.engine.SimpleEngine.popen_uci(command) as engine:
         found = []
-        for moves in games:
-            board = chess.Board()
-            for move in moves:
-                board.push(move)
+        for board in games:
             result = engine.play(
                 board, chess.engine.Limit(nodes=args.nodes), info=chess.engine.INFO_ALL
             )
